@@ -1,0 +1,227 @@
+"""The enterprise profile: the answers the engine scores (contract §1).
+
+Every field is optional; a missing field is "unanswered". Money is in yuan and
+percentages are numbers of percent, both kept as :class:`~decimal.Decimal` so that band
+edges are compared exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from rules.model import Districts
+
+OrgType = Literal["enterprise", "service_institution"]
+Certification = Literal[
+    "none", "innovative", "municipal", "provincial", "national_little_giant", "key_little_giant"
+]
+SciAward = Literal["none", "provincial_top3", "national_top5"]
+Talent = Literal["none", "national", "provincial", "municipal", "recommended"]
+RdInstitution = Literal["national", "provincial", "municipal", "below_municipal", "none"]
+QualityItem = Literal["provincial_quality_award", "quality_certification", "own_brand", "standards"]
+Letter = Literal["A", "B", "C", "D", "E", "F"]
+
+
+def _number(value: Any) -> Any:
+    """Accept JSON numbers only (not booleans, not strings); floats via their shortest text."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a number")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("must be a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+Num = Annotated[Decimal, BeforeValidator(_number)]
+Amount = Annotated[Decimal, BeforeValidator(_number), Field(ge=0)]
+Share = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=100)]
+Flag = Annotated[bool, BeforeValidator(_boolean)]
+
+MONEY_FIELDS = (
+    "revenue",
+    "profit",
+    "rd_expense",
+    "rd_expense_avg_2y",
+    "equity_financing_2y",
+    "registered_capital",
+    "annual_tax",
+)
+PERCENT_FIELDS = (
+    "main_business_share_pct",
+    "main_revenue_growth_pct",
+    "debt_ratio_pct",
+    "rd_staff_pct",
+)
+LIST_FIELDS = ("quality", "distinctive")
+BOOL_FIELDS = (
+    "maker_top500",
+    "operates_park",
+    "listing_plan",
+    "has_bank_loans",
+    "provincial_tech_upgrade_funded",
+    "relocating_to_guangzhou",
+)
+
+
+class Profile(BaseModel):
+    """One enterprise's (or service institution's) answers. Unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    org_type: OrgType | None = None
+    district: str | None = None
+    certification: Certification | None = None
+    niche_years: Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=200)] | None = None
+    revenue: Amount | None = None
+    # A loss is a negative profit: the margin then scores 0, and no tier is met.
+    profit: Num | None = None
+    rd_expense: Amount | None = None
+    rd_expense_avg_2y: Amount | None = None
+    equity_financing_2y: Amount | None = None
+    sci_award: SciAward | None = None
+    maker_top500: Flag | None = None
+    main_business_share_pct: Share | None = None
+    main_revenue_growth_pct: Annotated[Decimal, BeforeValidator(_number), Field(ge=-100)] | None = None
+    product_field: Literal["A", "B", "C"] | None = None
+    digital_level: Annotated[int, Field(strict=True, ge=1, le=3)] | None = None
+    quality: list[QualityItem] | None = None
+    # A ratio of liabilities to assets, not a share: above 100 means insolvent, scoring 0.
+    debt_ratio_pct: Amount | None = None
+    distinctive: list[Letter] | None = None
+    talent: Talent | None = None
+    ip: Literal["A", "B", "C", "D", "E"] | None = None
+    rd_staff_pct: Share | None = None
+    rd_institution: RdInstitution | None = None
+    registered_capital: Amount | None = None
+    operates_park: Flag | None = None
+    listing_plan: Flag | None = None
+    has_bank_loans: Flag | None = None
+    provincial_tech_upgrade_funded: Flag | None = None
+    relocating_to_guangzhou: Flag | None = None
+    annual_tax: Amount | None = None
+
+    @field_validator("district")
+    @classmethod
+    def _known_district(cls, value: str | None, info: ValidationInfo) -> str | None:
+        districts = info.context.get("districts") if isinstance(info.context, dict) else None
+        if value is None or districts is None:
+            return value
+        assert isinstance(districts, Districts)
+        found = districts.find(value)
+        if found is None:
+            names = "、".join(d.id for d in districts.district)
+            raise ValueError(f"unknown district {value!r}; expected one of {names}")
+        return found.id
+
+    @field_validator("quality", "distinctive")
+    @classmethod
+    def _no_repeats(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else list(dict.fromkeys(value))
+
+    @property
+    def is_institution(self) -> bool:
+        return self.org_type == "service_institution"
+
+    def answered(self, field: str) -> bool:
+        return getattr(self, field) is not None
+
+
+FIELDS: tuple[str, ...] = tuple(Profile.model_fields)
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be scored; `errors` lists (field, message) pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{f}: {m}" for f, m in errors))
+
+
+def parse_profile(data: Any, districts: Districts | None = None) -> Profile:
+    """Validate one profile given as a JSON-like mapping.
+
+    Raises :class:`ProfileError` naming every bad field (unknown field, wrong type,
+    negative amount, share above 100, unknown district or enum value).
+    """
+    if not isinstance(data, dict):
+        raise ProfileError([("(profile)", "must be a JSON object")])
+    try:
+        return Profile.model_validate(data, context={"districts": districts})
+    except ValidationError as exc:
+        raise ProfileError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        field = loc[0] if loc else "(profile)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            msg = "unknown field"
+        elif kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            msg = f"unknown value {err['input']!r}; expected {expected}"
+        elif kind in ("greater_than_equal", "greater_than"):
+            msg = f"must be ≥ {err['ctx'].get('ge', err['ctx'].get('gt'))}, got {err['input']}"
+        elif kind in ("less_than_equal", "less_than"):
+            msg = f"must be ≤ {err['ctx'].get('le', err['ctx'].get('lt'))}, got {err['input']}"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+        if len(loc) > 1:
+            msg = f"item {int(loc[1]) + 1}: {msg}" if loc[1].isdigit() else msg
+        out.append((field, msg))
+    return out
+
+
+def cell_to_value(field: str, cell: str) -> Any:
+    """Turn one spreadsheet cell into the JSON value of `field` (empty → unanswered).
+
+    Lists are separated by ``;``; yes-no cells accept true/false, yes/no, 1/0, 是/否.
+    Raises ValueError with a message for the person who filled the sheet.
+    """
+    text = cell.strip()
+    if text == "":
+        return None
+    if field in LIST_FIELDS:
+        return [item.strip() for item in text.split(";") if item.strip()]
+    if field in BOOL_FIELDS:
+        low = text.lower()
+        if low in ("true", "yes", "y", "1", "是"):
+            return True
+        if low in ("false", "no", "n", "0", "否"):
+            return False
+        raise ValueError("must be true or false")
+    if field in MONEY_FIELDS or field in PERCENT_FIELDS or field == "niche_years":
+        try:
+            number = Decimal(text.replace(",", ""))
+        except InvalidOperation:
+            raise ValueError("must be a number") from None
+        if not number.is_finite():
+            raise ValueError("must be a finite number")
+        return number
+    if field == "digital_level":
+        if text.isdigit():
+            return int(text)
+        raise ValueError("must be 1, 2 or 3")
+    return text
