@@ -393,7 +393,8 @@ def next_tier_gap(profile: Profile, rules: Rules, current: Tier | None) -> TierG
     if not above:
         return None
     tier = above[0]
-    return TierGap(tier.id, tuple(_tier_gaps(profile, rules, tier)), tuple(tier.qualitative))
+    checks = tier.qualitative.service_institution if profile.is_institution else tier.qualitative.enterprise
+    return TierGap(tier.id, tuple(_tier_gaps(profile, rules, tier)), tuple(checks))
 
 
 # ---------------------------------------------------------------- subsidies

@@ -127,9 +127,9 @@ def _check_references(rules: Rules) -> None:
     c = rules.conditions
     for name in ("innovative_sme", "niche_years", "rd_expense", "revenue", "score_or_direct"):
         cite(f"conditions.toml: {name}", getattr(c, name).source)
-    for named in (c.innovative_sme.min_certification, c.recognition_level):
-        if named not in levels:
-            problems.append(f"conditions.toml: unknown certification level {named!r}")
+    for level_id in (c.innovative_sme.min_certification, c.recognition_level):
+        if level_id not in levels:
+            problems.append(f"conditions.toml: unknown certification level {level_id!r}")
     for route in c.direct_route:
         cite(f"conditions.toml: direct_route[{route.id}]", route.source)
         if route.field not in FIELDS:

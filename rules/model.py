@@ -359,6 +359,13 @@ class InstitutionRequirements(Strict):
     min_registered_capital: Decimal = Field(ge=0)
 
 
+class Qualitative(Strict):
+    """Requirements the secretariat verifies, by organisation type."""
+
+    enterprise: list[Label]
+    service_institution: list[Label]
+
+
 class Tier(Strict):
     id: Literal["member", "director", "vice_president"]
     rank: int = Field(ge=1)
@@ -366,7 +373,7 @@ class Tier(Strict):
     source: Source
     enterprise: EnterpriseRequirements
     service_institution: InstitutionRequirements
-    qualitative: list[Label]
+    qualitative: Qualitative
 
 
 class Tiers(Strict):
