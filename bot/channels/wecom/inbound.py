@@ -1,0 +1,156 @@
+"""WeCom callback XML → a neutral inbound message."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped, unused-ignore]
+from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
+
+__all__ = [
+    "InboundKind",
+    "WeComInbound",
+    "WeComXmlError",
+    "parse_inbound",
+    "parse_xml",
+]
+
+InboundKind = Literal["text", "event", "image", "voice", "file", "other"]
+_KINDS: dict[str, InboundKind] = {
+    "text": "text",
+    "event": "event",
+    "image": "image",
+    "voice": "voice",
+    "file": "file",
+}
+# Fields with their own attribute; other flat fields land in ``extras``.
+_NAMED = frozenset(
+    {
+        "ToUserName",
+        "FromUserName",
+        "CreateTime",
+        "MsgType",
+        "Content",
+        "Event",
+        "EventKey",
+        "MsgId",
+        "AgentID",
+    }
+)
+
+
+class WeComXmlError(Exception):
+    """XML refused or unreadable; ``reason`` is ``xml_forbidden`` (DTD, entities, external
+    references) or ``malformed_xml`` (not well-formed, or a required field missing or wrong)."""
+
+    def __init__(self, reason: Literal["xml_forbidden", "malformed_xml"], detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class WeComInbound:
+    """One message or event a WeCom user sent to the app, free of WeCom's XML.
+
+    ``kind`` is ``other`` for message types the channel does not distinguish (video,
+    location, link, …); ``raw_type`` keeps WeCom's ``MsgType``. ``extras`` holds the
+    remaining flat fields (``MediaId``, ``PicUrl``, ``TaskId``, ``ResponseCode``, …).
+    """
+
+    kind: InboundKind
+    from_user: str
+    to_user: str
+    create_time: int
+    agent_id: str | None = None
+    content: str | None = None
+    event: str | None = None
+    event_key: str | None = None
+    msg_id: str | None = None
+    raw_type: str = ""
+    extras: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def replay_key(self) -> str:
+        """Return the key under which a retry of this callback is recognised.
+
+        Messages are keyed by ``MsgId``; events (which have none) by sender and
+        ``CreateTime``, plus the event name and key so two different clicks in the
+        same second stay distinct.
+        """
+        if self.msg_id:
+            return f"wecom:msg:{self.msg_id}"
+        return f"wecom:event:{self.from_user}:{self.create_time}:{self.event or ''}:{self.event_key or ''}"
+
+
+def parse_xml(data: bytes) -> ET.Element:
+    """Return the root element of ``data``, parsed with DTDs, entities and external references refused.
+
+    Raises WeComXmlError(xml_forbidden) for any DTD or entity (billion laughs, XXE) and
+    WeComXmlError(malformed_xml) for XML that is not well-formed.
+    """
+    try:
+        root: ET.Element = DefusedET.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except DefusedXmlException as exc:
+        raise WeComXmlError("xml_forbidden", type(exc).__name__) from exc
+    except ET.ParseError as exc:
+        raise WeComXmlError("malformed_xml", str(exc)) from exc
+    return root
+
+
+def child_text(root: ET.Element, tag: str) -> str | None:
+    """Return the text of ``root``'s direct child ``tag`` ("" when empty), or None when absent."""
+    node = root.find(tag)
+    if node is None:
+        return None
+    return node.text or ""
+
+
+def parse_inbound(data: bytes) -> WeComInbound:
+    """Return the WeComInbound in a decrypted callback message.
+
+    Raises WeComXmlError when the XML is refused, malformed, or lacks ``FromUserName``,
+    ``ToUserName``, ``MsgType`` or an integer ``CreateTime``.
+    """
+    root = parse_xml(data)
+    from_user = child_text(root, "FromUserName")
+    to_user = child_text(root, "ToUserName")
+    raw_type = child_text(root, "MsgType")
+    create_time_text = child_text(root, "CreateTime")
+    if not from_user or to_user is None or not raw_type or create_time_text is None:
+        raise WeComXmlError("malformed_xml", "a required field is missing")
+    try:
+        create_time = int(create_time_text.strip())
+    except ValueError as exc:
+        raise WeComXmlError("malformed_xml", "CreateTime is not an integer") from exc
+    raw_type = raw_type.strip()
+    kind = _KINDS.get(raw_type, "other")
+    extras = {
+        node.tag: (node.text or "").strip()
+        for node in root
+        if node.tag not in _NAMED and len(node) == 0 and isinstance(node.tag, str)
+    }
+    msg_id = child_text(root, "MsgId")
+    agent_id = child_text(root, "AgentID")
+    return WeComInbound(
+        kind=kind,
+        from_user=from_user,
+        to_user=to_user,
+        create_time=create_time,
+        agent_id=agent_id.strip() if agent_id else None,
+        content=child_text(root, "Content"),
+        event=_stripped(child_text(root, "Event")),
+        event_key=child_text(root, "EventKey"),
+        msg_id=msg_id.strip() if msg_id else None,
+        raw_type=raw_type,
+        extras=MappingProxyType(extras),
+    )
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if value is not None else None

@@ -1,0 +1,233 @@
+"""A fake WeCom server API on 127.0.0.1: gettoken, message/send and group-robot webhooks.
+
+It speaks WeCom's JSON (``errcode`` / ``errmsg``), records every call, and fails on
+demand: queue an errcode for the next calls to a path, expire the issued tokens,
+revoke a robot key. Robots get 20 messages a minute (45009 past that) on an
+injectable clock, so tests never sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+__all__ = ["FakeWeComApi", "ManualClock", "RecordedCall"]
+
+GETTOKEN = "/cgi-bin/gettoken"
+MESSAGE_SEND = "/cgi-bin/message/send"
+WEBHOOK_SEND = "/cgi-bin/webhook/send"
+
+
+class ManualClock:
+    """A clock that moves only when told: call it for the time, ``sleep`` to advance it.
+
+    ``sleeps`` records every sleep requested, so tests can assert on waits without waiting.
+    """
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)  # still let other tasks run, as a real sleep would
+
+
+@dataclass
+class RecordedCall:
+    """One request the fake received and what it answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeWeComApi:
+    """The fake server. ``async with FakeWeComApi() as fake:`` then use ``fake.base_url``."""
+
+    def __init__(
+        self,
+        *,
+        corp_id: str = "wwfakecorp0001",
+        secret: str = "fake-secret",
+        clock: Callable[[], float] | None = None,
+        token_ttl: int = 7200,
+        robot_per_minute: int = 20,
+        unknown_users: frozenset[str] = frozenset(),
+    ) -> None:
+        self.corp_id = corp_id
+        self.secret = secret
+        self.clock: Callable[[], float] = clock or ManualClock()
+        self.token_ttl = token_ttl
+        self.robot_per_minute = robot_per_minute
+        self.unknown_users = unknown_users
+        self.calls: list[RecordedCall] = []
+        self._tokens: dict[str, float] = {}
+        self._failures: dict[str, deque[tuple[int, str]]] = {}
+        self._revoked: set[str] = set()
+        self._robot_sent: dict[str, deque[float]] = {}
+        self._ids = itertools.count(1)
+        self._server: TestServer | None = None
+        self.base_url = ""
+        app = web.Application()
+        app.router.add_get(GETTOKEN, self._gettoken)
+        app.router.add_post(MESSAGE_SEND, self._message_send)
+        app.router.add_post(WEBHOOK_SEND, self._webhook_send)
+        self._app = app
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Listen on a random port of 127.0.0.1; return the base URL."""
+        self._server = TestServer(self._app, host="127.0.0.1")
+        await self._server.start_server()
+        self.base_url = str(self._server.make_url("")).rstrip("/")
+        return self.base_url
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+            self._server = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # --- steering -----------------------------------------------------------------------------
+
+    def fail_next(self, path: str, errcode: int, *, times: int = 1, errmsg: str | None = None) -> None:
+        """Answer the next ``times`` calls to ``path`` with ``errcode`` (before any other check)."""
+        queue = self._failures.setdefault(path, deque())
+        queue.extend([(errcode, errmsg or f"fake error {errcode}")] * times)
+
+    def expire_tokens(self) -> None:
+        """Make every token issued so far expired (42001 on next use)."""
+        for token in self._tokens:
+            self._tokens[token] = float("-inf")
+
+    def revoke_robot(self, key: str) -> None:
+        """Make robot ``key`` invalid (93000 on next use)."""
+        self._revoked.add(key)
+
+    # --- reading the record ---------------------------------------------------------------------
+
+    def calls_to(self, path: str) -> list[RecordedCall]:
+        return [call for call in self.calls if call.path == path]
+
+    def delivered_messages(self) -> list[dict[str, Any]]:
+        """The message/send bodies that were accepted."""
+        return [call.body for call in self.calls_to(MESSAGE_SEND) if call.answer.get("errcode") == 0]
+
+    def robot_messages(self, key: str) -> list[dict[str, Any]]:
+        """The webhook bodies robot ``key`` accepted."""
+        return [
+            call.body
+            for call in self.calls_to(WEBHOOK_SEND)
+            if call.query.get("key") == key and call.answer.get("errcode") == 0
+        ]
+
+    # --- handlers -----------------------------------------------------------------------------
+
+    async def _record(self, request: web.Request) -> RecordedCall:
+        body: Any = None
+        if request.can_read_body:
+            body = await request.json()
+        call = RecordedCall(request.method, request.path, dict(request.query), body)
+        self.calls.append(call)
+        return call
+
+    def _answer(self, call: RecordedCall, answer: dict[str, Any]) -> web.Response:
+        call.answer = answer
+        return web.json_response(answer)
+
+    def _queued_failure(self, call: RecordedCall) -> web.Response | None:
+        queue = self._failures.get(call.path)
+        if not queue:
+            return None
+        errcode, errmsg = queue.popleft()
+        return self._answer(call, {"errcode": errcode, "errmsg": errmsg})
+
+    def _token_error(self, token: str | None) -> tuple[int, str] | None:
+        if not token:
+            return 41001, "access_token missing"
+        expires_at = self._tokens.get(token)
+        if expires_at is None:
+            return 40014, "invalid access_token"
+        if self.clock() >= expires_at:
+            return 42001, "access_token expired"
+        return None
+
+    async def _gettoken(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        if (failure := self._queued_failure(call)) is not None:
+            return failure
+        if call.query.get("corpid") != self.corp_id:
+            return self._answer(call, {"errcode": 40013, "errmsg": "invalid corpid"})
+        if call.query.get("corpsecret") != self.secret:
+            return self._answer(call, {"errcode": 40001, "errmsg": "invalid credential"})
+        token = f"fake-token-{next(self._ids)}"
+        self._tokens[token] = self.clock() + self.token_ttl
+        return self._answer(
+            call, {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.token_ttl}
+        )
+
+    async def _message_send(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        if (failure := self._queued_failure(call)) is not None:
+            return failure
+        if (error := self._token_error(call.query.get("access_token"))) is not None:
+            return self._answer(call, {"errcode": error[0], "errmsg": error[1]})
+        body = call.body if isinstance(call.body, dict) else {}
+        msgtype = body.get("msgtype")
+        if not body.get("touser") or "agentid" not in body or not msgtype or msgtype not in body:
+            return self._answer(call, {"errcode": 40008, "errmsg": "invalid message type"})
+        if msgtype in ("text", "markdown") and not body[msgtype].get("content"):
+            return self._answer(call, {"errcode": 44004, "errmsg": "empty content"})
+        invalid = [user for user in str(body["touser"]).split("|") if user in self.unknown_users]
+        answer: dict[str, Any] = {
+            "errcode": 0,
+            "errmsg": "ok",
+            "invaliduser": "|".join(invalid),
+            "msgid": f"fake-msg-{next(self._ids)}",
+        }
+        if msgtype == "template_card":
+            answer["response_code"] = f"fake-response-{next(self._ids)}"
+        return self._answer(call, answer)
+
+    async def _webhook_send(self, request: web.Request) -> web.Response:
+        call = await self._record(request)
+        if (failure := self._queued_failure(call)) is not None:
+            return failure
+        key = call.query.get("key", "")
+        if not key or key in self._revoked:
+            return self._answer(call, {"errcode": 93000, "errmsg": "invalid webhook url"})
+        now = self.clock()
+        sent = self._robot_sent.setdefault(key, deque())
+        while sent and sent[0] <= now - 60.0:
+            sent.popleft()
+        if len(sent) >= self.robot_per_minute:
+            return self._answer(call, {"errcode": 45009, "errmsg": "api freq out of limit"})
+        sent.append(now)
+        return self._answer(call, {"errcode": 0, "errmsg": "ok"})
