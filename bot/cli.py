@@ -14,9 +14,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("assess", help="score profiles: a JSON object or list, or a CSV spreadsheet")
-    p.add_argument("input", help="a .json or .csv file, or - for JSON on standard input")
-    p.add_argument("-o", "--output", help="write the result here (CSV input: required for CSV out)")
-    p.add_argument("--format", choices=["json", "csv"], help="input format (default: by file name)")
+    p.add_argument("input", help="a .json or .csv file, or - for standard input (JSON unless --format csv)")
+    p.add_argument("-o", "--output", help="write the result to this file (default: standard output)")
+    p.add_argument(
+        "--format",
+        choices=["json", "csv"],
+        help="input format, also the output's (default: .csv is CSV, else JSON)",
+    )
     p.add_argument("--today", help="score as of this date, YYYY-MM-DD (default: today)")
     p.add_argument("--explain", action="store_true", help="JSON: add the structured explanation")
 

@@ -3,6 +3,10 @@
 Nothing here reads a file or a clock. Money and percentages are Decimals; ratios of
 amounts are computed as exact fractions, so a value on a band edge lands in the band the
 rules say (boundaries go to the better band, rules.md §1).
+
+What can be worked out from the rules alone (rank lookups, exact thresholds, the result
+of landing in each band) is worked out once per :class:`Rules` object and kept, so that
+a batch of a hundred thousand profiles does not redo it for every row.
 """
 
 from __future__ import annotations
@@ -10,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from rules.assessment import (
     Assessment,
@@ -21,6 +24,7 @@ from rules.assessment import (
     IndicatorResult,
     SubsidyHint,
     TierGap,
+    Unit,
 )
 from rules.loader import Rules
 from rules.model import (
@@ -40,14 +44,7 @@ from rules.model import (
 )
 from rules.profile import Profile
 
-
-class _Unbounded:
-    """A ratio over a zero denominator with a positive numerator: meets every band."""
-
-
-UNBOUNDED: Final = _Unbounded()
-Ratio = Fraction | _Unbounded | None
-HUNDRED = Fraction(100)
+HintStatus = Literal["current", "expired", "not_yet_valid"]
 
 
 def assess(profile: Profile, rules: Rules, today: date) -> Assessment:
@@ -55,59 +52,58 @@ def assess(profile: Profile, rules: Rules, today: date) -> Assessment:
 
     Returns an :class:`Assessment` whose :meth:`~Assessment.contract` is contract §2.
     """
+    plan = _plan(rules)
     if profile.is_institution:
-        return _assess_institution(profile, rules, today)
+        return _assess_institution(profile, rules, plan, today)
 
-    results, scored = _score(profile, rules)
-    groups: dict[str, int] = {g.id: 0 for g in rules.indicators.group}
+    results, scored = _score(profile, plan)
+    groups: dict[str, int] = dict.fromkeys(plan.group_ids, 0)
     for r in results:
         groups[r.group] += r.points
     score = sum(groups.values())
 
     direct = _direct_pass(profile, rules) if score < rules.conditions.score_or_direct.min_score else []
-    conditions = _conditions(profile, rules, score, direct)
+    conditions = _conditions(profile, rules, plan, score, direct)
     failed = [c.id for c in conditions if not c.met]
     eligible = not failed
 
-    tier = tier_for(profile, rules)
-    current = subsidies_for(profile, rules)
+    tier = _tier_for(profile, rules, plan)
+    current = _subsidies_for(profile, rules, plan, profile.certification)
     potential: list[Subsidy] = []
     target = rules.conditions.recognition_level
-    cert_rank = rules.certifications.rank(profile.certification)
-    if eligible and cert_rank < rules.certifications.rank(target):
+    if eligible and plan.rank_of(profile.certification) < plan.rank_of(target):
         held = {s.id for s in current}
-        potential = [s for s in subsidies_for(profile, rules, certification=target) if s.id not in held]
+        potential = [s for s in _subsidies_for(profile, rules, plan, target) if s.id not in held]
 
-    unanswered = [f for ind in rules.indicators.indicator for f in ind.fields if not profile.answered(f)]
     return Assessment(
         score=score,
         groups=groups,
-        indicators={str(r.number): r.points for r in results},
+        indicators={ind.key: r.points for ind, r in zip(plan.indicators, results, strict=True)},
         eligible=eligible,
         failed_conditions=failed,
         direct_pass=direct,
         tier=tier.id if tier else None,
         subsidies=[s.id for s in current],
         potential_subsidies=[s.id for s in potential],
-        unanswered=list(dict.fromkeys(unanswered)),
+        unanswered=[f for f in plan.indicator_fields if getattr(profile, f) is None],
         rules_version=rules.version,
         org_type="enterprise",
         indicator_results=tuple(results),
         conditions=tuple(conditions),
-        next_tier=next_tier_gap(profile, rules, tier),
-        improvements=tuple(_improvements(profile, rules, scored)),
+        next_tier=_next_tier_gap(profile, rules, plan, tier),
+        improvements=tuple(_improvements(profile, plan, results, scored)),
         subsidy_hints=tuple(
-            [_hint(s, today, potential=False) for s in current]
-            + [_hint(s, today, potential=True) for s in potential]
+            [plan.hint(s, today, potential=False) for s in current]
+            + [plan.hint(s, today, potential=True) for s in potential]
         ),
         district=profile.district,
         today=today,
     )
 
 
-def _assess_institution(profile: Profile, rules: Rules, today: date) -> Assessment:
-    tier = tier_for(profile, rules)
-    current = subsidies_for(profile, rules)
+def _assess_institution(profile: Profile, rules: Rules, plan: _Plan, today: date) -> Assessment:
+    tier = _tier_for(profile, rules, plan)
+    current = _subsidies_for(profile, rules, plan, profile.certification)
     return Assessment(
         score=None,
         groups=None,
@@ -121,11 +117,71 @@ def _assess_institution(profile: Profile, rules: Rules, today: date) -> Assessme
         unanswered=[],
         rules_version=rules.version,
         org_type="service_institution",
-        next_tier=next_tier_gap(profile, rules, tier),
-        subsidy_hints=tuple(_hint(s, today, potential=False) for s in current),
+        next_tier=_next_tier_gap(profile, rules, plan, tier),
+        subsidy_hints=tuple(plan.hint(s, today, potential=False) for s in current),
         district=profile.district,
         today=today,
     )
+
+
+# ---------------------------------------------------------------- what the rules fix once
+
+
+class _Plan:
+    """What the engine derives once from one :class:`Rules`: lookups, scorers, hints."""
+
+    def __init__(self, rules: Rules) -> None:
+        levels = rules.certifications.level
+        self._ranks = {lv.id: lv.rank for lv in levels}
+        self._lowest_rank = levels[0].rank
+        self.group_ids = tuple(g.id for g in rules.indicators.group)
+        self.indicators = tuple(_IndicatorPlan(ind) for ind in rules.indicators.indicator)
+        # the profile fields that feed the 13 indicators, in indicator order, once each
+        self.indicator_fields = tuple(dict.fromkeys(f for ind in self.indicators for f in ind.fields))
+        self._hints: dict[tuple[str, HintStatus, bool], SubsidyHint] = {}
+        self.subsidies = tuple(
+            (s, tuple(_ClausePlan(c, self) for c in s.when)) for s in rules.subsidies.subsidy
+        )
+
+    def rank_of(self, level_id: str | None) -> int:
+        """The rank of a certification level; an unanswered level ranks as the lowest."""
+        if level_id is None:
+            return self._lowest_rank
+        return self._ranks.get(level_id, self._lowest_rank)
+
+    def hint(self, subsidy: Subsidy, today: date, potential: bool) -> SubsidyHint:
+        """The hint for `subsidy` as of `today` (hints are immutable, so they are shared)."""
+        status = _status(subsidy, today)
+        key = (subsidy.id, status, potential)
+        found = self._hints.get(key)
+        if found is None:
+            found = self._hints[key] = SubsidyHint(
+                id=subsidy.id,
+                title=subsidy.title,
+                who=subsidy.who,
+                amount=subsidy.amount,
+                source=subsidy.source,
+                valid_from=subsidy.valid_from,
+                valid_to=subsidy.valid_to,
+                status=status,
+                potential=potential,
+            )
+        return found
+
+
+_PLANS: dict[int, tuple[Rules, _Plan]] = {}
+
+
+def _plan(rules: Rules) -> _Plan:
+    """The plan of `rules`, made on first use (a Rules object is immutable)."""
+    hit = _PLANS.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    if len(_PLANS) >= 16:  # tests load many rule folders; keep only recent ones
+        _PLANS.clear()
+    plan = _Plan(rules)
+    _PLANS[id(rules)] = (rules, plan)
+    return plan
 
 
 # ---------------------------------------------------------------- indicators
@@ -137,98 +193,317 @@ class _PartScore:
     band: Band | None = None
     option: str | None = None
     option_label: Label | None = None
+    index: int = -1  # the band's or option's position in its part
 
 
-def _ratio(numerator: Decimal | None, denominator: Decimal | None, on_zero: str) -> Ratio:
-    """numerator/denominator in percent, exactly; None when it cannot be known."""
-    if numerator is None or denominator is None:
-        return None
-    if denominator == 0:
-        if numerator == 0:
-            return Fraction(0)
-        return UNBOUNDED if on_zero == "unbounded" and numerator > 0 else None
-    return Fraction(numerator) * HUNDRED / Fraction(denominator)
+_NOTHING: Final = _PartScore(0)
+
+# The change that would reach the next band of a part, without its gain:
+# (metric, unit, target, target_label, short, short_amount).
+_Step = tuple[
+    str, Unit | Literal["choice", "item"], Decimal | str | None, Label | None, Decimal | None, Decimal | None
+]
 
 
-def _band_high(bands: list[Band], value: Fraction | Decimal | _Unbounded) -> Band:
-    for band in bands:
-        if band.min is None or isinstance(value, _Unbounded) or value >= band.min:
-            return band
-    return bands[-1]
+class _PartPlan(Protocol):
+    def score(self, profile: Profile) -> _PartScore: ...
+
+    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
+        """The points of the nearest better band or option, or None if there is none."""
+        ...
+
+    def change(self, profile: Profile, now: _PartScore) -> _Step:
+        """What reaching that band or option takes (only where `next_points` is not None)."""
+        ...
 
 
-def _part_score(part: Part, profile: Profile) -> _PartScore:
-    if isinstance(part, BandHighPart | BandLowPart):
-        value = getattr(profile, part.field)
+def _banded(bands: list[Band]) -> tuple[_PartScore, ...]:
+    return tuple(_PartScore(b.points, band=b, index=i) for i, b in enumerate(bands))
+
+
+class _BandHighPlan:
+    """Higher is better; a band includes its lower bound."""
+
+    def __init__(self, part: BandHighPart) -> None:
+        self.part = part
+        self.field = part.field
+        self.bands = tuple(zip((b.min for b in part.bands), _banded(part.bands), strict=True))
+
+    def score(self, profile: Profile) -> _PartScore:
+        value = getattr(profile, self.field)
         if value is None:
-            return _PartScore(0)
-        if isinstance(part, BandHighPart):
-            band = _band_high(part.bands, value)
+            return _NOTHING
+        for bound, scored in self.bands:
+            if bound is None or value >= bound:
+                return scored
+        return _NOTHING
+
+    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
+        if now.index <= 0 or getattr(profile, self.field) is None:
+            return None
+        return self.part.bands[now.index - 1].points
+
+    def change(self, profile: Profile, now: _PartScore) -> _Step:
+        target = self.part.bands[now.index - 1]
+        assert target.min is not None
+        value = getattr(profile, self.field)
+        return self.field, self.part.unit, target.min, target.label, target.min - value, None
+
+
+class _BandLowPlan:
+    """Lower is better; a band includes its upper bound."""
+
+    def __init__(self, part: BandLowPart) -> None:
+        self.part = part
+        self.field = part.field
+        self.bands = tuple(zip((b.max for b in part.bands), _banded(part.bands), strict=True))
+
+    def score(self, profile: Profile) -> _PartScore:
+        value = getattr(profile, self.field)
+        if value is None:
+            return _NOTHING
+        for bound, scored in self.bands:
+            if bound is None or value <= bound:
+                return scored
+        return _NOTHING
+
+    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
+        if now.index <= 0 or getattr(profile, self.field) is None:
+            return None
+        return self.part.bands[now.index - 1].points
+
+    def change(self, profile: Profile, now: _PartScore) -> _Step:
+        target = self.part.bands[now.index - 1]
+        assert target.max is not None
+        value = getattr(profile, self.field)
+        return self.field, self.part.unit, target.max, target.label, value - target.max, None
+
+
+class _RatioHighPlan:
+    """numerator / denominator in percent against exact thresholds; higher is better."""
+
+    def __init__(self, part: RatioHighPart) -> None:
+        self.part = part
+        self.numerator = part.numerator
+        self.denominator = part.denominator
+        self.metric = f"{part.numerator}_to_{part.denominator}_pct"
+        self.unbounded_on_zero = part.on_zero_denominator == "unbounded"
+        # each band's lower bound as an integer fraction (numerator, denominator > 0)
+        bounds = (None if b.min is None else b.min.as_integer_ratio() for b in part.bands)
+        self.bands = tuple(zip(bounds, _banded(part.bands), strict=True))
+
+    def score(self, profile: Profile) -> _PartScore:
+        num, den = getattr(profile, self.numerator), getattr(profile, self.denominator)
+        if num is None or den is None:
+            return _NOTHING
+        if den != 0:
+            top, bottom = _ratio_terms(num, den)
+        elif num == 0:
+            top, bottom = 0, 1
+        elif num > 0 and self.unbounded_on_zero:
+            return self.bands[0][1]  # an unbounded ratio meets every band
         else:
-            band = next(b for b in part.bands if b.max is None or value <= b.max)
-        return _PartScore(band.points, band)
-    if isinstance(part, RatioHighPart):
-        ratio = _ratio(
-            getattr(profile, part.numerator),
-            getattr(profile, part.denominator),
-            part.on_zero_denominator,
-        )
-        if ratio is None:
-            return _PartScore(0)
-        band = _band_high(part.bands, ratio)
-        return _PartScore(band.points, band)
-    if isinstance(part, StepPart):
-        value = getattr(profile, part.field)
+            return _NOTHING
+        for bound, scored in self.bands:
+            # top/bottom ≥ bound, cross-multiplied: exact, and cheaper than building fractions
+            if bound is None or top * bound[1] >= bound[0] * bottom:
+                return scored
+        return _NOTHING
+
+    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
+        if now.index <= 0:
+            return None
+        num, den = getattr(profile, self.numerator), getattr(profile, self.denominator)
+        if num is None or den is None or den == 0:
+            return None
+        return self.part.bands[now.index - 1].points
+
+    def change(self, profile: Profile, now: _PartScore) -> _Step:
+        num, den = getattr(profile, self.numerator), getattr(profile, self.denominator)
+        target = self.part.bands[now.index - 1]
+        assert target.min is not None
+        need_top, need_bottom = target.min.as_integer_ratio()
+        top, bottom = _ratio_terms(num, den)
+        short_pct = _pct(need_top * bottom - top * need_bottom, need_bottom * bottom)
+        den_top, den_bottom = den.as_integer_ratio()
+        amount = _ceil_fen(need_top * den_top, need_bottom * den_bottom * 100) - num
+        return self.metric, "pct", target.min, target.label, short_pct, amount
+
+
+class _StepPlan:
+    """points_per_step for each full `step` of the value."""
+
+    def __init__(self, part: StepPart) -> None:
+        self.part = part
+        self.field = part.field
+
+    def score(self, profile: Profile) -> _PartScore:
+        value = getattr(profile, self.field)
         if value is None:
-            return _PartScore(0)
-        return _PartScore(int(value // part.step) * part.points_per_step)
+            return _NOTHING
+        return _PartScore(int(value // self.part.step) * self.part.points_per_step)
+
+    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
+        if getattr(profile, self.field) is None:
+            return None
+        return now.points + self.part.points_per_step
+
+    def change(self, profile: Profile, now: _PartScore) -> _Step:
+        value = getattr(profile, self.field)
+        need = (value // self.part.step + 1) * self.part.step
+        return self.field, self.part.unit, need, None, need - value, None
+
+
+class _ChoicePlan:
+    """One answer among options, each worth its points."""
+
+    def __init__(self, part: ChoicePart) -> None:
+        self.part = part
+        self.field = part.field
+        self.options: dict[tuple[type, object], _PartScore] = {}
+        for i, opt in enumerate(part.options):
+            # bool and int compare equal in Python; the type keeps them apart
+            key = (type(opt.value), opt.value)
+            self.options.setdefault(key, _PartScore(opt.points, None, str(opt.value), opt.label, i))
+        # from the points held now, the points of the least better option
+        held = {0, *(o.points for o in part.options)}
+        self.better: dict[int, int | None] = {
+            now: min((o.points for o in part.options if o.points > now), default=None) for now in held
+        }
+
+    def score(self, profile: Profile) -> _PartScore:
+        value = getattr(profile, self.field)
+        if value is None:
+            return _NOTHING
+        return self.options.get((type(value), value), _NOTHING)
+
+    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
+        if getattr(profile, self.field) is None:
+            return None
+        return self.better[now.points]
+
+    def change(self, profile: Profile, now: _PartScore) -> _Step:
+        # the least better option, the first listed among equals
+        target = min((o for o in self.part.options if o.points > now.points), key=lambda o: o.points)
+        return self.field, "choice", str(target.value), target.label, None, None
+
+
+class _MultiPlan:
+    """points_each for every option held (the indicator's max caps the sum)."""
+
+    def __init__(self, part: MultiPart) -> None:
+        self.part = part
+        self.field = part.field
+
+    def score(self, profile: Profile) -> _PartScore:
+        held = getattr(profile, self.field)
+        if not held:
+            return _NOTHING
+        return _PartScore(len(held) * self.part.points_each)
+
+    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
+        held = getattr(profile, self.field)
+        if held is None or len(held) >= len(self.part.options):
+            return None
+        return now.points + self.part.points_each
+
+    def change(self, profile: Profile, now: _PartScore) -> _Step:
+        return self.field, "item", None, None, None, None
+
+
+def _part_plan(part: Part) -> _PartPlan:
+    if isinstance(part, BandHighPart):
+        return _BandHighPlan(part)
+    if isinstance(part, BandLowPart):
+        return _BandLowPlan(part)
+    if isinstance(part, RatioHighPart):
+        return _RatioHighPlan(part)
+    if isinstance(part, StepPart):
+        return _StepPlan(part)
     if isinstance(part, ChoicePart):
-        value = getattr(profile, part.field)
-        for opt in part.options:
-            if value is not None and opt.value == value and type(opt.value) is type(value):
-                return _PartScore(opt.points, option=str(opt.value), option_label=opt.label)
-        return _PartScore(0)
-    held = getattr(profile, part.field)
-    if not held:
-        return _PartScore(0)
-    return _PartScore(len(held) * part.points_each)
+        return _ChoicePlan(part)
+    return _MultiPlan(part)
 
 
-def _combine(indicator: Indicator, points: list[int]) -> int:
-    total = max(points) if indicator.combine == "max" else sum(points)
-    return min(total, indicator.max)
+class _IndicatorPlan:
+    """One indicator: its parts' plans, and its results, made once for each outcome."""
 
+    def __init__(self, indicator: Indicator) -> None:
+        self.indicator = indicator
+        self.number = indicator.number
+        self.key = str(indicator.number)
+        self.group = indicator.group
+        self.max = indicator.max
+        self.takes_best = indicator.combine == "max"
+        self.fields = tuple(indicator.fields)
+        self.parts = tuple(_part_plan(p) for p in indicator.part)
+        # most indicators have one part and read one field: score those without the loops
+        self.single = self.parts[0] if len(self.parts) == 1 else None
+        self.field = self.fields[0] if len(self.fields) == 1 else None
+        self._results: dict[tuple[int, bool, str | None, int], IndicatorResult] = {}
 
-def _score(
-    profile: Profile, rules: Rules
-) -> tuple[list[IndicatorResult], list[tuple[Indicator, list[_PartScore]]]]:
-    results: list[IndicatorResult] = []
-    scored: list[tuple[Indicator, list[_PartScore]]] = []
-    for ind in rules.indicators.indicator:
-        parts = [_part_score(p, profile) for p in ind.part]
-        points = _combine(ind, [p.points for p in parts])
-        answered = any(profile.answered(f) for f in ind.fields)
-        best = max(parts, key=lambda p: p.points) if len(parts) > 1 else parts[0]
-        shown = best if (len(parts) == 1 or ind.combine == "max") else None
+    def combine(self, points: list[int]) -> int:
+        return min(max(points) if self.takes_best else sum(points), self.max)
+
+    def result(self, points: int, answered: bool, shown: _PartScore | None) -> IndicatorResult:
+        """The result with these points, shown band or option (results are immutable, so shared)."""
         band = shown.band if shown else None
-        results.append(
-            IndicatorResult(
-                number=ind.number,
-                group=ind.group,
+        option = band.option if band else (shown.option if shown else None)
+        label = band.label if band else (shown.option_label if shown else None)
+        key = (points, answered, option, id(label))
+        found = self._results.get(key)
+        if found is None:
+            found = self._results[key] = IndicatorResult(
+                number=self.number,
+                group=self.group,
                 points=points,
-                max=ind.max,
+                max=self.max,
                 answered=answered,
-                band=band.option if band else (shown.option if shown else None),
-                band_label=band.label if band else (shown.option_label if shown else None),
+                band=option,
+                band_label=label,
             )
-        )
-        scored.append((ind, parts))
+        return found
+
+
+def _ratio_terms(numerator: Decimal, denominator: Decimal) -> tuple[int, int]:
+    """numerator/denominator in percent as an exact fraction of integers (top, bottom).
+
+    bottom > 0; the denominator must not be 0. Exact, unlike percentages rounded to some
+    decimals, and comparing two such fractions by cross-multiplying needs no division.
+    """
+    n_num, n_den = numerator.as_integer_ratio()
+    d_num, d_den = denominator.as_integer_ratio()
+    top, bottom = n_num * d_den * 100, n_den * d_num
+    return (top, bottom) if bottom > 0 else (-top, -bottom)
+
+
+def _score(profile: Profile, plan: _Plan) -> tuple[list[IndicatorResult], list[list[_PartScore]]]:
+    """Each indicator's result, and the score of each of its parts (in `plan.indicators` order)."""
+    results: list[IndicatorResult] = []
+    scored: list[list[_PartScore]] = []
+    for ind in plan.indicators:
+        shown: _PartScore | None
+        if ind.single is not None:
+            shown = ind.single.score(profile)
+            parts = [shown]
+            points = min(shown.points, ind.max)
+        else:
+            parts = [p.score(profile) for p in ind.parts]
+            points = ind.combine([p.points for p in parts])
+            # the part that decided a best-of indicator; a sum has no single band
+            shown = max(parts, key=lambda p: p.points) if ind.takes_best else None
+        if ind.field is not None:
+            answered = getattr(profile, ind.field) is not None
+        else:
+            answered = any(getattr(profile, f) is not None for f in ind.fields)
+        results.append(ind.result(points, answered, shown))
+        scored.append(parts)
     return results, scored
 
 
 def score(profile: Profile, rules: Rules) -> int:
     """The total score out of 100 of an enterprise profile."""
-    results, _ = _score(profile, rules)
+    results, _ = _score(profile, _plan(rules))
     return sum(r.points for r in results)
 
 
@@ -251,21 +526,20 @@ def _direct_pass(profile: Profile, rules: Rules) -> list[str]:
     return passed
 
 
-def _pct(ratio: Ratio) -> Decimal | None:
-    """A ratio for display: percent with two decimals (never used for a comparison)."""
-    if ratio is None or isinstance(ratio, _Unbounded):
-        return None
-    exact = Decimal(ratio.numerator) / Decimal(ratio.denominator)
+def _pct(top: int, bottom: int) -> Decimal:
+    """top/bottom (bottom > 0) for display: with two decimals (never used for a comparison)."""
+    exact = Decimal(top) / Decimal(bottom)
     return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
 
 
-def _conditions(profile: Profile, rules: Rules, score: int, direct: list[str]) -> list[ConditionResult]:
+def _conditions(
+    profile: Profile, rules: Rules, plan: _Plan, score: int, direct: list[str]
+) -> list[ConditionResult]:
     c = rules.conditions
-    certs = rules.certifications
     out: list[ConditionResult] = []
 
     need_level = c.innovative_sme.min_certification
-    ok = certs.rank(profile.certification) >= certs.rank(need_level)
+    ok = plan.rank_of(profile.certification) >= plan.rank_of(need_level)
     out.append(
         ConditionResult(
             "innovative_sme",
@@ -285,17 +559,27 @@ def _conditions(profile: Profile, rules: Rules, score: int, direct: list[str]) -
     rd, revenue = profile.rd_expense, profile.revenue
     need_rd = c.rd_expense.min_amount
     need_ratio = c.rd_expense.min_ratio_pct
-    ratio = _ratio(rd, revenue, "unbounded")
     amount_ok = rd is not None and rd >= need_rd
-    ratio_ok = ratio is not None and (isinstance(ratio, _Unbounded) or ratio >= need_ratio)
+    if rd is None or revenue is None:
+        ratio_ok = False
+    elif revenue == 0:  # R&D over no revenue is unbounded; none over none is 0
+        ratio_ok = rd > 0 or (rd == 0 and need_ratio <= 0)
+    else:
+        top, bottom = _ratio_terms(rd, revenue)
+        need_top, need_bottom = need_ratio.as_integer_ratio()
+        ratio_ok = top * need_bottom >= need_top * bottom
     rd_gaps: list[Gap] = []
     if not amount_ok:
         rd_gaps.append(Gap("rd_expense", "yuan", need_rd, rd, need_rd - (rd or 0)))
     if not ratio_ok:
-        have = _pct(ratio)
+        have: Decimal | None = None
+        if rd is not None and revenue is not None:
+            have = _pct(*_ratio_terms(rd, revenue)) if revenue != 0 else Decimal(0)
         short_amount = None
         if revenue is not None:
-            short_amount = _ceil_yuan(Fraction(need_ratio) * Fraction(revenue) / HUNDRED) - (rd or 0)
+            need_top, need_bottom = need_ratio.as_integer_ratio()
+            rev_top, rev_bottom = revenue.as_integer_ratio()
+            short_amount = _ceil_fen(need_top * rev_top, need_bottom * rev_bottom * 100) - (rd or 0)
         rd_gaps.append(
             Gap(
                 "rd_expense_to_revenue_pct",
@@ -345,16 +629,16 @@ def _conditions(profile: Profile, rules: Rules, score: int, direct: list[str]) -
     return out
 
 
-def _ceil_yuan(value: Fraction) -> Decimal:
-    """Round a yuan amount up to the fen (0.01), so that reaching it is enough."""
-    fen = -((-value * 100) // 1)
-    return (Decimal(int(fen)) / 100).normalize()
+def _ceil_fen(top: int, bottom: int) -> Decimal:
+    """top/bottom yuan (bottom > 0) rounded up to the fen (0.01), so that reaching it is enough."""
+    fen = -((-top * 100) // bottom)
+    return (Decimal(fen) / 100).normalize()
 
 
 # ---------------------------------------------------------------- tiers
 
 
-def _tier_gaps(profile: Profile, rules: Rules, tier: Tier) -> list[Gap]:
+def _tier_gaps(profile: Profile, plan: _Plan, tier: Tier) -> list[Gap]:
     """The measurable requirements of `tier` that `profile` does not meet."""
     gaps: list[Gap] = []
     if profile.is_institution:
@@ -371,183 +655,178 @@ def _tier_gaps(profile: Profile, rules: Rules, tier: Tier) -> list[Gap]:
         if value is None or value < need_amount:
             short = need_amount - (value if value is not None and value > 0 else 0)
             gaps.append(Gap(field, "yuan", need_amount, value, short))
-    if req.min_certification is not None:
-        certs = rules.certifications
-        if certs.rank(profile.certification) < certs.rank(req.min_certification):
-            gaps.append(Gap("certification", "certification", req.min_certification, profile.certification))
+    if req.min_certification is not None and plan.rank_of(profile.certification) < plan.rank_of(
+        req.min_certification
+    ):
+        gaps.append(Gap("certification", "certification", req.min_certification, profile.certification))
     return gaps
 
 
-def tier_for(profile: Profile, rules: Rules) -> Tier | None:
-    """The highest tier whose measurable requirements hold, or None."""
+def _tier_met(profile: Profile, plan: _Plan, tier: Tier) -> bool:
+    """Whether `_tier_gaps` would be empty, without building the gaps."""
+    if profile.is_institution:
+        have = profile.registered_capital
+        return have is not None and have >= tier.service_institution.min_registered_capital
+    req = tier.enterprise
+    revenue, profit = profile.revenue, profile.profit
+    if revenue is None or revenue < req.min_revenue:
+        return False
+    if req.min_profit is not None and (profit is None or profit < req.min_profit):
+        return False
+    return req.min_certification is None or plan.rank_of(profile.certification) >= plan.rank_of(
+        req.min_certification
+    )
+
+
+def _tier_for(profile: Profile, rules: Rules, plan: _Plan) -> Tier | None:
     for tier in reversed(rules.tiers.tier):
-        if not _tier_gaps(profile, rules, tier):
+        if _tier_met(profile, plan, tier):
             return tier
     return None
 
 
-def next_tier_gap(profile: Profile, rules: Rules, current: Tier | None) -> TierGap | None:
-    """What the tier above `current` still needs; None at the top."""
+def tier_for(profile: Profile, rules: Rules) -> Tier | None:
+    """The highest tier whose measurable requirements hold, or None."""
+    return _tier_for(profile, rules, _plan(rules))
+
+
+def _next_tier_gap(profile: Profile, rules: Rules, plan: _Plan, current: Tier | None) -> TierGap | None:
     rank = current.rank if current else 0
     above = [t for t in rules.tiers.tier if t.rank == rank + 1]
     if not above:
         return None
     tier = above[0]
     checks = tier.qualitative.service_institution if profile.is_institution else tier.qualitative.enterprise
-    return TierGap(tier.id, tuple(_tier_gaps(profile, rules, tier)), tuple(checks))
+    return TierGap(tier.id, tuple(_tier_gaps(profile, plan, tier)), tuple(checks))
+
+
+def next_tier_gap(profile: Profile, rules: Rules, current: Tier | None) -> TierGap | None:
+    """What the tier above `current` still needs; None at the top."""
+    return _next_tier_gap(profile, rules, _plan(rules), current)
 
 
 # ---------------------------------------------------------------- subsidies
 
 
-def _clause_holds(clause: Clause, profile: Profile, rules: Rules, certification: str | None) -> bool:
-    if clause.org_type != (profile.org_type or "enterprise"):
-        return False
-    certs = rules.certifications
-    if clause.min_certification is not None and certs.rank(certification) < certs.rank(
-        clause.min_certification
-    ):
-        return False
-    if clause.certifications is not None and certification not in clause.certifications:
-        return False
-    if any(getattr(profile, flag) is not True for flag in clause.flags):
-        return False
-    if clause.min_annual_tax is not None:
-        tax = profile.annual_tax
-        if tax is None or tax < clause.min_annual_tax:
+class _ClausePlan:
+    """One clause of a subsidy's `when`, with its certification level as a rank."""
+
+    def __init__(self, clause: Clause, plan: _Plan) -> None:
+        self.org_type = clause.org_type
+        self.min_rank = None if clause.min_certification is None else plan.rank_of(clause.min_certification)
+        self.certifications = None if clause.certifications is None else frozenset(clause.certifications)
+        self.flags = tuple(clause.flags)
+        self.min_annual_tax = clause.min_annual_tax
+
+    def holds(self, profile: Profile, org_type: str, certification: str | None, rank: int) -> bool:
+        if self.org_type != org_type:
             return False
-    return True
+        if self.min_rank is not None and rank < self.min_rank:
+            return False
+        if self.certifications is not None and certification not in self.certifications:
+            return False
+        for flag in self.flags:
+            if getattr(profile, flag) is not True:
+                return False
+        if self.min_annual_tax is not None:
+            tax = profile.annual_tax
+            if tax is None or tax < self.min_annual_tax:
+                return False
+        return True
+
+
+def _subsidies_for(profile: Profile, rules: Rules, plan: _Plan, certification: str | None) -> list[Subsidy]:
+    org_type = profile.org_type or "enterprise"
+    rank = plan.rank_of(certification)
+    found: list[Subsidy] = []
+    for subsidy, clauses in plan.subsidies:
+        for clause in clauses:
+            if clause.holds(profile, org_type, certification, rank):
+                found.append(subsidy)
+                break
+    return found
 
 
 def subsidies_for(profile: Profile, rules: Rules, certification: str | None = None) -> list[Subsidy]:
     """The subsidy items whose conditions hold, with `certification` if given."""
     level = certification if certification is not None else profile.certification
-    return [
-        s for s in rules.subsidies.subsidy if any(_clause_holds(c, profile, rules, level) for c in s.when)
-    ]
+    return _subsidies_for(profile, rules, _plan(rules), level)
 
 
-def _hint(subsidy: Subsidy, today: date, potential: bool) -> SubsidyHint:
-    status: Literal["current", "expired", "not_yet_valid"]
+def _status(subsidy: Subsidy, today: date) -> HintStatus:
     if subsidy.valid_to is not None and today > subsidy.valid_to:
-        status = "expired"
-    elif subsidy.valid_from is not None and today < subsidy.valid_from:
-        status = "not_yet_valid"
-    else:
-        status = "current"
-    return SubsidyHint(
-        id=subsidy.id,
-        title=subsidy.title,
-        who=subsidy.who,
-        amount=subsidy.amount,
-        source=subsidy.source,
-        valid_from=subsidy.valid_from,
-        valid_to=subsidy.valid_to,
-        status=status,
-        potential=potential,
-    )
+        return "expired"
+    if subsidy.valid_from is not None and today < subsidy.valid_from:
+        return "not_yet_valid"
+    return "current"
 
 
 # ---------------------------------------------------------------- improvements
 
 
 def _improvements(
-    profile: Profile, rules: Rules, scored: list[tuple[Indicator, list[_PartScore]]]
+    profile: Profile, plan: _Plan, results: list[IndicatorResult], scored: list[list[_PartScore]]
 ) -> list[Improvement]:
-    """The three single changes that would add the most points (one per indicator)."""
-    best: list[tuple[int, Decimal, Improvement]] = []
-    for ind, parts in scored:
-        current = _combine(ind, [p.points for p in parts])
+    """The three single changes that would add the most points (one per indicator).
+
+    Within an indicator the largest gain wins, then the cheapest change in yuan, then the
+    first part; across indicators the largest gain, then the lower number. What a change
+    takes is worked out only for the changes that are kept.
+    """
+    best: list[tuple[int, int, _PartPlan, _PartScore, _Step | None]] = []  # gain, number, part, now, change
+    for ind, result, parts in zip(plan.indicators, results, scored, strict=True):
+        current = result.points
         if current >= ind.max:
             continue
-        candidates: list[tuple[int, Decimal, Improvement]] = []
-        for i, part in enumerate(ind.part):
-            step = _next_step(part, parts[i], profile, ind)
-            if step is None:
+        if ind.single is not None:
+            new_points = ind.single.next_points(profile, parts[0])
+            if new_points is not None and min(new_points, ind.max) > current:
+                best.append((min(new_points, ind.max) - current, ind.number, ind.single, parts[0], None))
+            continue
+        gains: list[tuple[int, int]] = []  # (gain, part index)
+        for i, part in enumerate(ind.parts):
+            new_points = part.next_points(profile, parts[i])
+            if new_points is None:
                 continue
-            new_points, improvement = step
             trial = [p.points for p in parts]
             trial[i] = new_points
-            gain = _combine(ind, trial) - current
-            if gain <= 0:
-                continue
-            cost = (
-                improvement.short_amount
-                if improvement.short_amount is not None
-                else (improvement.short if improvement.unit == "yuan" and improvement.short else Decimal(0))
-            )
-            candidates.append((gain, cost, _with_gain(improvement, gain)))
-        if candidates:
-            candidates.sort(key=lambda c: (-c[0], c[1]))
-            best.append(candidates[0])
-    best.sort(key=lambda c: (-c[0], c[2].indicator))
-    return [c[2] for c in best[:3]]
+            gain = ind.combine(trial) - current
+            if gain > 0:
+                gains.append((gain, i))
+        if not gains:
+            continue
+        top = max(g for g, _ in gains)
+        tied = [i for g, i in gains if g == top]
+        if len(tied) == 1:
+            best.append((top, ind.number, ind.parts[tied[0]], parts[tied[0]], None))
+        else:
+            costed = [(_cost(c), i, c) for i in tied for c in [ind.parts[i].change(profile, parts[i])]]
+            _, i, change = min(costed, key=lambda c: (c[0], c[1]))
+            best.append((top, ind.number, ind.parts[i], parts[i], change))
+    best.sort(key=lambda c: (-c[0], c[1]))
+    return [
+        _improvement(number, gain, change if change is not None else part.change(profile, now))
+        for gain, number, part, now, change in best[:3]
+    ]
 
 
-def _with_gain(improvement: Improvement, gain: int) -> Improvement:
+def _cost(change: _Step) -> Decimal:
+    """What a change costs in yuan, to choose among equal gains (0 if not money)."""
+    _, unit, _, _, short, short_amount = change
+    if short_amount is not None:
+        return short_amount
+    return short if unit == "yuan" and short else Decimal(0)
+
+
+def _improvement(number: int, gain: int, change: _Step) -> Improvement:
+    metric, unit, target, target_label, short, short_amount = change
     return Improvement(
-        indicator=improvement.indicator,
+        indicator=number,
         gain=gain,
-        metric=improvement.metric,
-        unit=improvement.unit,
-        target=improvement.target,
-        target_label=improvement.target_label,
-        short=improvement.short,
-        short_amount=improvement.short_amount,
+        metric=metric,
+        unit=unit,
+        target=target,
+        target_label=target_label,
+        short=short,
+        short_amount=short_amount,
     )
-
-
-def _next_step(
-    part: Part, now: _PartScore, profile: Profile, ind: Indicator
-) -> tuple[int, Improvement] | None:
-    """The nearest better band or option of one part: (its points, the change)."""
-    n = ind.number
-    if isinstance(part, BandHighPart | BandLowPart):
-        value = getattr(profile, part.field)
-        if value is None or now.band is None:
-            return None
-        idx = part.bands.index(now.band)
-        if idx == 0:
-            return None
-        target = part.bands[idx - 1]
-        need = target.min if isinstance(part, BandHighPart) else target.max
-        assert need is not None
-        short = (need - value) if isinstance(part, BandHighPart) else (value - need)
-        return target.points, Improvement(n, 0, part.field, part.unit, need, target.label, short)
-    if isinstance(part, RatioHighPart):
-        num, den = getattr(profile, part.numerator), getattr(profile, part.denominator)
-        if num is None or den is None or den == 0 or now.band is None:
-            return None
-        idx = part.bands.index(now.band)
-        if idx == 0:
-            return None
-        target = part.bands[idx - 1]
-        assert target.min is not None
-        ratio = Fraction(num) * HUNDRED / Fraction(den)
-        short_pct = _pct(Fraction(target.min) - ratio)
-        amount = _ceil_yuan(Fraction(target.min) * Fraction(den) / HUNDRED) - num
-        metric = f"{part.numerator}_to_{part.denominator}_pct"
-        return target.points, Improvement(n, 0, metric, "pct", target.min, target.label, short_pct, amount)
-    if isinstance(part, StepPart):
-        value = getattr(profile, part.field)
-        if value is None:
-            return None
-        need = (value // part.step + 1) * part.step
-        return now.points + part.points_per_step, Improvement(
-            n, 0, part.field, part.unit, need, None, need - value
-        )
-    if isinstance(part, ChoicePart):
-        if getattr(profile, part.field) is None:
-            return None
-        better = [o for o in part.options if o.points > now.points]
-        if not better:
-            return None
-        target_opt = min(better, key=lambda o: o.points)
-        return target_opt.points, Improvement(
-            n, 0, part.field, "choice", str(target_opt.value), target_opt.label
-        )
-    assert isinstance(part, MultiPart)
-    held = getattr(profile, part.field)
-    if held is None or len(held) >= len(part.options):
-        return None
-    return now.points + part.points_each, Improvement(n, 0, part.field, "item", None)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -87,12 +88,22 @@ def _load(folder: Path, name: str, model: type[M]) -> M:
     except FileNotFoundError:
         raise RulesError(f"{name}: missing from {folder.name}/") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{name}: {exc}") from None
+        raise RulesError(f"{name}: {exc}{_quoted_line(path, str(exc))}") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         lines = [f"{name}: {_where(raw, err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise RulesError("\n".join(lines)) from None
+
+
+def _quoted_line(path: Path, message: str) -> str:
+    """The line a TOML error points at, so that the message shows the item, not only a number."""
+    found = re.search(r"at line (\d+)", message)
+    if found is None:
+        return ""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    number = int(found.group(1))
+    return f": {lines[number - 1].strip()}" if 0 < number <= len(lines) else ""
 
 
 def _where(raw: Any, loc: tuple[int | str, ...]) -> str:
