@@ -259,6 +259,7 @@ class ChoiceOption(Strict):
     value: ChoiceValue
     points: int = Field(default=0, ge=0)
     label: Label
+    aliases: list[str] = []  # other words people type for this option
 
 
 class ChoicePart(Strict):

@@ -1,0 +1,44 @@
+"""All configuration in one object, from the environment or a `.env` file (contract §4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+def today_in_guangzhou() -> date:
+    """Today's date where the policies apply; the only place the clock is read for rules."""
+    return datetime.now(TIMEZONE).date()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    db: str = Field(default="zjtx.db", alias="ZJTX_DB")
+    listen: str = Field(default="127.0.0.1:8080", alias="ZJTX_LISTEN")
+    staff: str = Field(default="", alias="ZJTX_STAFF")
+    staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
+    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
+    telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    wecom_corp_id: str | None = Field(default=None, alias="WECOM_CORP_ID")
+    wecom_agent_id: int | None = Field(default=None, alias="WECOM_AGENT_ID")
+    wecom_secret: str | None = Field(default=None, alias="WECOM_SECRET")
+    wecom_token: str | None = Field(default=None, alias="WECOM_TOKEN")
+    wecom_aes_key: str | None = Field(default=None, alias="WECOM_AES_KEY")
+    wecom_api_base_url: str = Field(default="https://qyapi.weixin.qq.com", alias="WECOM_API_BASE_URL")
+
+    @property
+    def staff_ids(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.staff.split(",") if s.strip())
+
+    @property
+    def listen_host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host or "127.0.0.1", int(port)

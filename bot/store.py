@@ -1,0 +1,329 @@
+"""Where conversations are kept: a small storage interface, in memory or in SQLite.
+
+Sessions are keyed by (channel, chat, user). Every turn is saved in one transaction
+(the session and, when one finished, the assessment) before the reply goes out; a
+revision number makes a concurrent write fail loudly instead of losing an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+from sqlite_utils import Database, Migrations
+
+from dialogs.engine import Finished, LastResult
+from dialogs.session import SESSION_VERSION, Session
+
+log = logging.getLogger("zjtx.store")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKey:
+    channel: str
+    chat_id: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat_id}:{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    session: Session
+    rev: int  # 0 when there is no stored session yet
+    corrupt: bool = False  # the stored row could not be read and was set aside
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssessment:
+    id: int
+    key: SessionKey
+    made_on: date
+    rules_version: str
+    answers: dict[str, Any]
+    result: dict[str, Any]
+    created_at: str
+
+    def last_result(self) -> LastResult:
+        return LastResult(self.answers, self.made_on, self.rules_version)
+
+
+class Conflict(RuntimeError):
+    """The session changed since it was loaded; reload and try again."""
+
+
+class Store(Protocol):
+    def load(self, key: SessionKey) -> Loaded: ...
+
+    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+        """Write the session (and a finished assessment) atomically; return the new revision.
+
+        Raises :class:`Conflict` when the stored revision is no longer `rev`."""
+        ...
+
+    def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None: ...
+
+    def assessments(self) -> Iterator[StoredAssessment]: ...
+
+    def first_time(self, scope: str, key: str) -> bool:
+        """True the first time (scope, key) is seen, False ever after (durable dedupe)."""
+        ...
+
+    def forget_user(self, channel: str, user_id: str) -> int:
+        """Delete everything kept about one person; return how many rows went."""
+        ...
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _decode(raw: str, key: SessionKey) -> tuple[Session, bool]:
+    try:
+        session = Session.model_validate_json(raw)
+    except (ValidationError, ValueError):
+        log.warning("session %s could not be read; starting afresh", key)
+        return Session(), True
+    if session.version != SESSION_VERSION:
+        log.warning("session %s has version %s; starting afresh", key, session.version)
+        return Session(lang=session.lang), True
+    return session, False
+
+
+def _made_on(finished: Finished) -> date:
+    today = finished.assessment.today
+    assert today is not None
+    return today
+
+
+class MemoryStore:
+    """The same contract in memory, for tests and throwaway runs."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[SessionKey, tuple[str, int]] = {}
+        self._assessments: list[StoredAssessment] = []
+        self._seen: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def load(self, key: SessionKey) -> Loaded:
+        row = self._sessions.get(key)
+        if row is None:
+            return Loaded(Session(), 0)
+        session, corrupt = _decode(row[0], key)
+        return Loaded(session, row[1], corrupt)
+
+    def put_raw(self, key: SessionKey, raw: str) -> None:
+        """Store a raw session row (tests use it to plant a corrupt one)."""
+        rev = self._sessions.get(key, ("", 0))[1]
+        self._sessions[key] = (raw, rev + 1)
+
+    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+        with self._lock:
+            current = self._sessions.get(key, ("", 0))[1]
+            if current != rev:
+                raise Conflict(str(key))
+            self._sessions[key] = (session.model_dump_json(), rev + 1)
+            if finished is not None:
+                self._assessments.append(
+                    StoredAssessment(
+                        len(self._assessments) + 1,
+                        key,
+                        _made_on(finished),
+                        finished.assessment.rules_version,
+                        dict(finished.answers),
+                        finished.assessment.contract(),
+                        _now(),
+                    )
+                )
+            return rev + 1
+
+    def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
+        mine = [a for a in self._assessments if a.key.channel == channel and a.key.user_id == user_id]
+        return mine[-1] if mine else None
+
+    def assessments(self) -> Iterator[StoredAssessment]:
+        return iter(list(self._assessments))
+
+    def first_time(self, scope: str, key: str) -> bool:
+        with self._lock:
+            if (scope, key) in self._seen:
+                return False
+            self._seen.add((scope, key))
+            return True
+
+    def forget_user(self, channel: str, user_id: str) -> int:
+        with self._lock:
+            gone = [k for k in self._sessions if k.channel == channel and k.user_id == user_id]
+            for k in gone:
+                del self._sessions[k]
+            before = len(self._assessments)
+            self._assessments = [
+                a for a in self._assessments if not (a.key.channel == channel and a.key.user_id == user_id)
+            ]
+            return len(gone) + before - len(self._assessments)
+
+
+migrations = Migrations("zjtx")
+
+
+@migrations()
+def m001_sessions_and_assessments(db: Database) -> None:
+    db["sessions"].create(  # type: ignore[union-attr]
+        {"channel": str, "chat_id": str, "user_id": str, "data": str, "rev": int, "updated_at": str},
+        pk=("channel", "chat_id", "user_id"),
+    )
+    db["assessments"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "made_on": str,
+            "rules_version": str,
+            "answers": str,
+            "result": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["assessments"].create_index(["channel", "user_id", "id"])  # type: ignore[union-attr]
+    db["seen"].create({"scope": str, "key": str, "at": str}, pk=("scope", "key"))  # type: ignore[union-attr]
+
+
+class SqliteStore:
+    """The store in one SQLite file (WAL), schema kept by sqlite-utils migrations.
+
+    WAL with synchronous=NORMAL keeps every committed turn across a killed process."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        self.db = Database(conn)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        migrations.apply(self.db)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self.db.conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def load(self, key: SessionKey) -> Loaded:
+        row = self.db.execute(
+            "SELECT data, rev FROM sessions WHERE channel=? AND chat_id=? AND user_id=?",
+            [key.channel, key.chat_id, key.user_id],
+        ).fetchone()
+        if row is None:
+            return Loaded(Session(), 0)
+        session, corrupt = _decode(row[0], key)
+        return Loaded(session, row[1], corrupt)
+
+    def put_raw(self, key: SessionKey, raw: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO sessions (channel, chat_id, user_id, data, rev, updated_at) "
+                "VALUES (?,?,?,?,1,?) ON CONFLICT(channel, chat_id, user_id) "
+                "DO UPDATE SET data=excluded.data, rev=rev+1",
+                [key.channel, key.chat_id, key.user_id, raw, _now()],
+            )
+
+    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+        data = session.model_dump_json()
+        now = _now()
+        with self._tx() as conn:
+            if rev == 0:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO sessions (channel, chat_id, user_id, data, rev, updated_at) "
+                    "VALUES (?,?,?,?,1,?)",
+                    [key.channel, key.chat_id, key.user_id, data, now],
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE sessions SET data=?, rev=rev+1, updated_at=? "
+                    "WHERE channel=? AND chat_id=? AND user_id=? AND rev=?",
+                    [data, now, key.channel, key.chat_id, key.user_id, rev],
+                )
+            if cur.rowcount != 1:
+                raise Conflict(str(key))
+            if finished is not None:
+                conn.execute(
+                    "INSERT INTO assessments (channel, chat_id, user_id, made_on, rules_version, answers, "
+                    "result, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        key.channel,
+                        key.chat_id,
+                        key.user_id,
+                        _made_on(finished).isoformat(),
+                        finished.assessment.rules_version,
+                        json.dumps(finished.answers, ensure_ascii=False),
+                        json.dumps(finished.assessment.contract(), ensure_ascii=False),
+                        now,
+                    ],
+                )
+        return rev + 1
+
+    def _assessment(self, row: tuple[Any, ...]) -> StoredAssessment:
+        return StoredAssessment(
+            id=row[0],
+            key=SessionKey(row[1], row[2], row[3]),
+            made_on=date.fromisoformat(row[4]),
+            rules_version=row[5],
+            answers=json.loads(row[6]),
+            result=json.loads(row[7]),
+            created_at=row[8],
+        )
+
+    _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at"
+
+    def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
+        row = self.db.execute(
+            f"SELECT {self._COLUMNS} FROM assessments WHERE channel=? AND user_id=? ORDER BY id DESC LIMIT 1",
+            [channel, user_id],
+        ).fetchone()
+        return self._assessment(row) if row else None
+
+    def assessments(self) -> Iterator[StoredAssessment]:
+        cursor = self.db.conn.cursor()
+        cursor.execute(f"SELECT {self._COLUMNS} FROM assessments ORDER BY id")
+        for row in cursor:
+            yield self._assessment(row)
+
+    def first_time(self, scope: str, key: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO seen (scope, key, at) VALUES (?,?,?)", [scope, key, _now()]
+            )
+            return cur.rowcount == 1
+
+    def forget_user(self, channel: str, user_id: str) -> int:
+        with self._tx() as conn:
+            gone = conn.execute(
+                "DELETE FROM sessions WHERE channel=? AND user_id=?", [channel, user_id]
+            ).rowcount
+            gone += conn.execute(
+                "DELETE FROM assessments WHERE channel=? AND user_id=?", [channel, user_id]
+            ).rowcount
+            return gone

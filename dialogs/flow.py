@@ -1,0 +1,244 @@
+"""The self-assessment questionnaire: which question comes next, and its options.
+
+The order follows contract §1: organisation type; for a service institution its short
+path; for an enterprise certification, district, the basic-condition figures, the 13
+indicators, the direct-pass questions (only below the pass mark), the subsidy questions
+(only where they can change the hints), then the summary (`confirm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from dialogs.parsing import Option, yes_no_options
+from dialogs.session import Session
+from rules import Assessment, ProfileError, Rules, assess, parse_profile
+from rules.model import ChoicePart, MultiPart
+from rules.profile import Profile
+
+Kind = Literal["money", "percent", "years", "choice", "multi", "yesno"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What relevance rules may look at: the answers so far, scored once on demand."""
+
+    session: Session
+    rules: Rules
+    today: date
+    _cache: dict[str, Any]
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.session.answers
+
+    def profile(self) -> Profile:
+        if "profile" not in self._cache:
+            self._cache["profile"] = profile_of(self.session, self.rules)
+        profile: Profile = self._cache["profile"]
+        return profile
+
+    def assessment(self) -> Assessment:
+        if "assessment" not in self._cache:
+            self._cache["assessment"] = assess(self.profile(), self.rules, self.today)
+        result: Assessment = self._cache["assessment"]
+        return result
+
+    def rank(self) -> int:
+        return self.rules.certifications.rank(self.answers.get("certification"))
+
+    def level_rank(self, level: str) -> int:
+        return self.rules.certifications.rank(level)
+
+
+@dataclass(frozen=True)
+class Step:
+    field: str
+    kind: Kind
+    when: Callable[[Context], bool] = lambda ctx: True
+    allow_negative: bool = False
+    percent_low: Decimal | None = Decimal(0)
+    percent_high: Decimal | None = Decimal(100)
+
+
+def _enterprise(ctx: Context) -> bool:
+    return ctx.answers.get("org_type", "enterprise") == "enterprise"
+
+
+def _institution(ctx: Context) -> bool:
+    return ctx.answers.get("org_type") == "service_institution"
+
+
+def _revenue_below_floor(ctx: Context) -> bool:
+    floor = ctx.rules.conditions.revenue.min_revenue
+    revenue = ctx.profile().revenue
+    return _enterprise(ctx) and (revenue is None or revenue < floor)
+
+
+def _below_pass_mark(ctx: Context) -> bool:
+    if not _enterprise(ctx):
+        return False
+    score = ctx.assessment().score
+    return score is not None and score < ctx.rules.conditions.score_or_direct.min_score
+
+
+def _subsidy_flags_matter(ctx: Context) -> bool:
+    """Held subsidies need municipal or higher; potential ones need eligibility."""
+    if not _enterprise(ctx):
+        return False
+    if ctx.rank() >= ctx.level_rank("municipal"):
+        return True
+    return bool(ctx.assessment().eligible)
+
+
+def _little_giant(ctx: Context) -> bool:
+    return _enterprise(ctx) and ctx.rank() >= ctx.level_rank("national_little_giant")
+
+
+def _municipal_exactly(ctx: Context) -> bool:
+    return _enterprise(ctx) and bool(ctx.answers.get("certification") == "municipal")
+
+
+def _always_enterprise(ctx: Context) -> bool:
+    return _enterprise(ctx)
+
+
+STEPS: tuple[Step, ...] = (
+    Step("org_type", "choice"),
+    # a service institution's short path
+    Step("registered_capital", "money", _institution),
+    Step("operates_park", "yesno", _institution),
+    # an enterprise: who it is
+    Step("certification", "choice", _always_enterprise),
+    Step("district", "choice"),
+    # the basic conditions
+    Step("niche_years", "years", _always_enterprise),
+    Step("revenue", "money", _always_enterprise),
+    Step("equity_financing_2y", "money", _revenue_below_floor),
+    Step("rd_expense", "money", _always_enterprise),
+    Step("profit", "money", _always_enterprise, allow_negative=True),
+    # the 13 indicators (3, 7 and 11 come from the figures above)
+    Step("main_business_share_pct", "percent", _always_enterprise),
+    Step(
+        "main_revenue_growth_pct", "percent", _always_enterprise, percent_low=Decimal(-100), percent_high=None
+    ),
+    Step("product_field", "choice", _always_enterprise),
+    Step("digital_level", "choice", _always_enterprise),
+    Step("quality", "multi", _always_enterprise),
+    Step("debt_ratio_pct", "percent", _always_enterprise, percent_high=None),
+    Step("distinctive", "multi", _always_enterprise),
+    Step("talent", "choice", _always_enterprise),
+    Step("ip", "choice", _always_enterprise),
+    Step("rd_staff_pct", "percent", _always_enterprise),
+    Step("rd_institution", "choice", _always_enterprise),
+    # direct-pass routes, only when the score is below the pass mark
+    Step("sci_award", "choice", _below_pass_mark),
+    Step("rd_expense_avg_2y", "money", _below_pass_mark),
+    Step("equity_financing_2y", "money", _below_pass_mark),
+    Step("maker_top500", "yesno", _below_pass_mark),
+    # subsidy questions, only where the answer can change the hints
+    Step("listing_plan", "yesno", _subsidy_flags_matter),
+    Step("has_bank_loans", "yesno", _subsidy_flags_matter),
+    Step("provincial_tech_upgrade_funded", "yesno", _subsidy_flags_matter),
+    Step("relocating_to_guangzhou", "yesno", _little_giant),
+    Step("annual_tax", "money", _municipal_exactly),
+)
+
+STEP_BY_FIELD: dict[str, Step] = {}
+for _s in STEPS:
+    STEP_BY_FIELD.setdefault(_s.field, _s)
+
+CONFIRM = "confirm"
+CONFIRM_PREFIX = "confirm_"
+# Pairs checked after an answer: (field, must not exceed)
+PLAUSIBILITY = (("rd_expense", "revenue"), ("profit", "revenue"))
+
+
+def profile_of(session: Session, rules: Rules) -> Profile:
+    """The session's answers as a Profile; answers that no longer validate are dropped."""
+    data = session.profile_data()
+    try:
+        return parse_profile(data, rules.contacts.districts)
+    except ProfileError as exc:
+        bad = {f for f, _ in exc.errors}
+        return parse_profile({k: v for k, v in data.items() if k not in bad}, rules.contacts.districts)
+
+
+def context(session: Session, rules: Rules, today: date) -> Context:
+    return Context(session, rules, today, {})
+
+
+def remaining(ctx: Context) -> list[Step]:
+    """The relevant questions not yet settled, in order (a field appears once)."""
+    out: list[Step] = []
+    seen: set[str] = set()
+    for step in STEPS:
+        if step.field in seen or ctx.session.settled(step.field):
+            continue
+        if step.when(ctx):
+            out.append(step)
+            seen.add(step.field)
+    return out
+
+
+def next_step(ctx: Context) -> Step | None:
+    for step in STEPS:
+        if not ctx.session.settled(step.field) and step.when(ctx):
+            return step
+    return None
+
+
+def progress(ctx: Context, current: str) -> tuple[int, int]:
+    """(number of this question, number of questions in all) as things stand."""
+    done = len([f for f in ctx.session.history if f != current])
+    left = remaining(ctx)
+    total = done + len(left) + (0 if any(s.field == current for s in left) else 1)
+    return min(done + 1, total), total
+
+
+# ---------------------------------------------------------------- options
+
+
+def options_for(field: str, rules: Rules, lang: str) -> list[tuple[Any, str, tuple[str, ...]]]:
+    """(value, label in `lang`, every name a person may type) for a choice field."""
+
+    def named(value: Any, zh: str, en: str, *aliases: str) -> tuple[Any, str, tuple[str, ...]]:
+        return value, (en if lang == "en" else zh), (zh, en, *aliases)
+
+    if field == "org_type":
+        return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.org_type.options]
+    if field == "sci_award":
+        return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.sci_award.options]
+    if field == "certification":
+        aliases = {
+            "none": ("无", "没有", "都没有", "暂无", "none"),
+            "innovative": ("创新型", "创新型企业"),
+            "municipal": ("市级",),
+            "provincial": ("省级",),
+            "national_little_giant": ("小巨人", "国家级", "国家级小巨人"),
+            "key_little_giant": ("重点小巨人", "国家级重点"),
+        }
+        return [
+            named(lv.id, lv.label.zh, lv.label.en, *aliases.get(lv.id, ()))
+            for lv in rules.certifications.level
+        ]
+    if field == "district":
+        return [named(d.id, d.label.zh, d.label.en, *d.aliases) for d in rules.contacts.districts.district]
+    for ind in rules.indicators.indicator:
+        for part in ind.part:
+            if isinstance(part, ChoicePart | MultiPart) and part.field == field:
+                return [named(o.value, o.label.zh, o.label.en, *o.aliases) for o in part.options]
+    if STEP_BY_FIELD.get(field, Step(field, "money")).kind == "yesno":
+        return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.yes_no.options]
+    raise KeyError(field)
+
+
+def parser_options(field: str, rules: Rules) -> list[Option[Any]]:
+    if STEP_BY_FIELD[field].kind == "yesno":
+        yes, no = yes_no_options()
+        return [yes, no]
+    return [Option(value, names) for value, _, names in options_for(field, rules, "zh")]

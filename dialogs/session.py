@@ -1,0 +1,76 @@
+"""A conversation's state: pure data, serialised to JSON by the store."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rules.profile import MONEY_FIELDS, PERCENT_FIELDS
+
+SESSION_VERSION = 1
+DECIMAL_FIELDS = frozenset((*MONEY_FIELDS, *PERCENT_FIELDS, "niche_years"))
+
+Mode = Literal["idle", "assess", "lead"]
+
+
+class Session(BaseModel):
+    """Where one person is in the dialog. Answers are profile values (contract §1), with
+    Decimals kept as strings so they survive JSON exactly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = SESSION_VERSION
+    lang: str = "zh"
+    lang_chosen: bool = False
+    mode: Mode = "idle"
+    answers: dict[str, Any] = Field(default_factory=dict)
+    skipped: list[str] = Field(default_factory=list)
+    history: list[str] = Field(default_factory=list)  # fields in the order they were settled
+    pending: str | None = None  # the question awaiting an answer
+    editing: bool = False  # the pending field was reopened by /back or from the summary
+    misses: int = 0  # consecutive questions the FAQ could not answer
+    lead: dict[str, str] = Field(default_factory=dict)
+
+    def settled(self, field: str) -> bool:
+        return field in self.answers or field in self.skipped
+
+    def set_answer(self, field: str, value: Any) -> None:
+        self.answers[field] = str(value) if isinstance(value, Decimal) else value
+        if field in self.skipped:
+            self.skipped.remove(field)
+        self._mark(field)
+
+    def skip(self, field: str) -> None:
+        self.answers.pop(field, None)
+        if field not in self.skipped:
+            self.skipped.append(field)
+        self._mark(field)
+
+    def forget(self, field: str) -> None:
+        self.answers.pop(field, None)
+        if field in self.skipped:
+            self.skipped.remove(field)
+        if field in self.history:
+            self.history.remove(field)
+
+    def _mark(self, field: str) -> None:
+        if field in self.history:
+            self.history.remove(field)
+        self.history.append(field)
+
+    def profile_data(self) -> dict[str, Any]:
+        """The answers as a profile mapping (Decimals restored)."""
+        return {
+            k: Decimal(v) if k in DECIMAL_FIELDS and isinstance(v, str) else v
+            for k, v in self.answers.items()
+        }
+
+    def reset_assessment(self) -> None:
+        self.mode = "idle"
+        self.answers.clear()
+        self.skipped.clear()
+        self.history.clear()
+        self.pending = None
+        self.editing = False
