@@ -66,7 +66,7 @@ class Step:
 
 
 def _enterprise(ctx: Context) -> bool:
-    return ctx.answers.get("org_type", "enterprise") == "enterprise"
+    return bool(ctx.answers.get("org_type", "enterprise") == "enterprise")
 
 
 def _institution(ctx: Context) -> bool:
