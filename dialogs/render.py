@@ -263,6 +263,39 @@ def subsidies_text(rules: Rules, lang: str, cat: Catalogs, today: date) -> list[
     return parts
 
 
+def _short_hint(hint: SubsidyHint, lang: str, cat: Catalogs) -> str:
+    mark = cat.text(lang, "subsidy.expired_mark") if hint.status == "expired" else ""
+    return (
+        cat.text(
+            lang, "subsidy.title", title=hint.title.get(lang), amount=amount_text(hint.amount, lang, cat)
+        )
+        + mark
+    )
+
+
+def _hint_notes(hints: list[SubsidyHint], rules: Rules, lang: str, cat: Catalogs) -> list[str]:
+    """Validity and source once per policy document, not once per item."""
+    notes: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for h in hints:
+        validity = validity_text(h.valid_from, h.valid_to, h.status, lang, cat)
+        if validity and (h.source.file, validity) not in seen:
+            seen.add((h.source.file, validity))
+            notes.append(validity)
+    for file in dict.fromkeys(h.source.file for h in hints):
+        # "三、培育措施（一）企业认定奖励" + "三、培育措施（五）…" → "三、培育措施（一）（五）"
+        heads: dict[str, list[str]] = {}
+        for h in hints:
+            if h.source.file == file:
+                head, _, rest = h.source.clause.partition("（")
+                tail = "（" + rest.split("）")[0] + "）" if rest else ""
+                if tail not in heads.setdefault(head, []):
+                    heads[head].append(tail)
+        clauses = cat.text(lang, "list.sep").join(head + "".join(tails) for head, tails in heads.items())
+        notes.append(source_text(file, clauses, rules, lang, cat))
+    return notes
+
+
 def result_parts(a: Assessment, rules: Rules, lang: str, cat: Catalogs) -> tuple[str, ...]:
     """The result in short parts: score, eligibility, improvements, tier, subsidies, contacts."""
     parts: list[str] = []
@@ -328,12 +361,11 @@ def result_parts(a: Assessment, rules: Rules, lang: str, cat: Catalogs) -> tuple
         lines = []
         if held:
             lines.append(cat.text(lang, "result.subsidies"))
-            for h in held:
-                lines += subsidy_lines(h, h.status, rules, lang, cat)
+            lines += [_short_hint(h, lang, cat) for h in held]
         if potential:
             lines.append(cat.text(lang, "result.potential_subsidies"))
-            for h in potential:
-                lines += subsidy_lines(h, h.status, rules, lang, cat)
+            lines += [_short_hint(h, lang, cat) for h in potential]
+        lines += _hint_notes([*held, *potential], rules, lang, cat)
         parts.append("\n".join(lines))
     else:
         parts.append(cat.text(lang, "result.no_subsidies"))
