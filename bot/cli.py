@@ -25,6 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--today", help="score as of this date, YYYY-MM-DD (default: today)")
     p.add_argument("--explain", action="store_true", help="JSON: add the structured explanation")
 
+    p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom)")
+
+    p = sub.add_parser("ask", help="answer a question from the FAQ knowledge base")
+    p.add_argument("question", help="the question, in Chinese or English")
+    p.add_argument("--lang", choices=["zh", "en"], help="answer in this language (default: the question's)")
+    p.add_argument("--json", action="store_true", help="answer, source, confidence, suggestions, handoff")
+
+    p = sub.add_parser("leads", help="enquiries for the secretariat")
+    leads = p.add_subparsers(dest="leads_command", required=True, metavar="ACTION")
+    q = leads.add_parser("export", help="write the enquiries as CSV (for a spreadsheet)")
+    q.add_argument("--csv", action="store_true", help="CSV output (the default and only format)")
+    q.add_argument("-o", "--output", help="the file to write (default: standard output)")
+    q.add_argument("--all", action="store_true", help="include enquiries already handled")
+    q.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
+
     p = sub.add_parser("chat", help="talk to the assistant in the terminal (no token, no network)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per line, for programs")
     p.add_argument("--lang", choices=["zh", "en"], help="the language to speak (remembered)")
@@ -46,6 +61,73 @@ def _today(value: str | None) -> date:
         raise SystemExit(f"zjtx: --today must be YYYY-MM-DD, got {value!r}") from None
 
 
+LEAD_COLUMNS = (
+    "id",
+    "created_at",
+    "kind",
+    "company",
+    "contact",
+    "phone",
+    "score",
+    "tier",
+    "channel",
+    "user_id",
+    "assessment_id",
+    "handled_at",
+    "handled_by",
+)
+
+
+def run_leads_export(args: argparse.Namespace) -> int:
+    import contextlib
+    import csv
+
+    from bot.settings import Settings
+    from bot.store import SqliteStore
+
+    store = SqliteStore(args.db or Settings().db)
+    rows = store.leads(open_only=not args.all)
+    with contextlib.ExitStack() as stack:
+        out = (
+            stack.enter_context(open(args.output, "w", newline="", encoding="utf-8-sig"))
+            if args.output
+            else sys.stdout
+        )
+        writer = csv.writer(out)
+        writer.writerow(LEAD_COLUMNS)
+        for lead in rows:
+            writer.writerow(
+                [
+                    lead.id,
+                    lead.created_at,
+                    lead.kind,
+                    lead.company,
+                    lead.contact,
+                    lead.phone,
+                    "" if lead.score is None else lead.score,
+                    lead.tier or "",
+                    lead.key.channel,
+                    lead.key.user_id,
+                    lead.assessment_id or "",
+                    lead.handled_at or "",
+                    lead.handled_by or "",
+                ]
+            )
+    print(f"{len(rows)} enquiries written", file=sys.stderr)
+    return 0
+
+
+def run_serve() -> int:
+    import asyncio
+    import logging
+
+    from bot.server import serve
+    from bot.settings import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(serve(Settings()))
+
+
 def run_chat(args: argparse.Namespace) -> int:
     from bot.channels.console import Console
     from bot.service import Assistant
@@ -56,7 +138,7 @@ def run_chat(args: argparse.Namespace) -> int:
     db = args.db or Settings().db
     store = SqliteStore(db)
     day = _today(args.today)
-    assistant = Assistant(store, DialogEngine(), lambda: day)
+    assistant = Assistant(store, DialogEngine(), lambda: day, staff=Settings().staff_ids)
     console = Console(assistant, args.user, sys.stdout, args.jsonl)
     if not args.jsonl and sys.stdin.isatty():
         return console.run(
@@ -81,6 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_assess(args, sys.stdin, sys.stdout, sys.stderr)
     if args.command == "chat":
         return run_chat(args)
+    if args.command == "leads":
+        return run_leads_export(args)
+    if args.command == "serve":
+        return run_serve()
+    if args.command == "ask":
+        from bot.ask import run_ask
+
+        return run_ask(args.question, args.lang, args.json, sys.stdout)
     raise AssertionError(f"unhandled command {args.command}")  # argparse refuses unknown ones
 
 

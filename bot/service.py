@@ -2,7 +2,8 @@
 
 One conversation's messages are handled one at a time (a lock per session key), and the
 new session is committed before the replies are handed back to the channel. A write that
-races another process is retried on the fresh session, so no answer is lost.
+races another process is retried on the fresh session, so no answer is lost. Staff-only
+commands (/leads, /handled) and /forget act on the store here, outside the dialog.
 """
 
 from __future__ import annotations
@@ -10,23 +11,39 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
-from bot.store import Conflict, SessionKey, Store
-from dialogs.engine import DialogEngine
-from dialogs.messages import Inbound, Outbound, Text
+from bot.store import Conflict, Lead, SessionKey, Store
+from dialogs.engine import DialogEngine, Turn
+from dialogs.messages import Inbound, Notify, Outbound, Text
+from dialogs.session import Session
 
 log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
+STAFF_LANG = "zh"
+
+Notifier = Callable[[Notify], Awaitable[None]]
 
 
 class Assistant:
-    def __init__(self, store: Store, engine: DialogEngine, today: Callable[[], date]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: DialogEngine,
+        today: Callable[[], date],
+        staff: frozenset[str] = frozenset(),
+        notify: Notifier | None = None,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.today = today
+        self.staff = staff
+        self.notify = notify
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def is_staff(self, key: SessionKey) -> bool:
+        return f"{key.channel}:{key.user_id}" in self.staff
 
     def _lock(self, key: SessionKey) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -36,28 +53,121 @@ class Assistant:
         return lock
 
     async def handle(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
-        """The replies to one message, after its effects are committed."""
+        """The replies to one message, after its effects are committed; notices go to staff."""
         async with self._lock(key):
-            return self.handle_now(key, inbound)
+            replies, notices = self.process(key, inbound)
+        for notice in notices:
+            await self.send_notice(notice)
+        return replies
+
+    async def send_notice(self, notice: Notify) -> None:
+        if self.notify is None:
+            log.info("staff notice (no staff chat configured): %s", notice.text)
+            return
+        try:
+            await self.notify(notice)
+        except Exception:  # the person's answer is stored; a failed notice is logged, not raised
+            log.exception("could not deliver a %s notice to the staff chat", notice.kind)
 
     def handle_now(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
-        """The same, for a caller that already serialises a conversation (the console)."""
+        """The replies, for a caller that already serialises a conversation (the console)."""
+        replies, notices = self.process(key, inbound)
+        for notice in notices:
+            log.info("staff notice: %s", notice.text)
+        return replies
+
+    def process(self, key: SessionKey, inbound: Inbound) -> tuple[list[Outbound], list[Notify]]:
+        command = inbound.text.strip().split(" ", 1)[0].split("@", 1)[0].lower() if inbound.is_command else ""
+        if command in ("/leads", "/handled", "/forget"):
+            return self._store_command(key, command, inbound.text), []
         for _ in range(MAX_ATTEMPTS):
             loaded = self.store.load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
             turn = self.engine.handle(
                 loaded.session, inbound, self.today(), last.last_result() if last else None
             )
+            notices = list(turn.notices)
+            if turn.lead is not None:
+                # stored before the session moves on: a crash in between repeats the step, never loses it
+                lead = self.store.add_lead(
+                    key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone
+                )
+                notices.append(self._lead_notice(lead))
             try:
                 self.store.save(key, turn.session, loaded.rev, turn.finished)
             except Conflict:
                 log.info("session %s changed underneath; handling the message again", key)
                 continue
-            replies = list(turn.replies)
-            if loaded.corrupt:
-                replies.insert(0, Text(self.engine.t(turn.session, "session.corrupt")))
-            return replies
+            return self._with_notes(loaded.corrupt, turn), notices
         raise Conflict(f"{key}: gave up after {MAX_ATTEMPTS} concurrent writes")
+
+    def _with_notes(self, corrupt: bool, turn: Turn) -> list[Outbound]:
+        replies = list(turn.replies)
+        if corrupt:
+            replies.insert(0, Text(self.engine.t(turn.session, "session.corrupt")))
+        return replies
+
+    def _lead_notice(self, lead: Lead) -> Notify:
+        s = Session(lang=STAFF_LANG)
+        dash = self.engine.t(s, "value.none")
+        text = self.engine.t(
+            s,
+            "notify.lead",
+            id=lead.id,
+            kind=self.engine.t(s, f"menu.{lead.kind}"),
+            company=lead.company,
+            contact=lead.contact,
+            phone=lead.phone,
+            channel=lead.key.channel,
+            score=dash if lead.score is None else lead.score,
+            tier=self._tier_label(lead.tier, s) or dash,
+        )
+        return Notify("lead", text, {"lead_id": lead.id})
+
+    def _tier_label(self, tier: str | None, s: Session) -> str | None:
+        for t in self.engine.rules.tiers.tier:
+            if t.id == tier:
+                return t.label.get(s.lang)
+        return None
+
+    def _store_command(self, key: SessionKey, command: str, text: str) -> list[Outbound]:
+        session = self.store.load(key).session
+        t = self.engine.t
+        if command == "/forget":
+            count = self.store.forget_user(key.channel, key.user_id)
+            return [Text(t(session, "forget.done", count=count))]
+        if not self.is_staff(key):
+            log.warning("refused %s from non-staff %s", command, key)
+            return [Text(t(session, "staff.only"))]
+        if command == "/leads":
+            leads = self.store.leads(open_only=True)
+            if not leads:
+                return [Text(t(session, "leads.none"))]
+            dash = t(session, "value.none")
+            lines = [t(session, "leads.title", count=len(leads))]
+            for lead in leads:
+                lines.append(
+                    t(
+                        session,
+                        "leads.line",
+                        id=lead.id,
+                        kind=t(session, f"menu.{lead.kind}"),
+                        company=lead.company,
+                        contact=lead.contact,
+                        phone=lead.phone,
+                        score=dash if lead.score is None else lead.score,
+                        tier=self._tier_label(lead.tier, session) or dash,
+                        created=lead.created_at[:16].replace("T", " "),
+                    )
+                )
+            lines.append(t(session, "leads.hint"))
+            return [Text("\n".join(lines))]
+        arg = text.strip().split(" ", 1)[1].strip().lstrip("#") if " " in text.strip() else ""
+        if not arg.isdigit():
+            return [Text(t(session, "leads.usage"))]
+        if self.store.mark_handled(int(arg), f"{key.channel}:{key.user_id}"):
+            return [Text(t(session, "leads.handled", id=int(arg)))]
+        return [Text(t(session, "leads.not_found", id=int(arg)))]
 
     def resume(self, key: SessionKey) -> list[Outbound]:
         """The pending question of an unfinished questionnaire, asked again."""

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,6 +58,24 @@ class StoredAssessment:
         return LastResult(self.answers, self.made_on, self.rules_version)
 
 
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """An enquiry (申请入会 / 请联系我) for the secretariat, with the person's last result."""
+
+    id: int
+    key: SessionKey
+    kind: str
+    company: str
+    contact: str
+    phone: str
+    score: int | None
+    tier: str | None
+    assessment_id: int | None
+    created_at: str
+    handled_at: str | None = None
+    handled_by: str | None = None
+
+
 class Conflict(RuntimeError):
     """The session changed since it was loaded; reload and try again."""
 
@@ -81,6 +99,16 @@ class Store(Protocol):
 
     def forget_user(self, channel: str, user_id: str) -> int:
         """Delete everything kept about one person; return how many rows went."""
+        ...
+
+    def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
+        """Store an enquiry with the person's last assessment; return it with its id."""
+        ...
+
+    def leads(self, open_only: bool = True) -> list[Lead]: ...
+
+    def mark_handled(self, lead_id: int, by: str) -> bool:
+        """Mark an open enquiry handled; False if there is no such open enquiry."""
         ...
 
 
@@ -113,6 +141,7 @@ class MemoryStore:
         self._sessions: dict[SessionKey, tuple[str, int]] = {}
         self._assessments: list[StoredAssessment] = []
         self._seen: set[tuple[str, str]] = set()
+        self._leads: list[Lead] = []
         self._lock = threading.Lock()
 
     def load(self, key: SessionKey) -> Loaded:
@@ -166,11 +195,43 @@ class MemoryStore:
             gone = [k for k in self._sessions if k.channel == channel and k.user_id == user_id]
             for k in gone:
                 del self._sessions[k]
-            before = len(self._assessments)
+            before = len(self._assessments) + len(self._leads)
             self._assessments = [
                 a for a in self._assessments if not (a.key.channel == channel and a.key.user_id == user_id)
             ]
-            return len(gone) + before - len(self._assessments)
+            self._leads = [
+                x for x in self._leads if not (x.key.channel == channel and x.key.user_id == user_id)
+            ]
+            return len(gone) + before - len(self._assessments) - len(self._leads)
+
+    def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
+        with self._lock:
+            last = self.last_assessment(key.channel, key.user_id)
+            lead = Lead(
+                len(self._leads) + 1,
+                key,
+                kind,
+                company,
+                contact,
+                phone,
+                last.result.get("score") if last else None,
+                last.result.get("tier") if last else None,
+                last.id if last else None,
+                _now(),
+            )
+            self._leads.append(lead)
+            return lead
+
+    def leads(self, open_only: bool = True) -> list[Lead]:
+        return [x for x in self._leads if not (open_only and x.handled_at)]
+
+    def mark_handled(self, lead_id: int, by: str) -> bool:
+        with self._lock:
+            for i, x in enumerate(self._leads):
+                if x.id == lead_id and x.handled_at is None:
+                    self._leads[i] = replace(x, handled_at=_now(), handled_by=by)
+                    return True
+            return False
 
 
 migrations = Migrations("zjtx")
@@ -198,6 +259,30 @@ def m001_sessions_and_assessments(db: Database) -> None:
     )
     db["assessments"].create_index(["channel", "user_id", "id"])  # type: ignore[union-attr]
     db["seen"].create({"scope": str, "key": str, "at": str}, pk=("scope", "key"))  # type: ignore[union-attr]
+
+
+@migrations()
+def m002_leads(db: Database) -> None:
+    db["leads"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "kind": str,
+            "company": str,
+            "contact": str,
+            "phone": str,
+            "score": int,
+            "tier": str,
+            "assessment_id": int,
+            "created_at": str,
+            "handled_at": str,
+            "handled_by": str,
+        },
+        pk="id",
+    )
+    db["leads"].create_index(["handled_at", "id"])  # type: ignore[union-attr]
 
 
 class SqliteStore:
@@ -323,7 +408,69 @@ class SqliteStore:
             gone = conn.execute(
                 "DELETE FROM sessions WHERE channel=? AND user_id=?", [channel, user_id]
             ).rowcount
-            gone += conn.execute(
-                "DELETE FROM assessments WHERE channel=? AND user_id=?", [channel, user_id]
-            ).rowcount
+            for table in ("assessments", "leads"):
+                gone += conn.execute(
+                    f"DELETE FROM {table} WHERE channel=? AND user_id=?", [channel, user_id]
+                ).rowcount
             return gone
+
+    _LEAD_COLUMNS = (
+        "id, channel, chat_id, user_id, kind, company, contact, phone, score, tier, assessment_id, "
+        "created_at, handled_at, handled_by"
+    )
+
+    def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
+        last = self.last_assessment(key.channel, key.user_id)
+        score = last.result.get("score") if last else None
+        tier = last.result.get("tier") if last else None
+        now = _now()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO leads (channel, chat_id, user_id, kind, company, contact, phone, score, tier, "
+                "assessment_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    key.channel,
+                    key.chat_id,
+                    key.user_id,
+                    kind,
+                    company,
+                    contact,
+                    phone,
+                    score,
+                    tier,
+                    last.id if last else None,
+                    now,
+                ],
+            )
+            lead_id = cur.lastrowid
+        assert lead_id is not None
+        return Lead(lead_id, key, kind, company, contact, phone, score, tier, last.id if last else None, now)
+
+    def leads(self, open_only: bool = True) -> list[Lead]:
+        where = "WHERE handled_at IS NULL" if open_only else ""
+        rows = self.db.execute(f"SELECT {self._LEAD_COLUMNS} FROM leads {where} ORDER BY id").fetchall()
+        return [
+            Lead(
+                r[0],
+                SessionKey(r[1], r[2], r[3]),
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                r[11],
+                r[12],
+                r[13],
+            )
+            for r in rows
+        ]
+
+    def mark_handled(self, lead_id: int, by: str) -> bool:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE leads SET handled_at=?, handled_by=? WHERE id=? AND handled_at IS NULL",
+                [_now(), by, lead_id],
+            )
+            return cur.rowcount == 1

@@ -27,6 +27,8 @@ from dialogs.flow import (
     progress,
 )
 from dialogs.i18n import LANGS, Catalogs, load_catalogs, normalize_lang
+from dialogs.leads import STEPS as LEAD_STEPS
+from dialogs.leads import LeadKind, LeadRequest, clean_field, normalize_phone
 from dialogs.messages import Choice, Inbound, Menu, Notify, Outbound, Question, Result, Text
 from dialogs.parsing import (
     AnswerError,
@@ -59,6 +61,7 @@ class Turn:
     replies: list[Outbound]
     session: Session
     finished: Finished | None = None
+    lead: LeadRequest | None = None
     notices: list[Notify] = field(default_factory=list)
 
 
@@ -96,10 +99,14 @@ class DialogEngine:
         turn = Turn([], s)
         if inbound.choice is not None and inbound.choice.startswith("/"):
             self._command(turn, inbound.choice, today, last)
+        elif inbound.choice is not None and s.mode == "lead" and s.pending:
+            self._lead_answer(turn, inbound.choice, today)
         elif inbound.choice is not None:
             self._answer(turn, inbound.choice, today, chosen=True)
         elif inbound.is_command:
             self._command(turn, inbound.text.strip(), today, last)
+        elif s.mode == "lead" and s.pending:
+            self._lead_answer(turn, inbound.text, today)
         elif s.mode == "assess" and s.pending:
             self._answer(turn, inbound.text, today, chosen=False)
         else:
@@ -110,6 +117,8 @@ class DialogEngine:
         """What to show when a person comes back: the pending question, asked again."""
         if session.mode == "assess" and session.pending:
             return [self._ask(session.model_copy(deep=True), session.pending, today)]
+        if session.mode == "lead" and session.pending:
+            return [self._lead_question(session)]
         return []
 
     # ------------------------------------------------------------ helpers
@@ -137,7 +146,7 @@ class DialogEngine:
             "/restart": lambda: self._assess(turn, today, fresh=True),
             "/back": lambda: self._back(turn, today),
             "/skip": lambda: self._answer(turn, "/skip", today, chosen=False),
-            "/cancel": lambda: self._cancel(turn),
+            "/cancel": lambda: self._cancel(turn, today),
             "/help": lambda: self._help(turn, today),
             "/lang": lambda: self._lang(turn, arg, today),
             "/result": lambda: self._result(turn, last),
@@ -147,6 +156,8 @@ class DialogEngine:
             ),
             "/contacts": lambda: self._contacts(turn, arg),
             "/faq": lambda: turn.replies.append(Text(self.t(s, "faq.prompt"))),
+            "/join": lambda: self._start_lead(turn, "join", today),
+            "/callme": lambda: self._start_lead(turn, "callme", today),
         }
         handler = handlers.get(name)
         if handler is None:
@@ -174,13 +185,77 @@ class DialogEngine:
         turn.replies.append(Text(self.t(s, "assess.intro")))
         self._advance(turn, today)
 
-    def _cancel(self, turn: Turn) -> None:
+    def _cancel(self, turn: Turn, today: date) -> None:
         s = turn.session
+        if s.mode == "lead":
+            self._end_lead(turn, today, "lead.cancelled")
+            return
         was_assessing = s.mode == "assess"
         s.reset_assessment()
-        s.lead.clear()
         key = "assess.cancelled" if was_assessing else "cancel.nothing"
         turn.replies.append(self.menu(s, key))
+
+    # ------------------------------------------------------------ enquiries
+
+    def _start_lead(self, turn: Turn, kind: LeadKind, today: date) -> None:
+        s = turn.session
+        back = s.pending if s.mode == "assess" and s.pending else ""
+        s.lead = {"kind": kind, "return_to": back}
+        s.mode = "lead"
+        s.pending = LEAD_STEPS[0]
+        turn.replies.append(self._lead_question(s))
+
+    def _lead_question(self, s: Session) -> Question:
+        step = s.pending or LEAD_STEPS[0]
+        text = self.t(s, f"{step}.text", kind=self.t(s, f"lead.kind.{s.lead.get('kind', 'callme')}"))
+        choices: tuple[Choice, ...] = ()
+        if step == "lead_consent":
+            choices = (Choice("yes", self.t(s, "lead.agree")), Choice("no", self.t(s, "lead.decline")))
+        return Question(step, text, choices)
+
+    def _lead_answer(self, turn: Turn, raw: str, today: date) -> None:
+        s = turn.session
+        step = s.pending
+        if step == "lead_consent":
+            verdict = _yes_no(raw) if normalize(raw).lower() != "yes" else True
+            if verdict is None:
+                turn.replies.append(Text(self.t(s, "lead.consent.unclear")))
+                turn.replies.append(self._lead_question(s))
+                return
+            if not verdict:
+                self._end_lead(turn, today, "lead.declined")
+                return
+            s.pending = "lead_company"
+        elif step in ("lead_company", "lead_name"):
+            value = clean_field(raw)
+            if value is None:
+                turn.replies.append(Text(self.t(s, f"{step}.invalid")))
+                turn.replies.append(self._lead_question(s))
+                return
+            s.lead["company" if step == "lead_company" else "contact"] = value
+            s.pending = "lead_name" if step == "lead_company" else "lead_phone"
+        elif step == "lead_phone":
+            phone = normalize_phone(raw)
+            if phone is None:
+                turn.replies.append(Text(self.t(s, "lead_phone.invalid")))
+                turn.replies.append(self._lead_question(s))
+                return
+            kind: LeadKind = "join" if s.lead.get("kind") == "join" else "callme"
+            turn.lead = LeadRequest(kind, s.lead["company"], s.lead["contact"], phone)
+            self._end_lead(turn, today, "lead.thanks")
+            return
+        turn.replies.append(self._lead_question(s))
+
+    def _end_lead(self, turn: Turn, today: date, key: str) -> None:
+        s = turn.session
+        back = s.lead.get("return_to", "")
+        s.lead = {}
+        turn.replies.append(Text(self.t(s, key)))
+        if back:
+            s.mode, s.pending = "assess", back
+            turn.replies.append(self._ask(s, back, today))
+        else:
+            s.mode, s.pending = "idle", None
 
     def _help(self, turn: Turn, today: date) -> None:
         turn.replies.append(Text(self.t(turn.session, "help.text")))
@@ -218,11 +293,10 @@ class DialogEngine:
         note = self.t(s, "result.again", date=last.made_on.isoformat())
         parts = (note, *render.result_parts(assessment, self.rules, s.lang, self.cat))
         turn.replies.append(Result(assessment.contract(), parts))
+        turn.replies.append(self.after_result(s))
 
     def _reask_if_pending(self, turn: Turn, today: date) -> None:
-        s = turn.session
-        if s.mode == "assess" and s.pending:
-            turn.replies.append(self._ask(s, s.pending, today))
+        turn.replies.extend(self.resume(turn.session, today))
 
     def _idle_text(self, turn: Turn, text: str) -> None:
         s = turn.session
@@ -410,8 +484,16 @@ class DialogEngine:
         assessment = assess(profile, self.rules, today)
         parts = render.result_parts(assessment, self.rules, s.lang, self.cat)
         turn.replies.append(Result(assessment.contract(), parts))
+        turn.replies.append(self.after_result(s))
         turn.finished = Finished(assessment, dict(s.answers))
         s.reset_assessment()
+
+    def after_result(self, s: Session) -> Menu:
+        """What a person can do next: apply to join, or ask to be contacted."""
+        return Menu(
+            self.t(s, "result.next_steps"),
+            (Choice("/join", self.t(s, "menu.join")), Choice("/callme", self.t(s, "menu.callme"))),
+        )
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:
         data = s.profile_data()

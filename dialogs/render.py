@@ -371,5 +371,4 @@ def result_parts(a: Assessment, rules: Rules, lang: str, cat: Catalogs) -> tuple
         parts.append(cat.text(lang, "result.no_subsidies"))
 
     parts.append(cat.text(lang, "result.contacts") + "\n" + contacts_text(rules, lang, cat, a.district))
-    parts.append(cat.text(lang, "result.next_steps"))
     return tuple(parts)

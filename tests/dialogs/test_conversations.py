@@ -46,9 +46,10 @@ class Chat:
         """Answer each question by its id until the result; returns the result line."""
         replies = self.send("/assess")
         for _ in range(limit):
+            results = [line for line in replies if line["type"] == "result"]
+            if results:
+                return results[0]
             last = replies[-1]
-            if last["type"] == "result":
-                return last
             assert last["type"] == "question", replies
             qid = last["id"]
             if qid == "confirm" or qid.startswith("confirm_"):
@@ -56,6 +57,10 @@ class Chat:
             else:
                 replies = self.send(answers.get(qid, "跳过"))
         raise AssertionError("no result")
+
+
+def result_of(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(line for line in lines if line["type"] == "result")
 
 
 def question(lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -198,8 +203,7 @@ def test_summary_lets_any_answer_be_changed_before_scoring() -> None:
     assert question(replies)["id"] == "revenue"
     replies = chat.send("1.1亿")
     assert question(replies)["id"] == "confirm"
-    result = chat.send("确认")[-1]
-    assert result["type"] == "result"
+    result = result_of(chat.send("确认"))
     assert result["assessment"] == expected({**EXAMPLE_A, "revenue": 110_000_000})
 
 
@@ -213,12 +217,12 @@ def test_a_service_institution_takes_its_short_path() -> None:
         "operates_park": "是",
         "district": "番禺",
     }
-    while replies[-1]["type"] != "result":
+    while not any(line["type"] == "result" for line in replies):
         q = question(replies)
         asked.append(q["id"])
         replies = chat.send("yes" if q["id"] == "confirm" else answers[q["id"]])
     assert asked == ["org_type", "registered_capital", "operates_park", "district", "confirm"]
-    a = replies[-1]["assessment"]
+    a = result_of(replies)["assessment"]
     assert a["tier"] == "director" and a["score"] is None and a["subsidies"] == ["park_award"]
 
 
@@ -227,21 +231,21 @@ def test_direct_pass_and_equity_questions_only_when_they_can_change_the_outcome(
     chat = Chat(MemoryStore())
     asked = []
     replies = chat.send("/assess")
-    while replies[-1]["type"] != "result":
+    while not any(line["type"] == "result" for line in replies):
         q = question(replies)
         asked.append(q["id"])
         answer = {**low, "niche_years": "2", "equity_financing_2y": "6500万"}.get(q["id"], "跳过")
         replies = chat.send("yes" if q["id"] == "confirm" else answer)
     assert asked.index("equity_financing_2y") < asked.index("rd_expense")  # revenue below the floor
     assert {"sci_award", "rd_expense_avg_2y", "maker_top500"} <= set(asked)  # score below 70
-    assert replies[-1]["assessment"]["direct_pass"] == ["equity_2y"]
-    assert replies[-1]["assessment"]["eligible"] is True  # worked example C
+    assert result_of(replies)["assessment"]["direct_pass"] == ["equity_2y"]
+    assert result_of(replies)["assessment"]["eligible"] is True  # worked example C
 
     high = Chat(MemoryStore()).send("/assess")
     chat = Chat(MemoryStore(), user="u2")
     asked = []
     replies = chat.send("/assess")
-    while replies[-1]["type"] != "result":
+    while not any(line["type"] == "result" for line in replies):
         q = question(replies)
         asked.append(q["id"])
         replies = chat.send("yes" if q["id"] == "confirm" else EXAMPLE_A_TYPED.get(q["id"], "跳过"))
@@ -275,8 +279,8 @@ def test_result_again_after_finishing() -> None:
     chat = Chat(store)
     assert chat.send("/result")[0]["type"] == "message"
     first = chat.answer_all(EXAMPLE_A_TYPED)
-    again = chat.send("/result")[-1]
-    assert again["type"] == "result" and again["assessment"] == first["assessment"]
+    again = result_of(chat.send("/result"))
+    assert again["assessment"] == first["assessment"]
 
 
 def test_the_real_command_exits_cleanly_and_resumes(tmp_path: Path) -> None:

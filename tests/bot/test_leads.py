@@ -1,0 +1,123 @@
+"""Enquiries: consent, validated phone, stored with the last result, staff-only listing."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.service import Assistant
+from bot.store import MemoryStore, SessionKey, SqliteStore
+from dialogs.engine import DialogEngine
+from dialogs.leads import normalize_phone
+from dialogs.messages import Inbound, Notify, Question, Text
+
+ENGINE = DialogEngine()
+PERSON = SessionKey("telegram", "42", "42")
+STAFF = SessionKey("telegram", "7", "7")
+
+
+def texts(replies: list[object]) -> str:
+    return "\n".join(getattr(r, "text", "") for r in replies)
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("13800138000", "13800138000"),
+        ("+86 138 0013 8000", "13800138000"),
+        ("138-0013-8000", "13800138000"),
+        ("020-38622962", "020-38622962"),
+        ("(020)38622962", "020-38622962"),
+        ("0755 12345678", "0755-12345678"),
+        ("38622962", "020-38622962"),
+    ],
+)
+def test_mainland_mobiles_and_landlines_are_accepted(typed: str, canonical: str) -> None:
+    assert normalize_phone(typed) == canonical
+
+
+@pytest.mark.parametrize("typed", ["12345", "23800138000", "abc", "", "1380013800", "138001380001", "😀"])
+def test_other_numbers_are_refused(typed: str) -> None:
+    assert normalize_phone(typed) is None
+
+
+async def test_an_enquiry_with_consent_reaches_the_staff_chat_and_only_staff_can_list_it() -> None:
+    notices: list[Notify] = []
+
+    async def notify(n: Notify) -> None:
+        notices.append(n)
+
+    store = MemoryStore()
+    bot = Assistant(store, ENGINE, lambda: date(2026, 11, 23), staff=frozenset({"telegram:7"}), notify=notify)
+    first = await bot.handle(PERSON, Inbound(text="/callme"))
+    assert isinstance(first[-1], Question) and first[-1].id == "lead_consent"
+    assert "/forget" in first[-1].text  # one sentence on what is stored and why
+    await bot.handle(PERSON, Inbound(choice="yes"))
+    await bot.handle(PERSON, Inbound(text="广州某某科技有限公司"))
+    await bot.handle(PERSON, Inbound(text="李四"))
+    wrong = await bot.handle(PERSON, Inbound(text="12345"))
+    assert isinstance(wrong[-1], Question) and wrong[-1].id == "lead_phone"  # re-asked
+    done = await bot.handle(PERSON, Inbound(text="138 0013 8000"))
+    assert "秘书处" in texts(done)
+    assert [(x.company, x.contact, x.phone) for x in store.leads()] == [
+        ("广州某某科技有限公司", "李四", "13800138000")
+    ]
+    assert len(notices) == 1 and "13800138000" in notices[0].text
+
+    refused = await bot.handle(PERSON, Inbound(text="/leads"))
+    assert "13800138000" not in texts(refused) and "工作人员" in texts(refused)
+    listed = await bot.handle(STAFF, Inbound(text="/leads"))
+    assert "广州某某科技有限公司" in texts(listed)
+    assert "已处理" in texts(await bot.handle(STAFF, Inbound(text="/handled 1")))
+    assert store.leads() == []
+
+
+async def test_declining_consent_stores_nothing() -> None:
+    store = MemoryStore()
+    bot = Assistant(store, ENGINE, lambda: date(2026, 11, 23))
+    await bot.handle(PERSON, Inbound(text="/join"))
+    replies = await bot.handle(PERSON, Inbound(text="不同意"))
+    assert isinstance(replies[-1], Text) and store.leads(open_only=False) == []
+
+
+async def test_an_enquiry_during_the_questionnaire_returns_to_the_question() -> None:
+    bot = Assistant(MemoryStore(), ENGINE, lambda: date(2026, 11, 23))
+    await bot.handle(PERSON, Inbound(text="/assess"))
+    await bot.handle(PERSON, Inbound(text="1"))
+    await bot.handle(PERSON, Inbound(text="/callme"))
+    replies = await bot.handle(PERSON, Inbound(text="/cancel"))
+    assert isinstance(replies[-1], Question) and replies[-1].id == "certification"
+    await bot.handle(PERSON, Inbound(text="/join"))
+    back = await bot.handle(PERSON, Inbound(text="no"))
+    assert isinstance(back[-1], Question) and back[-1].id == "certification"
+
+
+async def test_forget_deletes_sessions_assessments_and_enquiries(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "f.db")
+    bot = Assistant(store, ENGINE, lambda: date(2026, 11, 23))
+    await bot.handle(PERSON, Inbound(text="/callme"))
+    for text in ("yes", "某公司", "王五", "13800138000"):
+        await bot.handle(PERSON, Inbound(text=text))
+    other = SessionKey("telegram", "43", "43")
+    await bot.handle(other, Inbound(text="/assess"))
+    replies = await bot.handle(PERSON, Inbound(text="/forget"))
+    assert "已删除" in texts(replies)
+    assert store.leads(open_only=False) == []
+    assert store.load(PERSON).rev == 0 and store.load(other).rev > 0
+
+
+def test_leads_export_writes_a_spreadsheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "leads.db"
+    store = SqliteStore(db)
+    store.add_lead(PERSON, "join", "甲公司", "赵六", "020-38622962")
+    store.close()
+    out = tmp_path / "leads.csv"
+    assert main(["leads", "export", "--csv", "--db", str(db), "-o", str(out)]) == 0
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[0]["company"] == "甲公司" and rows[0]["phone"] == "020-38622962"
+    assert "1 enquiries" in capsys.readouterr().err
