@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, cast
 
 from aiohttp import web
 
@@ -19,6 +19,7 @@ from bot.service import Assistant
 from bot.settings import Settings, today_in_guangzhou
 from bot.store import SqliteStore, Store
 from dialogs.engine import DialogEngine
+from dialogs.messages import Notify
 
 log = logging.getLogger("zjtx.server")
 
@@ -37,6 +38,30 @@ class Channel(Protocol):
     async def stop(self) -> None:
         """Stop receiving and finish the updates in flight."""
         ...
+
+
+class NoticeSender(Protocol):
+    async def send_notice(self, chat_id: str, text: str) -> None:
+        """Post a plain text to one chat of this channel (the staff chat)."""
+        ...
+
+
+def staff_notifier(settings: Settings, channels: list[Channel]) -> Callable[[Notify], Awaitable[None]] | None:
+    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`)."""
+    if not settings.staff_chat:
+        return None
+    name, _, chat_id = settings.staff_chat.partition(":")
+
+    async def notify(notice: Notify) -> None:
+        for channel in channels:
+            if channel.name == name and hasattr(channel, "send_notice"):
+                await cast(NoticeSender, channel).send_notice(chat_id, notice.text)
+                return
+        log.warning(
+            "staff chat %s: no running channel %r; notice kept in the log: %s", chat_id, name, notice.text
+        )
+
+    return notify
 
 
 ChannelFactory = Callable[[Settings, Assistant, Store], "Channel | None"]
@@ -74,8 +99,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until SIGTERM/SIGINT (or `stop` is set). Returns the exit status."""
     _register_builtin_channels()
     store = SqliteStore(settings.db)
-    assistant = Assistant(store, DialogEngine(), today_in_guangzhou)
-    channels = configured_channels(settings, assistant, store)
+    channels: list[Channel] = []
+    assistant = Assistant(store, DialogEngine(), today_in_guangzhou, staff=settings.staff_ids)
+    channels.extend(configured_channels(settings, assistant, store))
+    assistant.notify = staff_notifier(settings, channels)
     app = build_app(store, channels)
     runner = web.AppRunner(app)
     await runner.setup()
