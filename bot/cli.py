@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--all", action="store_true", help="include enquiries already handled")
     q.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
 
+    p = sub.add_parser("assessments", help="finished self-assessments")
+    sa = p.add_subparsers(dest="assessments_command", required=True, metavar="ACTION")
+    q = sa.add_parser("export", help="write every finished assessment as JSON lines (answers and result)")
+    q.add_argument("-o", "--output", help="the file to write (default: standard output)")
+    q.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
+
     p = sub.add_parser("chat", help="talk to the assistant in the terminal (no token, no network)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per line, for programs")
     p.add_argument("--lang", choices=["zh", "en"], help="the language to speak (remembered)")
@@ -117,6 +123,33 @@ def run_leads_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_assessments_export(args: argparse.Namespace) -> int:
+    import contextlib
+    import json
+
+    from bot.settings import Settings
+    from bot.store import SqliteStore
+
+    store = SqliteStore(args.db or Settings().db)
+    count = 0
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
+        for a in store.assessments():
+            record = {
+                "id": a.id,
+                "channel": a.key.channel,
+                "user_id": a.key.user_id,
+                "made_on": a.made_on.isoformat(),
+                "rules_version": a.rules_version,
+                "answers": a.answers,
+                "assessment": a.result,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    print(f"{count} assessments written", file=sys.stderr)
+    return 0
+
+
 def run_serve() -> int:
     import asyncio
     import logging
@@ -163,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_assess(args, sys.stdin, sys.stdout, sys.stderr)
     if args.command == "chat":
         return run_chat(args)
+    if args.command == "assessments":
+        return run_assessments_export(args)
     if args.command == "leads":
         return run_leads_export(args)
     if args.command == "serve":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -121,3 +122,22 @@ def test_leads_export_writes_a_spreadsheet(tmp_path: Path, capsys: pytest.Captur
         rows = list(csv.DictReader(fh))
     assert rows[0]["company"] == "甲公司" and rows[0]["phone"] == "020-38622962"
     assert "1 enquiries" in capsys.readouterr().err
+
+
+def test_assessments_export_writes_answers_and_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from bot.channels.console import Console
+
+    db = tmp_path / "a.db"
+    store = SqliteStore(db)
+    console = Console(Assistant(store, ENGINE, lambda: date(2026, 11, 23)), "p", io.StringIO(), True)
+    for line in ["/assess", "服务机构", "600万", "否", "天河区", "确认"]:
+        console.send(line)
+    out = tmp_path / "assessments.jsonl"
+    assert main(["assessments", "export", "--db", str(db), "-o", str(out)]) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert records[0]["assessment"]["tier"] == "member"
+    assert records[0]["answers"]["registered_capital"] == "6000000"
