@@ -1,0 +1,445 @@
+"""The WeCom channel: callbacks on /wecom/callback in, app messages out, the Assistant between.
+
+A callback is verified, de-duplicated in SQLite (``first_time("wecom", …)``, so a retry is
+handled once even across a restart), acknowledged with an empty 200 at once and handled in
+the background, one user's messages in order. Typed text and button clicks go to the
+dialog engine; the replies are committed before they are sent through the app API.
+
+Rendering: texts of one turn are joined and sent as few text messages as fit under 2048
+bytes. A question or menu with choices lists them numbered ("2. 二级", or for the menu
+"1. 自测评估（/assess）") and, when they fit (one answer, at most 6 short labels), a
+button card follows. Digits typed after a menu pick its command through a small
+in-memory note per user (see :class:`MenuNotes`); after a question they go to the engine,
+which reads them as option numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.server import CHANNEL_FACTORIES
+from bot.service import Assistant
+from bot.settings import Settings
+from bot.store import SessionKey, Store
+from dialogs.flow import CONFIRM
+from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+
+from .api import ChoiceButton, WeComApi
+from .callback import CALLBACK_PATH, WeComCallback
+from .config import WeComConfig
+from .errors import WeComError
+from .inbound import WeComInbound
+from .replay import ReplayGuard
+
+__all__ = ["CHANNEL", "MenuNotes", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
+
+CHANNEL = "wecom"
+MAX_BUTTONS = 6
+# Button text WeCom suggests keeping to about 10 characters; allow 12 Chinese ones (width 2 each).
+MAX_BUTTON_WIDTH = 24
+GREETING_EVENTS = frozenset({"enter_agent", "subscribe"})
+_QUESTION_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
+
+log = logging.getLogger("zjtx.wecom")
+
+
+class StoreReplayGuard:
+    """A ReplayGuard kept in the store's ``seen`` table: durable across restarts."""
+
+    def __init__(self, store: Store, scope: str = CHANNEL) -> None:
+        self._store = store
+        self._scope = scope
+
+    async def first_time(self, key: str) -> bool:
+        """Return True the first time ``key`` is offered (and record it), False ever after."""
+        return self._store.first_time(self._scope, key)
+
+
+class MenuNotes:
+    """The commands of the last menu shown to each user, so that a typed "2" picks the second.
+
+    Kept in memory, bounded (least recently noted users are forgotten): a menu matters only
+    until the person answers it, and a forgotten note costs one round trip, not a wrong
+    action: the digit goes to the engine, which shows the menu again.
+    """
+
+    def __init__(self, max_users: int = 10_000) -> None:
+        if max_users < 1:
+            raise ValueError("max_users must be positive")
+        self._max = max_users
+        self._notes: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    def note(self, user: str, commands: tuple[str, ...]) -> None:
+        """Remember ``commands`` as ``user``'s menu (an empty tuple forgets it)."""
+        self._notes.pop(user, None)
+        if commands:
+            self._notes[user] = commands
+            while len(self._notes) > self._max:
+                self._notes.popitem(last=False)
+
+    def pick(self, user: str, typed: str) -> str | None:
+        """Return the command a typed 1-based number names in ``user``'s menu, or None."""
+        commands = self._notes.get(user)
+        number = typed.strip()
+        if not commands or not number.isdecimal() or len(number) > 3:
+            return None
+        index = int(number)
+        return commands[index - 1] if 1 <= index <= len(commands) else None
+
+    def __len__(self) -> int:
+        return len(self._notes)
+
+
+@dataclass(frozen=True, slots=True)
+class _TextSend:
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class _CardSend:
+    title: str
+    task_id: str
+    buttons: tuple[ChoiceButton, ...]
+
+
+_Send = _TextSend | _CardSend
+
+
+class WeComChannel:
+    """Glues the WeCom callback and app API to the Assistant (one WeCom self-built app).
+
+    ``replay_guard`` remembers handled callbacks (use :class:`StoreReplayGuard`); ``api``
+    defaults to a client of ``config.api_base_url``, and the channel closes it on stop.
+    ``clock`` (Unix seconds) judges callback timestamps. Raises WeComCryptoError(bad_key)
+    when the AES key is unusable.
+    """
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        config: WeComConfig,
+        assistant: Assistant,
+        *,
+        replay_guard: ReplayGuard,
+        api: WeComApi | None = None,
+        clock: Callable[[], float] = time.time,
+        drain_grace_seconds: float = 15.0,
+        menu_notes: MenuNotes | None = None,
+    ) -> None:
+        self._config = config
+        self._assistant = assistant
+        self._api = api or WeComApi.from_config(config)
+        self._callback = WeComCallback(config, self.on_message, replay_guard=replay_guard, clock=clock)
+        self._grace = drain_grace_seconds
+        self._menus = menu_notes or MenuNotes()
+        self._posts: set[asyncio.Task[object]] = set()
+        self._stopping = False
+        self._stopped: asyncio.Future[None] | None = None
+
+    # --- Channel protocol ---------------------------------------------------------------------
+
+    def install(self, app: web.Application) -> None:
+        """Add GET/POST /wecom/callback to ``app``; its shutdown stops the channel too."""
+        app.add_routes(
+            [
+                web.get(CALLBACK_PATH, self._callback.handle_get, allow_head=False),
+                web.post(CALLBACK_PATH, self._handle_post),
+            ]
+        )
+        app.on_shutdown.append(self._stop_on_shutdown)
+
+    async def start(self) -> None:
+        """Nothing to start: WeCom pushes callbacks to the shared server."""
+        log.info("wecom.channel_ready agent_id=%s path=%s", self._config.agent_id, CALLBACK_PATH)
+
+    async def stop(self) -> None:
+        """Refuse new callbacks (503, so WeCom retries them later), finish every delivery in
+        flight (cancelling those still running after the grace period), close the API client.
+        Safe to call more than once."""
+        if self._stopped is None:
+            self._stopped = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopped)
+
+    async def send_notice(self, chat_id: str, text: str) -> None:
+        """Send a staff notice to WeCom user ``chat_id`` (ZJTX_STAFF_CHAT=wecom:<userid>).
+
+        Raises WeComError when WeCom refuses it after the client's retries."""
+        await self._api.send_text(chat_id, text)
+
+    async def drain(self) -> None:
+        """Return once every callback accepted so far has been handled and its replies sent."""
+        while self._posts:
+            await asyncio.wait(set(self._posts))
+        await self._callback.drain()
+
+    @property
+    def in_flight(self) -> int:
+        """Callbacks accepted whose replies are not yet sent."""
+        return self._callback.in_flight
+
+    # --- inbound ------------------------------------------------------------------------------
+
+    async def on_message(self, inbound: WeComInbound) -> None:
+        """Handle one verified, first-time callback: run the dialog step, send the replies."""
+        key = SessionKey(CHANNEL, inbound.from_user, inbound.from_user)
+        replies = await self._replies(key, inbound)
+        if replies is None:
+            return
+        await self._send(key, inbound, replies)
+
+    async def _replies(self, key: SessionKey, inbound: WeComInbound) -> list[Outbound] | None:
+        if inbound.kind == "text":
+            return await self._assistant.handle(key, self._typed(key.user_id, inbound.content or ""))
+        if inbound.kind == "event":
+            return await self._event(key, inbound)
+        # images, voice, files, video, locations, links: the dialog reads text only
+        log.info("wecom.not_text kind=%s type=%s", inbound.kind, inbound.raw_type)
+        return [Text(self._t(self._lang(key), "wecom.please_type"))]
+
+    def _typed(self, user: str, content: str) -> Inbound:
+        command = self._menus.pick(user, content)
+        return Inbound(choice=command) if command is not None else Inbound(text=content)
+
+    async def _event(self, key: SessionKey, inbound: WeComInbound) -> list[Outbound] | None:
+        event = (inbound.event or "").lower()
+        event_key = (inbound.event_key or "").strip()
+        if event in GREETING_EVENTS:
+            return await self._assistant.handle(key, Inbound(text="/start"))
+        if event == "template_card_event" and event_key:
+            return await self._clicked(key, event_key, inbound.extras.get("TaskId", ""))
+        if event == "click" and event_key.startswith("/"):
+            # the app's own menu (set up in the WeCom admin console) may carry commands
+            return await self._assistant.handle(key, Inbound(choice=event_key))
+        log.debug("wecom.event_ignored event=%s", event)
+        return None
+
+    async def _clicked(self, key: SessionKey, value: str, task_id: str) -> list[Outbound]:
+        """A button of a card: the answer to the question the card was sent with, or a command.
+
+        A button of a question no longer asked would answer the current one with a value
+        meant for another (a "yes" of an earlier check answering "bank loans?"): it is
+        refused and the current question asked again."""
+        asked = _question_of(task_id)
+        if asked is not None:
+            session = self._assistant.store.load(key).session
+            if session.pending and session.pending != asked:
+                log.info("wecom.stale_button asked=%s pending=%s", asked, session.pending)
+                stale = Text(self._t(session.lang, "wecom.stale_button"))
+                return [stale, *self._assistant.resume(key)]
+        return await self._assistant.handle(key, Inbound(choice=value))
+
+    # --- outbound -----------------------------------------------------------------------------
+
+    async def _send(self, key: SessionKey, inbound: WeComInbound, replies: Sequence[Outbound]) -> None:
+        """Send the replies in order; stop at the first text WeCom refuses (after the client's
+        retries) and log it with its errcode; a refused card only loses its buttons."""
+        plan = self._plan(key, replies)
+        for done, step in enumerate(plan):
+            try:
+                if isinstance(step, _TextSend):
+                    await self._api.send_text(key.user_id, step.content)
+                else:
+                    await self._api.send_choices(
+                        key.user_id, title=step.title, task_id=step.task_id, buttons=step.buttons
+                    )
+            except WeComError as exc:
+                if isinstance(step, _CardSend):
+                    log.warning(
+                        "wecom.card_failed user=%s errcode=%d errmsg=%s (the numbered text was sent)",
+                        key.user_id,
+                        exc.errcode,
+                        exc.errmsg,
+                    )
+                    continue
+                log.error(
+                    "wecom.reply_undelivered user=%s msg_id=%s errcode=%d errmsg=%s undelivered=%d/%d "
+                    "(the turn itself is saved)",
+                    key.user_id,
+                    inbound.msg_id or inbound.event or "",
+                    exc.errcode,
+                    exc.errmsg,
+                    len(plan) - done,
+                    len(plan),
+                )
+                return
+
+    def _plan(self, key: SessionKey, replies: Sequence[Outbound]) -> list[_Send]:
+        """The WeCom messages for one turn: texts joined, a card after the last list of choices."""
+        with_choices = [i for i, m in enumerate(replies) if isinstance(m, Question | Menu) and m.choices]
+        last_list = with_choices[-1] if with_choices else None
+        lang = self._lang(key) if with_choices else ""
+        plan: list[_Send] = []
+        pending: list[str] = []
+
+        def flush() -> None:
+            if pending:
+                plan.append(_TextSend("\n\n".join(pending)))
+                pending.clear()
+
+        for index, message in enumerate(replies):
+            if isinstance(message, Result):
+                pending.extend(message.parts)
+            elif isinstance(message, Text):
+                pending.append(message.text)
+            elif not message.choices:
+                pending.append(message.text)
+                if isinstance(message, Question):
+                    self._menus.note(key.user_id, ())
+            else:
+                pending.append(self._with_options(lang, message))
+                flush()  # one list of numbered options per message
+                if index != last_list:
+                    continue
+                self._menus.note(key.user_id, _menu_commands(message))
+                card = self._card(lang, message)
+                if card is not None:
+                    plan.append(card)
+        flush()
+        return plan
+
+    def _with_options(self, lang: str, message: Question | Menu) -> str:
+        if isinstance(message, Menu):
+            lines = [
+                self._t(lang, "wecom.menu_option", n=n, label=c.label, command=c.value)
+                for n, c in enumerate(message.choices, start=1)
+            ]
+        elif message.id == CONFIRM:
+            lines = []  # the summary numbers its own lines ("reply 3 to change the third answer")
+        else:
+            lines = [
+                self._t(lang, "wecom.option", n=n, label=c.label)
+                for n, c in zip(_option_numbers(message), message.choices, strict=True)
+            ]
+        return "\n".join([message.text, *lines])
+
+    def _card(self, lang: str, message: Question | Menu) -> _CardSend | None:
+        if isinstance(message, Question) and message.multi:
+            return None  # one click can name only one of several answers
+        choices = message.choices
+        if not 1 <= len(choices) <= MAX_BUTTONS:
+            return None
+        if any(_display_width(c.label) > MAX_BUTTON_WIDTH for c in choices):
+            return None
+        buttons = tuple(ChoiceButton(key=c.value, text=c.label) for c in choices)
+        if len({b.key for b in buttons}) != len(buttons):
+            return None
+        return _CardSend(self._t(lang, "wecom.card_title"), _task_id(message), buttons)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _lang(self, key: SessionKey) -> str:
+        return self._assistant.store.load(key).session.lang
+
+    def _t(self, lang: str, message_key: str, **values: object) -> str:
+        return self._assistant.engine.cat.text(lang, message_key, **values)
+
+    async def _handle_post(self, request: web.Request) -> web.StreamResponse:
+        if self._stopping:
+            # Not acknowledged and not marked seen: WeCom retries it, to the next process.
+            log.info("wecom.callback_refused reason=shutting_down")
+            return web.json_response({"error": "shutting_down"}, status=503)
+        task = asyncio.current_task()
+        if task is not None:
+            self._posts.add(task)
+        try:
+            return await self._callback.handle_post(request)
+        finally:
+            if task is not None:
+                self._posts.discard(task)
+
+    async def _stop(self) -> None:
+        self._stopping = True
+        if self._posts:  # callbacks past the door may still start a delivery
+            await asyncio.wait(set(self._posts), timeout=self._grace)
+        pending = self._callback.in_flight
+        if pending:
+            log.info("wecom.draining deliveries=%d", pending)
+        try:
+            await self._callback.drain(grace_seconds=self._grace)
+        finally:
+            await self._api.aclose()
+
+    async def _stop_on_shutdown(self, _app: web.Application) -> None:
+        await self.stop()
+
+
+def _menu_commands(message: Question | Menu) -> tuple[str, ...]:
+    return tuple(c.value for c in message.choices) if isinstance(message, Menu) else ()
+
+
+def _option_numbers(question: Question) -> list[str]:
+    """The number to show before each choice: what the engine reads when it is typed.
+
+    The engine takes a typed number as the option's position, except when the values
+    themselves are numbers (digital level 3, 2, 1): then the number is the value.
+    """
+    values = [c.value for c in question.choices]
+    if all(v.isdecimal() for v in values):
+        return values
+    return [str(n) for n in range(1, len(values) + 1)]
+
+
+def _task_id(message: Question | Menu) -> str:
+    """A card's task id, unique per app as WeCom requires; a question's carries its id so
+    that a late click on it can be recognised."""
+    suffix = secrets.token_hex(6)
+    if isinstance(message, Question) and _QUESTION_ID.match(message.id):
+        return f"q-{message.id}-{suffix}"
+    return f"m-{suffix}"
+
+
+def _question_of(task_id: str) -> str | None:
+    """The question id a card's task id names, or None for a menu card or a foreign id."""
+    if not task_id.startswith("q-"):
+        return None
+    question, _, _suffix = task_id[2:].rpartition("-")
+    return question if _QUESTION_ID.match(question) else None
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def channel_from_settings(settings: Settings, assistant: Assistant, store: Store) -> WeComChannel | None:
+    """The WeCom channel when WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and
+    WECOM_AES_KEY are all set; None (with a warning naming the missing ones if only some are).
+
+    Raises WeComCryptoError(bad_key) when WECOM_AES_KEY is not a 43-character EncodingAESKey.
+    """
+    values = {
+        "WECOM_CORP_ID": settings.wecom_corp_id,
+        "WECOM_AGENT_ID": settings.wecom_agent_id,
+        "WECOM_SECRET": settings.wecom_secret,
+        "WECOM_TOKEN": settings.wecom_token,
+        "WECOM_AES_KEY": settings.wecom_aes_key,
+    }
+    missing = [name for name, value in values.items() if value is None or value == ""]
+    if missing:
+        if len(missing) < len(values):
+            log.warning("wecom.not_configured missing=%s", ",".join(missing))
+        return None
+    assert settings.wecom_corp_id and settings.wecom_secret and settings.wecom_token
+    assert settings.wecom_aes_key and settings.wecom_agent_id is not None
+    config = WeComConfig(
+        corp_id=settings.wecom_corp_id,
+        agent_id=settings.wecom_agent_id,
+        secret=settings.wecom_secret,
+        token=settings.wecom_token,
+        aes_key=settings.wecom_aes_key,
+        api_base_url=settings.wecom_api_base_url,
+    )
+    return WeComChannel(config, assistant, replay_guard=StoreReplayGuard(store))
+
+
+CHANNEL_FACTORIES.append(channel_from_settings)
