@@ -45,6 +45,7 @@ from dialogs.parsing import (
 from dialogs.session import Session
 from rules import Assessment, Rules, assess, default_rules
 
+SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
 
 
@@ -446,19 +447,8 @@ class DialogEngine:
     def _confirm(self, turn: Turn, raw: str, today: date) -> None:
         s = turn.session
         text = normalize(raw).lower()
-        if text in (
-            "yes",
-            "y",
-            "ok",
-            "确认",
-            "提交",
-            "确认提交",
-            "是",
-            "对",
-            "好",
-            "好的",
-            "没问题",
-        ) or _yes_no(raw):
+        # a number is a summary line to change, never "yes"
+        if not text.isdigit() and (text in SUBMIT_WORDS or _yes_no(raw)):
             self._finish(turn, today)
             return
         target = None

@@ -41,9 +41,13 @@ def to_json(message: Outbound) -> dict[str, Any]:
 
 def to_text(message: Outbound) -> str:
     """One outbound message for a person at a terminal: choices numbered."""
+    if isinstance(message, Question) and message.id == "confirm":
+        return message.text  # the summary numbers its own lines
     if isinstance(message, Question | Menu):
         lines = [message.text]
-        lines += [f"  {i}. {c.label}" for i, c in enumerate(message.choices, start=1)]
+        numeric = all(c.value.isdigit() for c in message.choices)
+        # where the values are numbers (a level 3/2/1), show the value: that is what typing it means
+        lines += [f"  {c.value if numeric else i}. {c.label}" for i, c in enumerate(message.choices, start=1)]
         return "\n".join(lines)
     if isinstance(message, Result):
         return "\n\n".join(message.parts)

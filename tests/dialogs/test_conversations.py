@@ -301,3 +301,21 @@ def test_parsed_money_is_exact() -> None:
     chat.send("1,234.56万")
     loaded = chat.console.assistant.store.load(chat.console.key)
     assert Decimal(loaded.session.answers["revenue"]) == Decimal("12345600")
+
+
+def test_a_number_on_the_summary_changes_that_line_rather_than_submitting() -> None:
+    chat = Chat(MemoryStore())
+    replies = chat.send("/assess")
+    while question(replies)["id"] != "confirm":
+        replies = chat.send(EXAMPLE_A_TYPED.get(question(replies)["id"], "跳过"))
+    replies = chat.send("1")
+    assert question(replies)["id"] == "org_type"
+    assert not any(line["type"] == "result" for line in replies)
+
+
+def test_the_terminal_shows_level_values_not_positions() -> None:
+    from bot.channels.console import to_text
+    from dialogs.messages import Choice, Question
+
+    shown = to_text(Question("digital_level", "?", (Choice("3", "三级及以上"), Choice("1", "一级"))))
+    assert "  3. 三级及以上" in shown and "  1. 一级" in shown
