@@ -3,7 +3,9 @@
 One conversation's messages are handled one at a time (a lock per session key), and the
 new session is committed before the replies are handed back to the channel. A write that
 races another process is retried on the fresh session, so no answer is lost. Staff-only
-commands (/leads, /handled) and /forget act on the store here, outside the dialog.
+commands (/leads, /handled) and /forget act on the store here, outside the dialog, and the
+broadcast desk (when there is one) takes /broadcast, /broadcasts, /subscribe, /unsubscribe
+and the messages of a staff member composing a broadcast.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from bot.store import Conflict, Lead, SessionKey, Store
 from dialogs.engine import DialogEngine, Turn
 from dialogs.messages import Inbound, Notify, Outbound, Text
 from dialogs.session import Session
+
+if TYPE_CHECKING:
+    from bot.broadcast.desk import BroadcastDesk
 
 log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
@@ -34,8 +40,10 @@ class Assistant:
         today: Callable[[], date],
         staff: frozenset[str] = frozenset(),
         notify: Notifier | None = None,
+        broadcasts: BroadcastDesk | None = None,
     ) -> None:
         self.store = store
+        self.broadcasts = broadcasts
         self.engine = engine
         self.today = today
         self.staff = staff
@@ -55,6 +63,9 @@ class Assistant:
     async def handle(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
         """The replies to one message, after its effects are committed; notices go to staff."""
         async with self._lock(key):
+            if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
+                lang = self.store.load(key).session.lang
+                return await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
             replies, notices = self.process(key, inbound)
         for notice in notices:
             await self.send_notice(notice)
@@ -80,13 +91,16 @@ class Assistant:
         command = inbound.text.strip().split(" ", 1)[0].split("@", 1)[0].lower() if inbound.is_command else ""
         if command in ("/leads", "/handled", "/forget"):
             return self._store_command(key, command, inbound.text), []
+        if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
+            lang = self.store.load(key).session.lang
+            return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
         for _ in range(MAX_ATTEMPTS):
             loaded = self.store.load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
             turn = self.engine.handle(
                 loaded.session, inbound, self.today(), last.last_result() if last else None
             )
-            notices = list(turn.notices)
+            notices = [self._staff_view(key, n) for n in turn.notices]
             if turn.lead is not None:
                 # stored before the session moves on: a crash in between repeats the step, never loses it
                 lead = self.store.add_lead(
@@ -106,6 +120,19 @@ class Assistant:
         if corrupt:
             replies.insert(0, Text(self.engine.t(turn.session, "session.corrupt")))
         return replies
+
+    def _staff_view(self, key: SessionKey, notice: Notify) -> Notify:
+        """A hand-off as the staff chat reads it: who asked, where, and the question."""
+        if notice.kind != "handoff":
+            return notice
+        text = self.engine.t(
+            Session(lang=STAFF_LANG),
+            "notify.handoff",
+            channel=key.channel,
+            user=key.user_id,
+            question=notice.text,
+        )
+        return Notify(notice.kind, text, {**notice.data, "chat_id": key.chat_id, "user_id": key.user_id})
 
     def _lead_notice(self, lead: Lead) -> Notify:
         s = Session(lang=STAFF_LANG)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from dialogs import render
+from dialogs.faq_search import FaqSearch, default_search
 from dialogs.flow import (
     CONFIRM,
     CONFIRM_PREFIX,
@@ -78,9 +79,19 @@ class LastResult:
 class DialogEngine:
     """Holds the rules and catalogs; :meth:`handle` is the only entry point."""
 
-    def __init__(self, rules: Rules | None = None, catalogs: Catalogs | None = None) -> None:
+    def __init__(
+        self, rules: Rules | None = None, catalogs: Catalogs | None = None, faq: FaqSearch | None = None
+    ) -> None:
         self.rules = rules or default_rules()
         self.cat = catalogs or load_catalogs()
+        self._faq = faq
+
+    @property
+    def faq(self) -> FaqSearch:
+        """The FAQ search, built on first use (the questionnaire does not need it)."""
+        if self._faq is None:
+            self._faq = default_search()
+        return self._faq
 
     # ------------------------------------------------------------ entry points
 
@@ -156,7 +167,7 @@ class DialogEngine:
                 Text(p) for p in render.subsidies_text(self.rules, s.lang, self.cat, today)
             ),
             "/contacts": lambda: self._contacts(turn, arg),
-            "/faq": lambda: turn.replies.append(Text(self.t(s, "faq.prompt"))),
+            "/faq": lambda: self._faq_command(turn, arg, today),
             "/join": lambda: self._start_lead(turn, "join", today),
             "/callme": lambda: self._start_lead(turn, "callme", today),
         }
@@ -304,7 +315,51 @@ class DialogEngine:
         if not normalize(text):
             turn.replies.append(self.menu(s))
             return
-        turn.replies.append(self.menu(s, "idle.text"))
+        self._ask_faq(turn, text)
+
+    # ------------------------------------------------------------ questions and answers
+
+    def _faq_command(self, turn: Turn, arg: str, today: date) -> None:
+        s = turn.session
+        if not arg:
+            turn.replies.append(Text(self.t(s, "faq.prompt")))
+            self._reask_if_pending(turn, today)
+            return
+        if arg in self.faq.base.ids:  # a suggestion button: "/faq <entry id>"
+            s.misses = 0
+            turn.replies.append(Text(self._faq_answer(s, arg, s.lang)))
+        else:
+            self._ask_faq(turn, arg)
+        self._reask_if_pending(turn, today)
+
+    def _faq_answer(self, s: Session, entry_id: str, lang: str) -> str:
+        entry = self.faq.entry(entry_id)
+        source = render.source_text(entry.source.file, entry.source.clause, self.rules, lang, self.cat)
+        return entry.answer.get(lang) + "\n\n" + source
+
+    def _ask_faq(self, turn: Turn, question: str) -> None:
+        """Answer from the FAQ when sure; offer the likeliest three when not; else a person."""
+        s = turn.session
+        found = self.faq.search(question, s.lang if s.lang_chosen else None)
+        lang = found.lang
+        if found.decision == "answer":
+            s.misses = 0
+            turn.replies.append(Text(self._faq_answer(s, found.top[0][0], lang)))
+            return
+        if found.decision == "suggest" and s.misses < 1:
+            s.misses += 1
+            choices = tuple(
+                Choice(f"/faq {entry_id}", self.faq.entry(entry_id).question.get(lang))
+                for entry_id, _ in found.top
+            )
+            turn.replies.append(Menu(self.cat.text(lang, "faq.suggest"), choices))
+            return
+        s.misses = 0
+        reason = "faq.handoff.asked" if found.reason == "asked_for_human" else "faq.handoff"
+        turn.replies.append(
+            Text(self.cat.text(lang, reason) + "\n\n" + render.contacts_text(self.rules, lang, self.cat))
+        )
+        turn.notices.append(Notify("handoff", question[:1000], {"reason": found.reason, "lang": lang}))
 
     # ------------------------------------------------------------ the questionnaire
 

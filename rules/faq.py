@@ -1,0 +1,215 @@
+"""The FAQ knowledge base: questions and answers written from the seeds, and the search lexicon.
+
+:func:`load_faq` reads ``faq.toml`` (the entries) and ``faq_lexicon.toml`` (the domain
+dictionary, synonyms, hand-off phrases and search thresholds) from a rules folder, checks
+them and returns a :class:`FaqBase`. Any problem raises :class:`~rules.loader.RulesError`
+naming the file and the entry id, in the style of :func:`~rules.loader.load_rules`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rules.loader import DATA_DIR, RulesError, _load
+from rules.model import Label, Meta, Source, Strict, _unique
+
+Topic = Literal[
+    "association",
+    "membership",
+    "contacts",
+    "recognition",
+    "indicators",
+    "application",
+    "subsidies",
+    "action_plan",
+    "service_station",
+    "districts",
+    "listing_alliance",
+]
+
+# Seed 001 is a consultancy's article: its company name and its 400 line are advertising,
+# and in seed 000 that 400 line is glued to the end of a mobile number. Never a contact.
+ADVERTISER_MARKERS = ("400-086-8855", "4000868855", "400 086 8855", "华夏泰科")
+
+# Dates in the seeds run from 2019 to 2025; anything far outside is a typing slip.
+_EARLIEST, _LATEST = date(1980, 1, 1), date(2100, 12, 31)
+
+
+def _blank(text: str) -> bool:
+    return not text.strip()
+
+
+class FaqEntry(Strict):
+    """One question and its answer, in both languages, with the ways people ask it."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    topic: Topic
+    question: Label
+    answer: Label
+    asks: list[str] = Field(min_length=3, max_length=5)
+    asks_en: list[str] = Field(default_factory=list, max_length=3)
+    source: Source
+    valid_from: date | None = None
+    valid_to: date | None = None
+    as_of: date | None = None
+
+    @model_validator(mode="after")
+    def _sound(self) -> FaqEntry:
+        for name, label in (("question", self.question), ("answer", self.answer)):
+            for lang in ("zh", "en"):
+                if _blank(label.get(lang)):
+                    raise ValueError(f"{name}.{lang} is blank")
+        for ask in [*self.asks, *self.asks_en]:
+            if _blank(ask):
+                raise ValueError("an ask is blank")
+        _unique([a.strip() for a in self.asks], "ask")
+        for when in (self.valid_from, self.valid_to, self.as_of):
+            if when is not None and not _EARLIEST <= when <= _LATEST:
+                raise ValueError(f"date {when} is out of range")
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        # A dated answer must say its date, so that no one takes an old figure for a current one.
+        for when, what in ((self.valid_to, "valid_to"), (self.as_of, "as_of")):
+            if when is not None:
+                for lang in ("zh", "en"):
+                    if str(when.year) not in self.answer.get(lang):
+                        raise ValueError(f"answer.{lang} must mention the year of {what} ({when.year})")
+        for text in self.texts():
+            for marker in ADVERTISER_MARKERS:
+                if marker in text:
+                    raise ValueError(f"mentions the advertiser of seed 001 ({marker!r})")
+        return self
+
+    def texts(self) -> list[str]:
+        """Every text of the entry: questions, answers and asks."""
+        return [
+            self.question.zh,
+            self.question.en,
+            self.answer.zh,
+            self.answer.en,
+            *self.asks,
+            *self.asks_en,
+        ]
+
+
+class FaqEntries(Strict):
+    entry: list[FaqEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids(self) -> FaqEntries:
+        _unique([e.id for e in self.entry], "entry")
+        return self
+
+
+# ---------------------------------------------------------------- lexicon
+
+
+class Terms(Strict):
+    zh: list[str]
+
+
+class Synonym(Strict):
+    """A canonical word and the ways people say it."""
+
+    word: str = Field(min_length=1)
+    zh: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+
+class Phrases(Strict):
+    zh: list[str]
+    en: list[str]
+
+
+class SearchSettings(Strict):
+    k1: float = Field(gt=0)
+    b: float = Field(ge=0, le=1)
+    variant_weight: float = Field(ge=0)
+    entry_weight: float = Field(ge=0)
+    answer_weight: float = Field(ge=0)
+    ngram_weight: float = Field(ge=0)
+    synonym_boost: float = Field(ge=1)
+    handoff_below: float = Field(ge=0)
+    answer_at: float = Field(ge=0)
+    close_ratio: float = Field(gt=0, le=1)
+    max_chars: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> SearchSettings:
+        if self.variant_weight + self.entry_weight + self.answer_weight + self.ngram_weight <= 0:
+            raise ValueError("the channel weights are all 0")
+        if self.answer_at < self.handoff_below:
+            raise ValueError("answer_at is below handoff_below")
+        return self
+
+
+class Lexicon(Strict):
+    terms: Terms
+    synonym: list[Synonym]
+    stopwords: Phrases
+    handoff: Phrases
+    search: SearchSettings
+
+    @model_validator(mode="after")
+    def _sound(self) -> Lexicon:
+        words = [*self.terms.zh, *self.stopwords.zh, *self.stopwords.en, *self.handoff.zh, *self.handoff.en]
+        for s in self.synonym:
+            words += [s.word, *s.zh, *s.en]
+        if any(_blank(w) for w in words):
+            raise ValueError("a word is blank")
+        _unique([s.word for s in self.synonym], "synonym word")
+        # A variant that belongs to two words would make the expansion depend on file order.
+        _unique([v for s in self.synonym for v in {x.lower() for x in (*s.zh, *s.en)}], "synonym variant")
+        return self
+
+
+# ---------------------------------------------------------------- the base
+
+
+@dataclass(frozen=True)
+class FaqBase:
+    """The checked FAQ entries and the search lexicon."""
+
+    entries: tuple[FaqEntry, ...]
+    lexicon: Lexicon
+    _by_id: dict[str, FaqEntry] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
+
+    def get(self, entry_id: str) -> FaqEntry:
+        """The entry with this id. Raises KeyError for an unknown id."""
+        return self._by_id[entry_id]
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries]
+
+
+def load_faq(folder: Path | str = DATA_DIR) -> FaqBase:
+    """Read and check ``faq.toml`` and ``faq_lexicon.toml`` in `folder`. Raises RulesError."""
+    folder = Path(folder)
+    meta = _load(folder, "meta.toml", Meta)
+    entries = _load(folder, "faq.toml", FaqEntries)
+    lexicon = _load(folder, "faq_lexicon.toml", Lexicon)
+    seeds = {s.file for s in meta.sources}
+    problems = [
+        f"faq.toml: entry[{e.id}]: cites {e.source.file!r}, not a source in meta.toml"
+        for e in entries.entry
+        if e.source.file not in seeds
+    ]
+    if problems:
+        raise RulesError("\n".join(problems))
+    return FaqBase(entries=tuple(entries.entry), lexicon=lexicon)
+
+
+@cache
+def default_faq() -> FaqBase:
+    """The bundled FAQ, loaded once per process."""
+    return load_faq(DATA_DIR)
