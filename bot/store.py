@@ -161,19 +161,24 @@ class MemoryStore:
             current = self._sessions.get(key, ("", 0))[1]
             if current != rev:
                 raise Conflict(str(key))
-            self._sessions[key] = (session.model_dump_json(), rev + 1)
-            if finished is not None:
-                self._assessments.append(
-                    StoredAssessment(
-                        len(self._assessments) + 1,
-                        key,
-                        _made_on(finished),
-                        finished.assessment.rules_version,
-                        dict(finished.answers),
-                        finished.assessment.contract(),
-                        _now(),
-                    )
+            # build everything first, then write: all or nothing, as in SQLite
+            row = (session.model_dump_json(), rev + 1)
+            stored = (
+                None
+                if finished is None
+                else StoredAssessment(
+                    len(self._assessments) + 1,
+                    key,
+                    _made_on(finished),
+                    finished.assessment.rules_version,
+                    dict(finished.answers),
+                    finished.assessment.contract(),
+                    _now(),
                 )
+            )
+            self._sessions[key] = row
+            if stored is not None:
+                self._assessments.append(stored)
             return rev + 1
 
     def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
@@ -474,3 +479,84 @@ class SqliteStore:
                 [_now(), by, lead_id],
             )
             return cur.rowcount == 1
+
+
+@migrations()
+def m003_broadcasts(db: Database) -> None:
+    """Broadcasts to group chats: subscriptions, the audit trail, the durable outbox, drafts.
+
+    Times the worker compares are Unix seconds (REAL); see bot/broadcast/outbox.py."""
+    db["broadcast_subscriptions"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "kind": str,
+            "name": str,
+            "topics": str,
+            "webhook_url": str,
+            "active": int,
+            "inactive_reason": str,
+            "changed_at": float,
+            "added_by": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "kind", "name", "topics", "active"},
+        defaults={"topics": "[]", "active": 1},
+    )
+    db["broadcast_subscriptions"].create_index(["channel", "chat_id"], unique=True)  # type: ignore[union-attr]
+    db["broadcasts"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "created_by": str,
+            "created_at": float,
+            "source": str,
+            "topics": str,
+            "image": bytes,
+            "telegram_html": str,
+            "telegram_visible": int,
+            "wecom_markdown": str,
+            "plain": str,
+            "telegram_file_id": str,
+            "send_at": float,
+            "state": str,
+            "started_at": float,
+            "finished_at": float,
+            "cancelled_by": str,
+        },
+        pk="id",
+        not_null={"created_by", "created_at", "source", "topics", "send_at", "state"},
+    )
+    db["broadcasts"].create_index(["state", "send_at"])  # type: ignore[union-attr]
+    db["broadcast_outbox"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "broadcast_id": int,
+            "subscription_id": int,
+            "channel": str,
+            "kind": str,
+            "target": str,
+            "state": str,
+            "parts_total": int,
+            "parts_done": int,
+            "attempts": int,
+            "attempt_id": str,
+            "not_before": float,
+            "last_at": float,
+            "message_ids": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"broadcast_id", "subscription_id", "channel", "kind", "state", "parts_total"},
+        defaults={"parts_done": 0, "attempts": 0, "not_before": 0.0, "message_ids": "[]"},
+        foreign_keys=[("broadcast_id", "broadcasts", "id")],
+    )
+    db["broadcast_outbox"].create_index(["broadcast_id", "subscription_id"], unique=True)  # type: ignore[union-attr]
+    db["broadcast_outbox"].create_index(["state", "id"])  # type: ignore[union-attr]
+    db["broadcast_outbox"].create_index(["broadcast_id", "state"])  # type: ignore[union-attr]
+    db["broadcast_outbox"].create_index(["last_at"])  # type: ignore[union-attr]
+    db["broadcast_drafts"].create(  # type: ignore[union-attr]
+        {"channel": str, "chat_id": str, "user_id": str, "data": str, "image": bytes, "updated_at": float},
+        pk=("channel", "chat_id", "user_id"),
+    )

@@ -125,6 +125,36 @@ class DialogEngine:
             self._idle_text(turn, inbound.text)
         return turn
 
+    def usable(self, session: Session) -> bool:
+        """False for a stored session this version of the dialog cannot continue
+        (a question that no longer exists, an amount that is not a number…)."""
+        pending = session.pending
+        known = (
+            pending is None
+            or pending == CONFIRM
+            or pending in STEP_BY_FIELD
+            or (
+                pending.startswith(CONFIRM_PREFIX)
+                and any(a == pending[len(CONFIRM_PREFIX) :] for a, _ in PLAUSIBILITY)
+            )
+            or (pending in LEAD_STEPS and session.mode == "lead")
+        )
+        if not known or (session.mode == "lead" and "kind" not in session.lead):
+            return False
+        if (
+            session.mode == "lead"
+            and pending == "lead_phone"
+            and not {"company", "contact"} <= set(session.lead)
+        ):
+            return False
+        if pending in LEAD_STEPS and session.mode != "lead":
+            return False
+        try:
+            profile_of(session, self.rules)
+        except (ArithmeticError, ValueError, TypeError):
+            return False
+        return session.lang in LANGS
+
     def resume(self, session: Session, today: date) -> list[Outbound]:
         """What to show when a person comes back: the pending question, asked again."""
         if session.mode == "assess" and session.pending:
@@ -229,7 +259,13 @@ class DialogEngine:
         s = turn.session
         step = s.pending
         if step == "lead_consent":
-            verdict = _yes_no(raw) if normalize(raw).lower() != "yes" else True
+            typed = normalize(raw).lower()
+            labels = {
+                self.cat.text(lang, k).lower(): k == "lead.agree"
+                for lang in LANGS
+                for k in ("lead.agree", "lead.decline")
+            }
+            verdict = labels[typed] if typed in labels else (True if typed == "yes" else _yes_no(raw))
             if verdict is None:
                 turn.replies.append(Text(self.t(s, "lead.consent.unclear")))
                 turn.replies.append(self._lead_question(s))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,7 @@ PERSON = SessionKey("telegram", "42", "42")
 STAFF = SessionKey("telegram", "7", "7")
 
 
-def texts(replies: list[object]) -> str:
+def texts(replies: Sequence[object]) -> str:
     return "\n".join(getattr(r, "text", "") for r in replies)
 
 

@@ -1,0 +1,264 @@
+"""How fast a self-assessment runs through the assistant with its SQLite store, and how big
+the store grows. Prints figures and ratios; asserts nothing.
+
+(a) Full assessments through Assistant → DialogEngine → SqliteStore (a temporary file, WAL),
+    one message at a time, on one core. A step is one ``Assistant.handle_now`` call: load
+    the session and the last result, run the dialog, commit the new session (and, at the
+    end, the finished assessment). Reported: answers per second, p50/p90/p99/max latency
+    per step, and the slowest kinds of step. The same steps through MemoryStore are the
+    baseline, reported side by side and as a ratio: what the SQLite commit costs.
+(b) The store's size with many finished assessments: real assessments (of the same three
+    conversations as in (a)) saved with ``SqliteStore.save``, one person and one commit
+    each, as in service. Reported: bytes on disk after a checkpoint, bytes per assessment,
+    the share of each table where SQLite can tell, and the step latency of (a) again on
+    the full store.
+
+Run from the repository root: ``python -m bench.dialog [--dialogs 200] [--assessments 100000]
+[--quick]`` (``--quick``: 20 dialogs, 5,000 stored assessments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bot.service import Assistant
+from bot.store import MemoryStore, SessionKey, SqliteStore, Store
+from dialogs.engine import DialogEngine, Finished
+from dialogs.flow import CONFIRM, CONFIRM_PREFIX
+from dialogs.messages import Inbound, Question, Result
+from dialogs.session import Session
+
+TODAY = date(2026, 11, 23)
+
+# Three conversations, answered the way people type: worked example A; a small municipal
+# enterprise below the pass mark (the longest path); a service institution (the shortest).
+EXAMPLE_A = {
+    "org_type": "1",
+    "certification": "创新型",
+    "district": "天河",
+    "niche_years": "七年",
+    "revenue": "1.2亿",
+    "rd_expense": "600万元",
+    "profit": "960万",
+    "main_business_share_pct": "92%",
+    "main_revenue_growth_pct": "百分之十二",
+    "product_field": "B",
+    "digital_level": "二级",
+    "quality": "2,3",
+    "debt_ratio_pct": "45",
+    "distinctive": "A",
+    "talent": "市级",
+    "ip": "C",
+    "rd_staff_pct": "15%",
+    "rd_institution": "市级",
+    "listing_plan": "否",
+    "has_bank_loans": "没有",
+    "provincial_tech_upgrade_funded": "否",
+}
+SMALL_MUNICIPAL = {
+    **EXAMPLE_A,
+    "certification": "市级",
+    "revenue": "500万",
+    "equity_financing_2y": "0",
+    "rd_expense": "10万",
+    "profit": "5万",
+    "main_business_share_pct": "50%",
+    "digital_level": "一级",
+    "quality": "无",
+    "distinctive": "无",
+    "talent": "无",
+    "ip": "E",
+    "rd_staff_pct": "1%",
+    "rd_institution": "无",
+    "sci_award": "都没有",
+    "rd_expense_avg_2y": "100万",
+    "maker_top500": "否",
+    "annual_tax": "50万",
+}
+INSTITUTION = {
+    "org_type": "服务机构",
+    "registered_capital": "2000万",
+    "operates_park": "是",
+    "district": "黄埔",
+}
+CONVERSATIONS = (EXAMPLE_A, SMALL_MUNICIPAL, INSTITUTION)
+
+
+@dataclass
+class Timings:
+    steps: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    finished: list[Finished] = field(default_factory=list)
+
+    def add(self, step: str, seconds: float) -> None:
+        self.steps.append(seconds)
+        self.by_step[step].append(seconds)
+
+
+def converse(assistant: Assistant, key: SessionKey, answers: dict[str, str], timings: Timings) -> None:
+    """One person from /assess to the result; each handle_now call timed on its own."""
+    step, inbound = "/assess", Inbound(text="/assess")
+    for _ in range(80):
+        start = time.perf_counter()
+        replies = assistant.handle_now(key, inbound)
+        timings.add(step, time.perf_counter() - start)
+        if any(isinstance(r, Result) for r in replies):
+            return
+        question = replies[-1]
+        if not isinstance(question, Question):
+            raise RuntimeError(f"{key}: expected a question after {step!r}, got {replies!r}")
+        step = question.id
+        if step == CONFIRM:
+            text = "确认"
+        elif step.startswith(CONFIRM_PREFIX):
+            text = "是"
+        else:
+            text = answers[step]
+        inbound = Inbound(text=text)
+    raise RuntimeError(f"{key}: no result after 80 messages")
+
+
+def run_dialogs(stores: dict[str, Store], engine: DialogEngine, count: int) -> dict[str, Timings]:
+    """`count` conversations on each store, interleaved (one on each in turn, the order
+    alternating) so that drift in the machine's speed falls on both alike."""
+    assistants = {name: Assistant(store, engine, lambda: TODAY) for name, store in stores.items()}
+    for name, assistant in assistants.items():
+        for i, answers in enumerate(CONVERSATIONS):  # warm every code path first
+            converse(assistant, SessionKey("warmup", f"{name}{i}", f"{name}{i}"), answers, Timings())
+    timings = {name: Timings() for name in stores}
+    order = list(assistants)
+    for i in range(count):
+        for name in order if i % 2 == 0 else reversed(order):
+            key = SessionKey("bench", f"{name}{i}", f"{name}{i}")
+            converse(assistants[name], key, CONVERSATIONS[i % len(CONVERSATIONS)], timings[name])
+    return timings
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:7.3f} ms"
+
+
+def quantiles(values: Sequence[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": cuts[49], "p90": cuts[89], "p99": cuts[98], "max": max(values)}
+
+
+def report_steps(title: str, sqlite: Timings, memory: Timings) -> None:
+    print(f"\n{title}")
+    q, mq = quantiles(sqlite.steps), quantiles(memory.steps)
+    rate, m_rate = len(sqlite.steps) / sum(sqlite.steps), len(memory.steps) / sum(memory.steps)
+    print(f"  {'':<10} {'SQLite (WAL)':>14} {'memory':>14} {'SQLite/memory':>14}")
+    print(f"  {'answers/s':<10} {rate:>14,.0f} {m_rate:>14,.0f} {rate / m_rate:>13.2f}x")
+    for name, value in q.items():
+        print(f"  {name:<10} {ms(value):>14} {ms(mq[name]):>14} {value / mq[name]:>13.2f}x")
+    kinds = {step: quantiles(values) for step, values in sqlite.by_step.items() if len(values) > 1}
+    print("  SQLite, slowest kinds of step (p50 / p99):")
+    shown = sorted(kinds, key=lambda step: -kinds[step]["p99"])[:4]
+    if CONFIRM in kinds and CONFIRM not in shown:
+        shown.append(CONFIRM)
+    for step in shown:
+        label = "confirm (result + commit)" if step == CONFIRM else step
+        count = len(sqlite.by_step[step])
+        print(f"    {label:<30} {ms(kinds[step]['p50'])} / {ms(kinds[step]['p99'])}  ({count:,} steps)")
+    print(f"  {len(sqlite.steps):,} steps; p99 under 5 ms: {'yes' if q['p99'] < 0.005 else 'NO'}")
+
+
+def finished_assessments(engine: DialogEngine) -> list[Finished]:
+    """One real finished assessment of each conversation, as the dialog hands it over."""
+    out: list[Finished] = []
+    for answers in CONVERSATIONS:
+        s = Session()
+        turn = engine.handle(s, Inbound(text="/assess"), TODAY)
+        while turn.finished is None:
+            question = turn.replies[-1]
+            assert isinstance(question, Question)
+            qid = question.id
+            text = "确认" if qid == CONFIRM else "是" if qid.startswith(CONFIRM_PREFIX) else answers[qid]
+            turn = engine.handle(turn.session, Inbound(text=text), TODAY)
+        out.append(turn.finished)
+    return out
+
+
+def table_bytes(path: Path) -> dict[str, int] | None:
+    """Bytes per table and index, where this SQLite has the dbstat table."""
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    return {str(name): int(size) for name, size in rows}
+
+
+def store_size(path: Path, engine: DialogEngine, count: int) -> None:
+    print(f"\n(b) The store with {count:,} finished assessments (one person and one commit each)")
+    finished = finished_assessments(engine)
+    store = SqliteStore(path)
+    idle = Session()
+    start = time.perf_counter()
+    for i in range(count):
+        store.save(SessionKey("bench", f"s{i}", f"s{i}"), idle, 0, finished[i % len(finished)])
+    seconds = time.perf_counter() - start
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    size = path.stat().st_size
+    wal = Path(f"{path}-wal")
+    wal_size = wal.stat().st_size if wal.exists() else 0
+    print(f"  saved in {seconds:.1f} s ({count / seconds:,.0f} commits/s)")
+    print(
+        f"  file {size:,} bytes ({size / 2**20:.1f} MiB) + WAL {wal_size:,} bytes; "
+        f"{size / count:,.0f} bytes per assessment (its session row included)"
+    )
+    tables = table_bytes(path)
+    if tables:
+        parts = ", ".join(f"{name} {b / size:.0%}" for name, b in tables.items() if b / size >= 0.01)
+        print(f"  by table: {parts}")
+
+
+def pin_to_one_core() -> str:
+    if hasattr(os, "sched_setaffinity") and hasattr(os, "sched_getaffinity"):
+        # the last CPU, not the first: the kernel's disk work tends to run on CPU 0, and a
+        # benchmark pinned there reports it as the dialog's tail latency
+        cpu = max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to CPU {cpu}"
+    return "not pinned (no sched_setaffinity here)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dialogs", type=int, default=200, help="full assessments timed in (a)")
+    parser.add_argument("--assessments", type=int, default=100_000, help="finished assessments stored in (b)")
+    parser.add_argument("--quick", action="store_true", help="20 dialogs, 5,000 assessments")
+    args = parser.parse_args()
+    dialogs, stored = (20, 5_000) if args.quick else (args.dialogs, args.assessments)
+    print(f"one process, {pin_to_one_core()}; SQLite {sqlite3.sqlite_version}")
+    engine = DialogEngine()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        sqlite_store = SqliteStore(path)
+        first = run_dialogs({"sqlite": sqlite_store, "memory": MemoryStore()}, engine, dialogs)
+        sqlite_store.close()
+        title = f"(a) {dialogs:,} full assessments, one message per step, on an empty store"
+        report_steps(title, first["sqlite"], first["memory"])
+        store_size(path, engine, stored)
+        full_store = SqliteStore(path)
+        again = run_dialogs({"full": full_store, "memory": MemoryStore()}, engine, max(dialogs // 4, 3))
+        full_store.close()
+        title = f"(a') {max(dialogs // 4, 3):,} more on the store holding {stored:,} assessments"
+        report_steps(title, again["full"], again["memory"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,802 @@
+"""The Telegram channel: python-telegram-bot as the adapter, the Assistant behind it.
+
+Updates come by long polling, or (TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET set) as
+POSTs to /telegram/webhook on the shared server, whose secret header is checked in
+constant time. Either way they go through the Application's queue and four small
+handlers: text, other messages (stickers, photos, voice…), edited messages, button
+presses. Each turns the update into an :class:`~dialogs.messages.Inbound`, asks the
+Assistant (which commits the turn first) and turns the replies into Bot API calls
+(see :mod:`bot.channels.telegram_render`). The Application's own ConversationHandler and
+persistence are not used: the dialog engine and the SQLite store replace them.
+
+Order and duplicates: one conversation's updates are handled one at a time, in order;
+other conversations in parallel (:class:`ConversationOrder`). An update_id seen before
+(a webhook retry) is dropped, durably, through ``store.first_time("telegram", …)``.
+
+Groups: the bot speaks only when addressed (a command, an @mention, a reply to it), and
+moves the questionnaire to a private chat with a deep link, since answers are the
+enterprise's business. Outgoing calls go through PTB's AIORateLimiter, which waits out a
+RetryAfter (one that still escapes is waited out here), over PTB's HTTP transport
+interface implemented on aiohttp (:mod:`bot.channels.telegram_http`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+import inspect
+import logging
+import re
+import secrets
+import warnings
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any, Final
+
+from aiohttp import web
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_render import (
+    TEXT_LIMIT,
+    Planned,
+    Pressed,
+    command_data,
+    parse_callback,
+    plan_messages,
+    question_keyboard,
+    question_tag,
+    selection_in,
+    utf16_len,
+)
+from bot.server import CHANNEL_FACTORIES
+from bot.service import Assistant
+from bot.settings import Settings
+from bot.store import SessionKey, Store
+from dialogs.i18n import normalize_lang
+from dialogs.messages import Inbound, Outbound, Question, Text
+from dialogs.session import Session
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "BOT_COMMANDS",
+    "CHANNEL",
+    "DEFAULT_API_BASE_URL",
+    "SECRET_HEADER",
+    "TEXT_LIMIT",
+    "WEBHOOK_PATH",
+    "ConversationOrder",
+    "TelegramChannel",
+    "channel_from_settings",
+]
+
+CHANNEL: Final = "telegram"
+WEBHOOK_PATH: Final = "/telegram/webhook"
+SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_API_BASE_URL: Final = "https://api.telegram.org/bot"
+ALLOWED_UPDATES: Final = ("message", "edited_message", "callback_query")
+# The command menu (setMyCommands), in this order, with the catalog key of each description.
+BOT_COMMANDS: Final = (
+    ("assess", "tgcmd.assess"),
+    ("menu", "tgcmd.menu"),
+    ("back", "tgcmd.back"),
+    ("skip", "tgcmd.skip"),
+    ("restart", "tgcmd.restart"),
+    ("cancel", "tgcmd.cancel"),
+    ("result", "tgcmd.result"),
+    ("tiers", "tgcmd.tiers"),
+    ("subsidies", "tgcmd.subsidies"),
+    ("contacts", "tgcmd.contacts"),
+    ("faq", "tgcmd.faq"),
+    ("join", "tgcmd.join"),
+    ("callme", "tgcmd.callme"),
+    ("lang", "tgcmd.lang"),
+    ("help", "tgcmd.help"),
+)
+COMMAND_LANGUAGES: Final = ((None, "zh"), ("zh", "zh"), ("en", "en"))  # (language_code, catalog)
+# Commands about the enterprise's own answers: in a group they get a link to a private chat.
+QUESTIONNAIRE_COMMANDS: Final = frozenset({"/assess", "/restart", "/back", "/skip"})
+PRIVATE_COMMANDS: Final = QUESTIONNAIRE_COMMANDS | {"/result", "/join", "/callme"}
+NONE_ANSWER: Final = "none"  # what "none of these" sends to the engine for a several-answer question
+MULTI_SEPARATOR: Final = ", "
+RATE_LIMIT_RETRIES: Final = 8  # by the AIORateLimiter, per call
+EXTRA_RETRY_AFTER_ROUNDS: Final = 5  # then here, when a RetryAfter still escapes
+_SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+
+log = logging.getLogger("zjtx.telegram")
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+Context = ContextTypes.DEFAULT_TYPE
+
+
+# ---------------------------------------------------------------------------- order, duplicates
+
+
+class ConversationOrder(BaseUpdateProcessor):
+    """Handles one conversation's updates one at a time, in arrival order, others in parallel,
+    and drops an update whose update_id `first_time` has seen before.
+
+    A conversation is (chat, user), the key the Assistant keeps sessions under. Updates
+    with neither (none are asked for today) run unordered."""
+
+    def __init__(self, first_time: Callable[[str], bool], max_concurrent_updates: int = 512) -> None:
+        super().__init__(max_concurrent_updates)
+        self._first_time = first_time
+        self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if isinstance(update, Update) and not self._fresh(update.update_id):
+            log.info("telegram.duplicate_update update_id=%s", update.update_id)
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
+            return
+        key = _conversation(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            await coroutine
+
+    def _fresh(self, update_id: int) -> bool:
+        try:
+            return self._first_time(str(update_id))
+        except Exception:  # a store hiccup must not lose a message: handle it, at worst twice
+            log.exception("telegram.dedupe_failed update_id=%s", update_id)
+            return True
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def _conversation(update: object) -> tuple[int, int] | None:
+    if not isinstance(update, Update):
+        return None
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return None
+    return chat.id, user.id
+
+
+# ---------------------------------------------------------------------------- small memories
+
+
+class _Bounded(OrderedDict[Any, Any]):
+    """A dict that forgets its oldest entries beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: Any, value: Any) -> None:
+        self.pop(key, None)
+        self[key] = value
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+# ---------------------------------------------------------------------------- the channel
+
+
+class TelegramChannel:
+    """One bot on Telegram, glued to the Assistant.
+
+    `webhook_url` and `webhook_secret` together select webhook mode (both or neither;
+    ValueError otherwise, or for a secret Telegram would refuse: 1–256 of A–Z a–z 0–9 _ -).
+    `rate_limiter` defaults to an AIORateLimiter with Telegram's limits that retries a 429
+    up to RATE_LIMIT_RETRIES times. Calls go over aiohttp (:mod:`bot.channels.telegram_http`).
+    `text_limit` is the longest message sent (Telegram's 4096 unless a test wants to see
+    results split)."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        store: Store,
+        *,
+        token: str,
+        api_base_url: str = DEFAULT_API_BASE_URL,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        rate_limiter: BaseRateLimiter[Any] | None = None,
+        text_limit: int = TEXT_LIMIT,
+        poll_timeout: float = 10.0,
+        max_concurrent_updates: int = 512,
+    ) -> None:
+        if bool(webhook_url) != bool(webhook_secret):
+            raise ValueError("a Telegram webhook needs both TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET")
+        if webhook_secret is not None and not _SECRET.match(webhook_secret):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+            )
+        self._assistant = assistant
+        self._store = store
+        self._webhook_url = webhook_url or None
+        self._secret = (webhook_secret or "").encode("utf-8")
+        self._text_limit = min(text_limit, TEXT_LIMIT)
+        self._poll_timeout = poll_timeout
+        self._requests = (AiohttpRequest(max_concurrent_updates), AiohttpRequest(1))
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(api_base_url)
+            .base_file_url(_file_url(api_base_url))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
+            .rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+            .concurrent_updates(ConversationOrder(self._first_time, max_concurrent_updates))
+        )
+        if self._webhook_url:
+            builder = builder.updater(None)
+        self._app: AnyApplication = builder.build()
+        self._app.add_handler(CallbackQueryHandler(self._on_button))
+        self._app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self._on_edited))
+        self._app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_text))
+        self._app.add_handler(
+            MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self._on_other)
+        )
+        self._app.add_error_handler(self._on_error)
+        self._values: _Bounded = _Bounded(4096)  # v:<token> → a long menu value
+        self._selections: _Bounded = _Bounded(10_000)  # (chat, message) → toggled choices
+        self._posts: set[asyncio.Task[Any]] = set()  # webhook requests past the secret check
+        self._stopping = False
+        self._stopped: asyncio.Future[None] | None = None
+
+    # --- Channel protocol ---------------------------------------------------------------------
+
+    @property
+    def application(self) -> AnyApplication:
+        """The python-telegram-bot Application (its `bot` makes the Bot API calls)."""
+        return self._app
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self._webhook_url is not None
+
+    def install(self, app: web.Application) -> None:
+        """In webhook mode, add POST /telegram/webhook to the shared server."""
+        if self.webhook_mode:
+            app.router.add_post(WEBHOOK_PATH, self._on_webhook)
+
+    async def start(self) -> None:
+        """Connect (getMe), set the command menu, then register the webhook or start polling.
+
+        Raises TelegramError when the Bot API refuses the token or the webhook."""
+        await self._app.initialize()
+        await self._set_commands()
+        if self._webhook_url:
+            await self._app.bot.set_webhook(
+                self._webhook_url,
+                secret_token=self._secret.decode("utf-8"),
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        await self._app.start()
+        if self._app.updater is not None:
+            await self._app.updater.start_polling(
+                timeout=timedelta(seconds=self._poll_timeout), allowed_updates=list(ALLOWED_UPDATES)
+            )
+        log.info(
+            "telegram.ready bot=@%s mode=%s",
+            self._app.bot.username,
+            "webhook" if self.webhook_mode else "polling",
+        )
+
+    async def stop(self) -> None:
+        """Stop receiving (a webhook POST is answered 503, so Telegram retries it later), finish
+        every update already received, and close the client. Safe to call more than once."""
+        if self._stopped is None:
+            self._stopped = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopped)
+
+    async def drain(self) -> None:
+        """Return once every update received so far has been handled and its replies sent."""
+        while self._posts:
+            await asyncio.wait(set(self._posts))
+        if self._app.running:
+            await self._app.update_queue.join()
+
+    async def send_notice(self, chat_id: str, text: str) -> None:
+        """Post a staff notice to a chat (ZJTX_STAFF_CHAT=telegram:<chat id>). Raises TelegramError."""
+        target: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
+        for planned in plan_messages([Text(text)], self._catalog("zh"), self._data_for, self._text_limit):
+            await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
+
+    async def _stop(self) -> None:
+        self._stopping = True
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        while self._posts:
+            await asyncio.wait(set(self._posts))
+        if self._app.running:
+            await self._app.stop()  # handles every update still queued first
+        await self._app.shutdown()
+        for request in self._requests:  # closed already, unless getMe failed at start
+            await request.shutdown()
+        log.info("telegram.stopped")
+
+    # --- inbound: the webhook -----------------------------------------------------------------
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("telegram.webhook_refused reason=secret remote=%s", request.remote)
+            return web.Response(status=403)
+        if self._stopping or not self._app.running:
+            return web.Response(status=503)
+        task = asyncio.current_task()
+        if task is not None:
+            self._posts.add(task)
+        try:
+            try:
+                update = Update.de_json(await request.json(), self._app.bot)
+            except Exception as exc:  # not an update Telegram would send: say so, never crash
+                log.warning("telegram.webhook_unreadable error=%s", type(exc).__name__)
+                return web.Response(status=400)
+            await self._app.update_queue.put(update)
+            return web.Response()
+        finally:
+            if task is not None:
+                self._posts.discard(task)
+
+    # --- inbound: handlers --------------------------------------------------------------------
+
+    async def _on_text(self, update: Update, context: Context) -> None:
+        message, user = update.message, update.effective_user
+        if message is None or user is None or user.is_bot or message.sender_chat is not None:
+            return  # channel posts, anonymous admins, other bots: not a person to answer
+        private = message.chat.type == ChatType.PRIVATE
+        text = message.text or ""
+        if not private:
+            addressed, text = self._addressed(message, text)
+            if not addressed:
+                return
+        elif not self._command_is_ours(text):
+            return
+        key = _key(message.chat.id, user.id)
+        reply_to = None if private else message.message_id
+        command = _command(text)
+        if not private and _is_private_command(text):
+            await self._go_private(message.chat.id, key, user.language_code, command, reply_to)
+            return
+        await self._respond(message.chat.id, key, Inbound(text=text, lang_hint=user.language_code), reply_to)
+
+    async def _on_other(self, update: Update, context: Context) -> None:
+        """Stickers, photos, voice, files…: the dialog reads text only; say so where spoken to."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None or user.is_bot or message.sender_chat is not None:
+            return
+        private = message.chat.type == ChatType.PRIVATE
+        if not private and not self._replies_to_bot(message):
+            return
+        key = _key(message.chat.id, user.id)
+        lang = self._lang(key, user.language_code)
+        log.info("telegram.not_text chat=%s", message.chat.id)
+        await self._send(
+            message.chat.id,
+            key,
+            [Text(self._t(lang, "tg.please_type"))],
+            user.language_code,
+            None if private else message.message_id,
+        )
+
+    async def _on_edited(self, update: Update, context: Context) -> None:
+        """An edit does not change an answer already taken: say so in a private chat."""
+        message, user = update.edited_message, update.effective_user
+        if message is None or user is None or user.is_bot or message.chat.type != ChatType.PRIVATE:
+            return
+        key = _key(message.chat.id, user.id)
+        lang = self._lang(key, user.language_code)
+        await self._send(message.chat.id, key, [Text(self._t(lang, "tg.edited"))], user.language_code, None)
+
+    async def _on_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        answered = False
+
+        async def answer(toast: str | None = None) -> None:
+            nonlocal answered
+            if answered:
+                return
+            answered = True
+            try:
+                await query.answer(text=toast)
+            except TelegramError as exc:  # too old to answer: the spinner has long stopped
+                log.info("telegram.answer_failed error=%s", exc)
+
+        try:
+            message = query.message if isinstance(query.message, Message) else None
+            if message is None:
+                return  # inaccessible or inline: nothing to resolve the button against
+            user = query.from_user
+            key = _key(message.chat.id, user.id)
+            pressed = parse_callback(query.data or "")
+            if pressed is None:
+                log.info("telegram.forged_button chat=%s", message.chat.id)
+                await self._refuse_button(answer, message, key, user.language_code, pressed)
+            elif pressed.kind in ("c", "v"):
+                await self._menu_button(answer, message, key, user.language_code, pressed)
+            else:
+                await self._question_button(answer, message, key, user.language_code, pressed)
+        finally:
+            await answer()
+
+    async def _on_error(self, update: object, context: Context) -> None:
+        log.error(
+            "telegram.handler_failed update=%s", getattr(update, "update_id", None), exc_info=context.error
+        )
+
+    # --- buttons ------------------------------------------------------------------------------
+
+    async def _menu_button(
+        self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
+    ) -> None:
+        value = pressed.value if pressed.kind == "c" else self._values.get(pressed.value)
+        if value is None:
+            await self._refuse_button(answer, message, key, hint, pressed)
+            return
+        await answer()
+        reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
+        if reply_to is not None and _is_private_command(value):
+            await self._go_private(message.chat.id, key, hint, _command(value), None)
+            return
+        await self._respond(message.chat.id, key, Inbound(choice=value, lang_hint=hint), None)
+
+    async def _question_button(
+        self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
+    ) -> None:
+        question = self._pending_question(key)
+        if (
+            question is None
+            or question_tag(question) != pressed.tag
+            or pressed.index >= len(question.choices)
+        ):
+            await self._refuse_button(answer, message, key, hint, pressed)
+            return
+        lang = self._lang(key, hint)
+        t = self._catalog(lang)
+        where = (message.chat.id, message.message_id)
+        if pressed.kind == "q" and not question.multi:
+            choice = question.choices[pressed.index]
+            await answer()
+            await self._show_answer(message, choice.label, lang)
+            value = choice.value
+        elif pressed.kind == "t" and question.multi:
+            toggled = self._selection(message, pressed.tag) ^ {pressed.index}
+            self._selections.put(where, toggled)
+            await answer()
+            await self._edit_keyboard(message, question_keyboard(question, t, toggled))
+            return
+        elif pressed.kind == "d" and question.multi:
+            chosen = self._selection(message, pressed.tag)
+            if not chosen:
+                await answer(t("tg.multi_empty"))
+                return
+            await answer()
+            picked = [question.choices[i] for i in sorted(chosen)]
+            await self._show_answer(message, t("list.sep").join(c.label for c in picked), lang)
+            value = MULTI_SEPARATOR.join(c.value for c in picked)
+        elif pressed.kind == "n" and question.multi:
+            await answer()
+            await self._show_answer(message, t("tg.multi_none"), lang)
+            value = NONE_ANSWER
+        else:
+            await self._refuse_button(answer, message, key, hint, pressed)
+            return
+        self._selections.pop(where, None)
+        await self._respond(message.chat.id, key, Inbound(choice=value, lang_hint=hint), None)
+
+    async def _refuse_button(
+        self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed | None
+    ) -> None:
+        """An old or forged button: a short notice, its keyboard gone, the current question again."""
+        lang = self._lang(key, hint)
+        await answer(self._t(lang, "tg.stale_button"))
+        if pressed is None or pressed.kind not in ("c", "v"):
+            await self._edit_keyboard(message, None)
+        pending = self._assistant.resume(key)
+        replies: list[Outbound]
+        if pending and message.chat.type == ChatType.PRIVATE:
+            replies = [Text(self._t(lang, "tg.stale_current")), *pending]
+        else:
+            replies = [self._assistant.engine.menu(Session(lang=lang), "choice.stale")]
+        reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
+        await self._send(message.chat.id, key, replies, hint, reply_to)
+
+    def _pending_question(self, key: SessionKey) -> Question | None:
+        for reply in self._assistant.resume(key):
+            if isinstance(reply, Question):
+                return reply
+        return None
+
+    def _selection(self, message: Message, tag: str) -> frozenset[int]:
+        remembered = self._selections.get((message.chat.id, message.message_id))
+        if remembered is not None:
+            return frozenset(remembered)
+        return selection_in(message.reply_markup, tag)
+
+    def _data_for(self, value: str) -> str:
+        data = command_data(value)
+        if data is not None:
+            return data
+        token = secrets.token_urlsafe(12)
+        self._values.put(token, value)
+        return f"v:{token}"
+
+    # --- outbound -----------------------------------------------------------------------------
+
+    async def _respond(self, chat_id: int, key: SessionKey, inbound: Inbound, reply_to: int | None) -> None:
+        """Show typing while the Assistant answers (and commits), then send its replies."""
+        typing = asyncio.create_task(self._typing(chat_id))
+        try:
+            replies = await self._assistant.handle(key, inbound)
+        except Exception:  # the turn did not happen: say so, keep the conversation alive
+            log.exception("telegram.turn_failed key=%s", key)
+            replies = [Text(self._t(self._lang(key, inbound.lang_hint), "tg.error"))]
+        finally:
+            await typing
+        await self._send(chat_id, key, replies, inbound.lang_hint, reply_to)
+
+    async def _typing(self, chat_id: int) -> None:
+        try:
+            await self._app.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:
+            log.debug("telegram.typing_failed chat=%s error=%s", chat_id, exc)
+
+    async def _send(
+        self,
+        chat_id: int,
+        key: SessionKey,
+        replies: Sequence[Outbound],
+        hint: str | None,
+        reply_to: int | None,
+    ) -> None:
+        """Send one turn's replies in order; stop at the first message Telegram refuses."""
+        lang: list[str] = []
+
+        def t(message_key: str, **values: Any) -> str:
+            if not lang:  # read the language only when a button label needs it
+                lang.append(self._lang(key, hint))
+            return self._t(lang[0], message_key, **values)
+
+        plan = plan_messages(replies, t, self._data_for, self._text_limit)
+        for done, planned in enumerate(plan):
+            if not await self._send_one(chat_id, planned, reply_to if done == 0 else None):
+                log.error(
+                    "telegram.reply_undelivered key=%s undelivered=%d/%d (the turn itself is saved)",
+                    key,
+                    len(plan) - done,
+                    len(plan),
+                )
+                return
+
+    async def _send_one(self, chat_id: int, planned: Planned, reply_to: int | None) -> bool:
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+        text = planned.html
+        mode: ParseMode | None = ParseMode.HTML
+        for _ in range(EXTRA_RETRY_AFTER_ROUNDS + 1):
+            try:
+                await self._app.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=mode,
+                    reply_markup=planned.markup,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_parameters=reply,
+                )
+                return True
+            except RetryAfter as exc:
+                wait = _seconds(exc)
+                log.warning("telegram.retry_after chat=%s seconds=%.2f", chat_id, wait)
+                await asyncio.sleep(wait)
+            except Forbidden as exc:  # blocked, kicked: nobody to tell
+                log.info("telegram.forbidden chat=%s error=%s", chat_id, exc)
+                return False
+            except BadRequest as exc:
+                if mode is None:
+                    log.error("telegram.refused chat=%s error=%s", chat_id, exc)
+                    return False
+                log.error("telegram.refused_html chat=%s error=%s (sending as plain text)", chat_id, exc)
+                text, mode = planned.plain, None
+            except TelegramError as exc:
+                log.error("telegram.send_failed chat=%s error=%s", chat_id, exc)
+                return False
+        return False
+
+    async def _show_answer(self, message: Message, answer: str, lang: str) -> None:
+        """Edit a question to show the answer chosen and drop its buttons: a clean record."""
+        added = self._t(lang, "tg.chosen", answer=answer)
+        if utf16_len(message.text or "") + 2 + utf16_len(added) <= self._text_limit:
+            try:
+                await message.edit_text(
+                    f"{message.text_html}\n\n{_escape(added)}",
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=None,
+                    link_preview_options=_NO_PREVIEW,
+                )
+                return
+            except TelegramError as exc:
+                log.info("telegram.edit_failed chat=%s error=%s", message.chat.id, exc)
+        await self._edit_keyboard(message, None)
+
+    async def _edit_keyboard(self, message: Message, markup: InlineKeyboardMarkup | None) -> None:
+        if message.reply_markup is None and markup is None:
+            return
+        try:
+            await message.edit_reply_markup(reply_markup=markup)
+        except TelegramError as exc:  # "message is not modified", too old: the keyboard stays
+            log.info("telegram.edit_failed chat=%s error=%s", message.chat.id, exc)
+
+    async def _go_private(
+        self, chat_id: int, key: SessionKey, hint: str | None, command: str, reply_to: int | None
+    ) -> None:
+        """In a group: the questionnaire and one's own results belong in a private chat."""
+        lang = self._lang(key, hint)
+        payload = "?start=assess" if command in QUESTIONNAIRE_COMMANDS or command == "/start" else ""
+        url = f"https://t.me/{self._app.bot.username}{payload}"
+        text = self._t(lang, "tg.go_private")
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(self._t(lang, "tg.open_private"), url=url)]])
+        await self._send_one(chat_id, Planned(_escape(text), text, markup), reply_to)
+
+    async def _set_commands(self) -> None:
+        for language_code, lang in COMMAND_LANGUAGES:
+            commands = [BotCommand(name, self._t(lang, description)) for name, description in BOT_COMMANDS]
+            try:
+                await self._app.bot.set_my_commands(commands, language_code=language_code)
+            except TelegramError as exc:  # the bot works without its menu
+                log.warning("telegram.commands_not_set language=%s error=%s", language_code, exc)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _first_time(self, update_id: str) -> bool:
+        return self._store.first_time(CHANNEL, update_id)
+
+    def _lang(self, key: SessionKey, hint: str | None) -> str:
+        """The person's language: chosen with /lang, else Telegram's, else what the session has."""
+        session = self._store.load(key).session
+        if session.lang_chosen:
+            return session.lang
+        return normalize_lang(hint) or session.lang
+
+    def _t(self, lang: str, message_key: str, **values: Any) -> str:
+        return self._assistant.engine.cat.text(lang, message_key, **values)
+
+    def _catalog(self, lang: str) -> Callable[..., str]:
+        def t(message_key: str, **values: Any) -> str:
+            return self._t(lang, message_key, **values)
+
+        return t
+
+    def _addressed(self, message: Message, text: str) -> tuple[bool, str]:
+        """Whether a group message speaks to the bot, and its text without the @mention."""
+        username = (self._app.bot.username or "").lower()
+        addressed = self._replies_to_bot(message)
+        entities = message.parse_entities(
+            [MessageEntity.BOT_COMMAND, MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        )
+        for entity, shown in entities.items():
+            if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+                _, at, target = shown.partition("@")
+                addressed = addressed or not at or target.lower() == username
+            else:
+                addressed = addressed or self._names_bot(entity, shown, username)
+        if username:  # "@bot 会员等级" → "会员等级", "/tiers@bot" → "/tiers"
+            text = re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.IGNORECASE)
+        return addressed and self._command_is_ours(text), text.strip()
+
+    def _names_bot(self, entity: MessageEntity, shown: str, username: str) -> bool:
+        if entity.type == MessageEntity.MENTION:
+            return shown.lower() == f"@{username}"
+        return entity.type == MessageEntity.TEXT_MENTION and bool(
+            entity.user and entity.user.id == self._app.bot.id
+        )
+
+    def _command_is_ours(self, text: str) -> bool:
+        """False for "/start@another_bot": a command addressed to someone else."""
+        first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+        if not first.startswith("/") or "@" not in first:
+            return True
+        return first.partition("@")[2].lower() == (self._app.bot.username or "").lower()
+
+    def _replies_to_bot(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return bool(replied and replied.from_user and replied.from_user.id == self._app.bot.id)
+
+
+_Answer = Callable[..., Awaitable[None]]
+
+
+def _key(chat_id: int, user_id: int) -> SessionKey:
+    return SessionKey(CHANNEL, str(chat_id), str(user_id))
+
+
+def _command(text: str) -> str:
+    """ "/Assess@bot now" → "/assess"; "" when the text is not a command."""
+    first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    return first.split("@", 1)[0].lower() if first.startswith("/") else ""
+
+
+def _is_private_command(text: str) -> bool:
+    command = _command(text)
+    payload = text.strip().partition(" ")[2].strip()
+    return command in PRIVATE_COMMANDS or (command == "/start" and payload == "assess")
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)  # int now, timedelta later
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _file_url(api_base_url: str) -> str:
+    """The file download base beside a Bot API base: …/bot → …/file/bot."""
+    base = api_base_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def channel_from_settings(settings: Settings, assistant: Assistant, store: Store) -> TelegramChannel | None:
+    """The Telegram channel when TELEGRAM_BOT_TOKEN is set (webhook mode when
+    TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET both are), else None.
+
+    Raises ValueError for a webhook secret Telegram would refuse."""
+    if not settings.telegram_bot_token:
+        return None
+    url, secret = settings.telegram_webhook_url or None, settings.telegram_webhook_secret or None
+    if bool(url) != bool(secret):
+        log.warning(
+            "telegram.webhook_incomplete: set both TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET; "
+            "using long polling"
+        )
+        url = secret = None
+    return TelegramChannel(
+        assistant,
+        store,
+        token=settings.telegram_bot_token,
+        api_base_url=settings.telegram_api_base_url,
+        webhook_url=url,
+        webhook_secret=secret,
+    )
+
+
+CHANNEL_FACTORIES.append(channel_from_settings)
