@@ -394,6 +394,17 @@ class TelegramChannel:
         if not private and _is_private_command(text):
             await self._go_private(message.chat.id, key, user.language_code, command, reply_to)
             return
+        replied = message.reply_to_message
+        if (
+            command == "/faq"
+            and not text.strip().partition(" ")[2].strip()
+            and replied is not None
+            and replied.text
+            and self._assistant.is_staff(key)
+        ):
+            # staff answer a member's question in a group by replying to it with /faq
+            text = f"/faq {replied.text}"
+            reply_to = replied.message_id
         await self._respond(message.chat.id, key, Inbound(text=text, lang_hint=user.language_code), reply_to)
 
     async def _on_other(self, update: Update, context: Context) -> None:

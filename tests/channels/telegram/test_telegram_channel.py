@@ -57,6 +57,7 @@ CAT = load_catalogs().messages
 ZH, EN = CAT["zh"], CAT["en"]
 USER = 42
 GROUP = -1001234567890
+STAFF = 7
 SECRET = "webhook-s3cret_token"
 PUBLIC_URL = "https://bot.example.org/telegram/webhook"
 MAIN_MENU = ["自测评估", "会员等级", "政策补贴", "常见问题", "联系我们"]
@@ -137,7 +138,7 @@ class Served:
 
 async def start_served(api: FakeTelegramBotApi, db: Path, **options: Any) -> Served:
     store = SqliteStore(db)
-    assistant = Assistant(store, ENGINE, lambda: TODAY)
+    assistant = Assistant(store, ENGINE, lambda: TODAY, staff=frozenset({f"telegram:{STAFF}"}))
     channel = TelegramChannel(
         assistant,
         store,
@@ -418,6 +419,17 @@ async def test_in_a_group_the_bot_answers_a_mention_and_a_reply_and_ignores_the_
     [tiers] = await bot.say("/tiers", **group)
     [again] = await bot.say("谢谢，再看看", reply_to_message=tiers, **group)
     assert again["reply_to_message"]["text"] == "谢谢，再看看"
+
+
+async def test_staff_reply_with_faq_answers_a_members_question_in_the_group(bot: Served) -> None:
+    group: dict[str, Any] = {"chat": GROUP, "chat_type": "supergroup"}
+    assert await bot.say("上市联盟的会费是多少", user=43, **group) == []  # not addressed: silence
+    question = bot.api.chat_messages(GROUP)[-1]
+    [answer] = await bot.say("/faq", user=STAFF, reply_to_message=question, **group)
+    assert "2 万元" in answer["text"] or "2万元" in answer["text"]
+    assert answer["reply_to_message"]["message_id"] == question["message_id"]
+    [refused] = await bot.say("/faq", user=44, reply_to_message=question, **group)
+    assert "2 万元" not in refused["text"] and "2万元" not in refused["text"]
 
 
 @pytest.mark.parametrize("command", ["/assess", "/assess@zjtx_test_bot", "/start assess", "/result"])
