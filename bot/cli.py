@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
     p.add_argument("--today", help=argparse.SUPPRESS)
 
+    from bot.broadcast.cli import add_parsers as add_broadcast_parsers
+
+    add_broadcast_parsers(sub)  # broadcast send|list|report|cancel|resend|worker, groups add|list|remove
+
     return parser
 
 
@@ -172,6 +176,11 @@ def run_chat(args: argparse.Namespace) -> int:
     store = SqliteStore(db)
     day = _today(args.today)
     assistant = Assistant(store, DialogEngine(), lambda: day, staff=Settings().staff_ids)
+    if store.path != ":memory:":  # staff compose and list broadcasts here too; the preview is text
+        from bot.broadcast.desk import BroadcastDesk
+        from bot.broadcast.outbox import BroadcastStore
+
+        assistant.broadcasts = BroadcastDesk(BroadcastStore(store.path), assistant.engine.cat)
     console = Console(assistant, args.user, sys.stdout, args.jsonl)
     if not args.jsonl and sys.stdin.isatty():
         return console.run(
@@ -206,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.ask import run_ask
 
         return run_ask(args.question, args.lang, args.json, sys.stdout)
+    if args.command in ("broadcast", "groups"):
+        from bot.broadcast.cli import run as run_broadcast
+
+        return run_broadcast(args)
     raise AssertionError(f"unhandled command {args.command}")  # argparse refuses unknown ones
 
 

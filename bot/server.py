@@ -135,7 +135,7 @@ def _register_builtin_channels() -> None:
     """Import the channel modules so that they add their factories."""
     import importlib
 
-    for module in ("bot.channels.telegram", "bot.channels.wecom.channel"):
+    for module in ("bot.channels.telegram", "bot.channels.wecom.channel", "bot.broadcast.service"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

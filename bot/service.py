@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.store import Conflict, Lead, SessionKey, Store
+from bot.store import Conflict, Lead, Loaded, SessionKey, Store
 from dialogs.engine import DialogEngine, Turn
+from dialogs.i18n import LANGS
 from dialogs.messages import Inbound, Notify, Outbound, Text
 from dialogs.session import Session
 
@@ -95,7 +96,7 @@ class Assistant:
             lang = self.store.load(key).session.lang
             return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
         for _ in range(MAX_ATTEMPTS):
-            loaded = self.store.load(key)
+            loaded = self._load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
             turn = self.engine.handle(
                 loaded.session, inbound, self.today(), last.last_result() if last else None
@@ -198,5 +199,13 @@ class Assistant:
 
     def resume(self, key: SessionKey) -> list[Outbound]:
         """The pending question of an unfinished questionnaire, asked again."""
+        return self.engine.resume(self._load(key).session, self.today())
+
+    def _load(self, key: SessionKey) -> Loaded:
+        """The stored session, or a fresh one (marked corrupt) if the dialog can't use it."""
         loaded = self.store.load(key)
-        return self.engine.resume(loaded.session, self.today())
+        if loaded.corrupt or self.engine.usable(loaded.session):
+            return loaded
+        log.warning("session %s cannot be continued by this version; starting afresh", key)
+        lang = loaded.session.lang if loaded.session.lang in LANGS else "zh"
+        return Loaded(Session(lang=lang), loaded.rev, True)

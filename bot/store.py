@@ -560,3 +560,9 @@ def m003_broadcasts(db: Database) -> None:
         {"channel": str, "chat_id": str, "user_id": str, "data": str, "image": bytes, "updated_at": float},
         pk=("channel", "chat_id", "user_id"),
     )
+
+
+@migrations()
+def m004_broadcast_outbox_by_channel(db: Database) -> None:
+    """The worker fills each platform's queue separately."""
+    db["broadcast_outbox"].create_index(["state", "channel", "id"])  # type: ignore[union-attr]

@@ -1,0 +1,684 @@
+"""Subscriptions, broadcasts (the audit trail) and the durable outbox, in the SQLite file.
+
+The outbox has one row per (broadcast, target), written in one transaction when the
+broadcast falls due, before anything is sent. A row moves
+
+    pending ──claim──▶ sending ──answer──▶ sent | pending (next part, or a retry) | failed | uncertain
+       └──(target no longer subscribed)──▶ skipped
+
+and every move is committed before the worker does the next thing. A row still 'sending'
+when a worker takes over was interrupted between its claim and its answer: it becomes
+'uncertain' and is not sent again (see the README, "Broadcasts: exactly once?").
+
+Times the worker compares are Unix seconds; the worker's connection commits with
+synchronous=FULL so that a claim survives a power cut, not only a killed process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import parse_qs, urlsplit
+
+from sqlite_utils import Database
+
+from bot.store import SessionKey, migrations
+
+from .content import CHANNELS, ROBOT, TELEGRAM, Content, parts_for
+from .markup import Rendered
+
+__all__ = [
+    "DEFAULT_TOPICS",
+    "FINAL_STATES",
+    "Broadcast",
+    "BroadcastStore",
+    "Claim",
+    "Job",
+    "Lease",
+    "Report",
+    "Skipped",
+    "Subscription",
+    "WebhookError",
+    "robot_key",
+]
+
+DEFAULT_TOPICS = ("政策", "活动", "申报通知")
+PENDING, SENDING, SENT, FAILED, SKIPPED, UNCERTAIN = (
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "skipped",
+    "uncertain",
+)
+ROW_STATES = (SENT, FAILED, SKIPPED, UNCERTAIN, PENDING, SENDING)
+FINAL_STATES = frozenset({SENT, FAILED, SKIPPED, UNCERTAIN})
+SCHEDULED, DELIVERING, DONE, CANCELLED = "scheduled", "delivering", "done", "cancelled"
+INTERRUPTED = "broadcast.reason.interrupted"
+UNSUBSCRIBED = "broadcast.reason.unsubscribed"
+REMOVED = "broadcast.reason.removed"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    channel: str
+    chat_id: str
+    kind: str  # private | group | robot
+    name: str
+    topics: tuple[str, ...]  # empty: every topic
+    webhook_url: str | None
+    active: bool
+    inactive_reason: str | None
+    changed_at: float | None
+    added_by: str | None
+    created_at: float
+
+    @property
+    def address(self) -> str:
+        """Where messages go: the webhook URL of a robot, else the chat id."""
+        return self.webhook_url or self.chat_id
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    id: int
+    created_by: str
+    created_at: float
+    source: str
+    topics: tuple[str, ...]
+    has_image: bool
+    send_at: float
+    state: str  # scheduled | delivering | done | cancelled
+    started_at: float | None
+    finished_at: float | None
+    cancelled_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    broadcast: Broadcast
+    counts: dict[str, int]  # every row state, zeros included
+    reasons: list[tuple[str, str, int]]  # (state, reason, rows), most rows first
+    took: float | None  # seconds from the first claim to done (or to now while delivering)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def open(self) -> int:
+        return self.counts[PENDING] + self.counts[SENDING]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """An outbox row waiting for its next part."""
+
+    row_id: int
+    broadcast_id: int
+    subscription_id: int
+    channel: str
+    kind: str
+    parts_total: int
+    parts_done: int
+    attempts: int
+    not_before: float
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    address: str
+    part: int  # index of the part now in flight
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    reason: str
+
+
+class WebhookError(ValueError):
+    """A group-robot webhook URL we cannot use; ``key`` names the catalog message saying why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def robot_key(url: str) -> str:
+    """The robot key of a webhook URL (…/cgi-bin/webhook/send?key=…).
+
+    Raises WebhookError for another URL; plain http only to this machine (tests)."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
+        raise WebhookError("broadcast.webhook.bad_url")
+    if not parts.path.rstrip("/").endswith("/cgi-bin/webhook/send"):
+        raise WebhookError("broadcast.webhook.bad_url")
+    keys = parse_qs(parts.query).get("key", [])
+    if len(keys) != 1 or not keys[0].strip():
+        raise WebhookError("broadcast.webhook.no_key")
+    return keys[0].strip()
+
+
+def _topics(raw: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(raw or "[]"))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Lease:
+    """An exclusive lock on the worker's lock file, released by the kernel when the process
+    dies (SIGKILL included), so a restarted worker never waits for a dead one."""
+
+    def __init__(self, handle: IO[bytes] | None, lock: threading.Lock | None) -> None:
+        self._handle = handle
+        self._lock = lock
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the file drops the flock
+            self._handle = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+_MEMORY_LEASES: dict[int, threading.Lock] = {}
+
+
+class BroadcastStore:
+    """Broadcast tables in the assistant's SQLite file (a connection of its own)."""
+
+    _SUB_COLUMNS = (
+        "id, channel, chat_id, kind, name, topics, webhook_url, active, inactive_reason, changed_at, "
+        "added_by, created_at"
+    )
+    _BC_COLUMNS = (
+        "id, created_by, created_at, source, topics, image IS NOT NULL, send_at, state, started_at, "
+        "finished_at, cancelled_by"
+    )
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        self.db = Database(conn)
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute(f"PRAGMA synchronous={synchronous}")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        migrations.apply(self.db)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self.db.conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self.db.execute(sql, list(params)).fetchall())
+
+    # --- the worker's lease ---------------------------------------------------------------------
+
+    def try_lease(self) -> Lease | None:
+        """Become the one worker of this database, or None while another process (or task) is."""
+        if self.path == ":memory:":
+            lock = _MEMORY_LEASES.setdefault(id(self.db.conn), threading.Lock())
+            return Lease(None, lock) if lock.acquire(blocking=False) else None
+        import fcntl
+
+        handle = open(f"{self.path}.broadcast-worker.lock", "ab")  # noqa: SIM115 -- held while leased
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n".encode())
+        handle.flush()
+        return Lease(handle, None)
+
+    # --- subscriptions --------------------------------------------------------------------------
+
+    def _subscription(self, row: tuple[Any, ...]) -> Subscription:
+        return Subscription(
+            row[0], row[1], row[2], row[3], row[4], _topics(row[5]), row[6], bool(row[7]), row[8], row[9],
+            row[10], row[11],
+        )  # fmt: skip
+
+    def subscription(self, channel: str, chat_id: str) -> Subscription | None:
+        rows = self._all(
+            f"SELECT {self._SUB_COLUMNS} FROM broadcast_subscriptions WHERE channel=? AND chat_id=?",
+            [channel, chat_id],
+        )
+        return self._subscription(rows[0]) if rows else None
+
+    def subscription_by_id(self, sub_id: int) -> Subscription | None:
+        rows = self._all(f"SELECT {self._SUB_COLUMNS} FROM broadcast_subscriptions WHERE id=?", [sub_id])
+        return self._subscription(rows[0]) if rows else None
+
+    def subscriptions(self, *, channel: str | None = None, active_only: bool = True) -> list[Subscription]:
+        where, params = ["1=1"], []
+        if channel is not None:
+            where.append("channel=?")
+            params.append(channel)
+        if active_only:
+            where.append("active=1")
+        condition = " AND ".join(where)
+        rows = self._all(
+            f"SELECT {self._SUB_COLUMNS} FROM broadcast_subscriptions WHERE {condition} ORDER BY id", params
+        )
+        return [self._subscription(r) for r in rows]
+
+    def subscribe(
+        self,
+        channel: str,
+        chat_id: str,
+        *,
+        kind: str,
+        name: str,
+        topics: Iterable[str],
+        by: str,
+        now: float,
+        webhook_url: str | None = None,
+    ) -> Subscription:
+        """Add or reactivate the subscription of one chat with these topics; return it."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO broadcast_subscriptions (channel, chat_id, kind, name, topics, webhook_url, "
+                "active, inactive_reason, changed_at, added_by, created_at) "
+                "VALUES (?,?,?,?,?,?,1,NULL,?,?,?) "
+                "ON CONFLICT(channel, chat_id) DO UPDATE SET kind=excluded.kind, name=excluded.name, "
+                "topics=excluded.topics, webhook_url=excluded.webhook_url, active=1, inactive_reason=NULL, "
+                "changed_at=excluded.changed_at, added_by=excluded.added_by",
+                [channel, chat_id, kind, name, _dumps(list(topics)), webhook_url, now, by, now],
+            )
+        found = self.subscription(channel, chat_id)
+        assert found is not None
+        return found
+
+    def add_robot(self, url: str, *, name: str, topics: Iterable[str], by: str, now: float) -> Subscription:
+        """Register a WeCom group by its robot's webhook URL. Raises WebhookError for a bad URL."""
+        key = robot_key(url)
+        return self.subscribe(
+            ROBOT, key, kind="robot", name=name, topics=topics, by=by, now=now, webhook_url=url.strip()
+        )
+
+    def set_topics(self, sub_id: int, topics: Iterable[str], now: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE broadcast_subscriptions SET topics=?, changed_at=? WHERE id=?",
+                [_dumps(list(topics)), now, sub_id],
+            )
+
+    def retire(self, sub_id: int, reason: str, now: float) -> bool:
+        """Mark a subscription inactive with ``reason``; False if it already was."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE broadcast_subscriptions SET active=0, inactive_reason=?, changed_at=? "
+                "WHERE id=? AND active=1",
+                [reason, now, sub_id],
+            )
+            return cur.rowcount == 1
+
+    def retire_chat(self, channel: str, chat_id: str, reason: str, now: float) -> bool:
+        found = self.subscription(channel, chat_id)
+        return found is not None and self.retire(found.id, reason, now)
+
+    def move_chat(self, sub_id: int, new_chat_id: str, now: float) -> bool:
+        """Follow a Telegram group that became a supergroup; False if the new id is taken."""
+        try:
+            with self._tx() as conn:
+                conn.execute(
+                    "UPDATE broadcast_subscriptions SET chat_id=?, changed_at=? WHERE id=?",
+                    [new_chat_id, now, sub_id],
+                )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+    def known_topics(self) -> list[str]:
+        """The default topics, then any other topic a subscription uses."""
+        used: set[str] = set()
+        for (raw,) in self._all("SELECT topics FROM broadcast_subscriptions WHERE active=1"):
+            used.update(_topics(raw))
+        return [*DEFAULT_TOPICS, *sorted(used - set(DEFAULT_TOPICS))]
+
+    _MATCHES = (
+        "s.active=1 AND (? = '[]' OR s.topics = '[]' OR EXISTS (SELECT 1 FROM json_each(s.topics) t "
+        "WHERE t.value IN (SELECT value FROM json_each(?))))"
+    )
+
+    def audience(self, topics: Sequence[str]) -> dict[str, int]:
+        """How many active subscriptions of each channel a broadcast on ``topics`` reaches."""
+        wanted = _dumps(list(topics))
+        counts = dict.fromkeys(CHANNELS, 0)
+        for channel, count in self._all(
+            f"SELECT s.channel, count(*) FROM broadcast_subscriptions s WHERE {self._MATCHES} "
+            "GROUP BY s.channel",
+            [wanted, wanted],
+        ):
+            counts[channel] = count
+        return counts
+
+    # --- broadcasts -----------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        by: str,
+        source: str,
+        rendered: Rendered,
+        topics: Sequence[str],
+        send_at: float,
+        now: float,
+        image: bytes | None = None,
+    ) -> Broadcast:
+        """Record a broadcast (who, when, what), due at ``send_at``; the worker delivers it."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO broadcasts (created_by, created_at, source, topics, image, telegram_html, "
+                "telegram_visible, wecom_markdown, plain, send_at, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    by,
+                    now,
+                    source,
+                    _dumps(list(topics)),
+                    image,
+                    rendered.telegram_html,
+                    rendered.telegram_visible,
+                    rendered.wecom_markdown,
+                    rendered.plain,
+                    send_at,
+                    SCHEDULED,
+                ],
+            )
+            broadcast_id = cur.lastrowid
+        assert broadcast_id is not None
+        found = self.broadcast(broadcast_id)
+        assert found is not None
+        return found
+
+    def _broadcast(self, row: tuple[Any, ...]) -> Broadcast:
+        return Broadcast(
+            row[0], row[1], row[2], row[3], _topics(row[4]), bool(row[5]), row[6], row[7], row[8], row[9],
+            row[10],
+        )  # fmt: skip
+
+    def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        rows = self._all(f"SELECT {self._BC_COLUMNS} FROM broadcasts WHERE id=?", [broadcast_id])
+        return self._broadcast(rows[0]) if rows else None
+
+    def broadcasts(self, limit: int = 10) -> list[Broadcast]:
+        """The most recent broadcasts, newest first."""
+        rows = self._all(f"SELECT {self._BC_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", [limit])
+        return [self._broadcast(r) for r in rows]
+
+    def cancel(self, broadcast_id: int, by: str) -> bool:
+        """Cancel a broadcast that has not started; False if there is none such."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE broadcasts SET state=?, cancelled_by=? WHERE id=? AND state=?",
+                [CANCELLED, by, broadcast_id, SCHEDULED],
+            )
+            return cur.rowcount == 1
+
+    def content(self, broadcast_id: int) -> Content:
+        """What to send for a broadcast. Raises KeyError for an unknown id."""
+        rows = self._all(
+            "SELECT telegram_html, telegram_visible, wecom_markdown, plain, image, telegram_file_id "
+            "FROM broadcasts WHERE id=?",
+            [broadcast_id],
+        )
+        if not rows:
+            raise KeyError(broadcast_id)
+        r = rows[0]
+        return Content(broadcast_id, r[0], r[1], r[2], r[3], r[4], r[5])
+
+    def remember_file_id(self, broadcast_id: int, file_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE broadcasts SET telegram_file_id=? WHERE id=? AND telegram_file_id IS NULL",
+                [file_id, broadcast_id],
+            )
+
+    def start_due(self, now: float) -> list[int]:
+        """Write the outbox of every broadcast due by ``now`` (one row per target, in one
+        transaction per broadcast); return their ids."""
+        due = self._all(
+            "SELECT id FROM broadcasts WHERE state=? AND send_at<=? ORDER BY send_at, id", [SCHEDULED, now]
+        )
+        started: list[int] = []
+        for (broadcast_id,) in due:
+            content = self.content(broadcast_id)
+            parts = {channel: len(parts_for(channel, content)) for channel in CHANNELS}
+            with self._tx() as conn:
+                row = conn.execute(
+                    "SELECT topics FROM broadcasts WHERE id=? AND state=?", [broadcast_id, SCHEDULED]
+                ).fetchone()
+                if row is None:  # cancelled meanwhile
+                    continue
+                cur = conn.execute(
+                    "INSERT INTO broadcast_outbox (broadcast_id, subscription_id, channel, kind, target, "
+                    "state, parts_total) SELECT ?, s.id, s.channel, s.kind, s.name, ?, "
+                    "CASE s.channel WHEN ? THEN ? ELSE ? END "
+                    f"FROM broadcast_subscriptions s WHERE {self._MATCHES} ORDER BY s.id",
+                    [broadcast_id, PENDING, TELEGRAM, parts[TELEGRAM], parts[ROBOT], row[0], row[0]],
+                )
+                empty = cur.rowcount == 0
+                conn.execute(
+                    "UPDATE broadcasts SET state=?, started_at=?, finished_at=? WHERE id=?",
+                    [DONE if empty else DELIVERING, now, now if empty else None, broadcast_id],
+                )
+            started.append(broadcast_id)
+        return started
+
+    def next_due(self) -> float | None:
+        """When the earliest scheduled broadcast falls due, or None."""
+        rows = self._all("SELECT min(send_at) FROM broadcasts WHERE state=?", [SCHEDULED])
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    def delivering(self) -> list[int]:
+        return [r[0] for r in self._all("SELECT id FROM broadcasts WHERE state=? ORDER BY id", [DELIVERING])]
+
+    def finish_if_complete(self, broadcast_id: int, now: float) -> bool:
+        """Mark a broadcast done once none of its rows is pending or sending; True if it was now."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE broadcasts SET state=?, finished_at=? WHERE id=? AND state=? AND NOT EXISTS "
+                "(SELECT 1 FROM broadcast_outbox WHERE broadcast_id=? AND state IN (?, ?))",
+                [DONE, now, broadcast_id, DELIVERING, broadcast_id, PENDING, SENDING],
+            )
+            return cur.rowcount == 1
+
+    def resend_uncertain(self, broadcast_id: int) -> int:
+        """Queue the uncertain rows of a broadcast again (each may then arrive twice)."""
+        with self._tx() as conn:
+            count = conn.execute(
+                "UPDATE broadcast_outbox SET state=?, attempt_id=NULL, not_before=0 "
+                "WHERE broadcast_id=? AND state=?",
+                [PENDING, broadcast_id, UNCERTAIN],
+            ).rowcount
+            if count:
+                conn.execute(
+                    "UPDATE broadcasts SET state=?, finished_at=NULL WHERE id=? AND state=?",
+                    [DELIVERING, broadcast_id, DONE],
+                )
+            return count
+
+    def report(self, broadcast_id: int, now: float) -> Report | None:
+        broadcast = self.broadcast(broadcast_id)
+        if broadcast is None:
+            return None
+        counts = dict.fromkeys(ROW_STATES, 0)
+        for state, count in self._all(
+            "SELECT state, count(*) FROM broadcast_outbox WHERE broadcast_id=? GROUP BY state", [broadcast_id]
+        ):
+            counts[state] = count
+        reasons = [
+            (state, reason, count)
+            for state, reason, count in self._all(
+                "SELECT state, coalesce(error, ''), count(*) FROM broadcast_outbox WHERE broadcast_id=? "
+                "AND state IN (?, ?, ?) GROUP BY state, error ORDER BY count(*) DESC",
+                [broadcast_id, FAILED, SKIPPED, UNCERTAIN],
+            )
+        ]
+        took = None
+        if broadcast.started_at is not None:
+            took = (broadcast.finished_at or now) - broadcast.started_at
+        return Report(broadcast, counts, reasons, took)
+
+    def failures(self, broadcast_id: int, limit: int = 20) -> list[tuple[str, str, str]]:
+        """(target, state, reason) of rows not delivered, for the detailed report."""
+        return [
+            (r[0], r[1], r[2] or "")
+            for r in self._all(
+                "SELECT coalesce(target, ''), state, error FROM broadcast_outbox WHERE broadcast_id=? "
+                "AND state IN (?, ?, ?) ORDER BY id LIMIT ?",
+                [broadcast_id, FAILED, SKIPPED, UNCERTAIN, limit],
+            )
+        ]
+
+    # --- the outbox, for the worker ---------------------------------------------------------------
+
+    def pending_jobs(self, channel: str, *, after_id: int = 0, limit: int = 1000) -> list[Job]:
+        """Pending rows of one channel, oldest first, after row ``after_id``."""
+        rows = self._all(
+            "SELECT id, broadcast_id, subscription_id, channel, kind, parts_total, parts_done, attempts, "
+            "not_before FROM broadcast_outbox WHERE state=? AND channel=? AND id>? ORDER BY id LIMIT ?",
+            [PENDING, channel, after_id, limit],
+        )
+        return [Job(*r) for r in rows]
+
+    def pending_counts(self) -> dict[str, int]:
+        """How many rows wait, per channel."""
+        return dict(
+            self._all(
+                "SELECT channel, count(*) FROM broadcast_outbox WHERE state=? GROUP BY channel", [PENDING]
+            )
+        )
+
+    def recover_interrupted(self) -> int:
+        """Rows left 'sending' by a worker that died: mark them uncertain, never resend them."""
+        with self._tx() as conn:
+            return conn.execute(
+                "UPDATE broadcast_outbox SET state=?, error=? WHERE state=?",
+                [UNCERTAIN, INTERRUPTED, SENDING],
+            ).rowcount
+
+    def recent_sends(self, since: float) -> list[tuple[int, str, str, float, int]]:
+        """(subscription, channel, kind, time, parts) of rows touched since ``since``: what the
+        platforms may have counted against their limits lately."""
+        return [
+            (r[0], r[1], r[2], r[3], r[4])
+            for r in self._all(
+                "SELECT subscription_id, channel, kind, last_at, max(parts_done, 1) FROM broadcast_outbox "
+                "WHERE last_at>?",
+                [since],
+            )
+        ]
+
+    def claim(self, row_id: int, attempt_id: str, now: float) -> Claim | Skipped | None:
+        """Mark the row's next part in flight under ``attempt_id`` (committed before the send).
+
+        Returns where to send it, Skipped when the target is no longer subscribed (the row is
+        then 'skipped'), or None when the row is not pending any more."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT o.state, o.parts_done, s.active, s.inactive_reason, s.chat_id, s.webhook_url "
+                "FROM broadcast_outbox o JOIN broadcast_subscriptions s ON s.id = o.subscription_id "
+                "WHERE o.id=?",
+                [row_id],
+            ).fetchone()
+            if row is None or row[0] != PENDING:
+                return None
+            if not row[2]:
+                reason = row[3] or UNSUBSCRIBED
+                conn.execute(
+                    "UPDATE broadcast_outbox SET state=?, error=? WHERE id=?", [SKIPPED, reason, row_id]
+                )
+                return Skipped(reason)
+            conn.execute(
+                "UPDATE broadcast_outbox SET state=?, attempt_id=?, last_at=? WHERE id=?",
+                [SENDING, attempt_id, now, row_id],
+            )
+            return Claim(row[5] or row[4], row[1])
+
+    def part_sent(self, row_id: int, attempt_id: str, message_id: str, now: float) -> bool:
+        """Record a delivered part; return True when it was the row's last."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE broadcast_outbox SET parts_done=parts_done+1, last_at=?, error=NULL, "
+                "message_ids=json_insert(message_ids, '$[#]', ?), "
+                "state=CASE WHEN parts_done+1>=parts_total THEN ? ELSE ? END "
+                "WHERE id=? AND attempt_id=? AND state IN (?, ?)",
+                [now, message_id, SENT, PENDING, row_id, attempt_id, SENDING, UNCERTAIN],
+            )
+            row = conn.execute("SELECT state FROM broadcast_outbox WHERE id=?", [row_id]).fetchone()
+            return row is not None and row[0] == SENT
+
+    def retry_later(
+        self, row_id: int, attempt_id: str, *, not_before: float, reason: str, count: bool
+    ) -> None:
+        """Put a part that was provably not delivered back in the queue."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE broadcast_outbox SET state=?, not_before=?, error=?, attempts=attempts+? "
+                "WHERE id=? AND attempt_id=? AND state=?",
+                [PENDING, not_before, reason, int(count), row_id, attempt_id, SENDING],
+            )
+
+    def settle(self, row_id: int, attempt_id: str, state: str, reason: str) -> None:
+        """End a row as 'failed' or 'uncertain' with ``reason``."""
+        assert state in (FAILED, UNCERTAIN)
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE broadcast_outbox SET state=?, error=? WHERE id=? AND attempt_id=? AND state=?",
+                [state, reason, row_id, attempt_id, SENDING],
+            )
+
+    # --- compose drafts ---------------------------------------------------------------------------
+
+    def draft(self, key: SessionKey) -> tuple[str, bytes | None] | None:
+        rows = self._all(
+            "SELECT data, image FROM broadcast_drafts WHERE channel=? AND chat_id=? AND user_id=?",
+            [key.channel, key.chat_id, key.user_id],
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def save_draft(self, key: SessionKey, data: str, image: bytes | None, now: float) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO broadcast_drafts (channel, chat_id, user_id, data, image, updated_at) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(channel, chat_id, user_id) "
+                "DO UPDATE SET data=excluded.data, image=excluded.image, updated_at=excluded.updated_at",
+                [key.channel, key.chat_id, key.user_id, data, image, now],
+            )
+
+    def drop_draft(self, key: SessionKey) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "DELETE FROM broadcast_drafts WHERE channel=? AND chat_id=? AND user_id=?",
+                [key.channel, key.chat_id, key.user_id],
+            )
