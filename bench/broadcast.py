@@ -40,6 +40,7 @@ from typing import Any
 
 from bot.broadcast.desk import check_text
 from bot.broadcast.outbox import BroadcastStore
+from bot.db import connect
 from tests.fakes.telegram_api import FakeTelegramBotApi, FloodLimits
 from tests.fakes.wecom_api import WEBHOOK_SEND, FakeWeComApi
 
@@ -68,7 +69,7 @@ def count(db: Path, state: str) -> int:
 
 
 def prepare(db: Path, telegram: int, robots: int, robot_messages: int, wecom_url: str) -> int:
-    store = BroadcastStore(db)
+    store = BroadcastStore(connect(db))
     now = time.time()
     rows = []
     for i in range(telegram):
@@ -85,7 +86,7 @@ def prepare(db: Path, telegram: int, robots: int, robot_messages: int, wecom_url
                 "created_at": now,
             }
         )
-    store.db["broadcast_subscriptions"].insert_all(rows)  # type: ignore[union-attr]  # one transaction
+    store.db.database["broadcast_subscriptions"].insert_all(rows)  # type: ignore[union-attr]  # one transaction
     for i in range(robots):
         url = f"{wecom_url}/cgi-bin/webhook/send?key=robot-{i:04d}"
         store.add_robot(url, name=f"群 {i}", topics=["活动"], by="bench", now=now)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from bot.db import connect
 from bot.service import Assistant
 from bot.store import MemoryStore, SessionKey, SqliteStore, Store
 from dialogs.engine import DialogEngine, Finished
@@ -204,13 +205,13 @@ def table_bytes(path: Path) -> dict[str, int] | None:
 def store_size(path: Path, engine: DialogEngine, count: int) -> None:
     print(f"\n(b) The store with {count:,} finished assessments (one person and one commit each)")
     finished = finished_assessments(engine)
-    store = SqliteStore(path)
+    store = SqliteStore(connect(path))
     idle = Session()
     start = time.perf_counter()
     for i in range(count):
         store.save(SessionKey("bench", f"s{i}", f"s{i}"), idle, 0, finished[i % len(finished)])
     seconds = time.perf_counter() - start
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.db.row("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     size = path.stat().st_size
     wal = Path(f"{path}-wal")
@@ -247,13 +248,13 @@ def main() -> None:
     engine = DialogEngine()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
-        sqlite_store = SqliteStore(path)
+        sqlite_store = SqliteStore(connect(path))
         first = run_dialogs({"sqlite": sqlite_store, "memory": MemoryStore()}, engine, dialogs)
         sqlite_store.close()
         title = f"(a) {dialogs:,} full assessments, one message per step, on an empty store"
         report_steps(title, first["sqlite"], first["memory"])
         store_size(path, engine, stored)
-        full_store = SqliteStore(path)
+        full_store = SqliteStore(connect(path))
         again = run_dialogs({"full": full_store, "memory": MemoryStore()}, engine, max(dialogs // 4, 3))
         full_store.close()
         title = f"(a') {max(dialogs // 4, 3):,} more on the store holding {stored:,} assessments"

@@ -42,6 +42,7 @@ from telegram.ext import AIORateLimiter, ContextTypes, TypeHandler
 
 from bench.wecom import script
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
+from bot.db import connect
 from bot.server import build_app
 from bot.service import Assistant
 from bot.store import SqliteStore
@@ -90,7 +91,7 @@ async def run_channel(
     engine: DialogEngine,
     limiter: AIORateLimiter,
 ) -> Figures:
-    store = SqliteStore(db)
+    store = SqliteStore(connect(db))
     channel = TelegramChannel(
         Assistant(store, engine, lambda: TODAY),
         store,

@@ -43,6 +43,7 @@ from bot.channels.wecom import (
 )
 from bot.channels.wecom.channel import StoreReplayGuard, WeComChannel
 from bot.channels.wecom.inbound import parse_xml
+from bot.db import connect
 from bot.server import build_app
 from bot.service import Assistant
 from bot.store import MemoryStore, SessionKey, SqliteStore
@@ -170,7 +171,7 @@ async def run_channel(
     fake: FakeWeComApi,
     engine: DialogEngine,
 ) -> Figures:
-    store = SqliteStore(db)
+    store = SqliteStore(connect(db))
     config = WeComConfig(CORP_ID, 1, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
     channel = TimedChannel(
         config,

@@ -92,10 +92,11 @@ def run_leads_export(args: argparse.Namespace) -> int:
     import contextlib
     import csv
 
+    from bot.db import connect
     from bot.settings import Settings
     from bot.store import SqliteStore
 
-    store = SqliteStore(args.db or Settings().db)
+    store = SqliteStore(connect(args.db or Settings().db))
     rows = store.leads(open_only=not args.all)
     with contextlib.ExitStack() as stack:
         out = (
@@ -131,10 +132,11 @@ def run_assessments_export(args: argparse.Namespace) -> int:
     import contextlib
     import json
 
+    from bot.db import connect
     from bot.settings import Settings
     from bot.store import SqliteStore
 
-    store = SqliteStore(args.db or Settings().db)
+    store = SqliteStore(connect(args.db or Settings().db))
     count = 0
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
@@ -167,20 +169,20 @@ def run_serve() -> int:
 
 def run_chat(args: argparse.Namespace) -> int:
     from bot.channels.console import Console
+    from bot.db import connect
     from bot.service import Assistant
     from bot.settings import Settings
     from bot.store import SqliteStore
     from dialogs.engine import DialogEngine
 
-    db = args.db or Settings().db
-    store = SqliteStore(db)
+    store = SqliteStore(connect(args.db or Settings().db))
     day = _today(args.today)
     assistant = Assistant(store, DialogEngine(), lambda: day, staff=Settings().staff_ids)
     if store.path != ":memory:":  # staff compose and list broadcasts here too; the preview is text
         from bot.broadcast.desk import BroadcastDesk
         from bot.broadcast.outbox import BroadcastStore
 
-        assistant.broadcasts = BroadcastDesk(BroadcastStore(store.path), assistant.engine.cat)
+        assistant.broadcasts = BroadcastDesk(BroadcastStore(store.db), assistant.engine.cat)
     console = Console(assistant, args.user, sys.stdout, args.jsonl)
     if not args.jsonl and sys.stdin.isatty():
         return console.run(

@@ -15,6 +15,7 @@ from typing import Protocol, cast
 
 from aiohttp import web
 
+from bot.db import connect
 from bot.service import Assistant
 from bot.settings import Settings, today_in_guangzhou
 from bot.store import SqliteStore, Store
@@ -98,7 +99,7 @@ def configured_channels(settings: Settings, assistant: Assistant, store: Store) 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until SIGTERM/SIGINT (or `stop` is set). Returns the exit status."""
     _register_builtin_channels()
-    store = SqliteStore(settings.db)
+    store = SqliteStore(connect(settings.db))
     channels: list[Channel] = []
     assistant = Assistant(store, DialogEngine(), today_in_guangzhou, staff=settings.staff_ids)
     channels.extend(configured_channels(settings, assistant, store))

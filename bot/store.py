@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlite_utils import Database, Migrations
 
-from dialogs.engine import Finished, LastResult
+from bot.db import Db
+from dialogs.outcome import Finished, LastResult
 from dialogs.session import SESSION_VERSION, Session
 
 log = logging.getLogger("zjtx.store")
@@ -239,100 +236,31 @@ class MemoryStore:
             return False
 
 
-migrations = Migrations("zjtx")
-
-
-@migrations()
-def m001_sessions_and_assessments(db: Database) -> None:
-    db["sessions"].create(  # type: ignore[union-attr]
-        {"channel": str, "chat_id": str, "user_id": str, "data": str, "rev": int, "updated_at": str},
-        pk=("channel", "chat_id", "user_id"),
-    )
-    db["assessments"].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "channel": str,
-            "chat_id": str,
-            "user_id": str,
-            "made_on": str,
-            "rules_version": str,
-            "answers": str,
-            "result": str,
-            "created_at": str,
-        },
-        pk="id",
-    )
-    db["assessments"].create_index(["channel", "user_id", "id"])  # type: ignore[union-attr]
-    db["seen"].create({"scope": str, "key": str, "at": str}, pk=("scope", "key"))  # type: ignore[union-attr]
-
-
-@migrations()
-def m002_leads(db: Database) -> None:
-    db["leads"].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "channel": str,
-            "chat_id": str,
-            "user_id": str,
-            "kind": str,
-            "company": str,
-            "contact": str,
-            "phone": str,
-            "score": int,
-            "tier": str,
-            "assessment_id": int,
-            "created_at": str,
-            "handled_at": str,
-            "handled_by": str,
-        },
-        pk="id",
-    )
-    db["leads"].create_index(["handled_at", "id"])  # type: ignore[union-attr]
-
-
 class SqliteStore:
-    """The store in one SQLite file (WAL), schema kept by sqlite-utils migrations.
+    """The store on the assistant's SQLite file (see :mod:`bot.db` for the policy)."""
 
-    WAL with synchronous=NORMAL keeps every committed turn across a killed process."""
+    def __init__(self, db: Db) -> None:
+        self.db = db
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-        self.db = Database(conn)
-        if self.path != ":memory:":
-            self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        migrations.apply(self.db)
-        self._lock = threading.Lock()
+    @property
+    def path(self) -> str:
+        return self.db.path
 
     def close(self) -> None:
         self.db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self.db.conn
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
     def load(self, key: SessionKey) -> Loaded:
-        row = self.db.execute(
+        row = self.db.row(
             "SELECT data, rev FROM sessions WHERE channel=? AND chat_id=? AND user_id=?",
             [key.channel, key.chat_id, key.user_id],
-        ).fetchone()
+        )
         if row is None:
             return Loaded(Session(), 0)
         session, corrupt = _decode(row[0], key)
         return Loaded(session, row[1], corrupt)
 
     def put_raw(self, key: SessionKey, raw: str) -> None:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "INSERT INTO sessions (channel, chat_id, user_id, data, rev, updated_at) "
                 "VALUES (?,?,?,?,1,?) ON CONFLICT(channel, chat_id, user_id) "
@@ -343,7 +271,7 @@ class SqliteStore:
     def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
         data = session.model_dump_json()
         now = _now()
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             if rev == 0:
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO sessions (channel, chat_id, user_id, data, rev, updated_at) "
@@ -389,27 +317,33 @@ class SqliteStore:
     _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at"
 
     def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
-        row = self.db.execute(
+        row = self.db.row(
             f"SELECT {self._COLUMNS} FROM assessments WHERE channel=? AND user_id=? ORDER BY id DESC LIMIT 1",
             [channel, user_id],
-        ).fetchone()
+        )
         return self._assessment(row) if row else None
 
     def assessments(self) -> Iterator[StoredAssessment]:
-        cursor = self.db.conn.cursor()
-        cursor.execute(f"SELECT {self._COLUMNS} FROM assessments ORDER BY id")
-        for row in cursor:
-            yield self._assessment(row)
+        after = 0
+        while True:  # a page at a time: the lock is never held while the caller works
+            page = self.db.rows(
+                f"SELECT {self._COLUMNS} FROM assessments WHERE id>? ORDER BY id LIMIT 500", [after]
+            )
+            for row in page:
+                yield self._assessment(row)
+            if len(page) < 500:
+                return
+            after = page[-1][0]
 
     def first_time(self, scope: str, key: str) -> bool:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO seen (scope, key, at) VALUES (?,?,?)", [scope, key, _now()]
             )
             return cur.rowcount == 1
 
     def forget_user(self, channel: str, user_id: str) -> int:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             gone = conn.execute(
                 "DELETE FROM sessions WHERE channel=? AND user_id=?", [channel, user_id]
             ).rowcount
@@ -429,7 +363,7 @@ class SqliteStore:
         score = last.result.get("score") if last else None
         tier = last.result.get("tier") if last else None
         now = _now()
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             cur = conn.execute(
                 "INSERT INTO leads (channel, chat_id, user_id, kind, company, contact, phone, score, tier, "
                 "assessment_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -453,7 +387,7 @@ class SqliteStore:
 
     def leads(self, open_only: bool = True) -> list[Lead]:
         where = "WHERE handled_at IS NULL" if open_only else ""
-        rows = self.db.execute(f"SELECT {self._LEAD_COLUMNS} FROM leads {where} ORDER BY id").fetchall()
+        rows = self.db.rows(f"SELECT {self._LEAD_COLUMNS} FROM leads {where} ORDER BY id")
         return [
             Lead(
                 r[0],
@@ -473,96 +407,9 @@ class SqliteStore:
         ]
 
     def mark_handled(self, lead_id: int, by: str) -> bool:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             cur = conn.execute(
                 "UPDATE leads SET handled_at=?, handled_by=? WHERE id=? AND handled_at IS NULL",
                 [_now(), by, lead_id],
             )
             return cur.rowcount == 1
-
-
-@migrations()
-def m003_broadcasts(db: Database) -> None:
-    """Broadcasts to group chats: subscriptions, the audit trail, the durable outbox, drafts.
-
-    Times the worker compares are Unix seconds (REAL); see bot/broadcast/outbox.py."""
-    db["broadcast_subscriptions"].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "channel": str,
-            "chat_id": str,
-            "kind": str,
-            "name": str,
-            "topics": str,
-            "webhook_url": str,
-            "active": int,
-            "inactive_reason": str,
-            "changed_at": float,
-            "added_by": str,
-            "created_at": float,
-        },
-        pk="id",
-        not_null={"channel", "chat_id", "kind", "name", "topics", "active"},
-        defaults={"topics": "[]", "active": 1},
-    )
-    db["broadcast_subscriptions"].create_index(["channel", "chat_id"], unique=True)  # type: ignore[union-attr]
-    db["broadcasts"].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "created_by": str,
-            "created_at": float,
-            "source": str,
-            "topics": str,
-            "image": bytes,
-            "telegram_html": str,
-            "telegram_visible": int,
-            "wecom_markdown": str,
-            "plain": str,
-            "telegram_file_id": str,
-            "send_at": float,
-            "state": str,
-            "started_at": float,
-            "finished_at": float,
-            "cancelled_by": str,
-        },
-        pk="id",
-        not_null={"created_by", "created_at", "source", "topics", "send_at", "state"},
-    )
-    db["broadcasts"].create_index(["state", "send_at"])  # type: ignore[union-attr]
-    db["broadcast_outbox"].create(  # type: ignore[union-attr]
-        {
-            "id": int,
-            "broadcast_id": int,
-            "subscription_id": int,
-            "channel": str,
-            "kind": str,
-            "target": str,
-            "state": str,
-            "parts_total": int,
-            "parts_done": int,
-            "attempts": int,
-            "attempt_id": str,
-            "not_before": float,
-            "last_at": float,
-            "message_ids": str,
-            "error": str,
-        },
-        pk="id",
-        not_null={"broadcast_id", "subscription_id", "channel", "kind", "state", "parts_total"},
-        defaults={"parts_done": 0, "attempts": 0, "not_before": 0.0, "message_ids": "[]"},
-        foreign_keys=[("broadcast_id", "broadcasts", "id")],
-    )
-    db["broadcast_outbox"].create_index(["broadcast_id", "subscription_id"], unique=True)  # type: ignore[union-attr]
-    db["broadcast_outbox"].create_index(["state", "id"])  # type: ignore[union-attr]
-    db["broadcast_outbox"].create_index(["broadcast_id", "state"])  # type: ignore[union-attr]
-    db["broadcast_outbox"].create_index(["last_at"])  # type: ignore[union-attr]
-    db["broadcast_drafts"].create(  # type: ignore[union-attr]
-        {"channel": str, "chat_id": str, "user_id": str, "data": str, "image": bytes, "updated_at": float},
-        pk=("channel", "chat_id", "user_id"),
-    )
-
-
-@migrations()
-def m004_broadcast_outbox_by_channel(db: Database) -> None:
-    """The worker fills each platform's queue separately."""
-    db["broadcast_outbox"].create_index(["state", "channel", "id"])  # type: ignore[union-attr]

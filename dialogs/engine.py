@@ -31,6 +31,8 @@ from dialogs.i18n import LANGS, Catalogs, load_catalogs, normalize_lang
 from dialogs.leads import STEPS as LEAD_STEPS
 from dialogs.leads import LeadKind, LeadRequest, clean_field, normalize_phone
 from dialogs.messages import Choice, Inbound, Menu, Notify, Outbound, Question, Result, Text
+from dialogs.outcome import Finished as Finished  # re-exported: the store and callers keep it
+from dialogs.outcome import LastResult as LastResult
 from dialogs.parsing import (
     AnswerError,
     format_decimal,
@@ -44,18 +46,10 @@ from dialogs.parsing import (
     yes_no_options,
 )
 from dialogs.session import Session
-from rules import Assessment, Rules, assess, default_rules
+from rules import Rules, assess, default_rules
 
 SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
-
-
-@dataclass
-class Finished:
-    """An assessment completed in this turn, for the caller to keep."""
-
-    assessment: Assessment
-    answers: dict[str, Any]
 
 
 @dataclass
@@ -65,15 +59,6 @@ class Turn:
     finished: Finished | None = None
     lead: LeadRequest | None = None
     notices: list[Notify] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class LastResult:
-    """A stored assessment, for /result: its answers and the date it was made."""
-
-    answers: dict[str, Any]
-    made_on: date
-    rules_version: str
 
 
 class DialogEngine:

@@ -88,13 +88,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one `broadcast` or `groups` action; return the exit status."""
+    from bot.db import connect
     from bot.settings import Settings
     from dialogs.i18n import load_catalogs
 
     from .outbox import BroadcastStore
 
     settings = Settings()
-    store = BroadcastStore(args.db or settings.db)
+    store = BroadcastStore(connect(args.db or settings.db))
     cli = _Cli(store, load_catalogs(), args.lang, out or sys.stdout, err or sys.stderr, settings)
     try:
         if args.command == "groups":

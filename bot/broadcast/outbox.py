@@ -10,8 +10,8 @@ and every move is committed before the worker does the next thing. A row still '
 when a worker takes over was interrupted between its claim and its answer: it becomes
 'uncertain' and is not sent again (see the README, "Broadcasts: exactly once?").
 
-Times the worker compares are Unix seconds; the worker's connection commits with
-synchronous=FULL so that a claim survives a power cut, not only a killed process.
+Times the worker compares are Unix seconds. Every move is a commit with the durability of
+:mod:`bot.db` (synchronous=FULL): a claim survives a power cut, not only a killed process.
 """
 
 from __future__ import annotations
@@ -20,16 +20,13 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlite_utils import Database
-
-from bot.store import SessionKey, migrations
+from bot.db import Db
+from bot.store import SessionKey
 
 from .content import CHANNELS, ROBOT, TELEGRAM, Content, parts_for
 from .markup import Rendered
@@ -194,11 +191,8 @@ class Lease:
             self._lock = None
 
 
-_MEMORY_LEASES: dict[int, threading.Lock] = {}
-
-
 class BroadcastStore:
-    """Broadcast tables in the assistant's SQLite file (a connection of its own)."""
+    """Broadcast tables in the assistant's SQLite file, on the shared :class:`~bot.db.Db`."""
 
     _SUB_COLUMNS = (
         "id, channel, chat_id, kind, name, topics, webhook_url, active, inactive_reason, changed_at, "
@@ -209,42 +203,25 @@ class BroadcastStore:
         "finished_at, cancelled_by"
     )
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
-        self.path = str(path)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
-        self.db = Database(conn)
-        if self.path != ":memory:":
-            self.db.enable_wal()
-        self.db.execute(f"PRAGMA synchronous={synchronous}")
-        self.db.execute("PRAGMA busy_timeout=10000")
-        migrations.apply(self.db)
-        self._lock = threading.Lock()
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
+    @property
+    def path(self) -> str:
+        return self.db.path
 
     def close(self) -> None:
         self.db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self.db.conn
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self.db.execute(sql, list(params)).fetchall())
+        return self.db.rows(sql, params)
 
     # --- the worker's lease ---------------------------------------------------------------------
 
     def try_lease(self) -> Lease | None:
         """Become the one worker of this database, or None while another process (or task) is."""
-        if self.path == ":memory:":
-            lock = _MEMORY_LEASES.setdefault(id(self.db.conn), threading.Lock())
+        if self.db.in_memory:
+            lock = self.db.memory_lease
             return Lease(None, lock) if lock.acquire(blocking=False) else None
         import fcntl
 
@@ -304,7 +281,7 @@ class BroadcastStore:
         webhook_url: str | None = None,
     ) -> Subscription:
         """Add or reactivate the subscription of one chat with these topics; return it."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "INSERT INTO broadcast_subscriptions (channel, chat_id, kind, name, topics, webhook_url, "
                 "active, inactive_reason, changed_at, added_by, created_at) "
@@ -326,7 +303,7 @@ class BroadcastStore:
         )
 
     def set_topics(self, sub_id: int, topics: Iterable[str], now: float) -> None:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "UPDATE broadcast_subscriptions SET topics=?, changed_at=? WHERE id=?",
                 [_dumps(list(topics)), now, sub_id],
@@ -334,7 +311,7 @@ class BroadcastStore:
 
     def retire(self, sub_id: int, reason: str, now: float) -> bool:
         """Mark a subscription inactive with ``reason``; False if it already was."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             cur = conn.execute(
                 "UPDATE broadcast_subscriptions SET active=0, inactive_reason=?, changed_at=? "
                 "WHERE id=? AND active=1",
@@ -349,7 +326,7 @@ class BroadcastStore:
     def move_chat(self, sub_id: int, new_chat_id: str, now: float) -> bool:
         """Follow a Telegram group that became a supergroup; False if the new id is taken."""
         try:
-            with self._tx() as conn:
+            with self.db.tx() as conn:
                 conn.execute(
                     "UPDATE broadcast_subscriptions SET chat_id=?, changed_at=? WHERE id=?",
                     [new_chat_id, now, sub_id],
@@ -396,7 +373,7 @@ class BroadcastStore:
         image: bytes | None = None,
     ) -> Broadcast:
         """Record a broadcast (who, when, what), due at ``send_at``; the worker delivers it."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             cur = conn.execute(
                 "INSERT INTO broadcasts (created_by, created_at, source, topics, image, telegram_html, "
                 "telegram_visible, wecom_markdown, plain, send_at, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -437,7 +414,7 @@ class BroadcastStore:
 
     def cancel(self, broadcast_id: int, by: str) -> bool:
         """Cancel a broadcast that has not started; False if there is none such."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             cur = conn.execute(
                 "UPDATE broadcasts SET state=?, cancelled_by=? WHERE id=? AND state=?",
                 [CANCELLED, by, broadcast_id, SCHEDULED],
@@ -457,7 +434,7 @@ class BroadcastStore:
         return Content(broadcast_id, r[0], r[1], r[2], r[3], r[4], r[5])
 
     def remember_file_id(self, broadcast_id: int, file_id: str) -> None:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "UPDATE broadcasts SET telegram_file_id=? WHERE id=? AND telegram_file_id IS NULL",
                 [file_id, broadcast_id],
@@ -473,7 +450,7 @@ class BroadcastStore:
         for (broadcast_id,) in due:
             content = self.content(broadcast_id)
             parts = {channel: len(parts_for(channel, content)) for channel in CHANNELS}
-            with self._tx() as conn:
+            with self.db.tx() as conn:
                 row = conn.execute(
                     "SELECT topics FROM broadcasts WHERE id=? AND state=?", [broadcast_id, SCHEDULED]
                 ).fetchone()
@@ -504,7 +481,7 @@ class BroadcastStore:
 
     def finish_if_complete(self, broadcast_id: int, now: float) -> bool:
         """Mark a broadcast done once none of its rows is pending or sending; True if it was now."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             cur = conn.execute(
                 "UPDATE broadcasts SET state=?, finished_at=? WHERE id=? AND state=? AND NOT EXISTS "
                 "(SELECT 1 FROM broadcast_outbox WHERE broadcast_id=? AND state IN (?, ?))",
@@ -514,7 +491,7 @@ class BroadcastStore:
 
     def resend_uncertain(self, broadcast_id: int) -> int:
         """Queue the uncertain rows of a broadcast again (each may then arrive twice)."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             count = conn.execute(
                 "UPDATE broadcast_outbox SET state=?, attempt_id=NULL, not_before=0 "
                 "WHERE broadcast_id=? AND state=?",
@@ -581,7 +558,7 @@ class BroadcastStore:
 
     def recover_interrupted(self) -> int:
         """Rows left 'sending' by a worker that died: mark them uncertain, never resend them."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             return conn.execute(
                 "UPDATE broadcast_outbox SET state=?, error=? WHERE state=?",
                 [UNCERTAIN, INTERRUPTED, SENDING],
@@ -604,7 +581,7 @@ class BroadcastStore:
 
         Returns where to send it, Skipped when the target is no longer subscribed (the row is
         then 'skipped'), or None when the row is not pending any more."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             row = conn.execute(
                 "SELECT o.state, o.parts_done, s.active, s.inactive_reason, s.chat_id, s.webhook_url "
                 "FROM broadcast_outbox o JOIN broadcast_subscriptions s ON s.id = o.subscription_id "
@@ -627,7 +604,7 @@ class BroadcastStore:
 
     def part_sent(self, row_id: int, attempt_id: str, message_id: str, now: float) -> bool:
         """Record a delivered part; return True when it was the row's last."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "UPDATE broadcast_outbox SET parts_done=parts_done+1, last_at=?, error=NULL, "
                 "message_ids=json_insert(message_ids, '$[#]', ?), "
@@ -642,7 +619,7 @@ class BroadcastStore:
         self, row_id: int, attempt_id: str, *, not_before: float, reason: str, count: bool
     ) -> None:
         """Put a part that was provably not delivered back in the queue."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "UPDATE broadcast_outbox SET state=?, not_before=?, error=?, attempts=attempts+? "
                 "WHERE id=? AND attempt_id=? AND state=?",
@@ -652,7 +629,7 @@ class BroadcastStore:
     def settle(self, row_id: int, attempt_id: str, state: str, reason: str) -> None:
         """End a row as 'failed' or 'uncertain' with ``reason``."""
         assert state in (FAILED, UNCERTAIN)
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "UPDATE broadcast_outbox SET state=?, error=? WHERE id=? AND attempt_id=? AND state=?",
                 [state, reason, row_id, attempt_id, SENDING],
@@ -668,7 +645,7 @@ class BroadcastStore:
         return (rows[0][0], rows[0][1]) if rows else None
 
     def save_draft(self, key: SessionKey, data: str, image: bytes | None, now: float) -> None:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "INSERT INTO broadcast_drafts (channel, chat_id, user_id, data, image, updated_at) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT(channel, chat_id, user_id) "
@@ -677,7 +654,7 @@ class BroadcastStore:
             )
 
     def drop_draft(self, key: SessionKey) -> None:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 "DELETE FROM broadcast_drafts WHERE channel=? AND chat_id=? AND user_id=?",
                 [key.channel, key.chat_id, key.user_id],

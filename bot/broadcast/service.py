@@ -50,21 +50,20 @@ class BroadcastService:
         self._task = asyncio.create_task(self.worker.run(self._stop))
 
     async def stop(self) -> None:
-        """Finish the parts in flight (recorded), then close the senders and the connection."""
+        """Finish the parts in flight (recorded), then close the senders (the server closes the file)."""
         self._stop.set()
         if self._task is not None:
             await self._task
             self._task = None
         for sender in self._senders:
             await sender.aclose()
-        self._store.close()
 
 
 def service_from_settings(settings: Settings, assistant: Assistant, store: Store) -> BroadcastService | None:
     """The broadcast desk and worker for a SQLite store (None for an in-memory one)."""
     if not isinstance(store, SqliteStore) or store.path == ":memory:":
         return None
-    broadcasts = BroadcastStore(store.path)
+    broadcasts = BroadcastStore(store.db)
     senders, telegram = senders_from_settings(settings)
     cat = assistant.engine.cat
 

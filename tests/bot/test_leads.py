@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.db import connect
 from bot.service import Assistant
 from bot.store import MemoryStore, SessionKey, SqliteStore
 from dialogs.engine import DialogEngine
@@ -99,7 +100,7 @@ async def test_an_enquiry_during_the_questionnaire_returns_to_the_question() -> 
 
 
 async def test_forget_deletes_sessions_assessments_and_enquiries(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "f.db")
+    store = SqliteStore(connect(tmp_path / "f.db"))
     bot = Assistant(store, ENGINE, lambda: date(2026, 11, 23))
     await bot.handle(PERSON, Inbound(text="/callme"))
     for text in ("yes", "某公司", "王五", "13800138000"):
@@ -114,7 +115,7 @@ async def test_forget_deletes_sessions_assessments_and_enquiries(tmp_path: Path)
 
 def test_leads_export_writes_a_spreadsheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "leads.db"
-    store = SqliteStore(db)
+    store = SqliteStore(connect(db))
     store.add_lead(PERSON, "join", "甲公司", "赵六", "020-38622962")
     store.close()
     out = tmp_path / "leads.csv"
@@ -133,7 +134,7 @@ def test_assessments_export_writes_answers_and_results(
     from bot.channels.console import Console
 
     db = tmp_path / "a.db"
-    store = SqliteStore(db)
+    store = SqliteStore(connect(db))
     console = Console(Assistant(store, ENGINE, lambda: date(2026, 11, 23)), "p", io.StringIO(), True)
     for line in ["/assess", "服务机构", "600万", "否", "天河区", "确认"]:
         console.send(line)

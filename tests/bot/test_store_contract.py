@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
+from bot.db import connect, migrations
 from bot.service import Assistant
-from bot.store import Conflict, Loaded, MemoryStore, SessionKey, SqliteStore, migrations
+from bot.store import Conflict, Loaded, MemoryStore, SessionKey, SqliteStore
 from dialogs.engine import DialogEngine, Finished
 from dialogs.flow import profile_of
 from dialogs.messages import Inbound, Question
@@ -85,7 +86,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnyStore]:
     if request.param == "memory":
         yield MemoryStore()
         return
-    sqlite = SqliteStore(":memory:" if request.param == "sqlite-memory" else tmp_path / "zjtx.db")
+    sqlite = SqliteStore(connect(":memory:" if request.param == "sqlite-memory" else tmp_path / "zjtx.db"))
     yield sqlite
     sqlite.close()
 
@@ -255,8 +256,8 @@ def test_a_corrupt_row_is_replaced_by_the_next_save(store: AnyStore) -> None:
 
 
 def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "zjtx.db")
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store = SqliteStore(connect(tmp_path / "zjtx.db"))
+    assert store.db.row("PRAGMA journal_mode") == ("wal",)
     store.close()
 
 
@@ -273,23 +274,23 @@ def applied(path: Path) -> list[tuple[str, str]]:
 
 def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
     path = tmp_path / "zjtx.db"
-    SqliteStore(path).close()
+    SqliteStore(connect(path)).close()
     first = applied(path)
-    every = [m.name for m in migrations.pending(Database(memory=True))]
+    every = [m.name for m in migrations().pending(Database(memory=True))]
     assert every and [name for name, _ in first] == every
-    again = SqliteStore(path)
-    assert migrations.pending(again.db) == []
+    again = SqliteStore(connect(path))
+    assert migrations().pending(again.db.database) == []
     again.close()
     assert applied(path) == first  # nothing re-run, nothing re-recorded
 
 
 def test_everything_survives_closing_and_reopening(tmp_path: Path) -> None:
     path = tmp_path / "zjtx.db"
-    store = SqliteStore(path)
+    store = SqliteStore(connect(path))
     rev = store.save(ALICE, a_session(), 0, finished())
     store.first_time("telegram-update", "1")
     store.close()
-    reopened = SqliteStore(path)
+    reopened = SqliteStore(connect(path))
     assert reopened.load(ALICE) == Loaded(a_session(), rev)
     last = reopened.last_assessment(ALICE.channel, ALICE.user_id)
     assert last is not None and last.result == finished().assessment.contract()
@@ -299,7 +300,7 @@ def test_everything_survives_closing_and_reopening(tmp_path: Path) -> None:
 
 def test_a_commit_is_visible_at_once_to_another_process(tmp_path: Path) -> None:
     path = tmp_path / "zjtx.db"
-    writer, reader = SqliteStore(path), SqliteStore(path)
+    writer, reader = SqliteStore(connect(path)), SqliteStore(connect(path))
     writer.save(ALICE, a_session(), 0)
     assert reader.load(ALICE) == Loaded(a_session(), 1)
     writer.close()
@@ -308,7 +309,7 @@ def test_a_commit_is_visible_at_once_to_another_process(tmp_path: Path) -> None:
 
 def test_two_processes_saving_from_the_same_revision_one_gets_conflict(tmp_path: Path) -> None:
     path = tmp_path / "zjtx.db"
-    one, two = SqliteStore(path), SqliteStore(path)
+    one, two = SqliteStore(connect(path)), SqliteStore(connect(path))
     one.save(ALICE, a_session(), 0)
     first, second = one.load(ALICE), two.load(ALICE)
     one.save(ALICE, a_session(pending="annual_tax"), first.rev)
@@ -324,7 +325,7 @@ class RendezvousStore(SqliteStore):
     so both handle their message from the same revision; counts the conflicts it sees."""
 
     def __init__(self, path: Path, barrier: threading.Barrier) -> None:
-        super().__init__(path)
+        super().__init__(connect(path))
         self.barrier = barrier
         self.armed = False
         self.conflicts = 0

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.channels.console import Console
+from bot.db import connect
 from bot.service import Assistant
 from bot.store import MemoryStore, SqliteStore, Store
 from dialogs.engine import DialogEngine
@@ -154,11 +155,11 @@ def test_nonsense_is_reasked_with_an_example_on_the_same_question(nonsense: str)
 
 def test_stop_halfway_and_resume_in_a_new_process_asks_the_pending_question(tmp_path: Path) -> None:
     db = tmp_path / "chat.db"
-    first = Chat(SqliteStore(db))
+    first = Chat(SqliteStore(connect(db)))
     for text in ("/assess", "1", "provincial", "南沙区", "5"):
         replies = first.send(text)
     assert question(replies)["id"] == "revenue"
-    again = Chat(SqliteStore(db))
+    again = Chat(SqliteStore(connect(db)))
     assert [line["id"] for line in again.opening if line["type"] == "question"] == ["revenue"]
     result = again.answer_all({})  # /assess resumes: every later question skipped
     assert result["assessment"]["indicators"]["3"] == 2  # five years answered before the restart
@@ -255,11 +256,11 @@ def test_direct_pass_and_equity_questions_only_when_they_can_change_the_outcome(
 
 def test_english_when_asked_and_remembered(tmp_path: Path) -> None:
     db = tmp_path / "en.db"
-    chat = Chat(SqliteStore(db), lang="en")
+    chat = Chat(SqliteStore(connect(db)), lang="en")
     replies = chat.send("/assess")
     assert question(replies)["text"].startswith("Question 1/")
     assert [c["label"] for c in question(replies)["choices"]] == ["Enterprise", "Service institution"]
-    later = Chat(SqliteStore(db))
+    later = Chat(SqliteStore(connect(db)))
     assert later.opening[-1]["text"].startswith("Question 1/")
 
 

@@ -11,6 +11,7 @@ from bot.broadcast.desk import check_text
 from bot.broadcast.outbox import Broadcast, BroadcastStore, Subscription
 from bot.broadcast.senders import RobotWebhookSender, Sender, TelegramSender
 from bot.broadcast.worker import Worker
+from bot.db import connect
 from tests.fakes.telegram_api import FakeTelegramBotApi, FloodLimits
 from tests.fakes.wecom_api import FakeWeComApi, ManualClock
 
@@ -37,7 +38,7 @@ async def wecom(clock: ManualClock) -> AsyncIterator[FakeWeComApi]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[BroadcastStore]:
-    opened = BroadcastStore(tmp_path / "zjtx.db")
+    opened = BroadcastStore(connect(tmp_path / "zjtx.db"))
     yield opened
     opened.close()
 

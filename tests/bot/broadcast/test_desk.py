@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from bot.broadcast.desk import BroadcastDesk
 from bot.broadcast.outbox import BroadcastStore
 from bot.broadcast.senders import Sender, TelegramSender
+from bot.db import connect
 from bot.service import Assistant
 from bot.store import SessionKey, SqliteStore
 from dialogs.engine import DialogEngine
@@ -55,7 +56,7 @@ async def helper(telegram: FakeTelegramBotApi) -> AsyncIterator[TelegramSender]:
 
 @pytest.fixture
 def assistant(tmp_path: Path, store: BroadcastStore, helper: TelegramSender, clock: ManualClock) -> Assistant:
-    sessions = SqliteStore(tmp_path / "zjtx.db")
+    sessions = SqliteStore(connect(tmp_path / "zjtx.db"))
     desk = BroadcastDesk(store, ENGINE.cat, telegram=helper, wall=clock)
     return Assistant(
         sessions, ENGINE, lambda: date(2026, 11, 23), staff=frozenset({"telegram:7"}), broadcasts=desk
@@ -248,8 +249,8 @@ async def test_the_bot_removed_from_a_group_retires_its_subscription(
 
 
 def test_the_terminal_composes_with_a_text_preview(tmp_path: Path) -> None:
-    sessions = SqliteStore(tmp_path / "zjtx.db")
-    store = BroadcastStore(tmp_path / "zjtx.db")
+    db = connect(tmp_path / "zjtx.db")
+    sessions, store = SqliteStore(db), BroadcastStore(db)
     store.subscribe("telegram", "1", kind="private", name="p", topics=(), by="t", now=0)
     me = SessionKey("console", "local", "local")
     bot = Assistant(

@@ -22,6 +22,7 @@ import pytest
 
 from bot.broadcast.desk import check_text
 from bot.broadcast.outbox import BroadcastStore
+from bot.db import connect
 from tests.fakes.telegram_api import Call, FakeTelegramBotApi, FloodLimits
 from tests.fakes.wecom_api import WEBHOOK_SEND, FakeWeComApi
 
@@ -47,7 +48,7 @@ async def wecom() -> AsyncIterator[FakeWeComApi]:
 
 
 def prepare(db: Path, wecom: FakeWeComApi) -> None:
-    store = BroadcastStore(db)
+    store = BroadcastStore(connect(db))
     for i in range(PEOPLE):
         store.subscribe("telegram", str(10_000 + i), kind="private", name=f"p{i}", topics=(), by="t", now=0)
     for i in range(ROBOTS):

@@ -36,6 +36,7 @@ from bot.channels.telegram_render import (
     question_tag,
     utf16_len,
 )
+from bot.db import connect
 from bot.server import CHANNEL_FACTORIES, build_app, serve
 from bot.service import Assistant
 from bot.settings import Settings
@@ -137,7 +138,7 @@ class Served:
 
 
 async def start_served(api: FakeTelegramBotApi, db: Path, **options: Any) -> Served:
-    store = SqliteStore(db)
+    store = SqliteStore(connect(db))
     assistant = Assistant(store, ENGINE, lambda: TODAY, staff=frozenset({f"telegram:{STAFF}"}))
     channel = TelegramChannel(
         assistant,
@@ -516,7 +517,7 @@ async def test_a_blocked_bot_loses_no_answer(bot: Served) -> None:
 
 
 async def test_an_unreachable_bot_api_is_a_network_error_at_start(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "zjtx.db")
+    store = SqliteStore(connect(tmp_path / "zjtx.db"))
     channel = TelegramChannel(
         Assistant(store, ENGINE, lambda: TODAY),
         store,
@@ -697,7 +698,7 @@ async def test_zjtx_serve_polls_with_a_token_answers_healthz_and_stops_cleanly(
         assert await asyncio.wait_for(served, 15) == 0
     assert api.webhook is None  # polling
     assert api.pending_updates == []  # every update confirmed before exiting
-    store = SqliteStore(tmp_path / "zjtx.db")
+    store = SqliteStore(connect(tmp_path / "zjtx.db"))
     assert store.load(SessionKey("telegram", str(USER), str(USER))).rev == 1
     store.close()
 

@@ -35,6 +35,7 @@ from bot.channels.wecom.channel import (
     WeComChannel,
     channel_from_settings,
 )
+from bot.db import connect
 from bot.server import CHANNEL_FACTORIES, build_app, configured_channels, staff_notifier
 from bot.service import Assistant
 from bot.settings import Settings
@@ -126,7 +127,7 @@ async def make_served(
     running: list[tuple[TestClient[web.Request, web.Application], WeComChannel, SqliteStore]] = []
 
     async def make(db: Path | None = None, api: WeComApi | None = None) -> Served:
-        store = SqliteStore(db or tmp_path / "wecom.db")
+        store = SqliteStore(connect(db or tmp_path / "wecom.db"))
         wired = replace(config, api_base_url=fake_api.base_url)
         channel = WeComChannel(
             wired,
@@ -390,8 +391,8 @@ async def test_a_forged_signature_is_403_and_nothing_is_stored(make_served: Make
     status, body = await served.post_raw(_query(forged), envelope.xml)
     await served.channel.drain()
     assert (status, "bad_signature" in body) == (403, True)
-    assert served.store.db.execute("SELECT count(*) FROM seen WHERE scope='wecom'").fetchone() == (0,)
-    assert served.store.db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+    assert served.store.db.row("SELECT count(*) FROM seen WHERE scope='wecom'") == (0,)
+    assert served.store.db.row("SELECT count(*) FROM sessions") == (0,)
     assert served.fake.calls == []
 
 
@@ -449,7 +450,7 @@ async def test_media_gets_a_please_type_reply(make_served: MakeServed, kind: str
     status, _ = await served.post(media_xml(USER, kind, 31, int(served.clock())))
     assert status == 200
     assert texts(served.new_messages()) == [ZH["wecom.please_type"]]
-    assert served.store.db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+    assert served.store.db.row("SELECT count(*) FROM sessions") == (0,)
 
 
 async def test_a_button_of_an_earlier_question_does_not_answer_the_current_one(
@@ -636,7 +637,7 @@ def settings(**values: str) -> Settings:
 
 @pytest.mark.parametrize("missing", [None, *FULL])
 async def test_the_factory_needs_all_five_settings(tmp_path: Path, missing: str | None) -> None:
-    store = SqliteStore(tmp_path / "f.db")
+    store = SqliteStore(connect(tmp_path / "f.db"))
     assistant = Assistant(store, ENGINE, lambda: TODAY)
     values = {k: v for k, v in FULL.items() if k != missing}
     assert channel_from_settings in CHANNEL_FACTORIES

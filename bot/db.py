@@ -1,0 +1,258 @@
+"""The assistant's one SQLite file: its connection, its transactions, its schema.
+
+Every store (sessions, assessments and enquiries in :mod:`bot.store`; subscriptions, the
+broadcast outbox and drafts in :mod:`bot.broadcast`) works on a :class:`Db` from
+:func:`connect` and opens nothing of its own. One policy holds for every table:
+
+- **WAL journal.** Readers never wait for the writer, and another process on the same
+  file (a ``zjtx broadcast worker`` beside ``zjtx serve``) sees each commit at once.
+- **synchronous=FULL.** A commit is on disk before it returns: an answer is stored before
+  its reply goes out, and a broadcast part is claimed before it is sent, even across a
+  power cut, not only a killed process. It costs an fsync per commit (bench/dialog.py
+  shows what): the promises of docs/interfaces.md are worth it.
+- **One connection per Db, every statement under one lock.** Threads may share a Db;
+  the lock makes sure a read of one thread never runs inside another thread's
+  transaction. The lock is re-entrant, so a store may read inside its own transaction.
+- **Writes are BEGIN IMMEDIATE.** Two processes writing at once queue on SQLite's write
+  lock (waiting up to ``BUSY_TIMEOUT_MS``) instead of failing half way through.
+
+The schema is :data:`MIGRATIONS`, applied in order by sqlite-utils and recorded in
+``_sqlite_migrations`` (set ``zjtx``), each at most once. To add a table (a later store):
+write a function ``mNNN_what(db)`` below that creates it, append it to MIGRATIONS, and
+give the store's class a ``Db`` argument; never change a migration that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "MIGRATION_SET", "Db", "connect", "migrations"]
+
+MIGRATION_SET = "zjtx"
+BUSY_TIMEOUT_MS = 10_000
+MEMORY = ":memory:"
+
+Row = tuple[Any, ...]
+
+
+class Db:
+    """One connection to the assistant's SQLite file, with the policy above.
+
+    Use :func:`connect`, which also brings the schema up to date."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        self.database = Database(conn)  # sqlite-utils, for migrations and introspection
+        if not self.in_memory:
+            self.database.enable_wal()
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._lock = threading.RLock()
+        # an in-memory database has no file to flock: its one worker is chosen by this lock
+        self.memory_lease = threading.Lock()
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path == MEMORY
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE … COMMIT), rolled back if the block raises."""
+        conn = self.database.conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row a query gives (read under the lock, so never inside another thread's write)."""
+        with self._lock:
+            return list(self.database.conn.execute(sql, list(params)).fetchall())
+
+    def row(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row a query gives, or None."""
+        with self._lock:
+            found: Row | None = self.database.conn.execute(sql, list(params)).fetchone()
+            return found
+
+    def ping(self) -> None:
+        """Read the schema without writing anything. Raises sqlite3.Error when the file is unusable."""
+        self.row("SELECT count(*) FROM sqlite_master")
+
+    def close(self) -> None:
+        with self._lock:
+            self.database.close()
+
+
+def connect(path: str | Path) -> Db:
+    """Open (creating it if need be) the SQLite file at ``path``, ``":memory:"`` for a
+    throwaway one, and apply the pending migrations. Raises sqlite3.Error."""
+    db = Db(path)
+    with db._lock:
+        migrations().apply(db.database)
+    return db
+
+
+# ---------------------------------------------------------------- the schema, in order
+
+
+def m001_sessions_and_assessments(db: Database) -> None:
+    db["sessions"].create(  # type: ignore[union-attr]
+        {"channel": str, "chat_id": str, "user_id": str, "data": str, "rev": int, "updated_at": str},
+        pk=("channel", "chat_id", "user_id"),
+    )
+    db["assessments"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "made_on": str,
+            "rules_version": str,
+            "answers": str,
+            "result": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["assessments"].create_index(["channel", "user_id", "id"])  # type: ignore[union-attr]
+    db["seen"].create({"scope": str, "key": str, "at": str}, pk=("scope", "key"))  # type: ignore[union-attr]
+
+
+def m002_leads(db: Database) -> None:
+    db["leads"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "kind": str,
+            "company": str,
+            "contact": str,
+            "phone": str,
+            "score": int,
+            "tier": str,
+            "assessment_id": int,
+            "created_at": str,
+            "handled_at": str,
+            "handled_by": str,
+        },
+        pk="id",
+    )
+    db["leads"].create_index(["handled_at", "id"])  # type: ignore[union-attr]
+
+
+def m003_broadcasts(db: Database) -> None:
+    """Broadcasts to group chats: subscriptions, the audit trail, the durable outbox, drafts.
+
+    Times the worker compares are Unix seconds (REAL); see bot/broadcast/outbox.py."""
+    db["broadcast_subscriptions"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "kind": str,
+            "name": str,
+            "topics": str,
+            "webhook_url": str,
+            "active": int,
+            "inactive_reason": str,
+            "changed_at": float,
+            "added_by": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "kind", "name", "topics", "active"},
+        defaults={"topics": "[]", "active": 1},
+    )
+    db["broadcast_subscriptions"].create_index(["channel", "chat_id"], unique=True)  # type: ignore[union-attr]
+    db["broadcasts"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "created_by": str,
+            "created_at": float,
+            "source": str,
+            "topics": str,
+            "image": bytes,
+            "telegram_html": str,
+            "telegram_visible": int,
+            "wecom_markdown": str,
+            "plain": str,
+            "telegram_file_id": str,
+            "send_at": float,
+            "state": str,
+            "started_at": float,
+            "finished_at": float,
+            "cancelled_by": str,
+        },
+        pk="id",
+        not_null={"created_by", "created_at", "source", "topics", "send_at", "state"},
+    )
+    db["broadcasts"].create_index(["state", "send_at"])  # type: ignore[union-attr]
+    db["broadcast_outbox"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "broadcast_id": int,
+            "subscription_id": int,
+            "channel": str,
+            "kind": str,
+            "target": str,
+            "state": str,
+            "parts_total": int,
+            "parts_done": int,
+            "attempts": int,
+            "attempt_id": str,
+            "not_before": float,
+            "last_at": float,
+            "message_ids": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"broadcast_id", "subscription_id", "channel", "kind", "state", "parts_total"},
+        defaults={"parts_done": 0, "attempts": 0, "not_before": 0.0, "message_ids": "[]"},
+        foreign_keys=[("broadcast_id", "broadcasts", "id")],
+    )
+    db["broadcast_outbox"].create_index(["broadcast_id", "subscription_id"], unique=True)  # type: ignore[union-attr]
+    db["broadcast_outbox"].create_index(["state", "id"])  # type: ignore[union-attr]
+    db["broadcast_outbox"].create_index(["broadcast_id", "state"])  # type: ignore[union-attr]
+    db["broadcast_outbox"].create_index(["last_at"])  # type: ignore[union-attr]
+    db["broadcast_drafts"].create(  # type: ignore[union-attr]
+        {"channel": str, "chat_id": str, "user_id": str, "data": str, "image": bytes, "updated_at": float},
+        pk=("channel", "chat_id", "user_id"),
+    )
+
+
+def m004_broadcast_outbox_by_channel(db: Database) -> None:
+    """The worker fills each platform's queue separately."""
+    db["broadcast_outbox"].create_index(["state", "channel", "id"])  # type: ignore[union-attr]
+
+
+# Every migration, oldest first. Append only: a shipped database has run the ones before.
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    m001_sessions_and_assessments,
+    m002_leads,
+    m003_broadcasts,
+    m004_broadcast_outbox_by_channel,
+)
+
+
+def migrations() -> Migrations:
+    """The sqlite-utils migration set of :data:`MIGRATIONS` (names are the function names)."""
+    made = Migrations(MIGRATION_SET)
+    for step in MIGRATIONS:
+        made()(step)
+    return made

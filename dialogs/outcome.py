@@ -1,0 +1,32 @@
+"""What a conversation leaves for the caller to keep: plain data, no engine.
+
+The store imports these (it keeps finished assessments and hands the last one back), so
+they live apart from the dialog engine and its FAQ search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rules import Assessment
+
+__all__ = ["Finished", "LastResult"]
+
+
+@dataclass
+class Finished:
+    """An assessment completed in this turn, for the caller to keep."""
+
+    assessment: Assessment
+    answers: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LastResult:
+    """A stored assessment, for /result: its answers and the date it was made."""
+
+    answers: dict[str, Any]
+    made_on: date
+    rules_version: str

@@ -1,0 +1,68 @@
+"""The one database module: its durability policy, its read-only probe, its migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from bot.db import MIGRATIONS, connect, migrations
+
+
+def test_every_connection_is_wal_with_full_synchronous_commits(tmp_path: Path) -> None:
+    db = connect(tmp_path / "zjtx.db")
+    assert db.row("PRAGMA journal_mode") == ("wal",)
+    assert db.row("PRAGMA synchronous") == (2,)  # FULL
+    assert db.row("PRAGMA busy_timeout") == (10_000,)
+    db.close()
+
+
+def test_the_probe_reads_and_writes_nothing(tmp_path: Path) -> None:
+    db = connect(tmp_path / "zjtx.db")
+    before = db.database.conn.total_changes
+    db.ping()
+    assert db.database.conn.total_changes == before
+    db.close()
+
+
+def test_the_probe_fails_once_the_database_is_closed(tmp_path: Path) -> None:
+    db = connect(tmp_path / "zjtx.db")
+    db.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        db.ping()
+
+
+def test_a_file_that_is_not_a_database_is_refused_at_connect(tmp_path: Path) -> None:
+    path = tmp_path / "zjtx.db"
+    path.write_bytes(b"not a database, " * 100)
+    with pytest.raises(sqlite3.DatabaseError):
+        connect(path)
+
+
+def test_a_transaction_that_raises_leaves_nothing(tmp_path: Path) -> None:
+    db = connect(tmp_path / "zjtx.db")
+    with pytest.raises(RuntimeError), db.tx() as conn:
+        conn.execute("INSERT INTO seen (scope, key, at) VALUES ('s', 'k', 'now')")
+        raise RuntimeError("half way")
+    assert db.rows("SELECT * FROM seen") == []
+    db.close()
+
+
+def test_the_migrations_are_the_explicit_list_in_order() -> None:
+    names = [m.name for m in migrations().pending(Database(memory=True))]
+    assert names == [step.__name__ for step in MIGRATIONS]
+    assert names[:4] == [
+        "m001_sessions_and_assessments",
+        "m002_leads",
+        "m003_broadcasts",
+        "m004_broadcast_outbox_by_channel",
+    ]  # shipped names: a renamed one would run again on every existing file
+
+
+def test_an_in_memory_database_is_migrated_too() -> None:
+    db = connect(":memory:")
+    tables = {row[0] for row in db.rows("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sessions", "assessments", "seen", "leads", "broadcast_outbox"} <= tables
+    db.close()
