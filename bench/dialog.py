@@ -1,8 +1,9 @@
 """How fast a self-assessment runs through the assistant with its SQLite store, and how big
 the store grows. Prints figures and ratios; asserts nothing.
 
-(a) Full assessments through Assistant → DialogEngine → SqliteStore (a temporary file, WAL),
-    one message at a time, on one core. A step is one ``Assistant.handle_now`` call: load
+(a) Full assessments through the assistant ``bot.app.build`` makes for ``zjtx chat``
+    (Assistant → DialogEngine → SqliteStore on a temporary file), one message at a time,
+    on one core. A step is one ``Assistant.handle_now`` call: load
     the session and the last result, run the dialog, commit the new session (and, at the
     end, the finished assessment). Reported: answers per second, p50/p90/p99/max latency
     per step, and the slowest kinds of step. The same steps through MemoryStore are the
@@ -31,9 +32,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from bot.app import App, build
 from bot.db import connect
 from bot.service import Assistant
-from bot.store import MemoryStore, SessionKey, SqliteStore, Store
+from bot.settings import Settings
+from bot.store import MemoryStore, SessionKey, SqliteStore
 from dialogs.engine import DialogEngine, Finished
 from dialogs.flow import CONFIRM, CONFIRM_PREFIX
 from dialogs.messages import Inbound, Question, Result
@@ -129,20 +132,30 @@ def converse(assistant: Assistant, key: SessionKey, answers: dict[str, str], tim
     raise RuntimeError(f"{key}: no result after 80 messages")
 
 
-def run_dialogs(stores: dict[str, Store], engine: DialogEngine, count: int) -> dict[str, Timings]:
-    """`count` conversations on each store, interleaved (one on each in turn, the order
-    alternating) so that drift in the machine's speed falls on both alike."""
-    assistants = {name: Assistant(store, engine, lambda: TODAY) for name, store in stores.items()}
+def run_dialogs(assistants: dict[str, Assistant], count: int) -> dict[str, Timings]:
+    """`count` conversations with each assistant, interleaved (one with each in turn, the
+    order alternating) so that drift in the machine's speed falls on both alike."""
     for name, assistant in assistants.items():
         for i, answers in enumerate(CONVERSATIONS):  # warm every code path first
             converse(assistant, SessionKey("warmup", f"{name}{i}", f"{name}{i}"), answers, Timings())
-    timings = {name: Timings() for name in stores}
+    timings = {name: Timings() for name in assistants}
     order = list(assistants)
     for i in range(count):
         for name in order if i % 2 == 0 else reversed(order):
             key = SessionKey("bench", f"{name}{i}", f"{name}{i}")
             converse(assistants[name], key, CONVERSATIONS[i % len(CONVERSATIONS)], timings[name])
     return timings
+
+
+def built(path: Path, engine: DialogEngine) -> App:
+    """The assistant as `zjtx chat` builds it, on the SQLite file at ``path``."""
+    settings = Settings(_env_file=None, ZJTX_DB=str(path), ZJTX_STAFF="")
+    return build(settings, today=lambda: TODAY, engine=engine, channels=False, worker=False)
+
+
+def in_memory(engine: DialogEngine) -> Assistant:
+    """The baseline: the same dialog with the sessions in a dict."""
+    return Assistant(MemoryStore(), engine, lambda: TODAY)
 
 
 def ms(seconds: float) -> str:
@@ -248,15 +261,15 @@ def main() -> None:
     engine = DialogEngine()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
-        sqlite_store = SqliteStore(connect(path))
-        first = run_dialogs({"sqlite": sqlite_store, "memory": MemoryStore()}, engine, dialogs)
-        sqlite_store.close()
+        app = built(path, engine)
+        first = run_dialogs({"sqlite": app.assistant, "memory": in_memory(engine)}, dialogs)
+        app.close()
         title = f"(a) {dialogs:,} full assessments, one message per step, on an empty store"
         report_steps(title, first["sqlite"], first["memory"])
         store_size(path, engine, stored)
-        full_store = SqliteStore(connect(path))
-        again = run_dialogs({"full": full_store, "memory": MemoryStore()}, engine, max(dialogs // 4, 3))
-        full_store.close()
+        app = built(path, engine)
+        again = run_dialogs({"full": app.assistant, "memory": in_memory(engine)}, max(dialogs // 4, 3))
+        app.close()
         title = f"(a') {max(dialogs // 4, 3):,} more on the store holding {stored:,} assessments"
         report_steps(title, again["full"], again["memory"])
 

@@ -41,11 +41,9 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, ContextTypes, TypeHandler
 
 from bench.wecom import script
+from bot.app import build, http_app
 from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
-from bot.db import connect
-from bot.server import build_app
-from bot.service import Assistant
-from bot.store import SqliteStore
+from bot.settings import Settings
 from dialogs.engine import DialogEngine
 from tests.fakes.telegram_api import FakeTelegramBotApi
 
@@ -91,9 +89,16 @@ async def run_channel(
     engine: DialogEngine,
     limiter: AIORateLimiter,
 ) -> Figures:
-    store = SqliteStore(connect(db))
+    app = build(
+        Settings(_env_file=None, ZJTX_DB=str(db)),
+        today=lambda: TODAY,
+        engine=engine,
+        channels=False,
+        worker=False,
+    )
+    store = app.store
     channel = TelegramChannel(
-        Assistant(store, engine, lambda: TODAY),
+        app.assistant,
         store,
         token=api.token,
         api_base_url=api.base_url,
@@ -110,7 +115,7 @@ async def run_channel(
             future.set_result(None)
 
     channel.application.add_handler(TypeHandler(Update, handled), group=1)
-    server = TestServer(build_app(store, [channel]), host="127.0.0.1")
+    server = TestServer(http_app(store.db, [channel]), host="127.0.0.1")
     await server.start_server()
     url = str(server.make_url(WEBHOOK_PATH))
     api.webhook_redirect = url

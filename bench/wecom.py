@@ -33,6 +33,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.app import build, http_app
 from bot.channels.wecom import (
     CALLBACK_PATH,
     SignedEnvelope,
@@ -43,10 +44,9 @@ from bot.channels.wecom import (
 )
 from bot.channels.wecom.channel import StoreReplayGuard, WeComChannel
 from bot.channels.wecom.inbound import parse_xml
-from bot.db import connect
-from bot.server import build_app
 from bot.service import Assistant
-from bot.store import MemoryStore, SessionKey, SqliteStore
+from bot.settings import Settings
+from bot.store import MemoryStore, SessionKey
 from dialogs.engine import DialogEngine
 from dialogs.flow import CONFIRM
 from dialogs.messages import Inbound, Question
@@ -171,16 +171,23 @@ async def run_channel(
     fake: FakeWeComApi,
     engine: DialogEngine,
 ) -> Figures:
-    store = SqliteStore(connect(db))
+    app = build(
+        Settings(_env_file=None, ZJTX_DB=str(db)),
+        today=lambda: TODAY,
+        engine=engine,
+        channels=False,
+        worker=False,
+    )
+    store = app.store
     config = WeComConfig(CORP_ID, 1, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
     channel = TimedChannel(
         config,
-        Assistant(store, engine, lambda: TODAY),
+        app.assistant,
         replay_guard=StoreReplayGuard(store),
         api=WeComApi.from_config(config),
     )
     channel.waiting = {}
-    server = TestServer(build_app(store, [channel]), host="127.0.0.1")
+    server = TestServer(http_app(store.db, [channel]), host="127.0.0.1")
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
     latencies: list[float] = []

@@ -6,6 +6,10 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,10 +97,9 @@ def run_leads_export(args: argparse.Namespace) -> int:
     import csv
 
     from bot.db import connect
-    from bot.settings import Settings
     from bot.store import SqliteStore
 
-    store = SqliteStore(connect(args.db or Settings().db))
+    store = SqliteStore(connect(settings_for(args).db))
     rows = store.leads(open_only=not args.all)
     with contextlib.ExitStack() as stack:
         out = (
@@ -133,10 +136,9 @@ def run_assessments_export(args: argparse.Namespace) -> int:
     import json
 
     from bot.db import connect
-    from bot.settings import Settings
     from bot.store import SqliteStore
 
-    store = SqliteStore(connect(args.db or Settings().db))
+    store = SqliteStore(connect(settings_for(args).db))
     count = 0
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
@@ -160,35 +162,37 @@ def run_serve() -> int:
     import asyncio
     import logging
 
-    from bot.server import serve
+    from bot.app import serve
     from bot.settings import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return asyncio.run(serve(Settings()))
 
 
-def run_chat(args: argparse.Namespace) -> int:
-    from bot.channels.console import Console
-    from bot.db import connect
-    from bot.service import Assistant
+def settings_for(args: argparse.Namespace) -> Settings:
+    """The settings, with the database a command's ``--db`` names instead of ZJTX_DB."""
     from bot.settings import Settings
-    from bot.store import SqliteStore
-    from dialogs.engine import DialogEngine
 
-    store = SqliteStore(connect(args.db or Settings().db))
+    settings = Settings()
+    db = getattr(args, "db", None)
+    return settings.model_copy(update={"db": db}) if db else settings
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from bot.app import build
+    from bot.channels.console import Console
+
     day = _today(args.today)
-    assistant = Assistant(store, DialogEngine(), lambda: day, staff=Settings().staff_ids)
-    if store.path != ":memory:":  # staff compose and list broadcasts here too; the preview is text
-        from bot.broadcast.desk import BroadcastDesk
-        from bot.broadcast.outbox import BroadcastStore
-
-        assistant.broadcasts = BroadcastDesk(BroadcastStore(store.db), assistant.engine.cat)
-    console = Console(assistant, args.user, sys.stdout, args.jsonl)
-    if not args.jsonl and sys.stdin.isatty():
-        return console.run(
-            _prompted(assistant.engine.cat.text(args.lang or "zh", "console.prompt")), args.lang
-        )
-    return console.run(sys.stdin, args.lang)
+    # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
+    app = build(settings_for(args), today=lambda: day, channels=False, worker=False)
+    try:
+        console = Console(app.assistant, args.user, sys.stdout, args.jsonl)
+        if not args.jsonl and sys.stdin.isatty():
+            prompt = app.assistant.engine.cat.text(args.lang or "zh", "console.prompt")
+            return console.run(_prompted(prompt), args.lang)
+        return console.run(sys.stdin, args.lang)
+    finally:
+        app.close()
 
 
 def _prompted(prompt: str) -> Iterator[str]:

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.app import App
     from dialogs.i18n import Catalogs
 
     from .outbox import BroadcastStore
-    from .senders import Sender
     from .worker import Worker
 
 __all__ = ["add_parsers", "run"]
@@ -88,33 +87,28 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one `broadcast` or `groups` action; return the exit status."""
-    from bot.db import connect
-    from bot.settings import Settings
-    from dialogs.i18n import load_catalogs
+    from bot.app import build
+    from bot.cli import settings_for
 
-    from .outbox import BroadcastStore
-
-    settings = Settings()
-    store = BroadcastStore(connect(args.db or settings.db))
-    cli = _Cli(store, load_catalogs(), args.lang, out or sys.stdout, err or sys.stderr, settings)
+    delivers = args.command == "broadcast" and args.broadcast_command in ("send", "worker")
+    app = build(settings_for(args), channels=False, worker=delivers)
+    cli = _Cli(app, args.lang, out or sys.stdout, err or sys.stderr)
     try:
         if args.command == "groups":
             return cli.groups(args)
         return cli.broadcast(args)
     finally:
-        store.close()
+        app.close()
 
 
 class _Cli:
-    def __init__(
-        self, store: BroadcastStore, cat: Catalogs, lang: str, out: TextIO, err: TextIO, settings: Settings
-    ) -> None:
-        self.store = store
-        self.cat = cat
+    def __init__(self, app: App, lang: str, out: TextIO, err: TextIO) -> None:
+        self.app = app
+        self.store: BroadcastStore = app.broadcasts
+        self.cat: Catalogs = app.assistant.engine.cat
         self.lang = lang
         self.out = out
         self.err = err
-        self.settings = settings
 
     def t(self, message: str, **values: object) -> str:
         return self.cat.text(self.lang, message, **values)
@@ -290,9 +284,9 @@ class _Cli:
         from .content import TELEGRAM
         from .report import report_lines
 
-        worker, senders = self._worker()
+        worker = self._worker()
         stop = asyncio.Event()
-        if not any(s.channel == TELEGRAM for s in senders):
+        if not any(s.channel == TELEGRAM for s in self.app.senders):
             waiting = self.store.audience(self._broadcast_topics(broadcast_id))[TELEGRAM]
             if waiting:
                 self.warn(self.t("cli.broadcast.no_telegram", count=waiting))
@@ -305,8 +299,7 @@ class _Cli:
         finally:
             stop.set()
             await progress
-            for sender in senders:
-                await sender.aclose()
+            await self.app.close_senders()
         report = self.store.report(broadcast_id, time.time())
         assert report is not None
         self.say("\n".join(report_lines(self.cat, self.lang, report, self.store.failures(broadcast_id))))
@@ -354,12 +347,9 @@ class _Cli:
             except TimeoutError:
                 continue
 
-    def _worker(self) -> tuple[Worker, list[Sender]]:
-        from .senders import senders_from_settings
-        from .worker import Worker
-
-        senders, _ = senders_from_settings(self.settings)
-        return Worker(self.store, senders), senders
+    def _worker(self) -> Worker:
+        assert self.app.worker is not None, "built with a worker for send and worker"
+        return self.app.worker
 
     async def work(self, until_done: bool) -> int:
         """`zjtx broadcast worker`: deliver until SIGTERM/SIGINT (or, with --until-done, the end)."""
@@ -367,7 +357,7 @@ class _Cli:
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        worker, senders = self._worker()
+        worker = self._worker()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -377,8 +367,7 @@ class _Cli:
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
-            for sender in senders:
-                await sender.aclose()
+            await self.app.close_senders()
         return 0
 
 

@@ -75,7 +75,6 @@ from bot.channels.telegram_render import (
     selection_in,
     utf16_len,
 )
-from bot.server import CHANNEL_FACTORIES
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey, Store
@@ -808,6 +807,3 @@ def channel_from_settings(settings: Settings, assistant: Assistant, store: Store
         webhook_url=url,
         webhook_secret=secret,
     )
-
-
-CHANNEL_FACTORIES.append(channel_from_settings)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.server import CHANNEL_FACTORIES
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey, Store
@@ -440,6 +439,3 @@ def channel_from_settings(settings: Settings, assistant: Assistant, store: Store
         api_base_url=settings.wecom_api_base_url,
     )
     return WeComChannel(config, assistant, replay_guard=StoreReplayGuard(store))
-
-
-CHANNEL_FACTORIES.append(channel_from_settings)

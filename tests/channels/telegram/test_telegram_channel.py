@@ -20,6 +20,7 @@ import pytest
 from aiohttp import ClientSession, web
 from telegram.error import NetworkError
 
+from bot.app import build, http_app, serve
 from bot.channels.telegram import (
     BOT_COMMANDS,
     TEXT_LIMIT,
@@ -37,7 +38,6 @@ from bot.channels.telegram_render import (
     utf16_len,
 )
 from bot.db import connect
-from bot.server import CHANNEL_FACTORIES, build_app, serve
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import MemoryStore, SessionKey, SqliteStore
@@ -149,7 +149,7 @@ async def start_served(api: FakeTelegramBotApi, db: Path, **options: Any) -> Ser
         webhook_secret=SECRET,
         **options,
     )
-    runner = web.AppRunner(build_app(store, [channel]))
+    runner = web.AppRunner(http_app(store.db, [channel]))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     api.webhook_redirect = f"http://127.0.0.1:{runner.addresses[0][1]}{WEBHOOK_PATH}"
@@ -704,12 +704,15 @@ async def test_zjtx_serve_polls_with_a_token_answers_healthz_and_stops_cleanly(
 
 
 def test_the_factory_needs_a_token_and_both_webhook_settings(tmp_path: Path) -> None:
-    assert channel_from_settings in CHANNEL_FACTORIES
     store = MemoryStore()
     assistant = Assistant(store, ENGINE, lambda: TODAY)
 
     def settings(**values: Any) -> Settings:
         return Settings(_env_file=None, ZJTX_DB=str(tmp_path / "x.db"), **values)
+
+    built = build(settings(TELEGRAM_BOT_TOKEN="1:a"), engine=ENGINE, worker=False)
+    assert [c.name for c in built.channels] == ["telegram"]  # the composition root wires it
+    built.close()
 
     assert channel_from_settings(settings(TELEGRAM_BOT_TOKEN=None), assistant, store) is None
     polling = channel_from_settings(

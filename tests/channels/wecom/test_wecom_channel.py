@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
+from bot.app import build, http_app, staff_notifier
 from bot.channels.wecom import (
     CALLBACK_PATH,
     Backoff,
@@ -36,7 +37,6 @@ from bot.channels.wecom.channel import (
     channel_from_settings,
 )
 from bot.db import connect
-from bot.server import CHANNEL_FACTORIES, build_app, configured_channels, staff_notifier
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import MemoryStore, SessionKey, SqliteStore
@@ -136,7 +136,7 @@ async def make_served(
             api=api or WeComApi.from_config(wired, clock=clock, sleep=clock.sleep),
             clock=clock,
         )
-        client = TestClient(TestServer(build_app(store, [channel]), host="127.0.0.1"))
+        client = TestClient(TestServer(http_app(store.db, [channel]), host="127.0.0.1"))
         await client.start_server()
         await channel.start()
         running.append((client, channel, store))
@@ -640,12 +640,12 @@ async def test_the_factory_needs_all_five_settings(tmp_path: Path, missing: str 
     store = SqliteStore(connect(tmp_path / "f.db"))
     assistant = Assistant(store, ENGINE, lambda: TODAY)
     values = {k: v for k, v in FULL.items() if k != missing}
-    assert channel_from_settings in CHANNEL_FACTORIES
-    channels = configured_channels(settings(**values), assistant, store)
-    wecom = [c for c in channels if c.name == "wecom"]
+    built = build(settings(ZJTX_DB=str(tmp_path / "f.db"), **values), engine=ENGINE, worker=False)
+    wecom = [c for c in built.channels if c.name == "wecom"]  # the composition root wires it
     assert len(wecom) == (1 if missing is None else 0)
     for channel in wecom:
         await channel.stop()
+    built.close()
     assert channel_from_settings(settings(), assistant, store) is None
     store.close()
 

@@ -1,0 +1,264 @@
+"""The composition root: every running part of the assistant, made here and only here.
+
+:func:`build` opens the database, makes the stores, the dialog engine and the
+:class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
+the channels the settings configure (Telegram, WeCom), each explicitly and in that order.
+``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
+nothing registers itself by being imported.
+
+``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
+channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker
+beside them. On SIGTERM the server stops taking requests, every channel finishes what is
+in flight, the worker records the parts it has sent, and the database is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Protocol, cast
+
+from aiohttp import web
+
+from bot.broadcast.desk import BroadcastDesk
+from bot.broadcast.outbox import BroadcastStore
+from bot.broadcast.report import report_lines
+from bot.db import Db, connect
+from bot.service import STAFF_LANG, Assistant
+from bot.settings import Settings, today_in_guangzhou
+from bot.store import SqliteStore
+from dialogs.engine import DialogEngine
+from dialogs.i18n import Catalogs
+from dialogs.messages import Notify
+
+if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
+    from bot.broadcast.senders import Sender, TelegramSender
+    from bot.broadcast.worker import Worker
+
+__all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier"]
+
+log = logging.getLogger("zjtx.server")
+HEALTH_PATH = "/healthz"
+
+
+class Channel(Protocol):
+    name: str
+
+    def install(self, app: web.Application) -> None:
+        """Add this channel's routes to the shared server (before it starts)."""
+        ...
+
+    async def start(self) -> None:
+        """Begin receiving (register a webhook, start polling…)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving and finish the updates in flight."""
+        ...
+
+
+class NoticeSender(Protocol):
+    async def send_notice(self, chat_id: str, text: str) -> None:
+        """Post a plain text to one chat of this channel (the staff chat)."""
+        ...
+
+
+def staff_notifier(
+    settings: Settings, channels: Sequence[Channel]
+) -> Callable[[Notify], Awaitable[None]] | None:
+    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`) through
+    whichever of ``channels`` (read when a notice goes out) has that name; None without one."""
+    if not settings.staff_chat:
+        return None
+    name, _, chat_id = settings.staff_chat.partition(":")
+
+    async def notify(notice: Notify) -> None:
+        for channel in channels:
+            if channel.name == name and hasattr(channel, "send_notice"):
+                await cast(NoticeSender, channel).send_notice(chat_id, notice.text)
+                return
+        log.warning(
+            "staff chat %s: no running channel %r; notice kept in the log: %s", chat_id, name, notice.text
+        )
+
+    return notify
+
+
+def http_app(db: Db, channels: Sequence[Channel], also_running: Sequence[str] = ()) -> web.Application:
+    """The shared server: ``/healthz`` (a read-only probe of the database) and every channel's
+    routes. ``also_running`` names background services /healthz lists after the channels."""
+    app = web.Application(client_max_size=1024 * 1024)
+    names = [*(c.name for c in channels), *also_running]
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            db.ping()
+        except Exception as exc:  # any database failure means unhealthy, never a crash
+            log.error("health check failed: %s", exc)
+            return web.json_response({"status": "store unavailable"}, status=503)
+        return web.json_response({"status": "ok", "channels": names})
+
+    app.router.add_get(HEALTH_PATH, healthz)
+    for channel in channels:
+        channel.install(app)
+    return app
+
+
+@dataclass
+class App:
+    """The running assistant: what :func:`build` made, and how it starts and stops."""
+
+    settings: Settings
+    db: Db
+    store: SqliteStore
+    broadcasts: BroadcastStore
+    assistant: Assistant
+    channels: list[Channel] = field(default_factory=list)
+    senders: list[Sender] = field(default_factory=list)
+    worker: Worker | None = None
+    _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+
+    def web(self) -> web.Application:
+        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz)."""
+        return http_app(self.db, self.channels, ["broadcast"] if self.worker is not None else [])
+
+    async def start(self) -> None:
+        """Start every channel (in order), then the broadcast worker."""
+        for channel in self.channels:
+            await channel.start()
+        if self.worker is not None:
+            self._worker_stop.clear()
+            self._worker_task = asyncio.create_task(self.worker.run(self._worker_stop))
+
+    async def stop(self) -> None:
+        """Stop every channel (each finishes what is in flight), then the worker (its parts
+        in flight are recorded), then close the senders. Safe to call more than once."""
+        for channel in self.channels:
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("channel %s did not stop cleanly", channel.name)
+        self._worker_stop.set()
+        if self._worker_task is not None:
+            await self._worker_task
+            self._worker_task = None
+        await self.close_senders()
+
+    async def close_senders(self) -> None:
+        for sender in self.senders:
+            await sender.aclose()
+
+    def close(self) -> None:
+        """Close the database (last: after :meth:`stop`)."""
+        self.db.close()
+
+    async def serve(self, stop: asyncio.Event | None = None) -> int:
+        """Run until SIGTERM/SIGINT (or ``stop`` is set). Returns the exit status."""
+        runner = web.AppRunner(self.web())
+        await runner.setup()
+        host, port = self.settings.listen_host_port
+        await web.TCPSite(runner, host, port).start()
+        names = [c.name for c in self.channels]
+        log.info("listening on %s:%s with channels: %s", host, port, names or "none")
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.start()
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            await self.stop()
+            await runner.cleanup()
+        return 0
+
+
+def build(
+    settings: Settings,
+    *,
+    today: Callable[[], date] = today_in_guangzhou,
+    engine: DialogEngine | None = None,
+    channels: bool = True,
+    worker: bool = True,
+) -> App:
+    """Make the assistant the settings describe.
+
+    ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
+    WeCom with its five settings); ``worker`` adds the broadcast senders and worker (group
+    robots always, Telegram with a bot token). ``zjtx chat`` wants neither. Raises
+    ValueError (or WeComCryptoError) for settings a channel cannot use, sqlite3.Error for
+    a database that cannot be opened."""
+    db = connect(settings.db)
+    store = SqliteStore(db)
+    broadcasts = BroadcastStore(db)
+    engine = engine or DialogEngine()
+    made: list[Channel] = []  # filled last; the staff notifier reads it when a notice goes out
+    notify = staff_notifier(settings, made)
+
+    senders: list[Sender] = []
+    telegram: TelegramSender | None = None
+    delivery: Worker | None = None
+    if worker:
+        from bot.broadcast.senders import senders_from_settings
+        from bot.broadcast.worker import Worker
+
+        senders, telegram = senders_from_settings(settings)
+        # with the chat channels, a finished broadcast's report goes to the staff chat
+        report = _report_poster(engine.cat, broadcasts, notify) if channels else None
+        delivery = Worker(broadcasts, senders, on_finished=report)
+        log.info("broadcast.ready channels=%s", [s.channel for s in senders])
+    desk = BroadcastDesk(
+        broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
+    )
+    assistant = Assistant(store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk)
+    if channels:
+        made.extend(_chat_channels(settings, assistant, store))
+    return App(settings, db, store, broadcasts, assistant, made, senders, delivery)
+
+
+def _chat_channels(settings: Settings, assistant: Assistant, store: SqliteStore) -> list[Channel]:
+    """The chat channels the settings configure, in a fixed order: Telegram, then WeCom."""
+    from bot.channels.telegram import channel_from_settings as telegram_channel
+    from bot.channels.wecom.channel import channel_from_settings as wecom_channel
+
+    found: list[Channel | None] = [
+        telegram_channel(settings, assistant, store),
+        wecom_channel(settings, assistant, store),
+    ]
+    return [channel for channel in found if channel is not None]
+
+
+def _report_poster(
+    cat: Catalogs, broadcasts: BroadcastStore, notify: Callable[[Notify], Awaitable[None]] | None
+) -> Callable[[int], Awaitable[None]]:
+    """Post a finished broadcast's report to the staff chat (the worker logs a failure)."""
+
+    async def post_report(broadcast_id: int) -> None:
+        report = broadcasts.report(broadcast_id, time.time())
+        if report is None:
+            return
+        lines = [cat.text(STAFF_LANG, "broadcast.notify.done", id=broadcast_id)]
+        lines += report_lines(cat, STAFF_LANG, report, broadcasts.failures(broadcast_id, limit=10))
+        if notify is None:
+            log.info("broadcast report (no staff chat configured): %s", " / ".join(lines))
+            return
+        await notify(Notify("broadcast", "\n".join(lines), {"broadcast_id": broadcast_id}))
+
+    return post_report
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """`zjtx serve`: build the assistant from ``settings`` and run it until stopped."""
+    app = build(settings)
+    try:
+        return await app.serve(stop)
+    finally:
+        app.close()

@@ -1,0 +1,45 @@
+"""The composition root: what `build` makes from the settings, and the shared server's probe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import build
+from bot.settings import Settings
+
+
+def settings(tmp_path: Path, **values: Any) -> Settings:
+    return Settings(_env_file=None, ZJTX_DB=str(tmp_path / "zjtx.db"), **values)
+
+
+def test_nothing_configured_means_no_chat_channel_and_a_robot_only_worker(tmp_path: Path) -> None:
+    app = build(settings(tmp_path, TELEGRAM_BOT_TOKEN=None, WECOM_CORP_ID=None))
+    assert app.channels == []
+    assert [s.channel for s in app.senders] == ["wecom_robot"]
+    assert app.worker is not None and app.assistant.broadcasts is not None
+    assert app.store.db is app.db and app.broadcasts.db is app.db  # one connection, one policy
+    app.close()
+
+
+def test_the_terminal_gets_the_assistant_without_channels_or_worker(tmp_path: Path) -> None:
+    app = build(settings(tmp_path, TELEGRAM_BOT_TOKEN="1:a"), channels=False, worker=False)
+    assert (app.channels, app.senders, app.worker) == ([], [], None)
+    assert app.assistant.broadcasts is not None  # staff still compose in the terminal
+    app.close()
+
+
+async def test_healthz_answers_from_a_read_only_probe(tmp_path: Path) -> None:
+    app = build(settings(tmp_path, TELEGRAM_BOT_TOKEN=None, WECOM_CORP_ID=None))
+    changes = app.db.database.conn.total_changes
+    async with TestClient(TestServer(app.web())) as client:
+        response = await client.get("/healthz")
+        assert response.status == 200
+        assert await response.json() == {"status": "ok", "channels": ["broadcast"]}
+    assert app.db.database.conn.total_changes == changes  # the probe wrote nothing
+    app.close()
+    async with TestClient(TestServer(app.web())) as client:
+        response = await client.get("/healthz")
+        assert response.status == 503  # a closed database is unhealthy, not a crash
