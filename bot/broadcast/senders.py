@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -34,6 +32,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.channels.telegram.transport import file_base_url, retry_after_seconds
 from bot.channels.wecom import Backoff, RobotRevoked, RobotSender, WeComError, WeComTransportError
 from bot.settings import Settings
 
@@ -130,10 +129,6 @@ _GONE = ("chat not found", "not enough rights", "chat_write_forbidden", "peer_id
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 def _chat(address: str) -> int | str:
     return int(address) if address.lstrip("-").isdigit() else address
 
@@ -160,8 +155,7 @@ class TelegramSender:
             connect_timeout=5.0,
             pool_timeout=5.0,
         )
-        base_file_url = base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
-        return cls(Bot(token, base_url=base_url, base_file_url=base_file_url, request=request))
+        return cls(Bot(token, base_url=base_url, base_file_url=file_base_url(base_url), request=request))
 
     async def _start(self) -> None:
         async with self._starting:  # one getMe, not one per concurrent first send
@@ -199,9 +193,7 @@ class TelegramSender:
                 return Delivered(str(message.message_id), file_id)
             return Permanent(f"Telegram cannot send a {part.kind} part")
         except RetryAfter as exc:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                wait = _seconds(exc.retry_after)
+            wait = retry_after_seconds(exc)
             return Refused(max(wait, 1.0), f"429: {exc.message}", lane=True)
         except ChatMigrated as exc:
             return Moved(str(exc.new_chat_id))

@@ -25,11 +25,11 @@ from bot.channels.telegram import (
     BOT_COMMANDS,
     TEXT_LIMIT,
     WEBHOOK_PATH,
+    AiohttpRequest,
     TelegramChannel,
     channel_from_settings,
 )
-from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_render import (
+from bot.channels.telegram.render import (
     CHECKED,
     command_data,
     parse_callback,

@@ -39,6 +39,7 @@ __all__ = [
     "Planned",
     "Pressed",
     "command_data",
+    "escape",
     "parse_callback",
     "plan_messages",
     "question_keyboard",
@@ -68,7 +69,8 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Plain text made safe for parse_mode HTML."""
     return html.escape(text, quote=False)
 
 
@@ -251,10 +253,10 @@ def _pack(paragraphs: Sequence[_Paragraph], limit: int) -> list[list[_Paragraph]
 
 def _html(paragraph: _Paragraph) -> str:
     if not paragraph.bold_first_line:
-        return _escape(paragraph.text)
+        return escape(paragraph.text)
     first, newline, rest = paragraph.text.partition("\n")
-    bold = f"<b>{_escape(first)}</b>" if first.strip() else _escape(first)
-    return bold + newline + _escape(rest)
+    bold = f"<b>{escape(first)}</b>" if first.strip() else escape(first)
+    return bold + newline + escape(rest)
 
 
 class _Planner:

@@ -1,5 +1,7 @@
 """python-telegram-bot's HTTP transport on aiohttp, the HTTP library the rest of the
-assistant already uses (PTB's documented extension point: a `BaseRequest` subclass).
+assistant already uses (PTB's documented extension point: a `BaseRequest` subclass), and
+the two Bot API facts both the channel and the broadcast sender need: where files are
+downloaded from, and how long a 429 asks to wait.
 
 PTB's default transport (httpx) costs several times more per call than aiohttp's client;
 the benchmark (bench/telegram.py) is where that shows. Everything above the transport
@@ -10,17 +12,22 @@ back to PTB, which raises RetryAfter, BadRequest, Forbidden… from them as usua
 from __future__ import annotations
 
 import urllib.request
+import warnings
+from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
+from telegram.warnings import PTBDeprecationWarning
 from yarl import URL
 
-__all__ = ["AiohttpRequest"]
+__all__ = ["DEFAULT_API_BASE_URL", "AiohttpRequest", "file_base_url", "retry_after_seconds"]
+
+DEFAULT_API_BASE_URL: Final = "https://api.telegram.org/bot"
 
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_READ_TIMEOUT: Final = 5.0
@@ -134,3 +141,18 @@ class AiohttpRequest(BaseRequest):
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
+
+
+def file_base_url(api_base_url: str) -> str:
+    """The file download base beside a Bot API base: …/bot → …/file/bot (TELEGRAM_API_BASE_URL
+    may name a self-hosted Bot API server or a test server)."""
+    base = api_base_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long a 429 asks to wait, in seconds (PTB gives an int now, a timedelta later)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

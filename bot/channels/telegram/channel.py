@@ -6,30 +6,27 @@ constant time. Either way they go through the Application's queue and four small
 handlers: text, other messages (stickers, photos, voice…), edited messages, button
 presses. Each turns the update into an :class:`~dialogs.messages.Inbound`, asks the
 Assistant (which commits the turn first) and turns the replies into Bot API calls
-(see :mod:`bot.channels.telegram_render`). The Application's own ConversationHandler and
+(see :mod:`bot.channels.telegram.render`). The Application's own ConversationHandler and
 persistence are not used: the dialog engine and the SQLite store replace them.
 
 Order and duplicates: one conversation's updates are handled one at a time, in order;
 other conversations in parallel (:class:`ConversationOrder`). An update_id seen before
 (a webhook retry) is dropped, durably, through ``store.first_time("telegram", …)``.
 
-Groups: the bot speaks only when addressed (a command, an @mention, a reply to it), and
-moves the questionnaire to a private chat with a deep link, since answers are the
-enterprise's business. Outgoing calls go through PTB's AIORateLimiter, which waits out a
-RetryAfter (one that still escapes is waited out here), over PTB's HTTP transport
-interface implemented on aiohttp (:mod:`bot.channels.telegram_http`).
+Groups: the bot speaks only when addressed, and moves the questionnaire to a private chat
+(:mod:`bot.channels.telegram.groups`). Outgoing calls go through PTB's AIORateLimiter,
+which waits out a RetryAfter (one that still escapes is waited out here), over PTB's
+HTTP transport interface implemented on aiohttp (:mod:`bot.channels.telegram.transport`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import html
 import inspect
 import logging
 import re
 import secrets
-import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -43,7 +40,6 @@ from telegram import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
-    MessageEntity,
     ReplyParameters,
     Update,
 )
@@ -60,14 +56,20 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_render import (
+from bot.channels.telegram.groups import (
+    addressed,
+    command_is_ours,
+    is_private_command,
+    private_link,
+    replies_to_bot,
+)
+from bot.channels.telegram.render import (
     TEXT_LIMIT,
     Planned,
     Pressed,
     command_data,
+    escape,
     parse_callback,
     plan_messages,
     question_keyboard,
@@ -75,9 +77,16 @@ from bot.channels.telegram_render import (
     selection_in,
     utf16_len,
 )
+from bot.channels.telegram.transport import (
+    DEFAULT_API_BASE_URL,
+    AiohttpRequest,
+    file_base_url,
+    retry_after_seconds,
+)
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey, Store
+from dialogs.commands import parse_command
 from dialogs.i18n import normalize_lang
 from dialogs.messages import Inbound, Outbound, Question, Text
 from dialogs.session import Session
@@ -98,7 +107,6 @@ __all__ = [
 CHANNEL: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
-DEFAULT_API_BASE_URL: Final = "https://api.telegram.org/bot"
 ALLOWED_UPDATES: Final = ("message", "edited_message", "callback_query")
 # The command menu (setMyCommands), in this order, with the catalog key of each description.
 BOT_COMMANDS: Final = (
@@ -119,9 +127,6 @@ BOT_COMMANDS: Final = (
     ("help", "tgcmd.help"),
 )
 COMMAND_LANGUAGES: Final = ((None, "zh"), ("zh", "zh"), ("en", "en"))  # (language_code, catalog)
-# Commands about the enterprise's own answers: in a group they get a link to a private chat.
-QUESTIONNAIRE_COMMANDS: Final = frozenset({"/assess", "/restart", "/back", "/skip"})
-PRIVATE_COMMANDS: Final = QUESTIONNAIRE_COMMANDS | {"/result", "/join", "/callme"}
 NONE_ANSWER: Final = "none"  # what "none of these" sends to the engine for a several-answer question
 MULTI_SEPARATOR: Final = ", "
 RATE_LIMIT_RETRIES: Final = 8  # by the AIORateLimiter, per call
@@ -217,7 +222,7 @@ class TelegramChannel:
     `webhook_url` and `webhook_secret` together select webhook mode (both or neither;
     ValueError otherwise, or for a secret Telegram would refuse: 1–256 of A–Z a–z 0–9 _ -).
     `rate_limiter` defaults to an AIORateLimiter with Telegram's limits that retries a 429
-    up to RATE_LIMIT_RETRIES times. Calls go over aiohttp (:mod:`bot.channels.telegram_http`).
+    up to RATE_LIMIT_RETRIES times. Calls go over aiohttp (:mod:`bot.channels.telegram.transport`).
     `text_limit` is the longest message sent (Telegram's 4096 unless a test wants to see
     results split)."""
 
@@ -254,7 +259,7 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(token)
             .base_url(api_base_url)
-            .base_file_url(_file_url(api_base_url))
+            .base_file_url(file_base_url(api_base_url))
             .request(self._requests[0])
             .get_updates_request(self._requests[1])
             .rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
@@ -382,21 +387,22 @@ class TelegramChannel:
         private = message.chat.type == ChatType.PRIVATE
         text = message.text or ""
         if not private:
-            addressed, text = self._addressed(message, text)
-            if not addressed:
+            spoken_to, text = addressed(message, text, self._app.bot)
+            if not spoken_to:
                 return
-        elif not self._command_is_ours(text):
+        elif not command_is_ours(text, self._app.bot):
             return
         key = _key(message.chat.id, user.id)
         reply_to = None if private else message.message_id
-        command = _command(text)
-        if not private and _is_private_command(text):
-            await self._go_private(message.chat.id, key, user.language_code, command, reply_to)
+        command = parse_command(text)
+        if not private and is_private_command(text):
+            await self._go_private(message.chat.id, key, user.language_code, text, reply_to)
             return
         replied = message.reply_to_message
         if (
-            command == "/faq"
-            and not text.strip().partition(" ")[2].strip()
+            command is not None
+            and command.name == "/faq"
+            and not command.args
             and replied is not None
             and replied.text
             and self._assistant.is_staff(key)
@@ -412,7 +418,7 @@ class TelegramChannel:
         if message is None or user is None or user.is_bot or message.sender_chat is not None:
             return
         private = message.chat.type == ChatType.PRIVATE
-        if not private and not self._replies_to_bot(message):
+        if not private and not replies_to_bot(message, self._app.bot):
             return
         key = _key(message.chat.id, user.id)
         lang = self._lang(key, user.language_code)
@@ -483,8 +489,8 @@ class TelegramChannel:
             return
         await answer()
         reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
-        if reply_to is not None and _is_private_command(value):
-            await self._go_private(message.chat.id, key, hint, _command(value), None)
+        if reply_to is not None and is_private_command(value):
+            await self._go_private(message.chat.id, key, hint, value, None)
             return
         await self._respond(message.chat.id, key, Inbound(choice=value, lang_hint=hint), None)
 
@@ -632,7 +638,7 @@ class TelegramChannel:
                 )
                 return True
             except RetryAfter as exc:
-                wait = _seconds(exc)
+                wait = retry_after_seconds(exc)
                 log.warning("telegram.retry_after chat=%s seconds=%.2f", chat_id, wait)
                 await asyncio.sleep(wait)
             except Forbidden as exc:  # blocked, kicked: nobody to tell
@@ -655,7 +661,7 @@ class TelegramChannel:
         if utf16_len(message.text or "") + 2 + utf16_len(added) <= self._text_limit:
             try:
                 await message.edit_text(
-                    f"{message.text_html}\n\n{_escape(added)}",
+                    f"{message.text_html}\n\n{escape(added)}",
                     parse_mode=ParseMode.HTML,
                     reply_markup=None,
                     link_preview_options=_NO_PREVIEW,
@@ -674,15 +680,14 @@ class TelegramChannel:
             log.info("telegram.edit_failed chat=%s error=%s", message.chat.id, exc)
 
     async def _go_private(
-        self, chat_id: int, key: SessionKey, hint: str | None, command: str, reply_to: int | None
+        self, chat_id: int, key: SessionKey, hint: str | None, said: str, reply_to: int | None
     ) -> None:
         """In a group: the questionnaire and one's own results belong in a private chat."""
         lang = self._lang(key, hint)
-        payload = "?start=assess" if command in QUESTIONNAIRE_COMMANDS or command == "/start" else ""
-        url = f"https://t.me/{self._app.bot.username}{payload}"
+        url = private_link(self._app.bot.username, said)
         text = self._t(lang, "tg.go_private")
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(self._t(lang, "tg.open_private"), url=url)]])
-        await self._send_one(chat_id, Planned(_escape(text), text, markup), reply_to)
+        await self._send_one(chat_id, Planned(escape(text), text, markup), reply_to)
 
     async def _set_commands(self) -> None:
         for language_code, lang in COMMAND_LANGUAGES:
@@ -713,76 +718,12 @@ class TelegramChannel:
 
         return t
 
-    def _addressed(self, message: Message, text: str) -> tuple[bool, str]:
-        """Whether a group message speaks to the bot, and its text without the @mention."""
-        username = (self._app.bot.username or "").lower()
-        addressed = self._replies_to_bot(message)
-        entities = message.parse_entities(
-            [MessageEntity.BOT_COMMAND, MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
-        )
-        for entity, shown in entities.items():
-            if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
-                _, at, target = shown.partition("@")
-                addressed = addressed or not at or target.lower() == username
-            else:
-                addressed = addressed or self._names_bot(entity, shown, username)
-        if username:  # "@bot 会员等级" → "会员等级", "/tiers@bot" → "/tiers"
-            text = re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.IGNORECASE)
-        return addressed and self._command_is_ours(text), text.strip()
-
-    def _names_bot(self, entity: MessageEntity, shown: str, username: str) -> bool:
-        if entity.type == MessageEntity.MENTION:
-            return shown.lower() == f"@{username}"
-        return entity.type == MessageEntity.TEXT_MENTION and bool(
-            entity.user and entity.user.id == self._app.bot.id
-        )
-
-    def _command_is_ours(self, text: str) -> bool:
-        """False for "/start@another_bot": a command addressed to someone else."""
-        first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-        if not first.startswith("/") or "@" not in first:
-            return True
-        return first.partition("@")[2].lower() == (self._app.bot.username or "").lower()
-
-    def _replies_to_bot(self, message: Message) -> bool:
-        replied = message.reply_to_message
-        return bool(replied and replied.from_user and replied.from_user.id == self._app.bot.id)
-
 
 _Answer = Callable[..., Awaitable[None]]
 
 
 def _key(chat_id: int, user_id: int) -> SessionKey:
     return SessionKey(CHANNEL, str(chat_id), str(user_id))
-
-
-def _command(text: str) -> str:
-    """ "/Assess@bot now" → "/assess"; "" when the text is not a command."""
-    first = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    return first.split("@", 1)[0].lower() if first.startswith("/") else ""
-
-
-def _is_private_command(text: str) -> bool:
-    command = _command(text)
-    payload = text.strip().partition(" ")[2].strip()
-    return command in PRIVATE_COMMANDS or (command == "/start" and payload == "assess")
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)  # int now, timedelta later
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _file_url(api_base_url: str) -> str:
-    """The file download base beside a Bot API base: …/bot → …/file/bot."""
-    base = api_base_url.rstrip("/")
-    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
 
 def channel_from_settings(settings: Settings, assistant: Assistant, store: Store) -> TelegramChannel | None:
