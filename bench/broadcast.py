@@ -38,8 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.app import broadcast_platforms
 from bot.broadcast.desk import check_text
-from bot.broadcast.outbox import BroadcastStore
+from bot.broadcast.store import BroadcastStore
+from bot.channels.wecom.sender import add_robot
 from bot.db import connect
 from tests.fakes.telegram_api import FakeTelegramBotApi, FloodLimits
 from tests.fakes.wecom_api import WEBHOOK_SEND, FakeWeComApi
@@ -69,7 +71,7 @@ def count(db: Path, state: str) -> int:
 
 
 def prepare(db: Path, telegram: int, robots: int, robot_messages: int, wecom_url: str) -> int:
-    store = BroadcastStore(connect(db))
+    store = BroadcastStore(connect(db), broadcast_platforms())
     now = time.time()
     rows = []
     for i in range(telegram):
@@ -89,7 +91,7 @@ def prepare(db: Path, telegram: int, robots: int, robot_messages: int, wecom_url
     store.db.database["broadcast_subscriptions"].insert_all(rows)  # type: ignore[union-attr]  # one transaction
     for i in range(robots):
         url = f"{wecom_url}/cgi-bin/webhook/send?key=robot-{i:04d}"
-        store.add_robot(url, name=f"群 {i}", topics=["活动"], by="bench", now=now)
+        add_robot(store, url, name=f"群 {i}", topics=["活动"], by="bench", now=now)
     rendered, _ = check_text("**政策速递**：本周新政，详见[通知](https://example.gov.cn/n)。")
     store.create(by="bench", source="政策速递", rendered=rendered, topics=["政策"], send_at=now, now=now)
     for n in range(robot_messages):

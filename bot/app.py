@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Protocol, cast
 from aiohttp import web
 
 from bot.broadcast.desk import BroadcastDesk
-from bot.broadcast.outbox import BroadcastStore
 from bot.broadcast.report import report_lines
+from bot.broadcast.sending import Platform
+from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
 from bot.service import STAFF_LANG, Assistant
 from bot.settings import Settings, today_in_guangzhou
@@ -37,8 +38,9 @@ from dialogs.i18n import Catalogs
 from dialogs.messages import Notify
 
 if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
-    from bot.broadcast.senders import Sender, TelegramSender
+    from bot.broadcast.sending import Sender
     from bot.broadcast.worker import Worker
+    from bot.channels.telegram.sender import TelegramSender
 
 __all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier"]
 
@@ -198,7 +200,7 @@ def build(
     a database that cannot be opened."""
     db = connect(settings.db)
     store = SqliteStore(db)
-    broadcasts = BroadcastStore(db)
+    broadcasts = BroadcastStore(db, broadcast_platforms())
     engine = engine or DialogEngine()
     made: list[Channel] = []  # filled last; the staff notifier reads it when a notice goes out
     notify = staff_notifier(settings, made)
@@ -207,14 +209,13 @@ def build(
     telegram: TelegramSender | None = None
     delivery: Worker | None = None
     if worker:
-        from bot.broadcast.senders import senders_from_settings
         from bot.broadcast.worker import Worker
 
-        senders, telegram = senders_from_settings(settings)
+        senders, telegram = _senders(settings)
         # with the chat channels, a finished broadcast's report goes to the staff chat
         report = _report_poster(engine.cat, broadcasts, notify) if channels else None
         delivery = Worker(broadcasts, senders, on_finished=report)
-        log.info("broadcast.ready channels=%s", [s.channel for s in senders])
+        log.info("broadcast.ready channels=%s", [s.platform.channel for s in senders])
     desk = BroadcastDesk(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
@@ -222,6 +223,32 @@ def build(
     if channels:
         made.extend(_chat_channels(settings, assistant, store))
     return App(settings, db, store, broadcasts, assistant, made, senders, delivery)
+
+
+def broadcast_platforms() -> tuple[Platform, ...]:
+    """Every platform a broadcast goes to, whether or not this process can send to it: the
+    outbox writes a row for each of their subscribers (a worker with a sender delivers it)."""
+    from bot.channels.telegram.sender import TELEGRAM_BROADCAST
+    from bot.channels.wecom.sender import ROBOT_BROADCAST
+
+    return (TELEGRAM_BROADCAST, ROBOT_BROADCAST)
+
+
+def _senders(settings: Settings) -> tuple[list[Sender], TelegramSender | None]:
+    """The broadcast senders the settings allow: group robots always, Telegram with a bot
+    token (that sender also checks group admins and sends previews for the desk)."""
+    from bot.channels.telegram.sender import TelegramSender
+    from bot.channels.wecom.sender import RobotWebhookSender
+
+    telegram = (
+        TelegramSender.from_token(settings.telegram_bot_token, settings.telegram_api_base_url)
+        if settings.telegram_bot_token
+        else None
+    )
+    senders: list[Sender] = [RobotWebhookSender()]
+    if telegram is not None:
+        senders.insert(0, telegram)
+    return senders, telegram
 
 
 def _chat_channels(settings: Settings, assistant: Assistant, store: SqliteStore) -> list[Channel]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from bot.app import App
     from dialogs.i18n import Catalogs
 
-    from .outbox import BroadcastStore
+    from .store import BroadcastStore
     from .worker import Worker
 
 __all__ = ["add_parsers", "run"]
@@ -122,18 +122,25 @@ class _Cli:
     # --- groups ---------------------------------------------------------------------------------
 
     def groups(self, args: argparse.Namespace) -> int:
+        from bot.channels.wecom.robot import WebhookError, robot_key
+        from bot.channels.wecom.sender import add_robot
         from dialogs.broadcast_compose import ALL_TOPICS
 
-        from .outbox import REMOVED, WebhookError, robot_key
         from .report import subscription_line, topics_label
+        from .subscriptions import REMOVED
 
         if args.groups_command == "add":
             topics = (
                 [] if any(t.lower() in ALL_TOPICS for t in args.topic) else list(dict.fromkeys(args.topic))
             )
             try:
-                sub = self.store.add_robot(
-                    args.webhook, name=args.name, topics=topics, by=args.by or _login(), now=time.time()
+                sub = add_robot(
+                    self.store,
+                    args.webhook,
+                    name=args.name,
+                    topics=topics,
+                    by=args.by or _login(),
+                    now=time.time(),
                 )
             except WebhookError as exc:
                 self.warn(self.t(exc.key))
@@ -200,16 +207,21 @@ class _Cli:
         return 0
 
     def send(self, args: argparse.Namespace) -> int:
+        from bot.images import ImageError, check_image
         from bot.settings import TIMEZONE
         from dialogs.broadcast_compose import MIN_LEAD, parse_send_time, parse_topics
 
-        from .content import ROBOT, TELEGRAM, ImageError, check_image
+        from .content import ROBOT, TELEGRAM
         from .desk import check_text
         from .report import local_time, topics_label
 
         try:
             source = Path(args.file).read_text(encoding="utf-8")
-            image = check_image(Path(args.image).read_bytes()) if args.image else None
+            image = (
+                check_image(Path(args.image).read_bytes(), self.store.image_limit_bytes)
+                if args.image
+                else None
+            )
         except (OSError, UnicodeDecodeError) as exc:
             self.warn(self.t("cli.file_unreadable", error=exc))
             return 2
@@ -286,7 +298,7 @@ class _Cli:
 
         worker = self._worker()
         stop = asyncio.Event()
-        if not any(s.channel == TELEGRAM for s in self.app.senders):
+        if not any(s.platform.channel == TELEGRAM for s in self.app.senders):
             waiting = self.store.audience(self._broadcast_topics(broadcast_id))[TELEGRAM]
             if waiting:
                 self.warn(self.t("cli.broadcast.no_telegram", count=waiting))

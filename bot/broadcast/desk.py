@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.images import ImageError, check_image
 from bot.settings import TIMEZONE
 from bot.store import SessionKey
 from dialogs.broadcast_compose import (
@@ -37,10 +38,11 @@ from dialogs.broadcast_compose import (
 from dialogs.i18n import Catalogs
 from dialogs.messages import Choice, Inbound, Menu, Outbound, Text
 
-from .content import IMAGE_LIMIT_BYTES, ROBOT, TELEGRAM, Content, ImageError, check_image
+from .content import ROBOT, TELEGRAM, Content
 from .markup import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT_BYTES, Rendered, render
-from .outbox import UNSUBSCRIBED, BroadcastStore
 from .report import local_time, report_lines, summary_line, topics_label
+from .store import BroadcastStore
+from .subscriptions import UNSUBSCRIBED
 
 __all__ = ["COMMANDS", "BroadcastDesk", "check_text", "fetch_image"]
 
@@ -76,15 +78,16 @@ def check_text(source: str) -> tuple[Rendered, Problem | None]:
     return rendered, None
 
 
-def fetch_image(url: str, timeout: float = 10.0) -> bytes:
-    """The PNG or JPEG at ``url``. Raises ImageError saying why it cannot be used."""
+def fetch_image(url: str, limit_bytes: int, timeout: float = 10.0) -> bytes:
+    """The PNG or JPEG of at most ``limit_bytes`` at ``url``. Raises ImageError saying why
+    it cannot be used."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # http(s): checked by the caller
-            data: bytes = response.read(IMAGE_LIMIT_BYTES + 1)
+            data: bytes = response.read(limit_bytes + 1)
     except (OSError, ValueError) as exc:
         log.info("broadcast.image_unreachable url=%s: %s", url, exc)
         raise ImageError("broadcast.image.unreachable") from exc
-    return check_image(data)
+    return check_image(data, limit_bytes)
 
 
 def _said(inbound: Inbound) -> str:
@@ -119,14 +122,14 @@ class BroadcastDesk:
         *,
         telegram: TelegramHelper | None = None,
         wall: Callable[[], float] = time.time,
-        fetch: Callable[[str], bytes] = fetch_image,
+        fetch: Callable[[str], bytes] | None = None,
         nudge: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.cat = catalogs
         self.telegram = telegram
         self.wall = wall
-        self.fetch = fetch
+        self.fetch = fetch or (lambda url: fetch_image(url, store.image_limit_bytes))
         self.nudge = nudge
 
     # --- routing --------------------------------------------------------------------------------

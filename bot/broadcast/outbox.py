@@ -1,4 +1,4 @@
-"""Subscriptions, broadcasts (the audit trail) and the durable outbox, in the SQLite file.
+"""Broadcasts (the audit trail) and their durable outbox, in the SQLite file.
 
 The outbox has one row per (broadcast, target), written in one transaction when the
 broadcast falls due, before anything is sent. A row moves
@@ -16,37 +16,28 @@ Times the worker compares are Unix seconds. Every move is a commit with the dura
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 from bot.db import Db
-from bot.store import SessionKey
 
-from .content import CHANNELS, ROBOT, TELEGRAM, Content, parts_for
+from .content import Content, Part
+from .lease import Lease, try_lease
 from .markup import Rendered
+from .sending import Platform
+from .subscriptions import MATCHES, UNSUBSCRIBED, dumps, topics_of
 
 __all__ = [
-    "DEFAULT_TOPICS",
     "FINAL_STATES",
     "Broadcast",
-    "BroadcastStore",
     "Claim",
     "Job",
-    "Lease",
+    "Outbox",
     "Report",
     "Skipped",
-    "Subscription",
-    "WebhookError",
-    "robot_key",
 ]
 
-DEFAULT_TOPICS = ("政策", "活动", "申报通知")
 PENDING, SENDING, SENT, FAILED, SKIPPED, UNCERTAIN = (
     "pending",
     "sending",
@@ -59,30 +50,6 @@ ROW_STATES = (SENT, FAILED, SKIPPED, UNCERTAIN, PENDING, SENDING)
 FINAL_STATES = frozenset({SENT, FAILED, SKIPPED, UNCERTAIN})
 SCHEDULED, DELIVERING, DONE, CANCELLED = "scheduled", "delivering", "done", "cancelled"
 INTERRUPTED = "broadcast.reason.interrupted"
-UNSUBSCRIBED = "broadcast.reason.unsubscribed"
-REMOVED = "broadcast.reason.removed"
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    id: int
-    channel: str
-    chat_id: str
-    kind: str  # private | group | robot
-    name: str
-    topics: tuple[str, ...]  # empty: every topic
-    webhook_url: str | None
-    active: bool
-    inactive_reason: str | None
-    changed_at: float | None
-    added_by: str | None
-    created_at: float
-
-    @property
-    def address(self) -> str:
-        """Where messages go: the webhook URL of a robot, else the chat id."""
-        return self.webhook_url or self.chat_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,224 +109,26 @@ class Skipped:
     reason: str
 
 
-class WebhookError(ValueError):
-    """A group-robot webhook URL we cannot use; ``key`` names the catalog message saying why."""
+class Outbox:
+    """The broadcasts (the audit trail) and their outbox rows, on the shared Db; the
+    ``platforms`` say how many parts each target of their channel gets."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def robot_key(url: str) -> str:
-    """The robot key of a webhook URL (…/cgi-bin/webhook/send?key=…).
-
-    Raises WebhookError for another URL; plain http only to this machine (tests)."""
-    parts = urlsplit(url.strip())
-    host = parts.hostname or ""
-    if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
-        raise WebhookError("broadcast.webhook.bad_url")
-    if not parts.path.rstrip("/").endswith("/cgi-bin/webhook/send"):
-        raise WebhookError("broadcast.webhook.bad_url")
-    keys = parse_qs(parts.query).get("key", [])
-    if len(keys) != 1 or not keys[0].strip():
-        raise WebhookError("broadcast.webhook.no_key")
-    return keys[0].strip()
-
-
-def _topics(raw: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(raw or "[]"))
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-class Lease:
-    """An exclusive lock on the worker's lock file, released by the kernel when the process
-    dies (SIGKILL included), so a restarted worker never waits for a dead one."""
-
-    def __init__(self, handle: IO[bytes] | None, lock: threading.Lock | None) -> None:
-        self._handle = handle
-        self._lock = lock
-
-    def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the file drops the flock
-            self._handle = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-
-
-class BroadcastStore:
-    """Broadcast tables in the assistant's SQLite file, on the shared :class:`~bot.db.Db`."""
-
-    _SUB_COLUMNS = (
-        "id, channel, chat_id, kind, name, topics, webhook_url, active, inactive_reason, changed_at, "
-        "added_by, created_at"
-    )
     _BC_COLUMNS = (
         "id, created_by, created_at, source, topics, image IS NOT NULL, send_at, state, started_at, "
         "finished_at, cancelled_by"
     )
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, platforms: Mapping[str, Platform]) -> None:
         self.db = db
-
-    @property
-    def path(self) -> str:
-        return self.db.path
-
-    def close(self) -> None:
-        self.db.close()
-
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.db.rows(sql, params)
-
-    # --- the worker's lease ---------------------------------------------------------------------
+        self.platforms = dict(platforms)
 
     def try_lease(self) -> Lease | None:
         """Become the one worker of this database, or None while another process (or task) is."""
-        if self.db.in_memory:
-            lock = self.db.memory_lease
-            return Lease(None, lock) if lock.acquire(blocking=False) else None
-        import fcntl
+        return try_lease(self.db)
 
-        handle = open(f"{self.path}.broadcast-worker.lock", "ab")  # noqa: SIM115 -- held while leased
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return None
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n".encode())
-        handle.flush()
-        return Lease(handle, None)
-
-    # --- subscriptions --------------------------------------------------------------------------
-
-    def _subscription(self, row: tuple[Any, ...]) -> Subscription:
-        return Subscription(
-            row[0], row[1], row[2], row[3], row[4], _topics(row[5]), row[6], bool(row[7]), row[8], row[9],
-            row[10], row[11],
-        )  # fmt: skip
-
-    def subscription(self, channel: str, chat_id: str) -> Subscription | None:
-        rows = self._all(
-            f"SELECT {self._SUB_COLUMNS} FROM broadcast_subscriptions WHERE channel=? AND chat_id=?",
-            [channel, chat_id],
-        )
-        return self._subscription(rows[0]) if rows else None
-
-    def subscription_by_id(self, sub_id: int) -> Subscription | None:
-        rows = self._all(f"SELECT {self._SUB_COLUMNS} FROM broadcast_subscriptions WHERE id=?", [sub_id])
-        return self._subscription(rows[0]) if rows else None
-
-    def subscriptions(self, *, channel: str | None = None, active_only: bool = True) -> list[Subscription]:
-        where, params = ["1=1"], []
-        if channel is not None:
-            where.append("channel=?")
-            params.append(channel)
-        if active_only:
-            where.append("active=1")
-        condition = " AND ".join(where)
-        rows = self._all(
-            f"SELECT {self._SUB_COLUMNS} FROM broadcast_subscriptions WHERE {condition} ORDER BY id", params
-        )
-        return [self._subscription(r) for r in rows]
-
-    def subscribe(
-        self,
-        channel: str,
-        chat_id: str,
-        *,
-        kind: str,
-        name: str,
-        topics: Iterable[str],
-        by: str,
-        now: float,
-        webhook_url: str | None = None,
-    ) -> Subscription:
-        """Add or reactivate the subscription of one chat with these topics; return it."""
-        with self.db.tx() as conn:
-            conn.execute(
-                "INSERT INTO broadcast_subscriptions (channel, chat_id, kind, name, topics, webhook_url, "
-                "active, inactive_reason, changed_at, added_by, created_at) "
-                "VALUES (?,?,?,?,?,?,1,NULL,?,?,?) "
-                "ON CONFLICT(channel, chat_id) DO UPDATE SET kind=excluded.kind, name=excluded.name, "
-                "topics=excluded.topics, webhook_url=excluded.webhook_url, active=1, inactive_reason=NULL, "
-                "changed_at=excluded.changed_at, added_by=excluded.added_by",
-                [channel, chat_id, kind, name, _dumps(list(topics)), webhook_url, now, by, now],
-            )
-        found = self.subscription(channel, chat_id)
-        assert found is not None
-        return found
-
-    def add_robot(self, url: str, *, name: str, topics: Iterable[str], by: str, now: float) -> Subscription:
-        """Register a WeCom group by its robot's webhook URL. Raises WebhookError for a bad URL."""
-        key = robot_key(url)
-        return self.subscribe(
-            ROBOT, key, kind="robot", name=name, topics=topics, by=by, now=now, webhook_url=url.strip()
-        )
-
-    def set_topics(self, sub_id: int, topics: Iterable[str], now: float) -> None:
-        with self.db.tx() as conn:
-            conn.execute(
-                "UPDATE broadcast_subscriptions SET topics=?, changed_at=? WHERE id=?",
-                [_dumps(list(topics)), now, sub_id],
-            )
-
-    def retire(self, sub_id: int, reason: str, now: float) -> bool:
-        """Mark a subscription inactive with ``reason``; False if it already was."""
-        with self.db.tx() as conn:
-            cur = conn.execute(
-                "UPDATE broadcast_subscriptions SET active=0, inactive_reason=?, changed_at=? "
-                "WHERE id=? AND active=1",
-                [reason, now, sub_id],
-            )
-            return cur.rowcount == 1
-
-    def retire_chat(self, channel: str, chat_id: str, reason: str, now: float) -> bool:
-        found = self.subscription(channel, chat_id)
-        return found is not None and self.retire(found.id, reason, now)
-
-    def move_chat(self, sub_id: int, new_chat_id: str, now: float) -> bool:
-        """Follow a Telegram group that became a supergroup; False if the new id is taken."""
-        try:
-            with self.db.tx() as conn:
-                conn.execute(
-                    "UPDATE broadcast_subscriptions SET chat_id=?, changed_at=? WHERE id=?",
-                    [new_chat_id, now, sub_id],
-                )
-        except sqlite3.IntegrityError:
-            return False
-        return True
-
-    def known_topics(self) -> list[str]:
-        """The default topics, then any other topic a subscription uses."""
-        used: set[str] = set()
-        for (raw,) in self._all("SELECT topics FROM broadcast_subscriptions WHERE active=1"):
-            used.update(_topics(raw))
-        return [*DEFAULT_TOPICS, *sorted(used - set(DEFAULT_TOPICS))]
-
-    _MATCHES = (
-        "s.active=1 AND (? = '[]' OR s.topics = '[]' OR EXISTS (SELECT 1 FROM json_each(s.topics) t "
-        "WHERE t.value IN (SELECT value FROM json_each(?))))"
-    )
-
-    def audience(self, topics: Sequence[str]) -> dict[str, int]:
-        """How many active subscriptions of each channel a broadcast on ``topics`` reaches."""
-        wanted = _dumps(list(topics))
-        counts = dict.fromkeys(CHANNELS, 0)
-        for channel, count in self._all(
-            f"SELECT s.channel, count(*) FROM broadcast_subscriptions s WHERE {self._MATCHES} "
-            "GROUP BY s.channel",
-            [wanted, wanted],
-        ):
-            counts[channel] = count
-        return counts
-
-    # --- broadcasts -----------------------------------------------------------------------------
+    def parts(self, channel: str, content: Content) -> list[Part]:
+        """The parts one target of ``channel`` gets. Raises KeyError for an unknown channel."""
+        return self.platforms[channel].parts(content)
 
     def create(
         self,
@@ -381,7 +150,7 @@ class BroadcastStore:
                     by,
                     now,
                     source,
-                    _dumps(list(topics)),
+                    dumps(list(topics)),
                     image,
                     rendered.telegram_html,
                     rendered.telegram_visible,
@@ -399,17 +168,17 @@ class BroadcastStore:
 
     def _broadcast(self, row: tuple[Any, ...]) -> Broadcast:
         return Broadcast(
-            row[0], row[1], row[2], row[3], _topics(row[4]), bool(row[5]), row[6], row[7], row[8], row[9],
+            row[0], row[1], row[2], row[3], topics_of(row[4]), bool(row[5]), row[6], row[7], row[8], row[9],
             row[10],
         )  # fmt: skip
 
     def broadcast(self, broadcast_id: int) -> Broadcast | None:
-        rows = self._all(f"SELECT {self._BC_COLUMNS} FROM broadcasts WHERE id=?", [broadcast_id])
+        rows = self.db.rows(f"SELECT {self._BC_COLUMNS} FROM broadcasts WHERE id=?", [broadcast_id])
         return self._broadcast(rows[0]) if rows else None
 
     def broadcasts(self, limit: int = 10) -> list[Broadcast]:
         """The most recent broadcasts, newest first."""
-        rows = self._all(f"SELECT {self._BC_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", [limit])
+        rows = self.db.rows(f"SELECT {self._BC_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", [limit])
         return [self._broadcast(r) for r in rows]
 
     def cancel(self, broadcast_id: int, by: str) -> bool:
@@ -423,7 +192,7 @@ class BroadcastStore:
 
     def content(self, broadcast_id: int) -> Content:
         """What to send for a broadcast. Raises KeyError for an unknown id."""
-        rows = self._all(
+        rows = self.db.rows(
             "SELECT telegram_html, telegram_visible, wecom_markdown, plain, image, telegram_file_id "
             "FROM broadcasts WHERE id=?",
             [broadcast_id],
@@ -443,13 +212,15 @@ class BroadcastStore:
     def start_due(self, now: float) -> list[int]:
         """Write the outbox of every broadcast due by ``now`` (one row per target, in one
         transaction per broadcast); return their ids."""
-        due = self._all(
+        due = self.db.rows(
             "SELECT id FROM broadcasts WHERE state=? AND send_at<=? ORDER BY send_at, id", [SCHEDULED, now]
         )
         started: list[int] = []
         for (broadcast_id,) in due:
             content = self.content(broadcast_id)
-            parts = {channel: len(parts_for(channel, content)) for channel in CHANNELS}
+            parts = {channel: len(self.parts(channel, content)) for channel in self.platforms}
+            cases = " ".join("WHEN ? THEN ?" for _ in parts)
+            known = ", ".join("?" for _ in parts)
             with self.db.tx() as conn:
                 row = conn.execute(
                     "SELECT topics FROM broadcasts WHERE id=? AND state=?", [broadcast_id, SCHEDULED]
@@ -459,9 +230,16 @@ class BroadcastStore:
                 cur = conn.execute(
                     "INSERT INTO broadcast_outbox (broadcast_id, subscription_id, channel, kind, target, "
                     "state, parts_total) SELECT ?, s.id, s.channel, s.kind, s.name, ?, "
-                    "CASE s.channel WHEN ? THEN ? ELSE ? END "
-                    f"FROM broadcast_subscriptions s WHERE {self._MATCHES} ORDER BY s.id",
-                    [broadcast_id, PENDING, TELEGRAM, parts[TELEGRAM], parts[ROBOT], row[0], row[0]],
+                    f"CASE s.channel {cases} END FROM broadcast_subscriptions s "
+                    f"WHERE {MATCHES} AND s.channel IN ({known}) ORDER BY s.id",
+                    [
+                        broadcast_id,
+                        PENDING,
+                        *(x for pair in parts.items() for x in pair),
+                        row[0],
+                        row[0],
+                        *parts,
+                    ],
                 )
                 empty = cur.rowcount == 0
                 conn.execute(
@@ -473,11 +251,13 @@ class BroadcastStore:
 
     def next_due(self) -> float | None:
         """When the earliest scheduled broadcast falls due, or None."""
-        rows = self._all("SELECT min(send_at) FROM broadcasts WHERE state=?", [SCHEDULED])
+        rows = self.db.rows("SELECT min(send_at) FROM broadcasts WHERE state=?", [SCHEDULED])
         return rows[0][0] if rows and rows[0][0] is not None else None
 
     def delivering(self) -> list[int]:
-        return [r[0] for r in self._all("SELECT id FROM broadcasts WHERE state=? ORDER BY id", [DELIVERING])]
+        return [
+            r[0] for r in self.db.rows("SELECT id FROM broadcasts WHERE state=? ORDER BY id", [DELIVERING])
+        ]
 
     def finish_if_complete(self, broadcast_id: int, now: float) -> bool:
         """Mark a broadcast done once none of its rows is pending or sending; True if it was now."""
@@ -509,13 +289,13 @@ class BroadcastStore:
         if broadcast is None:
             return None
         counts = dict.fromkeys(ROW_STATES, 0)
-        for state, count in self._all(
+        for state, count in self.db.rows(
             "SELECT state, count(*) FROM broadcast_outbox WHERE broadcast_id=? GROUP BY state", [broadcast_id]
         ):
             counts[state] = count
         reasons = [
             (state, reason, count)
-            for state, reason, count in self._all(
+            for state, reason, count in self.db.rows(
                 "SELECT state, coalesce(error, ''), count(*) FROM broadcast_outbox WHERE broadcast_id=? "
                 "AND state IN (?, ?, ?) GROUP BY state, error ORDER BY count(*) DESC",
                 [broadcast_id, FAILED, SKIPPED, UNCERTAIN],
@@ -530,7 +310,7 @@ class BroadcastStore:
         """(target, state, reason) of rows not delivered, for the detailed report."""
         return [
             (r[0], r[1], r[2] or "")
-            for r in self._all(
+            for r in self.db.rows(
                 "SELECT coalesce(target, ''), state, error FROM broadcast_outbox WHERE broadcast_id=? "
                 "AND state IN (?, ?, ?) ORDER BY id LIMIT ?",
                 [broadcast_id, FAILED, SKIPPED, UNCERTAIN, limit],
@@ -541,7 +321,7 @@ class BroadcastStore:
 
     def pending_jobs(self, channel: str, *, after_id: int = 0, limit: int = 1000) -> list[Job]:
         """Pending rows of one channel, oldest first, after row ``after_id``."""
-        rows = self._all(
+        rows = self.db.rows(
             "SELECT id, broadcast_id, subscription_id, channel, kind, parts_total, parts_done, attempts, "
             "not_before FROM broadcast_outbox WHERE state=? AND channel=? AND id>? ORDER BY id LIMIT ?",
             [PENDING, channel, after_id, limit],
@@ -551,7 +331,7 @@ class BroadcastStore:
     def pending_counts(self) -> dict[str, int]:
         """How many rows wait, per channel."""
         return dict(
-            self._all(
+            self.db.rows(
                 "SELECT channel, count(*) FROM broadcast_outbox WHERE state=? GROUP BY channel", [PENDING]
             )
         )
@@ -569,7 +349,7 @@ class BroadcastStore:
         platforms may have counted against their limits lately."""
         return [
             (r[0], r[1], r[2], r[3], r[4])
-            for r in self._all(
+            for r in self.db.rows(
                 "SELECT subscription_id, channel, kind, last_at, max(parts_done, 1) FROM broadcast_outbox "
                 "WHERE last_at>?",
                 [since],
@@ -633,29 +413,4 @@ class BroadcastStore:
             conn.execute(
                 "UPDATE broadcast_outbox SET state=?, error=? WHERE id=? AND attempt_id=? AND state=?",
                 [state, reason, row_id, attempt_id, SENDING],
-            )
-
-    # --- compose drafts ---------------------------------------------------------------------------
-
-    def draft(self, key: SessionKey) -> tuple[str, bytes | None] | None:
-        rows = self._all(
-            "SELECT data, image FROM broadcast_drafts WHERE channel=? AND chat_id=? AND user_id=?",
-            [key.channel, key.chat_id, key.user_id],
-        )
-        return (rows[0][0], rows[0][1]) if rows else None
-
-    def save_draft(self, key: SessionKey, data: str, image: bytes | None, now: float) -> None:
-        with self.db.tx() as conn:
-            conn.execute(
-                "INSERT INTO broadcast_drafts (channel, chat_id, user_id, data, image, updated_at) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT(channel, chat_id, user_id) "
-                "DO UPDATE SET data=excluded.data, image=excluded.image, updated_at=excluded.updated_at",
-                [key.channel, key.chat_id, key.user_id, data, image, now],
-            )
-
-    def drop_draft(self, key: SessionKey) -> None:
-        with self.db.tx() as conn:
-            conn.execute(
-                "DELETE FROM broadcast_drafts WHERE channel=? AND chat_id=? AND user_id=?",
-                [key.channel, key.chat_id, key.user_id],
             )

@@ -9,7 +9,8 @@ from bot.settings import TIMEZONE
 from dialogs.i18n import Catalogs
 
 from .content import ROBOT, TELEGRAM
-from .outbox import FAILED, PENDING, SENDING, SENT, SKIPPED, UNCERTAIN, Broadcast, Report, Subscription
+from .outbox import FAILED, PENDING, SENDING, SENT, SKIPPED, UNCERTAIN, Broadcast, Report
+from .subscriptions import Subscription
 
 __all__ = ["duration", "local_time", "report_lines", "subscription_line", "summary_line", "topics_label"]
 

@@ -19,31 +19,26 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from .content import ROBOT, TELEGRAM, Content, parts_for
-from .outbox import FAILED, UNCERTAIN, BroadcastStore, Claim, Job, Lease, Skipped
-from .pacing import DEFAULT_LIMITS, Limits, SlidingWindow
-from .senders import Delivered, Moved, Permanent, Refused, Sender, Transient, Uncertain, Verdict
+from bot.backoff import Backoff
+from bot.pacing import SlidingWindow
 
-__all__ = ["RetryPolicy", "Worker"]
+from .content import Content
+from .lease import Lease
+from .outbox import FAILED, UNCERTAIN, Claim, Job, Skipped
+from .sending import Delivered, Moved, Permanent, Refused, Sender, Transient, Uncertain, Verdict
+from .store import BroadcastStore
+
+__all__ = ["DEFAULT_RETRY", "Worker"]
 
 log = logging.getLogger("zjtx.broadcast")
 Sleep = Callable[[float], Awaitable[None]]
 OVERALL = "*"
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Parts not delivered for a transient reason are retried ``attempts`` times in all,
-    ``base``, 2·base, … seconds apart (at most ``cap``)."""
-
-    attempts: int = 8
-    base: float = 2.0
-    cap: float = 300.0
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.cap, self.base * 2 ** (attempt - 1)))
+# Parts not delivered for a transient reason are tried 8 times in all, 2 s, 4 s, … apart (at most 5 min).
+DEFAULT_RETRY = Backoff(attempts=8, base=2.0, cap=300.0)
 
 
 class _Lane:
@@ -70,12 +65,19 @@ class _Lane:
         return self.per_kind[kind]
 
     @property
+    def horizon(self) -> float:
+        """The longest of this lane's windows: how far back a restart must count sends."""
+        windows = [w.rate.window for w in self.per_kind.values()]
+        return max([*windows, self.overall.rate.window] if self.overall is not None else windows)
+
+    @property
     def queued(self) -> int:
         return len(self.queue) + sum(len(jobs) for jobs in self.waiting.values())
 
 
 class Worker:
-    """Delivers due broadcasts from ``store`` through ``senders`` (one per channel).
+    """Delivers due broadcasts from ``store`` through ``senders`` (one per channel), each lane
+    paced as its sender's platform says (``max_in_flight`` caps every lane, for tests).
 
     ``clock`` (monotonic seconds) paces, ``wall`` (Unix seconds) is what the database keeps.
     Without ``sleep`` the worker waits in real time; with one (tests: a manual clock's) it
@@ -87,8 +89,8 @@ class Worker:
         store: BroadcastStore,
         senders: Iterable[Sender],
         *,
-        limits: Limits = DEFAULT_LIMITS,
-        retry: RetryPolicy | None = None,
+        retry: Backoff = DEFAULT_RETRY,
+        max_in_flight: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         sleep: Sleep | None = None,
@@ -96,8 +98,7 @@ class Worker:
         on_finished: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
-        self.limits = limits
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
         self.clock = clock
         self.wall = wall
         self._sleep = sleep
@@ -105,20 +106,13 @@ class Worker:
         self._on_finished = on_finished
         self.lanes: dict[str, _Lane] = {}
         for sender in senders:
-            if sender.channel == TELEGRAM:
-                self.lanes[TELEGRAM] = _Lane(
-                    sender,
-                    limits.telegram_in_flight,
-                    SlidingWindow(limits.telegram_overall),
-                    {
-                        "group": SlidingWindow(limits.telegram_group),
-                        "private": SlidingWindow(limits.telegram_private),
-                    },
-                )
-            elif sender.channel == ROBOT:
-                self.lanes[ROBOT] = _Lane(
-                    sender, limits.robot_in_flight, None, {"robot": SlidingWindow(limits.robot)}
-                )
+            pacing = sender.platform.pacing
+            self.lanes[sender.platform.channel] = _Lane(
+                sender,
+                pacing.in_flight if max_in_flight is None else min(pacing.in_flight, max_in_flight),
+                None if pacing.overall is None else SlidingWindow(pacing.overall),
+                {kind: SlidingWindow(rate) for kind, rate in pacing.per_kind.items()},
+            )
         self._known: set[int] = set()
         self._after: dict[str, int] = {}
         self._last_rescan: dict[str, float] = {}
@@ -234,9 +228,7 @@ class Worker:
 
     def _seed(self) -> None:
         """Count what was sent lately (by this or an earlier worker) against the windows."""
-        horizon = max(
-            r.window for r in (self.limits.telegram_group, self.limits.robot, self.limits.telegram_overall)
-        )
+        horizon = max((lane.horizon for lane in self.lanes.values()), default=0.0)
         wall, now = self.wall(), self.clock()
         for sub, channel, kind, at, parts in sorted(
             self.store.recent_sends(wall - horizon), key=lambda r: r[3]
@@ -339,7 +331,7 @@ class Worker:
     async def _deliver(self, lane: _Lane, job: Job, claim: Claim, attempt: str) -> None:
         try:
             try:
-                part = parts_for(job.channel, self._content(job.broadcast_id))[claim.part]
+                part = self.store.parts(job.channel, self._content(job.broadcast_id))[claim.part]
                 verdict = await lane.sender.send(claim.address, part)
             except Exception as exc:  # not a platform answer: the part may have left, so never resend
                 log.exception("broadcast.send_crashed row=%d", job.row_id)

@@ -18,7 +18,7 @@ def settings(tmp_path: Path, **values: Any) -> Settings:
 def test_nothing_configured_means_no_chat_channel_and_a_robot_only_worker(tmp_path: Path) -> None:
     app = build(settings(tmp_path, TELEGRAM_BOT_TOKEN=None, WECOM_CORP_ID=None))
     assert app.channels == []
-    assert [s.channel for s in app.senders] == ["wecom_robot"]
+    assert [s.platform.channel for s in app.senders] == ["wecom_robot"]
     assert app.worker is not None and app.assistant.broadcasts is not None
     assert app.store.db is app.db and app.broadcasts.db is app.db  # one connection, one policy
     app.close()

@@ -91,19 +91,6 @@ from dialogs.i18n import normalize_lang
 from dialogs.messages import Inbound, Outbound, Question, Text
 from dialogs.session import Session
 
-__all__ = [
-    "ALLOWED_UPDATES",
-    "BOT_COMMANDS",
-    "CHANNEL",
-    "DEFAULT_API_BASE_URL",
-    "SECRET_HEADER",
-    "TEXT_LIMIT",
-    "WEBHOOK_PATH",
-    "ConversationOrder",
-    "TelegramChannel",
-    "channel_from_settings",
-]
-
 CHANNEL: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"

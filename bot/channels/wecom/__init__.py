@@ -12,12 +12,13 @@ from .crypto import CryptoErrorReason, SignedEnvelope, WeComCrypto, WeComCryptoE
 from .errors import RobotRevoked, WeComError, WeComTransportError
 from .inbound import InboundKind, WeComInbound, WeComXmlError, parse_inbound
 from .replay import InMemoryReplayGuard, ReplayGuard
-from .robot import RobotSender, SlidingWindowLimiter
+from .robot import ROBOT_IMAGE_LIMIT_BYTES, RobotSender, WebhookError, robot_key
 from .text import TEXT_LIMIT_BYTES, split_text, utf8_size
 
 __all__ = [
     "CALLBACK_PATH",
     "DEFAULT_API_BASE_URL",
+    "ROBOT_IMAGE_LIMIT_BYTES",
     "TEXT_LIMIT_BYTES",
     "Backoff",
     "ChoiceButton",
@@ -30,7 +31,6 @@ __all__ = [
     "RobotSender",
     "SendResult",
     "SignedEnvelope",
-    "SlidingWindowLimiter",
     "WeComApi",
     "WeComCallback",
     "WeComConfig",
@@ -40,8 +40,10 @@ __all__ = [
     "WeComInbound",
     "WeComTransportError",
     "WeComXmlError",
+    "WebhookError",
     "msg_signature",
     "parse_inbound",
+    "robot_key",
     "split_text",
     "utf8_size",
 ]

@@ -2,7 +2,8 @@
 
 Calls retry with exponential backoff on 45009 (rate limit), -1 (system busy) and
 network errors; an expired or invalid access token (42001, 40014) is refreshed once
-and the call repeated; any other non-zero errcode raises WeComError at once.
+and the call repeated; any other non-zero errcode raises WeComError at once. The loop
+itself is :func:`bot.channels.wecom._http.call_with_retries`, shared with the robots.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 
-from ._http import Backoff, Sleep, errcode_of, request_json
+from ._http import Again, Backoff, HttpClient, Sleep, call_with_retries, request_json
 from .config import DEFAULT_API_BASE_URL, WeComConfig
-from .errors import WeComError, WeComTransportError
+from .errors import WeComError
 from .text import TEXT_LIMIT_BYTES, split_text
 
 __all__ = [
@@ -64,7 +64,7 @@ class SendResult:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
-class WeComApi:
+class WeComApi(HttpClient):
     """A client of ``/cgi-bin/gettoken`` and ``/cgi-bin/message/send`` for one app.
 
     ``clock`` (monotonic seconds) times the token cache; ``sleep`` waits between retries.
@@ -90,8 +90,7 @@ class WeComApi:
         self._secret = secret
         self._agent_id = agent_id
         self._base_url = base_url.rstrip("/")
-        self._session = session
-        self._owns_session = session is None
+        super().__init__(session)
         self._clock = clock
         self._sleep = sleep
         self._backoff = backoff or Backoff()
@@ -111,20 +110,6 @@ class WeComApi:
             base_url=config.api_base_url,
             **options,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if this client opened it."""
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
 
     # --- access token ---------------------------------------------------------------------------
 
@@ -253,54 +238,42 @@ class WeComApi:
         payload: Mapping[str, Any] | None,
         with_token: bool = True,
     ) -> dict[str, Any]:
+        token: str | None = None
         refreshed = False
-        attempt = 0
-        while True:
-            attempt += 1
+
+        async def fetch_token() -> None:
+            nonlocal token
+            token = await self.access_token()
+
+        async def once() -> dict[str, Any]:
             query = dict(params)
-            token = None
-            if with_token:
-                token = await self.access_token()
+            if token is not None:
                 query["access_token"] = token
-            try:
-                data = await request_json(
-                    self._http(),
-                    method,
-                    self._base_url + path,
-                    params=query,
-                    payload=payload,
-                    timeout_seconds=self._timeout,
-                )
-            except WeComTransportError as exc:
-                if attempt >= self._backoff.attempts:
-                    logger.error(
-                        "wecom.api_unreachable path=%s attempts=%d error=%s", path, attempt, exc.errmsg
-                    )
-                    raise
-                await self._pause(path, attempt, f"transport:{exc.errmsg}")
-                continue
-            errcode = errcode_of(data)
-            if errcode == 0:
-                return data
-            errmsg = str(data.get("errmsg", ""))
+            return await request_json(
+                self._http(),
+                method,
+                self._base_url + path,
+                params=query,
+                payload=payload,
+                timeout_seconds=self._timeout,
+            )
+
+        def decide(errcode: int, data: Mapping[str, Any], attempt: int) -> Again | None:
+            nonlocal refreshed
             if token is not None and errcode in _TOKEN_ERRORS and not refreshed:
                 logger.info("wecom.token_rejected path=%s errcode=%d", path, errcode)
                 self._forget_token(token)
                 refreshed = True
-                attempt -= 1  # a token refresh is not a failed attempt
-                continue
-            if errcode in _RETRYABLE and attempt < self._backoff.attempts:
-                await self._pause(path, attempt, f"errcode:{errcode}")
-                continue
-            logger.error("wecom.api_error path=%s errcode=%d errmsg=%s", path, errcode, errmsg)
-            raise WeComError(errcode, errmsg)
+                return Again(0.0, counts=False)  # a token refresh is not a failed attempt
+            if errcode in _RETRYABLE:
+                return Again(self._backoff.delay(attempt))
+            return None
 
-    async def _pause(self, path: str, attempt: int, why: str) -> None:
-        delay = self._backoff.delay(attempt)
-        logger.warning("wecom.api_retry path=%s attempt=%d reason=%s delay=%.1f", path, attempt, why, delay)
-        await self._sleep(delay)
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
+        return await call_with_retries(
+            once,
+            before=fetch_token if with_token else None,
+            decide=decide,
+            backoff=self._backoff,
+            sleep=self._sleep,
+            what=f"api path={path}",
+        )

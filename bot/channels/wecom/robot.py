@@ -1,8 +1,10 @@
 """Group robot (群机器人) webhooks: text, markdown and image messages to a WeCom group chat.
 
-Each robot takes at most 20 messages a minute; the sender keeps to that with a
-sliding window per key, waits out a 45009 answer anyway (another process may share
-the key), and raises RobotRevoked on 93000 so the caller can retire the key.
+A robot is addressed by the key of its webhook URL (:func:`robot_key`). Each robot takes
+at most 20 messages a minute; the sender keeps to that with a sliding window per key
+(unless its caller paces, as the broadcast worker does), waits out a 45009 answer anyway
+(another process may share the key), and raises RobotRevoked on 93000 so the caller can
+retire the key.
 """
 
 from __future__ import annotations
@@ -12,83 +14,71 @@ import base64
 import hashlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
-from ._http import Backoff, Sleep, errcode_of, key_hint, request_json
+from bot.images import check_image
+from bot.pacing import Rate, WindowLimiter
+
+from ._http import Again, Backoff, HttpClient, Sleep, call_with_retries, key_hint, request_json
 from .config import DEFAULT_API_BASE_URL
-from .errors import RobotRevoked, WeComError, WeComTransportError
+from .errors import RobotRevoked
 from .text import TEXT_LIMIT_BYTES, split_text
 
 __all__ = [
     "MARKDOWN_LIMIT_BYTES",
     "ROBOT_IMAGE_LIMIT_BYTES",
+    "ROBOT_RATE",
     "RobotSender",
-    "SlidingWindowLimiter",
+    "WebhookError",
+    "robot_key",
 ]
 
 logger = logging.getLogger("zjtx.wecom")
 
 MARKDOWN_LIMIT_BYTES = 4096
-ROBOT_IMAGE_LIMIT_BYTES = 2 * 1024 * 1024
+ROBOT_IMAGE_LIMIT_BYTES = 2 * 1024 * 1024  # before base64
+ROBOT_RATE = Rate(20, 60.0)  # messages a minute, per robot
+WEBHOOK_PATH = "/cgi-bin/webhook/send"
 ROBOT_REVOKED = 93000
 RATE_LIMITED = 45009
 SYSTEM_BUSY = -1
-_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class SlidingWindowLimiter:
-    """Allows at most ``limit`` acquisitions per key in any ``window`` seconds; later ones wait.
+class WebhookError(ValueError):
+    """A group-robot webhook URL we cannot use; ``key`` names the catalog message saying why."""
 
-    ``clock`` gives monotonic seconds and ``sleep`` waits (both injectable for tests).
-    """
-
-    def __init__(
-        self,
-        limit: int = 20,
-        window: float = 60.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        """Raise ValueError for a non-positive ``limit`` or ``window``."""
-        if limit < 1 or window <= 0:
-            raise ValueError("limit and window must be positive")
-        self._limit = limit
-        self._window = window
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: dict[str, deque[float]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def acquire(self, key: str) -> float:
-        """Return the seconds waited before ``key`` had room for one more message (and take it)."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        waited = 0.0
-        async with lock:  # FIFO per key, so concurrent senders cannot overshoot together
-            sent = self._sent.setdefault(key, deque())
-            while True:
-                now = self._clock()
-                while sent and sent[0] <= now - self._window:
-                    sent.popleft()
-                if len(sent) < self._limit:
-                    sent.append(now)
-                    return waited
-                pause = sent[0] + self._window - now
-                logger.info("wecom.robot_throttled key=%s wait=%.1f", key_hint(key), pause)
-                await self._sleep(pause)
-                waited += pause
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
-class RobotSender:
+def robot_key(url: str) -> str:
+    """The robot key of a webhook URL (…/cgi-bin/webhook/send?key=…).
+
+    Raises WebhookError for another URL; plain http only to this machine (tests)."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
+        raise WebhookError("broadcast.webhook.bad_url")
+    if not parts.path.rstrip("/").endswith(WEBHOOK_PATH):
+        raise WebhookError("broadcast.webhook.bad_url")
+    keys = parse_qs(parts.query).get("key", [])
+    if len(keys) != 1 or not keys[0].strip():
+        raise WebhookError("broadcast.webhook.no_key")
+    return keys[0].strip()
+
+
+class RobotSender(HttpClient):
     """Sends messages to group robots by webhook key through ``{base}/cgi-bin/webhook/send``.
 
-    Pass a ``session`` to share one; otherwise ``aclose`` (or ``async with``) closes the
-    sender's own.
+    ``per_minute`` messages a minute per robot are let through (None: none are held back,
+    for a caller that paces itself). Pass a ``session`` to share one; otherwise
+    ``aclose`` (or ``async with``) closes the sender's own.
     """
 
     def __init__(
@@ -98,33 +88,22 @@ class RobotSender:
         session: aiohttp.ClientSession | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
-        per_minute: int = 20,
+        per_minute: int | None = ROBOT_RATE.limit,
         backoff: Backoff | None = None,
         rate_limit_wait_seconds: float = 60.0,
         timeout_seconds: float = 10.0,
     ) -> None:
         self._base_url = base_url.rstrip("/")
-        self._session = session
-        self._owns_session = session is None
+        super().__init__(session)
         self._sleep = sleep
-        self._limiter = SlidingWindowLimiter(per_minute, 60.0, clock=clock, sleep=sleep)
+        self._limiter = (
+            None
+            if per_minute is None
+            else WindowLimiter(Rate(per_minute, ROBOT_RATE.window), clock=clock, sleep=sleep)
+        )
         self._backoff = backoff or Backoff()
         self._rate_limit_wait = rate_limit_wait_seconds
         self._timeout = timeout_seconds
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if this sender opened it."""
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def send_text(
         self,
@@ -163,12 +142,9 @@ class RobotSender:
     async def send_image(self, key: str, image: bytes) -> None:
         """Send a PNG or JPEG image (at most 2 MB before encoding) as base64 with its MD5.
 
-        Raises ValueError for an empty, oversized or non-PNG/JPEG image; RobotRevoked or WeComError.
-        """
-        if not image or len(image) > ROBOT_IMAGE_LIMIT_BYTES:
-            raise ValueError("image must be 1 byte to 2 MB")
-        if not image.startswith(_IMAGE_SIGNATURES):
-            raise ValueError("image must be PNG or JPEG")
+        Raises ImageError (a ValueError) for an empty, oversized or non-PNG/JPEG image;
+        RobotRevoked or WeComError."""
+        check_image(image, ROBOT_IMAGE_LIMIT_BYTES)
         payload = {
             "msgtype": "image",
             "image": {
@@ -186,46 +162,38 @@ class RobotSender:
         attempts run out (WeComTransportError when WeCom was unreachable).
         """
         hint = key_hint(key)
-        attempt = 0
-        while True:
-            attempt += 1
-            await self._limiter.acquire(key)
-            try:
-                data = await request_json(
-                    self._http(),
-                    "POST",
-                    f"{self._base_url}/cgi-bin/webhook/send",
-                    params={"key": key},
-                    payload=payload,
-                    timeout_seconds=self._timeout,
-                )
-            except WeComTransportError as exc:
-                if attempt >= self._backoff.attempts:
-                    logger.error(
-                        "wecom.robot_unreachable key=%s attempts=%d error=%s", hint, attempt, exc.errmsg
-                    )
-                    raise
-                await self._pause(hint, attempt, f"transport:{exc.errmsg}", self._backoff.delay(attempt))
-                continue
-            errcode = errcode_of(data)
-            if errcode == 0:
-                return
-            errmsg = str(data.get("errmsg", ""))
+
+        async def wait_for_room() -> None:
+            if self._limiter is not None:
+                waited = await self._limiter.acquire(key)
+                if waited:
+                    logger.info("wecom.robot_throttled key=%s wait=%.1f", hint, waited)
+
+        async def once() -> dict[str, Any]:
+            return await request_json(
+                self._http(),
+                "POST",
+                self._base_url + WEBHOOK_PATH,
+                params={"key": key},
+                payload=payload,
+                timeout_seconds=self._timeout,
+            )
+
+        def decide(errcode: int, data: Mapping[str, Any], attempt: int) -> Again | None:
             if errcode == ROBOT_REVOKED:
                 logger.error("wecom.robot_revoked key=%s errcode=%d", hint, errcode)
-                raise RobotRevoked(hint, errmsg)
-            if errcode in (RATE_LIMITED, SYSTEM_BUSY) and attempt < self._backoff.attempts:
-                delay = self._rate_limit_wait if errcode == RATE_LIMITED else self._backoff.delay(attempt)
-                await self._pause(hint, attempt, f"errcode:{errcode}", delay)
-                continue
-            logger.error("wecom.robot_error key=%s errcode=%d errmsg=%s", hint, errcode, errmsg)
-            raise WeComError(errcode, errmsg)
+                raise RobotRevoked(hint, str(data.get("errmsg", "")))
+            if errcode == RATE_LIMITED:
+                return Again(self._rate_limit_wait)
+            if errcode == SYSTEM_BUSY:
+                return Again(self._backoff.delay(attempt))
+            return None
 
-    async def _pause(self, hint: str, attempt: int, why: str, delay: float) -> None:
-        logger.warning("wecom.robot_retry key=%s attempt=%d reason=%s delay=%.1f", hint, attempt, why, delay)
-        await self._sleep(delay)
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
+        await call_with_retries(
+            once,
+            before=wait_for_room,
+            decide=decide,
+            backoff=self._backoff,
+            sleep=self._sleep,
+            what=f"robot key={hint}",
+        )

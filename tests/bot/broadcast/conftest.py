@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import broadcast_platforms
 from bot.broadcast.desk import check_text
-from bot.broadcast.outbox import Broadcast, BroadcastStore, Subscription
-from bot.broadcast.senders import RobotWebhookSender, Sender, TelegramSender
+from bot.broadcast.outbox import Broadcast
+from bot.broadcast.sending import Sender
+from bot.broadcast.store import BroadcastStore
+from bot.broadcast.subscriptions import Subscription
 from bot.broadcast.worker import Worker
+from bot.channels.telegram.sender import TelegramSender
+from bot.channels.wecom.sender import RobotWebhookSender, add_robot
 from bot.db import connect
 from tests.fakes.telegram_api import FakeTelegramBotApi, FloodLimits
 from tests.fakes.wecom_api import FakeWeComApi, ManualClock
@@ -38,7 +43,7 @@ async def wecom(clock: ManualClock) -> AsyncIterator[FakeWeComApi]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[BroadcastStore]:
-    opened = BroadcastStore(connect(tmp_path / "zjtx.db"))
+    opened = BroadcastStore(connect(tmp_path / "zjtx.db"), broadcast_platforms())
     yield opened
     opened.close()
 
@@ -74,7 +79,7 @@ def robot(
     store: BroadcastStore, wecom: FakeWeComApi, key: str, clock: ManualClock, *topics: str
 ) -> Subscription:
     url = f"{wecom.base_url}/cgi-bin/webhook/send?key={key}"
-    return store.add_robot(url, name=f"企业微信群 {key}", topics=topics, by="test", now=clock())
+    return add_robot(store, url, name=f"企业微信群 {key}", topics=topics, by="test", now=clock())
 
 
 def broadcast(

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.broadcast.outbox import BroadcastStore
+from bot.app import broadcast_platforms
+from bot.broadcast.store import BroadcastStore
+from bot.channels.wecom.sender import add_robot
 from bot.cli import main
 from bot.db import connect
 from bot.settings import TIMEZONE
@@ -70,7 +72,7 @@ def test_send_refuses_what_it_cannot_send_and_records_nothing(
     for extra, why in cases:
         assert main(["broadcast", "send", *extra, "--db", db, "--yes"]) == 2, extra
         assert why in capsys.readouterr().err, extra
-    assert BroadcastStore(connect(db)).broadcasts() == []
+    assert BroadcastStore(connect(db), broadcast_platforms()).broadcasts() == []
 
 
 def test_a_scheduled_broadcast_is_recorded_listed_and_cancelled(
@@ -82,7 +84,7 @@ def test_a_scheduled_broadcast_is_recorded_listed_and_cancelled(
     assert main([*args, "--at", "2099-12-01 09:00", "--by", "张三", "--db", db, "--yes"]) == 0
     out = capsys.readouterr().out
     assert "申报通知\n• 截止 12 月 1 日" in out and "2099-12-01 09:00" in out
-    (b,) = BroadcastStore(connect(db)).broadcasts()
+    (b,) = BroadcastStore(connect(db), broadcast_platforms()).broadcasts()
     assert b.state == "scheduled" and b.created_by == "张三" and b.topics == ("政策", "申报通知")
     assert datetime.fromtimestamp(b.send_at, TIMEZONE) == datetime(2099, 12, 1, 9, 0, tzinfo=TIMEZONE)
     assert main(["broadcast", "list", "--db", db]) == 0
@@ -109,12 +111,12 @@ async def wecom() -> AsyncIterator[FakeWeComApi]:
 async def test_send_delivers_with_a_progress_bar_and_a_final_report(
     db: str, tmp_path: Path, telegram: FakeTelegramBotApi, wecom: FakeWeComApi
 ) -> None:
-    store = BroadcastStore(connect(db))
+    store = BroadcastStore(connect(db), broadcast_platforms())
     for i in range(40):
         store.subscribe(
             "telegram", str(500 + i), kind="private", name=f"p{i}", topics=("政策",), by="t", now=0
         )
-    store.add_robot(f"{wecom.base_url}/cgi-bin/webhook/send?key=k1", name="会员群", topics=(), by="t", now=0)
+    add_robot(store, f"{wecom.base_url}/cgi-bin/webhook/send?key=k1", name="会员群", topics=(), by="t", now=0)
     store.close()
     text = tmp_path / "update.md"
     text.write_text("**政策速递**：新规解读", encoding="utf-8")

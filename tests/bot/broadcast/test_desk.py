@@ -14,9 +14,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.app import broadcast_platforms
 from bot.broadcast.desk import BroadcastDesk
-from bot.broadcast.outbox import BroadcastStore
-from bot.broadcast.senders import Sender, TelegramSender
+from bot.broadcast.sending import Sender
+from bot.broadcast.store import BroadcastStore
+from bot.channels.telegram.sender import TelegramSender
 from bot.db import connect
 from bot.service import Assistant
 from bot.store import SessionKey, SqliteStore
@@ -250,7 +252,7 @@ async def test_the_bot_removed_from_a_group_retires_its_subscription(
 
 def test_the_terminal_composes_with_a_text_preview(tmp_path: Path) -> None:
     db = connect(tmp_path / "zjtx.db")
-    sessions, store = SqliteStore(db), BroadcastStore(db)
+    sessions, store = SqliteStore(db), BroadcastStore(db, broadcast_platforms())
     store.subscribe("telegram", "1", kind="private", name="p", topics=(), by="t", now=0)
     me = SessionKey("console", "local", "local")
     bot = Assistant(

@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 
+from bot.app import broadcast_platforms
 from bot.broadcast.desk import check_text
-from bot.broadcast.outbox import BroadcastStore
+from bot.broadcast.store import BroadcastStore
+from bot.channels.wecom.sender import add_robot
 from bot.db import connect
 from tests.fakes.telegram_api import Call, FakeTelegramBotApi, FloodLimits
 from tests.fakes.wecom_api import WEBHOOK_SEND, FakeWeComApi
@@ -48,12 +50,12 @@ async def wecom() -> AsyncIterator[FakeWeComApi]:
 
 
 def prepare(db: Path, wecom: FakeWeComApi) -> None:
-    store = BroadcastStore(connect(db))
+    store = BroadcastStore(connect(db), broadcast_platforms())
     for i in range(PEOPLE):
         store.subscribe("telegram", str(10_000 + i), kind="private", name=f"p{i}", topics=(), by="t", now=0)
     for i in range(ROBOTS):
         url = f"{wecom.base_url}/cgi-bin/webhook/send?key=robot-{i}"
-        store.add_robot(url, name=f"r{i}", topics=(), by="t", now=0)
+        add_robot(store, url, name=f"r{i}", topics=(), by="t", now=0)
     rendered, _ = check_text("**政策速递**：本周新政")
     store.create(by="cli:test", source="本周新政", rendered=rendered, topics=(), send_at=0, now=0)
     store.close()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.broadcast.outbox import BroadcastStore, Claim, Skipped, WebhookError, robot_key
+from bot.app import broadcast_platforms
+from bot.broadcast.outbox import Claim, Skipped
+from bot.broadcast.store import BroadcastStore
+from bot.channels.wecom.robot import WebhookError, robot_key
 from bot.db import connect
 from tests.fakes.wecom_api import ManualClock
 
@@ -75,7 +78,7 @@ def test_a_claim_is_committed_before_the_send_and_an_interrupted_one_becomes_unc
     store.retire(quitter.id, "broadcast.reason.unsubscribed", clock())
     assert store.claim(second.row_id, "attempt-3", clock()) == Skipped("broadcast.reason.unsubscribed")
 
-    other = BroadcastStore(connect(store.path))  # what a restarted worker sees
+    other = BroadcastStore(connect(store.path), broadcast_platforms())  # what a restarted worker sees
     assert other.recover_interrupted() == 1
     assert other.claim(first.row_id, "attempt-4", clock()) is None
     report = other.report(first.broadcast_id, clock())
@@ -87,7 +90,7 @@ def test_a_claim_is_committed_before_the_send_and_an_interrupted_one_becomes_unc
 
 
 def test_one_worker_per_database(store: BroadcastStore) -> None:
-    other = BroadcastStore(connect(store.path))
+    other = BroadcastStore(connect(store.path), broadcast_platforms())
     lease = store.try_lease()
     assert lease is not None and other.try_lease() is None
     lease.release()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bot.broadcast.pacing import Rate, SlidingWindow
+from bot.pacing import Rate, SlidingWindow
 
 
 def test_a_full_window_frees_a_window_after_the_oldest_answer() -> None:

@@ -10,15 +10,14 @@ import asyncio
 from collections import Counter
 
 from bot.broadcast.content import Part
-from bot.broadcast.outbox import BroadcastStore
-from bot.broadcast.pacing import Limits
-from bot.broadcast.senders import Sender, Verdict
+from bot.broadcast.sending import Sender, Verdict
+from bot.broadcast.store import BroadcastStore
 from tests.fakes.telegram_api import BOT_BLOCKED, BOT_KICKED, FakeTelegramBotApi
 from tests.fakes.wecom_api import WEBHOOK_SEND, FakeWeComApi, ManualClock
 
 from .conftest import broadcast, group, private, robot, worker_for
 
-ONE_AT_A_TIME = Limits(telegram_in_flight=1, robot_in_flight=1)
+ONE_AT_A_TIME = 1  # part in flight per lane
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -159,7 +158,7 @@ class CrashingSender:
 
     def __init__(self, inner: Sender, at: int, stop: asyncio.Event, *, after_send: bool) -> None:
         self.inner = inner
-        self.channel = inner.channel
+        self.platform = inner.platform
         self.at = at
         self.stop = stop
         self.after_send = after_send
@@ -188,7 +187,7 @@ async def test_a_part_delivered_just_before_a_crash_is_never_sent_again(
     b = broadcast(store, clock)
     stop = asyncio.Event()
     dying = CrashingSender(senders[0], at=5, stop=stop, after_send=True)
-    await worker_for(store, [dying], clock, limits=ONE_AT_A_TIME).run(stop)
+    await worker_for(store, [dying], clock, max_in_flight=ONE_AT_A_TIME).run(stop)
 
     await worker_for(store, senders, clock).run(until_done=True)  # the restart
     counts = telegram_counts(telegram)
@@ -208,7 +207,7 @@ async def test_a_crash_before_the_send_leaves_the_target_uncertain_until_staff_r
     b = broadcast(store, clock)
     stop = asyncio.Event()
     dying = CrashingSender(senders[0], at=3, stop=stop, after_send=False)
-    await worker_for(store, [dying], clock, limits=ONE_AT_A_TIME).run(stop)
+    await worker_for(store, [dying], clock, max_in_flight=ONE_AT_A_TIME).run(stop)
     await worker_for(store, senders, clock).run(until_done=True)
     assert sorted(telegram_counts(telegram).values()) == [1] * 5  # the lost one is reported, not hidden
     report = store.report(b.id, clock())
@@ -230,7 +229,7 @@ async def test_a_restarted_worker_remembers_the_robots_minute(
     stop = asyncio.Event()
 
     class StopAfter:
-        channel = senders[1].channel
+        platform = senders[1].platform
         calls = 0
 
         async def send(self, address: str, part: Part) -> Verdict:
@@ -245,7 +244,7 @@ async def test_a_restarted_worker_remembers_the_robots_minute(
         async def aclose(self) -> None:
             pass
 
-    await worker_for(store, [StopAfter()], clock, limits=ONE_AT_A_TIME).run(stop)
+    await worker_for(store, [StopAfter()], clock, max_in_flight=ONE_AT_A_TIME).run(stop)
     first = len(wecom.robot_messages("steady"))
     assert 15 <= first < 25
     await worker_for(store, senders, clock).run(until_done=True)
@@ -263,7 +262,7 @@ async def test_an_image_goes_as_a_photo_with_caption_uploaded_once_and_after_the
         private(store, 7000 + i, clock)
     robot(store, wecom, "pictures", clock)
     broadcast(store, clock, "**申报通知**：见图", image=PNG)
-    await worker_for(store, senders, clock, limits=ONE_AT_A_TIME).run(until_done=True)
+    await worker_for(store, senders, clock, max_in_flight=ONE_AT_A_TIME).run(until_done=True)
     photos = telegram.calls("sendPhoto")
     assert [c.ok for c in photos] == [True] * 3
     assert "photo" in photos[0].files and all(isinstance(c.params["photo"], str) for c in photos[1:])

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.wecom import RobotRevoked, RobotSender, SlidingWindowLimiter, WeComError, utf8_size
+from bot.channels.wecom import RobotRevoked, RobotSender, WeComError, utf8_size
+from bot.pacing import Rate, WindowLimiter
 from tests.fakes.wecom_api import WEBHOOK_SEND, FakeWeComApi, ManualClock
 
 KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
@@ -112,7 +113,7 @@ async def test_long_markdown_is_split_under_4096_bytes(robot: RobotSender, fake_
 
 async def test_the_limiter_waits_only_as_long_as_needed() -> None:
     clock = ManualClock()
-    limiter = SlidingWindowLimiter(2, 60.0, clock=clock, sleep=clock.sleep)
+    limiter = WindowLimiter(Rate(2, 60.0), clock=clock, sleep=clock.sleep)
     assert await limiter.acquire("k") == 0.0
     clock.advance(10)
     assert await limiter.acquire("k") == 0.0

@@ -1,4 +1,9 @@
-"""Sliding-window pacing: when may the next message to a key go, and the limits we keep.
+"""Sliding-window pacing: when may the next message to a key go.
+
+One algorithm for every limit the assistant keeps: the broadcast worker plans with
+:class:`SlidingWindow` (it asks when there is room, and never waits holding a claim), and a
+caller that simply wants to wait for room uses :class:`WindowLimiter` on the same window.
+Each platform states its own figures as a :class:`Pacing` (see its broadcast sender).
 
 A message holds its place in a window from the moment it is sent until ``window`` seconds
 after its answer came back. The platform saw it arrive somewhere in between, so however
@@ -10,12 +15,14 @@ it claims a part, so it never waits while holding a claim.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from bisect import insort
 from collections import deque
-from collections.abc import Hashable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Rate", "SlidingWindow"]
+__all__ = ["Pacing", "Rate", "SlidingWindow", "WindowLimiter"]
 
 NEVER = float("inf")
 
@@ -38,20 +45,18 @@ class Rate:
 
 
 @dataclass(frozen=True, slots=True)
-class Limits:
-    """What the worker keeps to. The platforms' figures: Telegram about 30 messages a second
-    overall, 20 a minute to one group, about 1 a second to one private chat; a WeCom group
-    robot 20 a minute. The windows are a little longer than the platforms' own."""
+class Pacing:
+    """What one platform lets a sender do: ``overall`` across every chat (None: no such
+    limit), ``per_kind`` for one chat of each kind ("group", "private", "robot"…), and at
+    most ``in_flight`` requests at once."""
 
-    telegram_overall: Rate = field(default_factory=lambda: Rate(30, 1.02, gap=1 / 32))
-    telegram_group: Rate = field(default_factory=lambda: Rate(20, 61.0))
-    telegram_private: Rate = field(default_factory=lambda: Rate(1, 1.0))
-    robot: Rate = field(default_factory=lambda: Rate(20, 61.0))
-    telegram_in_flight: int = 8
-    robot_in_flight: int = 16
+    per_kind: Mapping[str, Rate]
+    in_flight: int
+    overall: Rate | None = None
 
-
-DEFAULT_LIMITS = Limits()
+    def __post_init__(self) -> None:
+        if self.in_flight < 1 or not self.per_kind:
+            raise ValueError("a pacing needs a rate per kind of chat and at least one request in flight")
 
 
 class _Key:
@@ -122,3 +127,36 @@ class SlidingWindow:
     def block(self, key: Hashable, until: float) -> None:
         """Send nothing more to ``key`` before ``until`` (a platform asked us to wait)."""
         self._blocked[key] = max(until, self._blocked.get(key, until))
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class WindowLimiter:
+    """Waits until ``key`` has room in a :class:`SlidingWindow` of ``rate``, counting each
+    message from the moment it goes (for a caller that does not report answers); one
+    caller per key at a time, in arrival order, so concurrent senders cannot overshoot.
+
+    ``clock`` gives monotonic seconds and ``sleep`` waits (both injectable for tests)."""
+
+    def __init__(
+        self, rate: Rate, *, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.window = SlidingWindow(rate)
+        self._clock = clock
+        self._sleep = sleep
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+
+    async def acquire(self, key: Hashable) -> float:
+        """Wait for room for one more message to ``key`` and take it; return the seconds waited."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        waited = 0.0
+        async with lock:
+            while True:
+                now = self._clock()
+                free = self.window.free_at(key, now)
+                if free <= now:
+                    self.window.seen(key, now)
+                    return waited
+                await self._sleep(free - now)
+                waited += free - now
