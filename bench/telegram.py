@@ -99,7 +99,6 @@ async def run_channel(
     store = app.store
     channel = TelegramChannel(
         app.assistant,
-        store,
         token=api.token,
         api_base_url=api.base_url,
         webhook_url="https://bot.example.org/telegram/webhook",

@@ -221,7 +221,7 @@ def build(
     )
     assistant = Assistant(store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk)
     if channels:
-        made.extend(_chat_channels(settings, assistant, store))
+        made.extend(_chat_channels(settings, assistant))
     return App(settings, db, store, broadcasts, assistant, made, senders, delivery)
 
 
@@ -251,14 +251,14 @@ def _senders(settings: Settings) -> tuple[list[Sender], TelegramSender | None]:
     return senders, telegram
 
 
-def _chat_channels(settings: Settings, assistant: Assistant, store: SqliteStore) -> list[Channel]:
+def _chat_channels(settings: Settings, assistant: Assistant) -> list[Channel]:
     """The chat channels the settings configure, in a fixed order: Telegram, then WeCom."""
     from bot.channels.telegram import channel_from_settings as telegram_channel
     from bot.channels.wecom.channel import channel_from_settings as wecom_channel
 
     found: list[Channel | None] = [
-        telegram_channel(settings, assistant, store),
-        wecom_channel(settings, assistant, store),
+        telegram_channel(settings, assistant),
+        wecom_channel(settings, assistant),
     ]
     return [channel for channel in found if channel is not None]
 

@@ -188,7 +188,7 @@ def run_chat(args: argparse.Namespace) -> int:
     try:
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl)
         if not args.jsonl and sys.stdin.isatty():
-            prompt = app.assistant.engine.cat.text(args.lang or "zh", "console.prompt")
+            prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)
         return console.run(sys.stdin, args.lang)
     finally:

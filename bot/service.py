@@ -15,12 +15,13 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.store import Conflict, Lead, Loaded, SessionKey, Store
+from dialogs.commands import Command, parse_command
 from dialogs.engine import DialogEngine, Turn
-from dialogs.i18n import LANGS
-from dialogs.messages import Inbound, Notify, Outbound, Text
+from dialogs.i18n import LANGS, Catalogs, choose_lang
+from dialogs.messages import Inbound, Menu, Notify, Outbound, Text
 from dialogs.session import Session
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
 STAFF_LANG = "zh"
+STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from the store, not the dialog
 
 Notifier = Callable[[Notify], Awaitable[None]]
 
@@ -53,6 +55,34 @@ class Assistant:
 
     def is_staff(self, key: SessionKey) -> bool:
         return f"{key.channel}:{key.user_id}" in self.staff
+
+    # --- what channels may ask (they never reach into the store or the engine) --------------
+
+    def lang(self, key: SessionKey, hint: str | None = None) -> str:
+        """The language to speak to this person now (see :func:`dialogs.i18n.choose_lang`)."""
+        session = self.store.load(key).session
+        return choose_lang(session.lang, session.lang_chosen, hint)
+
+    @property
+    def catalogs(self) -> Catalogs:
+        return self.engine.cat
+
+    def t(self, lang: str, message_key: str, **values: Any) -> str:
+        """A catalog message in ``lang``."""
+        return self.engine.cat.text(lang, message_key, **values)
+
+    def menu(self, lang: str, text_key: str = "menu.text") -> Menu:
+        """The main menu under the message ``text_key``."""
+        return self.engine.menu(Session(lang=lang), text_key)
+
+    def pending(self, key: SessionKey) -> str | None:
+        """The id of the question this person's conversation waits on, if any."""
+        return self.store.load(key).session.pending
+
+    def first_time(self, scope: str, key: str) -> bool:
+        """True the first time (scope, key) is seen, False ever after (durable de-duplication
+        of platform updates)."""
+        return self.store.first_time(scope, key)
 
     def _lock(self, key: SessionKey) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -89,9 +119,9 @@ class Assistant:
         return replies
 
     def process(self, key: SessionKey, inbound: Inbound) -> tuple[list[Outbound], list[Notify]]:
-        command = inbound.text.strip().split(" ", 1)[0].split("@", 1)[0].lower() if inbound.is_command else ""
-        if command in ("/leads", "/handled", "/forget"):
-            return self._store_command(key, command, inbound.text), []
+        command = parse_command(inbound.text) if inbound.is_command else None
+        if command is not None and command.name in STORE_COMMANDS:
+            return self._store_command(key, command), []
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             lang = self.store.load(key).session.lang
             return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
@@ -158,16 +188,16 @@ class Assistant:
                 return t.label.get(s.lang)
         return None
 
-    def _store_command(self, key: SessionKey, command: str, text: str) -> list[Outbound]:
+    def _store_command(self, key: SessionKey, command: Command) -> list[Outbound]:
         session = self.store.load(key).session
         t = self.engine.t
-        if command == "/forget":
+        if command.name == "/forget":
             count = self.store.forget_user(key.channel, key.user_id)
             return [Text(t(session, "forget.done", count=count))]
         if not self.is_staff(key):
-            log.warning("refused %s from non-staff %s", command, key)
+            log.warning("refused %s from non-staff %s", command.name, key)
             return [Text(t(session, "staff.only"))]
-        if command == "/leads":
+        if command.name == "/leads":
             leads = self.store.leads(open_only=True)
             if not leads:
                 return [Text(t(session, "leads.none"))]
@@ -190,7 +220,7 @@ class Assistant:
                 )
             lines.append(t(session, "leads.hint"))
             return [Text("\n".join(lines))]
-        arg = text.strip().split(" ", 1)[1].strip().lstrip("#") if " " in text.strip() else ""
+        arg = command.args.lstrip("#")
         if not arg.isdigit():
             return [Text(t(session, "leads.usage"))]
         if self.store.mark_handled(int(arg), f"{key.channel}:{key.user_id}"):

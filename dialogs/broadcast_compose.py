@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.commands import parse_command
 from dialogs.parsing import is_skip
 
 __all__ = [
@@ -102,14 +103,12 @@ _TOPIC_SEPARATORS = re.compile(r"[\s,，、;；/]+")
 
 def _verb(said: str) -> tuple[str | None, str]:
     """('send', '') for "/broadcast send", ('cancel', '') for "/cancel", (None, said) for text."""
-    text = said.strip()
-    head, _, rest = text.partition(" ")
-    command = head.split("@", 1)[0].lower()
-    if command == "/cancel":
+    command = parse_command(said)
+    if command is not None and command.name == "/cancel":
         return "cancel", ""
-    if command != "/broadcast":
-        return None, text
-    verb, _, arg = rest.strip().partition(" ")
+    if command is None or command.name != "/broadcast":
+        return None, said.strip()
+    verb, _, arg = command.args.partition(" ")
     return verb.lower(), arg.strip()
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from dialogs import render
+from dialogs.commands import parse_command
 from dialogs.faq_search import FaqSearch, default_search
 from dialogs.flow import (
     CONFIRM,
@@ -27,7 +28,7 @@ from dialogs.flow import (
     profile_of,
     progress,
 )
-from dialogs.i18n import LANGS, Catalogs, load_catalogs, normalize_lang
+from dialogs.i18n import LANGS, Catalogs, choose_lang, load_catalogs, normalize_lang
 from dialogs.leads import STEPS as LEAD_STEPS
 from dialogs.leads import LeadKind, LeadRequest, clean_field, normalize_phone
 from dialogs.messages import Choice, Inbound, Menu, Notify, Outbound, Question, Result, Text
@@ -89,10 +90,7 @@ class DialogEngine:
     ) -> Turn:
         """Answer one inbound message. Never raises on what a person sends."""
         s = session.model_copy(deep=True)
-        if not s.lang_chosen:
-            hinted = normalize_lang(inbound.lang_hint)
-            if hinted:
-                s.lang = hinted
+        s.lang = choose_lang(s.lang, s.lang_chosen, inbound.lang_hint)
         turn = Turn([], s)
         if inbound.choice is not None and inbound.choice.startswith("/"):
             self._command(turn, inbound.choice, today, last)
@@ -163,9 +161,8 @@ class DialogEngine:
 
     def _command(self, turn: Turn, text: str, today: date, last: LastResult | None) -> None:
         s = turn.session
-        name, _, arg = text.partition(" ")
-        name = name.split("@", 1)[0].lower()
-        arg = arg.strip()
+        command = parse_command(text)
+        name, arg = (command.name, command.args) if command is not None else ("", "")
         handlers: dict[str, Callable[[], None]] = {
             "/start": lambda: self._start(turn, arg, today),
             "/menu": lambda: turn.replies.append(self.menu(s)),
@@ -453,7 +450,7 @@ class DialogEngine:
             )
             choices.append(Choice(f, self.t(s, "summary.change", name=self.t(s, f"metric.{f}"))))
         lines.append(self.t(s, "summary.hint"))
-        return Question(CONFIRM, "\n".join(lines), tuple(choices))
+        return Question(CONFIRM, "\n".join(lines), tuple(choices), choices_in_text=True)
 
     def _shown(self, s: Session, f: str) -> str:
         """An answer as the person would read it back."""

@@ -63,6 +63,15 @@ def load_catalogs(folder: Path | None = None) -> Catalogs:
     return Catalogs({lang: read_catalog(base / f"{lang}.po") for lang in LANGS})
 
 
+def choose_lang(current: str, chosen: bool, hint: str | None) -> str:
+    """The language to speak to a person, decided here for the engine and every channel:
+    the one they chose with /lang, else their platform's (``hint``) when we speak it, else
+    the one the session has."""
+    if chosen:
+        return current
+    return normalize_lang(hint) or current
+
+
 def normalize_lang(tag: str | None) -> str | None:
     """'en-US' → 'en', 'zh-hans' → 'zh'; None for a language we don't speak."""
     if not tag:

@@ -37,13 +37,18 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A question awaiting an answer; `id` is a profile field or a dialog step."""
+    """A question awaiting an answer; `id` is a profile field or a dialog step.
+
+    ``choices_in_text``: the text already lists the choices, numbered its own way (the
+    summary: "reply 3 to change the third answer"), so a channel shows them as buttons at
+    most and never lists them again."""
 
     id: str
     text: str
     choices: tuple[Choice, ...] = ()
     multi: bool = False
     progress: tuple[int, int] | None = None  # (this question's number, how many in all)
+    choices_in_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)

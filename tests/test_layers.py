@@ -74,3 +74,10 @@ def test_only_the_composition_root_picks_the_channels() -> None:
 def test_the_scan_sees_relative_imports() -> None:
     found = set(imports(ROOT / "bot" / "broadcast" / "worker.py"))
     assert {"bot.broadcast.sending", "bot.pacing"} <= found
+
+
+def test_channels_read_the_neutral_vocabulary_not_the_flow() -> None:
+    channels = files("bot/channels")
+    assert offending(channels, "dialogs.flow", "dialogs.engine") == []
+    compared = [str(p.relative_to(ROOT)) for p in channels if '"confirm"' in p.read_text(encoding="utf-8")]
+    assert compared == []  # a question says itself whether it lists its choices

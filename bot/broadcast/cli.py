@@ -105,7 +105,7 @@ class _Cli:
     def __init__(self, app: App, lang: str, out: TextIO, err: TextIO) -> None:
         self.app = app
         self.store: BroadcastStore = app.broadcasts
-        self.cat: Catalogs = app.assistant.engine.cat
+        self.cat: Catalogs = app.assistant.catalogs
         self.lang = lang
         self.out = out
         self.err = err

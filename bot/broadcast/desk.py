@@ -35,6 +35,7 @@ from dialogs.broadcast_compose import (
     image_fetched,
     parse_topics,
 )
+from dialogs.commands import parse_command
 from dialogs.i18n import Catalogs
 from dialogs.messages import Choice, Inbound, Menu, Outbound, Text
 
@@ -96,10 +97,8 @@ def _said(inbound: Inbound) -> str:
 
 def _command(said: str) -> tuple[str | None, str]:
     """("/subscribe", "政策 活动") for "/subscribe@bot 政策 活动"; (None, said) for text."""
-    if not said.startswith("/"):
-        return None, said
-    head, _, rest = said.partition(" ")
-    return head.split("@", 1)[0].lower(), rest.strip()
+    command = parse_command(said)
+    return (None, said) if command is None else (command.name, command.args)
 
 
 @dataclass
@@ -155,11 +154,9 @@ class BroadcastDesk:
             if command == "/subscribe" and key.channel == TELEGRAM and self.telegram is not None:
                 name = await self.telegram.chat_name(key.chat_id)
             return self._subscription(key, command, args, staff=staff, admin=admin, name=name, lang=lang)
-        refused = self._gate(key, command, staff, lang)
-        if refused is not None:
-            return refused
-        if command == "/broadcasts":
-            return self._broadcasts(args, lang, staff_id=self._who(key))
+        answered = self._staff_desk(key, command, args, staff, lang)
+        if answered is not None:
+            return answered
         turn = self._begin(key, said)
         if isinstance(turn.action, Fetch):
             turn = self._fetched(turn, *(await asyncio.to_thread(self._try_fetch, turn.action.url)))
@@ -175,11 +172,9 @@ class BroadcastDesk:
         command, args = _command(said)
         if command in ("/subscribe", "/unsubscribe"):
             return self._subscription(key, command, args, staff=staff, admin=None, name=None, lang=lang)
-        refused = self._gate(key, command, staff, lang)
-        if refused is not None:
-            return refused
-        if command == "/broadcasts":
-            return self._broadcasts(args, lang, staff_id=self._who(key))
+        answered = self._staff_desk(key, command, args, staff, lang)
+        if answered is not None:
+            return answered
         turn = self._begin(key, said)
         if isinstance(turn.action, Fetch):
             turn = self._fetched(turn, *self._try_fetch(turn.action.url))
@@ -201,6 +196,17 @@ class BroadcastDesk:
 
     def _t(self, lang: str, message: str, **values: object) -> str:
         return self.cat.text(lang, message, **values)
+
+    def _staff_desk(
+        self, key: SessionKey, command: str | None, args: str, staff: bool, lang: str
+    ) -> list[Outbound] | None:
+        """The answer when there is one before composing: a refusal, or the audit trail."""
+        refused = self._gate(key, command, staff, lang)
+        if refused is not None:
+            return refused
+        if command == "/broadcasts":
+            return self._broadcasts(args, lang, staff_id=self._who(key))
+        return None
 
     def _gate(self, key: SessionKey, command: str | None, staff: bool, lang: str) -> list[Outbound] | None:
         """Refuse composing and the audit trail to anyone but staff, and anywhere but a private chat."""

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from bot.service import Assistant
 from bot.store import SessionKey
 from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.picking import MenuNotes, option_numbers
 
 CHANNEL = "console"
 
@@ -40,14 +41,13 @@ def to_json(message: Outbound) -> dict[str, Any]:
 
 
 def to_text(message: Outbound) -> str:
-    """One outbound message for a person at a terminal: choices numbered."""
-    if isinstance(message, Question) and message.id == "confirm":
-        return message.text  # the summary numbers its own lines
+    """One outbound message for a person at a terminal: choices numbered (the number is what
+    typing it picks), unless the text lists them itself."""
+    if isinstance(message, Question) and message.choices_in_text:
+        return message.text
     if isinstance(message, Question | Menu):
-        lines = [message.text]
-        numeric = all(c.value.isdigit() for c in message.choices)
-        # where the values are numbers (a level 3/2/1), show the value: that is what typing it means
-        lines += [f"  {c.value if numeric else i}. {c.label}" for i, c in enumerate(message.choices, start=1)]
+        numbers = option_numbers(message)
+        lines = [message.text, *(f"  {n}. {c.label}" for n, c in zip(numbers, message.choices, strict=True))]
         return "\n".join(lines)
     if isinstance(message, Result):
         return "\n\n".join(message.parts)
@@ -61,14 +61,12 @@ class Console:
         self.key = SessionKey(CHANNEL, user, user)
         self.out = out
         self.jsonl = jsonl
-        self._menu: tuple[str, ...] = ()  # values of the last menu, so "2" picks its second item
+        self._menus = MenuNotes(max_users=1)  # the last menu's commands, so "2" picks its second item
 
     def emit(self, messages: Iterable[Outbound]) -> None:
+        messages = list(messages)
+        self._menus.note_replies(self.key.user_id, messages)
         for message in messages:
-            if isinstance(message, Menu):
-                self._menu = tuple(c.value for c in message.choices)
-            elif isinstance(message, Question):
-                self._menu = ()
             if self.jsonl:
                 self.out.write(json.dumps(to_json(message), ensure_ascii=False) + "\n")
             else:
@@ -86,11 +84,8 @@ class Console:
 
     def send(self, line: str) -> None:
         text = line.rstrip("\r\n")
-        stripped = text.strip()
-        if self._menu and stripped.isdigit() and 1 <= int(stripped) <= len(self._menu):
-            inbound = Inbound(choice=self._menu[int(stripped) - 1])
-        else:
-            inbound = Inbound(text=text)
+        command = self._menus.pick(self.key.user_id, text)
+        inbound = Inbound(choice=command) if command is not None else Inbound(text=text)
         self.emit(self.assistant.handle_now(self.key, inbound))
 
     def run(self, lines: Iterable[str], lang: str | None = None) -> int:

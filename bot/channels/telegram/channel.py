@@ -11,7 +11,7 @@ persistence are not used: the dialog engine and the SQLite store replace them.
 
 Order and duplicates: one conversation's updates are handled one at a time, in order;
 other conversations in parallel (:class:`ConversationOrder`). An update_id seen before
-(a webhook retry) is dropped, durably, through ``store.first_time("telegram", …)``.
+(a webhook retry) is dropped, durably, through ``assistant.first_time("telegram", …)``.
 
 Groups: the bot speaks only when addressed, and moves the questionnaire to a private chat
 (:mod:`bot.channels.telegram.groups`). Outgoing calls go through PTB's AIORateLimiter,
@@ -85,11 +85,9 @@ from bot.channels.telegram.transport import (
 )
 from bot.service import Assistant
 from bot.settings import Settings
-from bot.store import SessionKey, Store
+from bot.store import SessionKey
 from dialogs.commands import parse_command
-from dialogs.i18n import normalize_lang
 from dialogs.messages import Inbound, Outbound, Question, Text
-from dialogs.session import Session
 
 CHANNEL: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
@@ -218,7 +216,6 @@ class TelegramChannel:
     def __init__(
         self,
         assistant: Assistant,
-        store: Store,
         *,
         token: str,
         api_base_url: str = DEFAULT_API_BASE_URL,
@@ -236,7 +233,6 @@ class TelegramChannel:
                 "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
             )
         self._assistant = assistant
-        self._store = store
         self._webhook_url = webhook_url or None
         self._secret = (webhook_secret or "").encode("utf-8")
         self._text_limit = min(text_limit, TEXT_LIMIT)
@@ -538,7 +534,7 @@ class TelegramChannel:
         if pending and message.chat.type == ChatType.PRIVATE:
             replies = [Text(self._t(lang, "tg.stale_current")), *pending]
         else:
-            replies = [self._assistant.engine.menu(Session(lang=lang), "choice.stale")]
+            replies = [self._assistant.menu(lang, "choice.stale")]
         reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
         await self._send(message.chat.id, key, replies, hint, reply_to)
 
@@ -687,17 +683,13 @@ class TelegramChannel:
     # --- helpers ------------------------------------------------------------------------------
 
     def _first_time(self, update_id: str) -> bool:
-        return self._store.first_time(CHANNEL, update_id)
+        return self._assistant.first_time(CHANNEL, update_id)
 
     def _lang(self, key: SessionKey, hint: str | None) -> str:
-        """The person's language: chosen with /lang, else Telegram's, else what the session has."""
-        session = self._store.load(key).session
-        if session.lang_chosen:
-            return session.lang
-        return normalize_lang(hint) or session.lang
+        return self._assistant.lang(key, hint)
 
     def _t(self, lang: str, message_key: str, **values: Any) -> str:
-        return self._assistant.engine.cat.text(lang, message_key, **values)
+        return self._assistant.t(lang, message_key, **values)
 
     def _catalog(self, lang: str) -> Callable[..., str]:
         def t(message_key: str, **values: Any) -> str:
@@ -713,7 +705,7 @@ def _key(chat_id: int, user_id: int) -> SessionKey:
     return SessionKey(CHANNEL, str(chat_id), str(user_id))
 
 
-def channel_from_settings(settings: Settings, assistant: Assistant, store: Store) -> TelegramChannel | None:
+def channel_from_settings(settings: Settings, assistant: Assistant) -> TelegramChannel | None:
     """The Telegram channel when TELEGRAM_BOT_TOKEN is set (webhook mode when
     TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET both are), else None.
 
@@ -729,7 +721,6 @@ def channel_from_settings(settings: Settings, assistant: Assistant, store: Store
         url = secret = None
     return TelegramChannel(
         assistant,
-        store,
         token=settings.telegram_bot_token,
         api_base_url=settings.telegram_api_base_url,
         webhook_url=url,

@@ -9,7 +9,7 @@ Rendering: texts of one turn are joined and sent as few text messages as fit und
 bytes. A question or menu with choices lists them numbered ("2. 二级", or for the menu
 "1. 自测评估（/assess）") and, when they fit (one answer, at most 6 short labels), a
 button card follows. Digits typed after a menu pick its command through a small
-in-memory note per user (see :class:`MenuNotes`); after a question they go to the engine,
+in-memory note per user (:class:`dialogs.picking.MenuNotes`); after a question they go to the engine,
 which reads them as option numbers.
 """
 
@@ -21,17 +21,17 @@ import re
 import secrets
 import time
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
 from bot.service import Assistant
 from bot.settings import Settings
-from bot.store import SessionKey, Store
-from dialogs.flow import CONFIRM
+from bot.store import SessionKey
 from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.picking import MenuNotes, option_numbers
 
 from .api import ChoiceButton, WeComApi
 from .callback import CALLBACK_PATH, WeComCallback
@@ -40,7 +40,7 @@ from .errors import WeComError
 from .inbound import WeComInbound
 from .replay import ReplayGuard
 
-__all__ = ["CHANNEL", "MenuNotes", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
+__all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
 
 CHANNEL = "wecom"
 MAX_BUTTONS = 6
@@ -52,51 +52,21 @@ _QUESTION_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 log = logging.getLogger("zjtx.wecom")
 
 
-class StoreReplayGuard:
-    """A ReplayGuard kept in the store's ``seen`` table: durable across restarts."""
+class Seen(Protocol):
+    def first_time(self, scope: str, key: str) -> bool: ...
 
-    def __init__(self, store: Store, scope: str = CHANNEL) -> None:
-        self._store = store
+
+class StoreReplayGuard:
+    """A ReplayGuard kept in the database's ``seen`` table (through the Assistant or the
+    store): durable across restarts."""
+
+    def __init__(self, seen: Seen, scope: str = CHANNEL) -> None:
+        self._seen = seen
         self._scope = scope
 
     async def first_time(self, key: str) -> bool:
         """Return True the first time ``key`` is offered (and record it), False ever after."""
-        return self._store.first_time(self._scope, key)
-
-
-class MenuNotes:
-    """The commands of the last menu shown to each user, so that a typed "2" picks the second.
-
-    Kept in memory, bounded (least recently noted users are forgotten): a menu matters only
-    until the person answers it, and a forgotten note costs one round trip, not a wrong
-    action: the digit goes to the engine, which shows the menu again.
-    """
-
-    def __init__(self, max_users: int = 10_000) -> None:
-        if max_users < 1:
-            raise ValueError("max_users must be positive")
-        self._max = max_users
-        self._notes: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-
-    def note(self, user: str, commands: tuple[str, ...]) -> None:
-        """Remember ``commands`` as ``user``'s menu (an empty tuple forgets it)."""
-        self._notes.pop(user, None)
-        if commands:
-            self._notes[user] = commands
-            while len(self._notes) > self._max:
-                self._notes.popitem(last=False)
-
-    def pick(self, user: str, typed: str) -> str | None:
-        """Return the command a typed 1-based number names in ``user``'s menu, or None."""
-        commands = self._notes.get(user)
-        number = typed.strip()
-        if not commands or not number.isdecimal() or len(number) > 3:
-            return None
-        index = int(number)
-        return commands[index - 1] if 1 <= index <= len(commands) else None
-
-    def __len__(self) -> int:
-        return len(self._notes)
+        return self._seen.first_time(self._scope, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,10 +201,10 @@ class WeComChannel:
         refused and the current question asked again."""
         asked = _question_of(task_id)
         if asked is not None:
-            session = self._assistant.store.load(key).session
-            if session.pending and session.pending != asked:
-                log.info("wecom.stale_button asked=%s pending=%s", asked, session.pending)
-                stale = Text(self._t(session.lang, "wecom.stale_button"))
+            pending = self._assistant.pending(key)
+            if pending and pending != asked:
+                log.info("wecom.stale_button asked=%s pending=%s", asked, pending)
+                stale = Text(self._t(self._lang(key), "wecom.stale_button"))
                 return [stale, *self._assistant.resume(key)]
         return await self._assistant.handle(key, Inbound(choice=value))
 
@@ -289,22 +259,18 @@ class WeComChannel:
         for index, message in enumerate(replies):
             if isinstance(message, Result):
                 pending.extend(message.parts)
-            elif isinstance(message, Text):
+            elif isinstance(message, Text) or not message.choices:
                 pending.append(message.text)
-            elif not message.choices:
-                pending.append(message.text)
-                if isinstance(message, Question):
-                    self._menus.note(key.user_id, ())
             else:
                 pending.append(self._with_options(lang, message))
                 flush()  # one list of numbered options per message
                 if index != last_list:
                     continue
-                self._menus.note(key.user_id, _menu_commands(message))
                 card = self._card(lang, message)
                 if card is not None:
                     plan.append(card)
         flush()
+        self._menus.note_replies(key.user_id, replies)  # digits typed next pick from the last menu
         return plan
 
     def _with_options(self, lang: str, message: Question | Menu) -> str:
@@ -313,12 +279,12 @@ class WeComChannel:
                 self._t(lang, "wecom.menu_option", n=n, label=c.label, command=c.value)
                 for n, c in enumerate(message.choices, start=1)
             ]
-        elif message.id == CONFIRM:
-            lines = []  # the summary numbers its own lines ("reply 3 to change the third answer")
+        elif message.choices_in_text:
+            lines = []
         else:
             lines = [
                 self._t(lang, "wecom.option", n=n, label=c.label)
-                for n, c in zip(_option_numbers(message), message.choices, strict=True)
+                for n, c in zip(option_numbers(message), message.choices, strict=True)
             ]
         return "\n".join([message.text, *lines])
 
@@ -338,10 +304,10 @@ class WeComChannel:
     # --- helpers ------------------------------------------------------------------------------
 
     def _lang(self, key: SessionKey) -> str:
-        return self._assistant.store.load(key).session.lang
+        return self._assistant.lang(key)
 
     def _t(self, lang: str, message_key: str, **values: object) -> str:
-        return self._assistant.engine.cat.text(lang, message_key, **values)
+        return self._assistant.t(lang, message_key, **values)
 
     async def _handle_post(self, request: web.Request) -> web.StreamResponse:
         if self._stopping:
@@ -373,22 +339,6 @@ class WeComChannel:
         await self.stop()
 
 
-def _menu_commands(message: Question | Menu) -> tuple[str, ...]:
-    return tuple(c.value for c in message.choices) if isinstance(message, Menu) else ()
-
-
-def _option_numbers(question: Question) -> list[str]:
-    """The number to show before each choice: what the engine reads when it is typed.
-
-    The engine takes a typed number as the option's position, except when the values
-    themselves are numbers (digital level 3, 2, 1): then the number is the value.
-    """
-    values = [c.value for c in question.choices]
-    if all(v.isdecimal() for v in values):
-        return values
-    return [str(n) for n in range(1, len(values) + 1)]
-
-
 def _task_id(message: Question | Menu) -> str:
     """A card's task id, unique per app as WeCom requires; a question's carries its id so
     that a late click on it can be recognised."""
@@ -410,7 +360,7 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def channel_from_settings(settings: Settings, assistant: Assistant, store: Store) -> WeComChannel | None:
+def channel_from_settings(settings: Settings, assistant: Assistant) -> WeComChannel | None:
     """The WeCom channel when WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and
     WECOM_AES_KEY are all set; None (with a warning naming the missing ones if only some are).
 
@@ -438,4 +388,4 @@ def channel_from_settings(settings: Settings, assistant: Assistant, store: Store
         aes_key=settings.wecom_aes_key,
         api_base_url=settings.wecom_api_base_url,
     )
-    return WeComChannel(config, assistant, replay_guard=StoreReplayGuard(store))
+    return WeComChannel(config, assistant, replay_guard=StoreReplayGuard(assistant))

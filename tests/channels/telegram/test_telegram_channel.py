@@ -142,7 +142,6 @@ async def start_served(api: FakeTelegramBotApi, db: Path, **options: Any) -> Ser
     assistant = Assistant(store, ENGINE, lambda: TODAY, staff=frozenset({f"telegram:{STAFF}"}))
     channel = TelegramChannel(
         assistant,
-        store,
         token=api.token,
         api_base_url=api.base_url,
         webhook_url=PUBLIC_URL,
@@ -520,7 +519,6 @@ async def test_an_unreachable_bot_api_is_a_network_error_at_start(tmp_path: Path
     store = SqliteStore(connect(tmp_path / "zjtx.db"))
     channel = TelegramChannel(
         Assistant(store, ENGINE, lambda: TODAY),
-        store,
         token="1:nobody-listens",
         api_base_url=f"http://127.0.0.1:{free_port()}/bot",
     )
@@ -714,11 +712,9 @@ def test_the_factory_needs_a_token_and_both_webhook_settings(tmp_path: Path) -> 
     assert [c.name for c in built.channels] == ["telegram"]  # the composition root wires it
     built.close()
 
-    assert channel_from_settings(settings(TELEGRAM_BOT_TOKEN=None), assistant, store) is None
+    assert channel_from_settings(settings(TELEGRAM_BOT_TOKEN=None), assistant) is None
     polling = channel_from_settings(
-        settings(TELEGRAM_BOT_TOKEN="1:a", TELEGRAM_WEBHOOK_URL="https://x/telegram/webhook"),
-        assistant,
-        store,
+        settings(TELEGRAM_BOT_TOKEN="1:a", TELEGRAM_WEBHOOK_URL="https://x/telegram/webhook"), assistant
     )
     assert polling is not None and not polling.webhook_mode
     hooked = channel_from_settings(
@@ -728,7 +724,6 @@ def test_the_factory_needs_a_token_and_both_webhook_settings(tmp_path: Path) -> 
             TELEGRAM_WEBHOOK_SECRET="s",
         ),
         assistant,
-        store,
     )
     assert hooked is not None and hooked.webhook_mode
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET"):
@@ -739,7 +734,6 @@ def test_the_factory_needs_a_token_and_both_webhook_settings(tmp_path: Path) -> 
                 TELEGRAM_WEBHOOK_SECRET="no spaces",
             ),
             assistant,
-            store,
         )
 
 

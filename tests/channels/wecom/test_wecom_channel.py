@@ -31,7 +31,6 @@ from bot.channels.wecom import (
     utf8_size,
 )
 from bot.channels.wecom.channel import (
-    MenuNotes,
     StoreReplayGuard,
     WeComChannel,
     channel_from_settings,
@@ -43,6 +42,7 @@ from bot.store import MemoryStore, SessionKey, SqliteStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import load_catalogs, placeholders
 from dialogs.messages import Inbound, Notify
+from dialogs.picking import MenuNotes
 from rules import assess, default_rules, parse_profile
 from tests.fakes.wecom_api import GETTOKEN, MESSAGE_SEND, FakeWeComApi, ManualClock
 from tests.rules.examples import EXAMPLE_A
@@ -646,7 +646,7 @@ async def test_the_factory_needs_all_five_settings(tmp_path: Path, missing: str 
     for channel in wecom:
         await channel.stop()
     built.close()
-    assert channel_from_settings(settings(), assistant, store) is None
+    assert channel_from_settings(settings(), assistant) is None
     store.close()
 
 
