@@ -198,10 +198,10 @@ def build(
     robots always, Telegram with a bot token). ``zjtx chat`` wants neither. Raises
     ValueError (or WeComCryptoError) for settings a channel cannot use, sqlite3.Error for
     a database that cannot be opened."""
+    engine = engine or DialogEngine()
     db = connect(settings.db)
     store = SqliteStore(db)
-    broadcasts = BroadcastStore(db, broadcast_platforms())
-    engine = engine or DialogEngine()
+    broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
     made: list[Channel] = []  # filled last; the staff notifier reads it when a notice goes out
     notify = staff_notifier(settings, made)
 

@@ -24,6 +24,7 @@ give the store's class a ``Db`` argument; never change a migration that has ship
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -241,12 +242,30 @@ def m004_broadcast_outbox_by_channel(db: Database) -> None:
     db["broadcast_outbox"].create_index(["state", "channel", "id"])  # type: ignore[union-attr]
 
 
+def m005_broadcast_topic_ids(db: Database) -> None:
+    """Broadcast topics are kept as the ids of rules/data/topics.toml (their labels are in the
+    catalogs): the three topics the first version stored by their Chinese names become ids.
+    A topic staff added themselves stays as typed."""
+    ids = {"政策": "policy", "活动": "event", "申报通知": "call"}  # what version 1 stored
+    conn = db.conn
+    for table in ("broadcast_subscriptions", "broadcasts"):
+        for row_id, raw in conn.execute(f"SELECT id, topics FROM {table}").fetchall():
+            topics = json.loads(raw or "[]")
+            renamed = [ids.get(t, t) for t in topics]
+            if renamed != topics:
+                conn.execute(
+                    f"UPDATE {table} SET topics=? WHERE id=?",
+                    [json.dumps(renamed, ensure_ascii=False), row_id],
+                )
+
+
 # Every migration, oldest first. Append only: a shipped database has run the ones before.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_sessions_and_assessments,
     m002_leads,
     m003_broadcasts,
     m004_broadcast_outbox_by_channel,
+    m005_broadcast_topic_ids,
 )
 
 

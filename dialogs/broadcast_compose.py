@@ -9,7 +9,7 @@ Menu buttons send ``/broadcast <verb>`` (``noimage``, ``topic 政策``, ``send``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -119,6 +119,7 @@ def advance(
     known_topics: Sequence[str],
     now: datetime,
     check_text: Callable[[str], Problem | None],
+    topic_names: Mapping[str, str] | None = None,
 ) -> tuple[Draft | None, Action]:
     """Return the next draft (None once it is finished or cancelled) and the action to take.
 
@@ -143,11 +144,11 @@ def advance(
         return draft, Problem("broadcast.compose.need_image")
     if step == "topics":
         text = arg if verb in (None, "topic") else ""
-        topics, unknown = parse_topics(text, known_topics)
+        topics, unknown = parse_topics(text, known_topics, topic_names)
         if unknown or topics is None:
             return draft, Problem(
                 "broadcast.compose.bad_topics",
-                {"unknown": "、".join(unknown) or text or "-", "known": "、".join(known_topics)},
+                {"unknown": tuple(unknown) or (text or "-",), "known": tuple(known_topics)},
             )
         return draft.model_copy(update={"topics": topics, "step": "review"}), Review()
     if step == "review":
@@ -176,10 +177,16 @@ def image_fetched(draft: Draft, problem: Problem | None) -> tuple[Draft, Action]
     return draft.model_copy(update={"step": "topics"}), Ask("topics")
 
 
-def parse_topics(text: str, known: Sequence[str]) -> tuple[list[str] | None, list[str]]:
+def parse_topics(
+    text: str, known: Sequence[str], names: Mapping[str, str] | None = None
+) -> tuple[list[str] | None, list[str]]:
     """(topics, unknown names) from "政策 活动", "1、3" (positions in ``known``) or "全部" ([]).
 
-    Topics come back in the order of ``known``, without repeats; (None, []) for empty text."""
+    A word is a topic of ``known`` by itself or by one of its ``names`` (folded: a label in
+    any language → the topic). Topics come back in the order of ``known``, without repeats;
+    (None, []) for empty text."""
+    for name in sorted((n for n in names or {} if " " in n), key=len, reverse=True):
+        text = re.sub(re.escape(name), f" {(names or {})[name]} ", text, flags=re.IGNORECASE)  # "Calls for …"
     words = [w for w in _TOPIC_SEPARATORS.split(text.strip()) if w]
     if not words:
         return None, []
@@ -192,6 +199,8 @@ def parse_topics(text: str, known: Sequence[str]) -> tuple[list[str] | None, lis
             chosen.add(known[int(word) - 1])
         elif word in known:
             chosen.add(word)
+        elif names is not None and names.get(word.casefold()) in known:
+            chosen.add(names[word.casefold()])
         else:
             unknown.append(word)
     return [t for t in known if t in chosen], unknown

@@ -15,6 +15,7 @@ from typing import Any
 from dialogs import render
 from dialogs.commands import parse_command
 from dialogs.faq_search import FaqSearch, default_search
+from dialogs.figures import question_figures
 from dialogs.flow import (
     CONFIRM,
     CONFIRM_PREFIX,
@@ -426,7 +427,7 @@ class DialogEngine:
         lines = [
             self.t(s, "q.progress", n=number, total=total),
             self.t(s, f"q.{qid}.text"),
-            self.t(s, f"q.{qid}.why"),
+            self.t(s, f"q.{qid}.why", **question_figures(qid, self.rules, s.lang, self.cat)),
             self.t(s, "q.example", example=self.t(s, f"q.{qid}.example")),
         ]
         if s.settled(qid):

@@ -1,9 +1,10 @@
 """The self-assessment questionnaire: which question comes next, and its options.
 
-The order follows contract §1: organisation type; for a service institution its short
-path; for an enterprise certification, district, the basic-condition figures, the 13
-indicators, the direct-pass questions (only below the pass mark), the subsidy questions
-(only where they can change the hints), then the summary (`confirm`).
+The order follows the profile of docs/interfaces.md: organisation type; for a service
+institution its short path; for an enterprise certification, district, the
+basic-condition figures, the 13 indicators, the direct-pass questions (only below the
+pass mark), the subsidy questions (only where the answer can change the hints, as the
+subsidy items of the rules data say), then the summary (`confirm`).
 """
 
 from __future__ import annotations
@@ -86,21 +87,29 @@ def _below_pass_mark(ctx: Context) -> bool:
     return score is not None and score < ctx.rules.conditions.score_or_direct.min_score
 
 
-def _subsidy_flags_matter(ctx: Context) -> bool:
-    """Held subsidies need municipal or higher; potential ones need eligibility."""
-    if not _enterprise(ctx):
+def _changes_a_subsidy(field: str) -> Callable[[Context], bool]:
+    """Ask ``field`` when its answer can change a subsidy hint: some clause reading it holds
+    for this organisation at its certification, or at the level it would reach (an eligible
+    enterprise's potential subsidies), and the item does not hold there already whatever
+    the answer is. Which clauses read which answers is the rules data's (Clause.fields)."""
+
+    def when(ctx: Context) -> bool:
+        org_type = ctx.answers.get("org_type", "enterprise")
+        levels: list[str | None] = [ctx.answers.get("certification")]
+        target = ctx.rules.conditions.recognition_level
+        if org_type == "enterprise" and ctx.rank() < ctx.level_rank(target) and ctx.assessment().eligible:
+            levels.append(target)
+        ladder = ctx.rules.certifications
+        for subsidy in ctx.rules.subsidies.subsidy:
+            for level in levels:
+                holding = [c for c in subsidy.when if c.level_holds(org_type, level, ladder)]
+                if any(not c.fields for c in holding):
+                    continue  # granted at this level whatever the answer
+                if any(field in c.fields for c in holding):
+                    return True
         return False
-    if ctx.rank() >= ctx.level_rank("municipal"):
-        return True
-    return bool(ctx.assessment().eligible)
 
-
-def _little_giant(ctx: Context) -> bool:
-    return _enterprise(ctx) and ctx.rank() >= ctx.level_rank("national_little_giant")
-
-
-def _municipal_exactly(ctx: Context) -> bool:
-    return _enterprise(ctx) and bool(ctx.answers.get("certification") == "municipal")
+    return when
 
 
 def _always_enterprise(ctx: Context) -> bool:
@@ -111,7 +120,7 @@ STEPS: tuple[Step, ...] = (
     Step("org_type", "choice"),
     # a service institution's short path
     Step("registered_capital", "money", _institution),
-    Step("operates_park", "yesno", _institution),
+    Step("operates_park", "yesno", _changes_a_subsidy("operates_park")),
     # an enterprise: who it is
     Step("certification", "choice", _always_enterprise),
     Step("district", "choice"),
@@ -141,11 +150,11 @@ STEPS: tuple[Step, ...] = (
     Step("equity_financing_2y", "money", _below_pass_mark),
     Step("maker_top500", "yesno", _below_pass_mark),
     # subsidy questions, only where the answer can change the hints
-    Step("listing_plan", "yesno", _subsidy_flags_matter),
-    Step("has_bank_loans", "yesno", _subsidy_flags_matter),
-    Step("provincial_tech_upgrade_funded", "yesno", _subsidy_flags_matter),
-    Step("relocating_to_guangzhou", "yesno", _little_giant),
-    Step("annual_tax", "money", _municipal_exactly),
+    Step("listing_plan", "yesno", _changes_a_subsidy("listing_plan")),
+    Step("has_bank_loans", "yesno", _changes_a_subsidy("has_bank_loans")),
+    Step("provincial_tech_upgrade_funded", "yesno", _changes_a_subsidy("provincial_tech_upgrade_funded")),
+    Step("relocating_to_guangzhou", "yesno", _changes_a_subsidy("relocating_to_guangzhou")),
+    Step("annual_tax", "money", _changes_a_subsidy("annual_tax")),
 )
 
 STEP_BY_FIELD: dict[str, Step] = {}

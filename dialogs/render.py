@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from dialogs.figures import condition_figures, direct_routes_text
 from dialogs.i18n import Catalogs
 from dialogs.parsing import format_decimal
 from rules import Assessment, Rules
@@ -118,7 +119,7 @@ def gap_line(gap: Gap, rules: Rules, lang: str, cat: Catalogs) -> str:
 
 
 def condition_lines(cond: ConditionResult, rules: Rules, lang: str, cat: Catalogs) -> list[str]:
-    lines = [cat.text(lang, f"condition.{cond.id}")]
+    lines = [cat.text(lang, f"condition.{cond.id}", **condition_figures(rules, lang, cat))]
     if cond.id == "innovative_sme":
         lines.append("  " + cat.text(lang, "condition.innovative_sme.first_step"))
         return lines
@@ -126,7 +127,8 @@ def condition_lines(cond: ConditionResult, rules: Rules, lang: str, cat: Catalog
     if cond.alternative is not None:
         lines.append("  " + cat.text(lang, "gap.or") + gap_line(cond.alternative, rules, lang, cat))
     if cond.id == "score_or_direct":
-        lines.append("  " + cat.text(lang, "condition.score_or_direct.routes"))
+        routes = direct_routes_text(rules, lang, cat)
+        lines.append("  " + cat.text(lang, "condition.score_or_direct.routes", routes=routes))
     return lines
 
 
@@ -304,7 +306,11 @@ def result_parts(a: Assessment, rules: Rules, lang: str, cat: Catalogs) -> tuple
             cat.text(lang, "result.group", name=g.label.get(lang), points=a.groups[g.id], max=g.max)
             for g in rules.indicators.group
         ]
-        head = [cat.text(lang, "result.score", score=a.score), cat.text(lang, "list.sep").join(groups)]
+        total = sum(g.max for g in rules.indicators.group)
+        head = [
+            cat.text(lang, "result.score", score=a.score, total_points=total),
+            cat.text(lang, "list.sep").join(groups),
+        ]
         if a.unanswered:
             names = cat.text(lang, "list.sep").join(cat.text(lang, f"metric.{f}") for f in a.unanswered)
             head.append(cat.text(lang, "result.unanswered", fields=names))

@@ -2,7 +2,7 @@
 
 Nothing here reads a file or a clock. Money and percentages are Decimals; ratios of
 amounts are computed as exact fractions, so a value on a band edge lands in the band the
-rules say (boundaries go to the better band, rules.md §1).
+rules say (boundaries go to the better band, docs/rules.md "Units and conventions").
 
 What can be worked out from the rules alone (rank lookups, exact thresholds, the result
 of landing in each band) is worked out once per :class:`Rules` object and kept, so that
@@ -11,6 +11,7 @@ a batch of a hundred thousand profiles does not redo it for every row.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -50,7 +51,8 @@ HintStatus = Literal["current", "expired", "not_yet_valid"]
 def assess(profile: Profile, rules: Rules, today: date) -> Assessment:
     """Score `profile` under `rules` as of `today` (the injected date).
 
-    Returns an :class:`Assessment` whose :meth:`~Assessment.contract` is contract §2.
+    Returns an :class:`Assessment` whose :meth:`~Assessment.contract` is the assessment of
+    docs/interfaces.md.
     """
     plan = _plan(rules)
     if profile.is_institution:
@@ -169,18 +171,15 @@ class _Plan:
         return found
 
 
-_PLANS: dict[int, tuple[Rules, _Plan]] = {}
+# One plan per Rules object, for as long as that object lives (Rules compare by identity).
+_PLANS: weakref.WeakKeyDictionary[Rules, _Plan] = weakref.WeakKeyDictionary()
 
 
 def _plan(rules: Rules) -> _Plan:
     """The plan of `rules`, made on first use (a Rules object is immutable)."""
-    hit = _PLANS.get(id(rules))
-    if hit is not None and hit[0] is rules:
-        return hit[1]
-    if len(_PLANS) >= 16:  # tests load many rule folders; keep only recent ones
-        _PLANS.clear()
-    plan = _Plan(rules)
-    _PLANS[id(rules)] = (rules, plan)
+    plan = _PLANS.get(rules)
+    if plan is None:
+        plan = _PLANS[rules] = _Plan(rules)
     return plan
 
 
@@ -221,20 +220,25 @@ def _banded(bands: list[Band]) -> tuple[_PartScore, ...]:
     return tuple(_PartScore(b.points, band=b, index=i) for i, b in enumerate(bands))
 
 
-class _BandHighPlan:
-    """Higher is better; a band includes its lower bound."""
+class _BandPlan:
+    """Bands on one field. Higher is better (band_high: a band includes its lower bound) or
+    lower is better (band_low: a band includes its upper bound)."""
 
-    def __init__(self, part: BandHighPart) -> None:
+    def __init__(self, part: BandHighPart | BandLowPart) -> None:
         self.part = part
         self.field = part.field
-        self.bands = tuple(zip((b.min for b in part.bands), _banded(part.bands), strict=True))
+        self.higher = isinstance(part, BandHighPart)
+        bounds = [b.min if self.higher else b.max for b in part.bands]
+        self.bounds = tuple(bounds)
+        self.bands = tuple(zip(bounds, _banded(part.bands), strict=True))
 
     def score(self, profile: Profile) -> _PartScore:
         value = getattr(profile, self.field)
         if value is None:
             return _NOTHING
+        higher = self.higher
         for bound, scored in self.bands:
-            if bound is None or value >= bound:
+            if bound is None or (value >= bound if higher else value <= bound):
                 return scored
         return _NOTHING
 
@@ -245,38 +249,17 @@ class _BandHighPlan:
 
     def change(self, profile: Profile, now: _PartScore) -> _Step:
         target = self.part.bands[now.index - 1]
-        assert target.min is not None
+        bound = self.bounds[now.index - 1]
+        assert bound is not None
         value = getattr(profile, self.field)
-        return self.field, self.part.unit, target.min, target.label, target.min - value, None
-
-
-class _BandLowPlan:
-    """Lower is better; a band includes its upper bound."""
-
-    def __init__(self, part: BandLowPart) -> None:
-        self.part = part
-        self.field = part.field
-        self.bands = tuple(zip((b.max for b in part.bands), _banded(part.bands), strict=True))
-
-    def score(self, profile: Profile) -> _PartScore:
-        value = getattr(profile, self.field)
-        if value is None:
-            return _NOTHING
-        for bound, scored in self.bands:
-            if bound is None or value <= bound:
-                return scored
-        return _NOTHING
-
-    def next_points(self, profile: Profile, now: _PartScore) -> int | None:
-        if now.index <= 0 or getattr(profile, self.field) is None:
-            return None
-        return self.part.bands[now.index - 1].points
-
-    def change(self, profile: Profile, now: _PartScore) -> _Step:
-        target = self.part.bands[now.index - 1]
-        assert target.max is not None
-        value = getattr(profile, self.field)
-        return self.field, self.part.unit, target.max, target.label, value - target.max, None
+        return (
+            self.field,
+            self.part.unit,
+            bound,
+            target.label,
+            (bound - value if self.higher else value - bound),
+            None,
+        )
 
 
 class _RatioHighPlan:
@@ -412,10 +395,8 @@ class _MultiPlan:
 
 
 def _part_plan(part: Part) -> _PartPlan:
-    if isinstance(part, BandHighPart):
-        return _BandHighPlan(part)
-    if isinstance(part, BandLowPart):
-        return _BandLowPlan(part)
+    if isinstance(part, BandHighPart | BandLowPart):
+        return _BandPlan(part)
     if isinstance(part, RatioHighPart):
         return _RatioHighPlan(part)
     if isinstance(part, StepPart):
@@ -440,7 +421,7 @@ class _IndicatorPlan:
         # most indicators have one part and read one field: score those without the loops
         self.single = self.parts[0] if len(self.parts) == 1 else None
         self.field = self.fields[0] if len(self.fields) == 1 else None
-        self._results: dict[tuple[int, bool, str | None, int], IndicatorResult] = {}
+        self._results: dict[tuple[int, bool, str | None, Label | None], IndicatorResult] = {}
 
     def combine(self, points: list[int]) -> int:
         return min(max(points) if self.takes_best else sum(points), self.max)
@@ -450,7 +431,7 @@ class _IndicatorPlan:
         band = shown.band if shown else None
         option = band.option if band else (shown.option if shown else None)
         label = band.label if band else (shown.option_label if shown else None)
-        key = (points, answered, option, id(label))
+        key = (points, answered, option, label)
         found = self._results.get(key)
         if found is None:
             found = self._results[key] = IndicatorResult(

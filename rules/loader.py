@@ -26,6 +26,7 @@ from rules.model import (
     Source,
     Subsidies,
     Tiers,
+    Topics,
 )
 from rules.profile import FIELDS
 
@@ -38,9 +39,12 @@ class RulesError(ValueError):
     """A rules data file is malformed; the message names the file and the item."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rules:
-    """Everything the engine and the dialogs know about the policies, at one version."""
+    """Everything the engine and the dialogs know about the policies, at one version.
+
+    Two Rules are the same only if they are the same object (the engine keeps what it
+    derives from each one, see rules.engine._plan, for as long as the object lives)."""
 
     meta: Meta
     certifications: Certifications
@@ -50,6 +54,7 @@ class Rules:
     subsidies: Subsidies
     contacts: Contacts
     choices: Choices
+    topics: Topics
 
     @property
     def version(self) -> str:
@@ -68,6 +73,7 @@ def load_rules(folder: Path | str = DATA_DIR) -> Rules:
         subsidies=_load(folder, "subsidies.toml", Subsidies),
         contacts=_load(folder, "contacts.toml", Contacts),
         choices=_load(folder, "choices.toml", Choices),
+        topics=_load(folder, "topics.toml", Topics),
     )
     _check_references(rules)
     return rules

@@ -426,6 +426,23 @@ class Clause(Strict):
     flags: list[FlagField] = []
     min_annual_tax: Decimal | None = Field(default=None, ge=0)
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The profile answers besides the certification that this clause reads: the
+        questions whose answers can change whether it holds."""
+        return (*self.flags, *(("annual_tax",) if self.min_annual_tax is not None else ()))
+
+    def level_holds(self, org_type: str, level: str | None, certifications: Certifications) -> bool:
+        """Whether an organisation of ``org_type`` at certification ``level`` meets this
+        clause's organisation and level conditions (the ones that read no other answer)."""
+        if self.org_type != org_type:
+            return False
+        if self.min_certification is not None and certifications.rank(level) < certifications.rank(
+            self.min_certification
+        ):
+            return False
+        return self.certifications is None or level in self.certifications
+
 
 class Subsidy(Strict):
     id: str
@@ -511,6 +528,28 @@ class Contacts(Strict):
     association: Association
     listing_alliance: Office
     districts: Districts
+
+
+# ---------------------------------------------------------------- broadcast topics
+
+
+class Topic(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z_]*$")
+
+
+class Topics(Strict):
+    """The topics of broadcasts, in the order staff are offered them."""
+
+    topic: list[Topic] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ids(self) -> Topics:
+        _unique([t.id for t in self.topic], "topic")
+        return self
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.topic)
 
 
 # ---------------------------------------------------------------- other choices

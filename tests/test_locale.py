@@ -312,6 +312,8 @@ def templates() -> dict[str, set[str]]:
         "lead.kind.{}": set(get_args(LeadKind)),
         "{}.text": set(LEAD_STEPS),  # a lead step's question
         "{}.invalid": {"lead_company", "lead_name"},  # the free-text lead steps
+        "direct_route.{}": {r.id for r in default_rules().conditions.direct_route},
+        "topic.{}": set(default_rules().topics.ids),
     }
 
 
@@ -328,6 +330,8 @@ TEMPLATE_NAMES = (
     "lead.kind.{}",
     "{}.text",
     "{}.invalid",
+    "direct_route.{}",
+    "topic.{}",
 )
 
 

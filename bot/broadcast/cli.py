@@ -126,13 +126,13 @@ class _Cli:
         from bot.channels.wecom.sender import add_robot
         from dialogs.broadcast_compose import ALL_TOPICS
 
-        from .report import subscription_line, topics_label
+        from .report import subscription_line, topic_names, topics_label
         from .subscriptions import REMOVED
 
         if args.groups_command == "add":
-            topics = (
-                [] if any(t.lower() in ALL_TOPICS for t in args.topic) else list(dict.fromkeys(args.topic))
-            )
+            names = topic_names(self.cat, self.store.known_topics())  # a label names its topic
+            chosen = [names.get(t.casefold(), t) for t in args.topic]  # others are kept as typed
+            topics = [] if any(t.lower() in ALL_TOPICS for t in args.topic) else list(dict.fromkeys(chosen))
             try:
                 sub = add_robot(
                     self.store,
@@ -213,7 +213,7 @@ class _Cli:
 
         from .content import ROBOT, TELEGRAM
         from .desk import check_text
-        from .report import local_time, topics_label
+        from .report import local_time, problem_text, topic_names, topics_label
 
         try:
             source = Path(args.file).read_text(encoding="utf-8")
@@ -226,22 +226,17 @@ class _Cli:
             self.warn(self.t("cli.file_unreadable", error=exc))
             return 2
         except ImageError as exc:
-            self.warn(self.t(exc.key))
+            self.warn(self.t(exc.key, **exc.values))
             return 2
         rendered, problem = check_text(source)
         if problem is not None:
-            self.warn(self.t(problem.key, **problem.values))
+            self.warn(problem_text(self.cat, self.lang, problem.key, problem.values))
             return 2
         known = self.store.known_topics()
-        topics, unknown = parse_topics(" ".join(args.topic), known)
+        topics, unknown = parse_topics(" ".join(args.topic), known, topic_names(self.cat, known))
         if unknown or topics is None:
-            self.warn(
-                self.t(
-                    "broadcast.compose.bad_topics",
-                    unknown="、".join(unknown) or "-",
-                    known="、".join(known),
-                )
-            )
+            values = {"unknown": tuple(unknown) or ("-",), "known": tuple(known)}
+            self.warn(problem_text(self.cat, self.lang, "broadcast.compose.bad_topics", values))
             return 2
         now = time.time()
         send_at = now

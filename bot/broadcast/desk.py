@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.images import ImageError, check_image
+from bot.images import ImageError, check_image, size_text
 from bot.settings import TIMEZONE
 from bot.store import SessionKey
 from dialogs.broadcast_compose import (
@@ -41,7 +41,15 @@ from dialogs.messages import Choice, Inbound, Menu, Outbound, Text
 
 from .content import ROBOT, TELEGRAM, Content
 from .markup import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT_BYTES, Rendered, render
-from .report import local_time, report_lines, summary_line, topics_label
+from .report import (
+    local_time,
+    problem_text,
+    report_lines,
+    summary_line,
+    topic_label,
+    topic_names,
+    topics_label,
+)
 from .store import BroadcastStore
 from .subscriptions import UNSUBSCRIBED
 
@@ -242,18 +250,10 @@ class BroadcastDesk:
         subscribed = existing is not None and existing.active
         topics: list[str] | None = None
         if args:
-            topics, unknown = parse_topics(args, known)
+            topics, unknown = parse_topics(args, known, topic_names(self.cat, known))
             if unknown or topics is None:
-                return [
-                    Text(
-                        self._t(
-                            lang,
-                            "broadcast.compose.bad_topics",
-                            unknown="、".join(unknown) or args,
-                            known="、".join(known),
-                        )
-                    )
-                ]
+                values = {"unknown": tuple(unknown) or (args,), "known": tuple(known)}
+                return [Text(problem_text(self.cat, lang, "broadcast.compose.bad_topics", values))]
         if command == "/unsubscribe":
             if existing is None or not subscribed:
                 return [Text(self._t(lang, "unsubscribe.not_subscribed"))]
@@ -261,16 +261,11 @@ class BroadcastDesk:
                 remaining = [t for t in (existing.topics or known) if t not in topics]
                 if remaining:
                     self.store.set_topics(existing.id, remaining, now)
-                    return [
-                        Text(
-                            self._t(
-                                lang,
-                                "unsubscribe.topics_done",
-                                removed="、".join(topics),
-                                topics="、".join(remaining),
-                            )
-                        )
-                    ]
+                    removed, kept = (
+                        topics_label(self.cat, lang, topics),
+                        topics_label(self.cat, lang, remaining),
+                    )
+                    return [Text(self._t(lang, "unsubscribe.topics_done", removed=removed, topics=kept))]
             self.store.retire(existing.id, UNSUBSCRIBED, now)
             log.info("broadcast.unsubscribed chat=%s by=%s", key.chat_id, self._who(key))
             return [Text(self._t(lang, "unsubscribe.done"))]
@@ -285,12 +280,15 @@ class BroadcastDesk:
         )
         log.info("broadcast.subscribed chat=%s topics=%s by=%s", key.chat_id, chosen, self._who(key))
         if chosen:
-            return [Text(self._t(lang, "subscribe.done_topics", topics="、".join(chosen)))]
+            return [Text(self._t(lang, "subscribe.done_topics", topics=topics_label(self.cat, lang, chosen)))]
         return [self._topic_menu(lang, "subscribe.done_all", (), known)]
 
     def _topic_menu(self, lang: str, message: str, topics: tuple[str, ...], known: list[str]) -> Menu:
         choices = tuple(
-            Choice(f"/subscribe {t}", self._t(lang, "subscribe.only_one", topic=t)) for t in known
+            Choice(
+                f"/subscribe {t}", self._t(lang, "subscribe.only_one", topic=topic_label(self.cat, lang, t))
+            )
+            for t in known
         )
         return Menu(self._t(lang, message, topics=topics_label(self.cat, lang, topics)), choices)
 
@@ -337,10 +335,12 @@ class BroadcastDesk:
             return _Turn(Draft(), Ask("text"), None)
         draft = Draft.model_validate_json(stored[0])
         now = datetime.fromtimestamp(self.wall(), TIMEZONE)
+        known = self.store.known_topics()
         new, action = advance(
             draft,
             said,
-            known_topics=self.store.known_topics(),
+            known_topics=known,
+            topic_names=topic_names(self.cat, known),
             now=now,
             check_text=lambda source: check_text(source)[1],
         )
@@ -352,7 +352,7 @@ class BroadcastDesk:
         try:
             return self.fetch(url), None
         except ImageError as exc:
-            return None, Problem(exc.key)
+            return None, Problem(exc.key, exc.values)
 
     def _fetched(self, turn: _Turn, image: bytes | None, problem: Problem | None) -> _Turn:
         assert turn.draft is not None
@@ -386,10 +386,13 @@ class BroadcastDesk:
             if isinstance(action, Cancelled):
                 return [Text(self._t(lang, "broadcast.compose.cancelled"))]
             assert isinstance(action, Problem)
-            return [Text(self._t(lang, action.key, **action.values))]
+            return [Text(problem_text(self.cat, lang, action.key, action.values))]
         self.store.save_draft(key, draft.model_dump_json(), turn.image, now)
         if isinstance(action, Problem):
-            return [Text(self._t(lang, action.key, **action.values)), *self._ask(draft, lang, turn.image)]
+            return [
+                Text(problem_text(self.cat, lang, action.key, action.values)),
+                *self._ask(draft, lang, turn.image),
+            ]
         return self._ask(draft, lang, turn.image, previewed=previewed)
 
     def _ask(
@@ -401,10 +404,13 @@ class BroadcastDesk:
             return [Text(t(lang, "broadcast.compose.ask_text"))]
         if draft.step == "image":
             no_image = Choice("/broadcast noimage", t(lang, "broadcast.compose.no_image"))
-            return [Menu(t(lang, "broadcast.compose.ask_image"), (no_image, cancel))]
+            limit = size_text(self.store.image_limit_bytes)
+            return [Menu(t(lang, "broadcast.compose.ask_image", limit=limit), (no_image, cancel))]
         if draft.step == "topics":
             known = self.store.known_topics()
-            choices = [Choice(f"/broadcast topic {topic}", topic) for topic in known]
+            choices = [
+                Choice(f"/broadcast topic {topic}", topic_label(self.cat, lang, topic)) for topic in known
+            ]
             choices.append(Choice("/broadcast topic 全部", t(lang, "broadcast.topics.all")))
             return [Menu(t(lang, "broadcast.compose.ask_topics"), (*choices, cancel))]
         if draft.step == "when":
@@ -448,7 +454,7 @@ class BroadcastDesk:
     ) -> list[Outbound]:
         rendered, problem = check_text(draft.source)
         if problem is not None:  # cannot happen for a draft that passed review; refuse anyway
-            return [Text(self._t(lang, problem.key, **problem.values))]
+            return [Text(problem_text(self.cat, lang, problem.key, problem.values))]
         send_at = now if isinstance(action, Send) else action.at.timestamp()
         broadcast = self.store.create(
             by=self._who(key),

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.settings import TIMEZONE
-from dialogs.i18n import Catalogs
+from dialogs.i18n import LANGS, Catalogs
 
 from .content import ROBOT, TELEGRAM
 from .outbox import FAILED, PENDING, SENDING, SENT, SKIPPED, UNCERTAIN, Broadcast, Report
 from .subscriptions import Subscription
 
-__all__ = ["duration", "local_time", "report_lines", "subscription_line", "summary_line", "topics_label"]
+__all__ = [
+    "duration",
+    "local_time",
+    "problem_text",
+    "report_lines",
+    "subscription_line",
+    "summary_line",
+    "topic_label",
+    "topic_names",
+    "topics_label",
+]
 
 EXCERPT = 60
 STATES = {
@@ -44,8 +54,37 @@ def duration(cat: Catalogs, lang: str, seconds: float) -> str:
     return cat.text(lang, "broadcast.duration.minutes", minutes=whole // 60, seconds=whole % 60)
 
 
+def topic_label(cat: Catalogs, lang: str, topic: str) -> str:
+    """A topic as people read it: the label of a topic of the rules data (``topic.<id>``), or
+    a topic staff added themselves, as typed."""
+    key = f"topic.{topic}"
+    return cat.text(lang, key) if cat.has(key) else topic
+
+
 def topics_label(cat: Catalogs, lang: str, topics: Sequence[str]) -> str:
-    return "、".join(topics) if topics else cat.text(lang, "broadcast.topics.all")
+    """Topics in a line with the catalog's separator; "every topic" for none."""
+    if not topics:
+        return cat.text(lang, "broadcast.topics.all")
+    return cat.text(lang, "list.sep").join(topic_label(cat, lang, t) for t in topics)
+
+
+def topic_names(cat: Catalogs, topics: Sequence[str]) -> dict[str, str]:
+    """What people may type for each topic (its id, its label in every language), folded."""
+    names: dict[str, str] = {}
+    for topic in topics:
+        for lang in LANGS:
+            names.setdefault(topic_label(cat, lang, topic).casefold(), topic)
+        names.setdefault(topic.casefold(), topic)
+    return names
+
+
+def problem_text(cat: Catalogs, lang: str, key: str, values: Mapping[str, object]) -> str:
+    """A refusal of the compose steps, its lists of topics shown as labels."""
+    shown = {
+        name: topics_label(cat, lang, value) if isinstance(value, tuple) else value
+        for name, value in values.items()
+    }
+    return cat.text(lang, key, **shown)
 
 
 def _counts(cat: Catalogs, lang: str, report: Report) -> dict[str, object]:

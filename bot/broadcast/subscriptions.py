@@ -14,9 +14,8 @@ from typing import Any
 
 from bot.db import Db
 
-__all__ = ["DEFAULT_TOPICS", "REMOVED", "UNSUBSCRIBED", "Subscription", "Subscriptions"]
+__all__ = ["REMOVED", "UNSUBSCRIBED", "Subscription", "Subscriptions"]
 
-DEFAULT_TOPICS = ("政策", "活动", "申报通知")
 UNSUBSCRIBED = "broadcast.reason.unsubscribed"
 REMOVED = "broadcast.reason.removed"
 
@@ -58,16 +57,18 @@ def dumps(value: Any) -> str:
 
 class Subscriptions:
     """The subscriptions table, on the shared :class:`~bot.db.Db`; ``channels`` are the
-    platforms' channels an audience is counted for."""
+    platforms' channels an audience is counted for, ``topics`` the topic ids of the rules
+    data (rules/data/topics.toml), offered first."""
 
     _SUB_COLUMNS = (
         "id, channel, chat_id, kind, name, topics, webhook_url, active, inactive_reason, changed_at, "
         "added_by, created_at"
     )
 
-    def __init__(self, db: Db, channels: Sequence[str]) -> None:
+    def __init__(self, db: Db, channels: Sequence[str], topics: Sequence[str]) -> None:
         self.db = db
         self.channels = tuple(channels)
+        self.topics = tuple(topics)
 
     def _subscription(self, row: tuple[Any, ...]) -> Subscription:
         return Subscription(
@@ -160,11 +161,11 @@ class Subscriptions:
         return True
 
     def known_topics(self) -> list[str]:
-        """The default topics, then any other topic a subscription uses."""
+        """The topics of the rules data, then any other topic a subscription uses."""
         used: set[str] = set()
         for (raw,) in self.db.rows("SELECT topics FROM broadcast_subscriptions WHERE active=1"):
             used.update(topics_of(raw))
-        return [*DEFAULT_TOPICS, *sorted(used - set(DEFAULT_TOPICS))]
+        return [*self.topics, *sorted(used - set(self.topics))]
 
     def audience(self, topics: Sequence[str]) -> dict[str, int]:
         """How many active subscriptions of each channel a broadcast on ``topics`` reaches."""

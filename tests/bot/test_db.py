@@ -66,3 +66,29 @@ def test_an_in_memory_database_is_migrated_too() -> None:
     tables = {row[0] for row in db.rows("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"sessions", "assessments", "seen", "leads", "broadcast_outbox"} <= tables
     db.close()
+
+
+def test_topics_stored_by_their_chinese_names_become_ids(tmp_path: Path) -> None:
+    path = tmp_path / "zjtx.db"
+    old = Database(sqlite3.connect(path))
+    migrations().apply(old, stop_before="m005_broadcast_topic_ids")  # a file of the first version
+    old["broadcast_subscriptions"].insert(  # type: ignore[union-attr]
+        {"channel": "telegram", "chat_id": "1", "kind": "private", "name": "p", "topics": '["政策", "沙龙"]'}
+    )
+    old["broadcasts"].insert(  # type: ignore[union-attr]
+        {
+            "created_by": "t",
+            "created_at": 0,
+            "source": "s",
+            "topics": '["活动", "申报通知"]',
+            "send_at": 0,
+            "state": "done",
+        }
+    )
+    old.close()
+    db = connect(path)
+    assert db.rows("SELECT topics FROM broadcast_subscriptions") == [
+        ('["policy", "沙龙"]',)
+    ]  # staff's own kept
+    assert db.rows("SELECT topics FROM broadcasts") == [('["event", "call"]',)]
+    db.close()

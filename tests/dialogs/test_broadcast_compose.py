@@ -115,7 +115,9 @@ def test_what_does_not_fit_the_step_is_refused_and_the_draft_stays() -> None:
     assert step(Draft(), "/broadcast send") == (Draft(), Problem("broadcast.compose.need_text"))
     topics = Draft(step="topics", source="正文")
     draft, problem = step(topics, "体育")
-    assert draft == topics and isinstance(problem, Problem) and problem.values["unknown"] == "体育"
+    assert (
+        draft == topics and isinstance(problem, Problem) and problem.values["unknown"] == ("体育",)
+    )  # joined when shown
     refused = advance(
         Draft(), "太长", known_topics=KNOWN, now=NOW, check_text=lambda text: Problem("broadcast.text.empty")
     )

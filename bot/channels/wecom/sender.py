@@ -123,6 +123,6 @@ class RobotWebhookSender:
             if exc.errcode == SYSTEM_BUSY:
                 return Transient(f"errcode -1: {exc.errmsg}")
             return Permanent(f"errcode {exc.errcode}: {exc.errmsg}")
-        except ValueError as exc:  # an image the robot cannot take (ImageError names why)
-            return Permanent(str(exc))
+        except ValueError as exc:  # an image the robot cannot take (the desk checks them first)
+            return Permanent(f"the robot cannot take this image ({exc})")
         return Delivered()

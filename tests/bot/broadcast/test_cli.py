@@ -85,7 +85,9 @@ def test_a_scheduled_broadcast_is_recorded_listed_and_cancelled(
     out = capsys.readouterr().out
     assert "申报通知\n• 截止 12 月 1 日" in out and "2099-12-01 09:00" in out
     (b,) = BroadcastStore(connect(db), broadcast_platforms()).broadcasts()
-    assert b.state == "scheduled" and b.created_by == "张三" and b.topics == ("政策", "申报通知")
+    assert (
+        b.state == "scheduled" and b.created_by == "张三" and b.topics == ("policy", "call")
+    )  # stored as the ids of rules/data/topics.toml
     assert datetime.fromtimestamp(b.send_at, TIMEZONE) == datetime(2099, 12, 1, 9, 0, tzinfo=TIMEZONE)
     assert main(["broadcast", "list", "--db", db]) == 0
     assert "#1 定时 · 政策、申报通知 · 张三 · 2099-12-01 09:00" in capsys.readouterr().out
@@ -114,7 +116,7 @@ async def test_send_delivers_with_a_progress_bar_and_a_final_report(
     store = BroadcastStore(connect(db), broadcast_platforms())
     for i in range(40):
         store.subscribe(
-            "telegram", str(500 + i), kind="private", name=f"p{i}", topics=("政策",), by="t", now=0
+            "telegram", str(500 + i), kind="private", name=f"p{i}", topics=("policy",), by="t", now=0
         )
     add_robot(store, f"{wecom.base_url}/cgi-bin/webhook/send?key=k1", name="会员群", topics=(), by="t", now=0)
     store.close()

@@ -49,6 +49,10 @@ def choices(replies: list[Outbound]) -> list[str]:
     return [c.value for r in replies if isinstance(r, Menu) for c in r.choices]
 
 
+def labels(replies: list[Outbound]) -> list[str]:
+    return [c.label for r in replies if isinstance(r, Menu) for c in r.choices]
+
+
 @pytest.fixture
 async def helper(telegram: FakeTelegramBotApi) -> AsyncIterator[TelegramSender]:
     sender = TelegramSender.from_token(telegram.token, telegram.base_url)
@@ -74,17 +78,17 @@ async def test_compose_preview_confirm_and_every_subscriber_gets_what_was_previe
     clock: ManualClock,
 ) -> None:
     for chat in (1001, 1002, 1003):
-        private(store, chat, clock, "政策")
-    private(store, 1004, clock, "活动")
-    robot(store, wecom, "group-key", clock, "政策")
+        private(store, chat, clock, "policy")
+    private(store, 1004, clock, "event")
+    robot(store, wecom, "group-key", clock, "policy")
 
     asked = await assistant.handle(STAFF, Inbound(text="/broadcast"))
     assert "正文" in said(asked)
     asked = await assistant.handle(STAFF, Inbound(text=TEXT))
     assert "/broadcast noimage" in choices(asked)
     asked = await assistant.handle(STAFF, Inbound(choice="/broadcast noimage"))
-    assert "/broadcast topic 政策" in choices(asked)
-    review = await assistant.handle(STAFF, Inbound(choice="/broadcast topic 政策"))
+    assert "/broadcast topic policy" in choices(asked) and "政策" in labels(asked)
+    review = await assistant.handle(STAFF, Inbound(choice="/broadcast topic policy"))
 
     preview = telegram.sent_messages(7)
     assert len(preview) == 1  # the preview is a real message, sent the way targets get theirs
@@ -142,7 +146,7 @@ async def test_a_broadcast_can_be_scheduled_listed_and_cancelled(
     done = await assistant.handle(STAFF, Inbound(text="2026-12-01 09:00"))
     assert "2026-12-01 09:00" in said(done)
     (b,) = store.broadcasts()
-    assert b.state == "scheduled" and b.topics == ("活动",) and b.created_by == "telegram:7"
+    assert b.state == "scheduled" and b.topics == ("event",) and b.created_by == "telegram:7"
     assert "定时" in said(await assistant.handle(STAFF, Inbound(text="/broadcasts")))
     assert "已取消" in said(await assistant.handle(STAFF, Inbound(text=f"/broadcasts cancel {b.id}")))
     cancelled = store.broadcast(b.id)
@@ -205,11 +209,11 @@ async def test_subscriptions_in_private_chats_and_groups(
     assistant: Assistant, store: BroadcastStore, telegram: FakeTelegramBotApi
 ) -> None:
     done = await assistant.handle(PERSON, Inbound(text="/subscribe"))
-    assert "全部主题" in said(done) and "/subscribe 政策" in choices(done)
-    narrowed = await assistant.handle(PERSON, Inbound(choice="/subscribe 政策"))
+    assert "全部主题" in said(done) and "/subscribe policy" in choices(done)
+    narrowed = await assistant.handle(PERSON, Inbound(choice="/subscribe policy"))
     assert "政策" in said(narrowed)
     sub = store.subscription("telegram", "42")
-    assert sub is not None and sub.topics == ("政策",) and sub.kind == "private"
+    assert sub is not None and sub.topics == ("policy",) and sub.kind == "private"
 
     telegram.set_admins(-100200, [43])
     refused = await assistant.handle(GROUP_MEMBER, Inbound(text="/subscribe"))
@@ -270,6 +274,29 @@ def test_the_terminal_composes_with_a_text_preview(tmp_path: Path) -> None:
     queued = bot.handle_now(me, Inbound(text="/broadcast send"))
     assert "#1" in said(queued)
     (b,) = store.broadcasts()
-    assert b.topics == ("政策", "活动") and b.created_by == "console:local"
+    assert b.topics == ("policy", "event") and b.created_by == "console:local"
     assert isinstance(review[0], Text)
     assert "Telegram" in said(bot.handle_now(me, Inbound(text="/subscribe")))
+
+
+def test_topics_are_shown_in_the_persons_language_and_typed_in_either(tmp_path: Path) -> None:
+    db = connect(tmp_path / "zjtx.db")
+    sessions, store = SqliteStore(db), BroadcastStore(db, broadcast_platforms())
+    person = SessionKey("telegram", "42", "42")
+    bot = Assistant(sessions, ENGINE, lambda: date(2026, 11, 23), broadcasts=BroadcastDesk(store, ENGINE.cat))
+    bot.handle_now(person, Inbound(text="/lang en"))
+    done = bot.handle_now(person, Inbound(text="/subscribe"))
+    assert "Policy" in labels(done)[0] and "政策" not in said(done) + "".join(labels(done))
+    narrowed = bot.handle_now(person, Inbound(text="/subscribe 政策 Events"))
+    assert "Policy, Events" in said(narrowed)
+    sub = store.subscription("telegram", "42")
+    assert sub is not None and sub.topics == ("policy", "event")
+
+
+def test_a_label_of_several_words_is_one_topic(tmp_path: Path) -> None:
+    store = BroadcastStore(connect(tmp_path / "zjtx.db"), broadcast_platforms())
+    desk = BroadcastDesk(store, ENGINE.cat)
+    person = SessionKey("telegram", "43", "43")
+    desk.handle_now(person, Inbound(text="/subscribe calls for applications, policy"), staff=False, lang="en")
+    sub = store.subscription("telegram", "43")
+    assert sub is not None and sub.topics == ("policy", "call")
