@@ -1,8 +1,8 @@
-"""``zjtx assess``: score profiles from a JSON file or a spreadsheet (contract §3).
+"""``zjtx assess``: score profiles from a JSON file or a spreadsheet (docs/interfaces.md#command-line).
 
 JSON in, JSON out
     ``zjtx assess FILE|-`` reads one profile object, or a list of them, and writes the
-    assessment (contract §2), or the list of assessments, to standard output or ``-o``.
+    assessment (docs/interfaces.md#assessment), or the list of assessments, to standard output or ``-o``.
     ``--explain`` adds each assessment's structured explanation under ``"explanation"``.
     Numbers are read exactly (``12.5`` stays 12.5, never a binary float). In a list, a
     profile that cannot be scored is replaced by ``{"error": "…", "index": N}`` (N counts

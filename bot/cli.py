@@ -1,4 +1,4 @@
-"""The `zjtx` command line (contract §3). Each subcommand lives in its own module."""
+"""The `zjtx` command line (docs/interfaces.md#command-line). Each subcommand lives in its own module."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""All configuration in one object, from the environment or a `.env` file (contract §4)."""
+"""All configuration in one object, from the environment or a `.env` file (docs/interfaces.md#settings)."""
 
 from __future__ import annotations
 

@@ -76,7 +76,8 @@ _EXACT: Final = Context(
 
 MoneyReading = Literal["yi", "wan", "yuan", "bare_wan", "en"]
 """How an amount was written: with 亿, with 万, in yuan (元/¥/RMB with no magnitude), as a
-bare number read as 万元 (rules.md §1), or with an English multiplier (5m, 800k, 1.2 billion)."""
+bare number read as 万元 (docs/rules.md#units-and-conventions), or with an English
+multiplier (5m, 800k, 1.2 billion)."""
 
 ChoiceValue = str | int | bool
 V = TypeVar("V", bound=ChoiceValue)

@@ -16,7 +16,7 @@ Mode = Literal["idle", "assess", "lead"]
 
 
 class Session(BaseModel):
-    """Where one person is in the dialog. Answers are profile values (contract §1), with
+    """Where one person is in the dialog. Answers are profile values (docs/interfaces.md#profile), with
     Decimals kept as strings so they survive JSON exactly."""
 
     model_config = ConfigDict(extra="forbid")

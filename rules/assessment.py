@@ -1,6 +1,6 @@
 """The result of an assessment, with the structured explanation the dialogs render.
 
-:meth:`Assessment.contract` gives exactly the JSON object of contract §2; the other
+:meth:`Assessment.contract` gives exactly the JSON object of docs/interfaces.md#assessment; the other
 attributes explain it (bands, shortfalls, the next tier's gaps, improvements, subsidy
 hints with their validity) without any wording: the dialogs choose the words.
 """
@@ -112,7 +112,7 @@ class Assessment:
     today: date | None = field(default=None)
 
     def contract(self) -> dict[str, Any]:
-        """The assessment as contract §2 defines it (JSON-ready)."""
+        """The assessment as docs/interfaces.md#assessment defines it (JSON-ready)."""
         return {
             "score": self.score,
             "groups": self.groups,

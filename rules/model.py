@@ -19,7 +19,7 @@ Lang = Literal["zh", "en"]
 Unit = Literal["yuan", "pct", "years"]
 ChoiceValue = str | int | bool
 
-# Yes-no answers that subsidy clauses may require (contract §1).
+# Yes-no answers that subsidy clauses may require (docs/interfaces.md#profile).
 FlagField = Literal[
     "listing_plan",
     "has_bank_loans",

@@ -1,4 +1,4 @@
-"""The enterprise profile: the answers the engine scores (contract §1).
+"""The enterprise profile: the answers the engine scores (docs/interfaces.md#profile).
 
 Every field is optional; a missing field is "unanswered". Money is in yuan and
 percentages are numbers of percent, both kept as :class:`~decimal.Decimal` so that band

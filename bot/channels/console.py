@@ -1,8 +1,8 @@
 """`zjtx chat`: the assistant in a terminal, and (`--jsonl`) for programs and tests.
 
-With `--jsonl` every line written is one JSON object (contract §3), flushed at once; every
-line read is one message. At end of input the state is already saved: the next run with
-the same --user and --db asks the pending question again.
+With `--jsonl` every line written is one JSON object (docs/interfaces.md#command-line),
+flushed at once; every line read is one message. At end of input the state is already
+saved: the next run with the same --user and --db asks the pending question again.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ CHANNEL = "console"
 
 
 def to_json(message: Outbound) -> dict[str, Any]:
-    """One outbound message as a contract §3 JSON line."""
+    """One outbound message as a docs/interfaces.md#command-line JSON line."""
     if isinstance(message, Question):
         line: dict[str, Any] = {"type": "question", "id": message.id, "text": message.text}
         if message.choices:

@@ -1,4 +1,5 @@
-"""``zjtx assess`` (contract §3), driven through ``bot.cli.main`` and once as a subprocess."""
+"""``zjtx assess`` (docs/interfaces.md#command-line), driven through ``bot.cli.main`` and once as a
+subprocess."""
 
 from __future__ import annotations
 

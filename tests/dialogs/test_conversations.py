@@ -1,4 +1,4 @@
-"""Conversations through the console channel: strings in, JSON lines out (contract §3)."""
+"""Conversations through the console channel: strings in, JSON lines out (docs/interfaces.md#command-line)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def question(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return next(line for line in reversed(lines) if line["type"] == "question")
 
 
-# Worked example A of rules.md §7, answered the way people type.
+# Worked example A of docs/rules.md#worked-examples, answered the way people type.
 EXAMPLE_A_TYPED = {
     "org_type": "1",
     "certification": "创新型",

@@ -1,4 +1,4 @@
-"""The worked examples of rules.md §7 as profiles, and a helper to score answers."""
+"""The worked examples of docs/rules.md#worked-examples as profiles, and a helper to score answers."""
 
 from __future__ import annotations
 

@@ -24,12 +24,12 @@ LIST_KEYS = ("failed_conditions", "direct_pass", "subsidies", "potential_subsidi
 
 
 def as_sets(contract: dict[str, Any]) -> dict[str, Any]:
-    """Contract §2 compares lists as sets."""
+    """The assessment compares lists as sets (docs/interfaces.md#assessment)."""
     return {k: set(v) if k in LIST_KEYS else v for k, v in contract.items()}
 
 
 def by_number(*points: int) -> dict[str, int]:
-    """Indicator points 1, 2, 3… as contract §2 keys them."""
+    """Indicator points 1, 2, 3… as the assessment keys them (docs/interfaces.md#assessment)."""
     return {str(n): p for n, p in enumerate(points, start=1)}
 
 
@@ -42,7 +42,7 @@ def D(text: str) -> Decimal:
     return Decimal(text)
 
 
-# ---------------------------------------------------------------- rules.md §7
+# ---------------------------------------------------------------- docs/rules.md#worked-examples
 
 
 def test_example_a_every_contract_field() -> None:
@@ -113,7 +113,7 @@ def test_example_c_meets_revenue_by_financing() -> None:
     assert revenue.met
 
 
-# ---------------------------------------------------------------- band edges, rules.md §3
+# ---------------------------------------------------------------- band edges, docs/rules.md#indicators
 
 BAND_EDGES: list[tuple[int, dict[str, Any], int]] = [
     # 1 main-business share: a band includes its lower bound
@@ -282,7 +282,7 @@ def test_unanswered_lists_the_indicator_fields_in_order() -> None:
     ]
 
 
-# ---------------------------------------------------------------- conditions, rules.md §2
+# ---------------------------------------------------------------- conditions, docs/rules.md#eligibility
 
 
 def failed(answers: dict[str, Any]) -> set[str]:
@@ -388,7 +388,7 @@ def test_innovative_sme_prerequisite(certification: str | None, met: bool) -> No
     assert result.eligible is met
 
 
-# ---------------------------------------------------------------- tiers, rules.md §4
+# ---------------------------------------------------------------- tiers, docs/rules.md#tiers
 
 
 @pytest.mark.parametrize(
@@ -447,7 +447,7 @@ def test_top_tier_has_no_next_tier() -> None:
     assert assess_answers(answers).next_tier is None
 
 
-# ---------------------------------------------------------------- subsidies, rules.md §5
+# ---------------------------------------------------------------- subsidies, docs/rules.md#subsidies
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Profiles the engine refuses: each error names the field (contract §1)."""
+"""Profiles the engine refuses: each error names the field (docs/interfaces.md#profile)."""
 
 from __future__ import annotations
 

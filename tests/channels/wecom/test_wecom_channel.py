@@ -221,7 +221,7 @@ def number_of(messages: list[dict[str, Any]], *labels: str) -> str:
     return ",".join(shown[label] for label in labels)
 
 
-# Worked example A (rules.md §7), answered with option numbers where there are options.
+# Worked example A (docs/rules.md#worked-examples), answered with option numbers where there are options.
 BY_NUMBER: dict[str, tuple[str, ...]] = {
     "certification": ("创新型中小企业",),
     "district": ("天河区",),
