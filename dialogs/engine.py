@@ -72,6 +72,7 @@ class DialogEngine:
         self.rules = rules or default_rules()
         self.cat = catalogs or load_catalogs()
         self._faq = faq
+        self._figures: dict[tuple[str, str], dict[str, str]] = {}  # (field, lang) → its why's figures
 
     @property
     def faq(self) -> FaqSearch:
@@ -427,7 +428,7 @@ class DialogEngine:
         lines = [
             self.t(s, "q.progress", n=number, total=total),
             self.t(s, f"q.{qid}.text"),
-            self.t(s, f"q.{qid}.why", **question_figures(qid, self.rules, s.lang, self.cat)),
+            self.t(s, f"q.{qid}.why", **self._why_figures(qid, s.lang)),
             self.t(s, "q.example", example=self.t(s, f"q.{qid}.example")),
         ]
         if s.settled(qid):
@@ -441,6 +442,13 @@ class DialogEngine:
                 lines.append(self.t(s, "q.multi_hint"))
         lines.append(self.t(s, "q.skip_hint"))
         return Question(qid, "\n".join(lines), choices, step.kind == "multi", (number, total))
+
+    def _why_figures(self, field: str, lang: str) -> dict[str, str]:
+        """The figures a question's "why" line states, from the rules (fixed for this engine)."""
+        found = self._figures.get((field, lang))
+        if found is None:
+            found = self._figures[(field, lang)] = question_figures(field, self.rules, lang, self.cat)
+        return found
 
     def _summary(self, s: Session) -> Question:
         lines = [self.t(s, "summary.title")]

@@ -9,6 +9,7 @@ subsidy items of the rules data say), then the summary (`confirm`).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +19,7 @@ from typing import Any, Literal
 from dialogs.parsing import Option, yes_no_options
 from dialogs.session import Session
 from rules import Assessment, ProfileError, Rules, assess, parse_profile
-from rules.model import ChoicePart, MultiPart
+from rules.model import Certifications, ChoicePart, MultiPart, Subsidy
 from rules.profile import Profile
 
 Kind = Literal["money", "percent", "years", "choice", "multi", "yesno"]
@@ -94,22 +95,48 @@ def _changes_a_subsidy(field: str) -> Callable[[Context], bool]:
     the answer is. Which clauses read which answers is the rules data's (Clause.fields)."""
 
     def when(ctx: Context) -> bool:
+        readers = _subsidies_reading(ctx.rules).get(field)
+        if not readers:
+            return False
         org_type = ctx.answers.get("org_type", "enterprise")
-        levels: list[str | None] = [ctx.answers.get("certification")]
-        target = ctx.rules.conditions.recognition_level
-        if org_type == "enterprise" and ctx.rank() < ctx.level_rank(target) and ctx.assessment().eligible:
-            levels.append(target)
         ladder = ctx.rules.certifications
-        for subsidy in ctx.rules.subsidies.subsidy:
-            for level in levels:
-                holding = [c for c in subsidy.when if c.level_holds(org_type, level, ladder)]
-                if any(not c.fields for c in holding):
-                    continue  # granted at this level whatever the answer
-                if any(field in c.fields for c in holding):
-                    return True
-        return False
+        if _decides(readers, field, org_type, ctx.answers.get("certification"), ladder):
+            return True
+        target = ctx.rules.conditions.recognition_level
+        return (  # the assessment last: it is the dear part
+            org_type == "enterprise"
+            and ctx.rank() < ctx.level_rank(target)
+            and _decides(readers, field, org_type, target, ladder)
+            and bool(ctx.assessment().eligible)
+        )
 
     return when
+
+
+def _decides(
+    subsidies: tuple[Subsidy, ...], field: str, org_type: str, level: str | None, ladder: Certifications
+) -> bool:
+    """Whether ``field`` can decide one of ``subsidies`` for this organisation at ``level``."""
+    for subsidy in subsidies:
+        holding = [c for c in subsidy.when if c.level_holds(org_type, level, ladder)]
+        if holding and all(c.fields for c in holding) and any(field in c.fields for c in holding):
+            return True
+    return False
+
+
+_READERS: weakref.WeakKeyDictionary[Rules, dict[str, tuple[Subsidy, ...]]] = weakref.WeakKeyDictionary()
+
+
+def _subsidies_reading(rules: Rules) -> dict[str, tuple[Subsidy, ...]]:
+    """For each answer, the subsidy items with a clause that reads it (once per Rules)."""
+    found = _READERS.get(rules)
+    if found is None:
+        readers: dict[str, list[Subsidy]] = {}
+        for subsidy in rules.subsidies.subsidy:
+            for name in dict.fromkeys(f for clause in subsidy.when for f in clause.fields):
+                readers.setdefault(name, []).append(subsidy)
+        found = _READERS[rules] = {name: tuple(items) for name, items in readers.items()}
+    return found
 
 
 def _always_enterprise(ctx: Context) -> bool:
