@@ -29,7 +29,6 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from bot.app import App, build
@@ -41,61 +40,12 @@ from dialogs.engine import DialogEngine, Finished
 from dialogs.flow import CONFIRM, CONFIRM_PREFIX
 from dialogs.messages import Inbound, Question, Result
 from dialogs.session import Session
+from tests.conversations import EXAMPLE_A_TYPED, INSTITUTION_TYPED, SMALL_MUNICIPAL_TYPED, TODAY
 
-TODAY = date(2026, 11, 23)
-
-# Three conversations, answered the way people type: worked example A; a small municipal
-# enterprise below the pass mark (the longest path); a service institution (the shortest).
-EXAMPLE_A = {
-    "org_type": "1",
-    "certification": "创新型",
-    "district": "天河",
-    "niche_years": "七年",
-    "revenue": "1.2亿",
-    "rd_expense": "600万元",
-    "profit": "960万",
-    "main_business_share_pct": "92%",
-    "main_revenue_growth_pct": "百分之十二",
-    "product_field": "B",
-    "digital_level": "二级",
-    "quality": "2,3",
-    "debt_ratio_pct": "45",
-    "distinctive": "A",
-    "talent": "市级",
-    "ip": "C",
-    "rd_staff_pct": "15%",
-    "rd_institution": "市级",
-    "listing_plan": "否",
-    "has_bank_loans": "没有",
-    "provincial_tech_upgrade_funded": "否",
-}
-SMALL_MUNICIPAL = {
-    **EXAMPLE_A,
-    "certification": "市级",
-    "revenue": "500万",
-    "equity_financing_2y": "0",
-    "rd_expense": "10万",
-    "profit": "5万",
-    "main_business_share_pct": "50%",
-    "digital_level": "一级",
-    "quality": "无",
-    "distinctive": "无",
-    "talent": "无",
-    "ip": "E",
-    "rd_staff_pct": "1%",
-    "rd_institution": "无",
-    "sci_award": "都没有",
-    "rd_expense_avg_2y": "100万",
-    "maker_top500": "否",
-    "annual_tax": "50万",
-}
-INSTITUTION = {
-    "org_type": "服务机构",
-    "registered_capital": "2000万",
-    "operates_park": "是",
-    "district": "黄埔",
-}
-CONVERSATIONS = (EXAMPLE_A, SMALL_MUNICIPAL, INSTITUTION)
+# Three conversations, answered the way people type (tests/conversations.py): worked
+# example A; a small municipal enterprise below the pass mark (the longest path); a
+# service institution (the shortest).
+CONVERSATIONS = (EXAMPLE_A_TYPED, SMALL_MUNICIPAL_TYPED, INSTITUTION_TYPED)
 
 
 @dataclass

@@ -50,6 +50,7 @@ from bot.store import MemoryStore, SessionKey
 from dialogs.engine import DialogEngine
 from dialogs.flow import CONFIRM
 from dialogs.messages import Inbound, Question
+from tests.conversations import FIGURES_TYPED
 from tests.fakes.wecom_api import FakeWeComApi
 
 TODAY = date(2026, 11, 23)
@@ -58,17 +59,8 @@ TOKEN = "benchtoken"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 SECRET = "bench-secret"
 
-# Worked example A as people type it; options are answered with their number.
-TYPED = {
-    "niche_years": "七年",
-    "revenue": "1.2亿",
-    "rd_expense": "600万元",
-    "profit": "960万",
-    "main_business_share_pct": "92%",
-    "main_revenue_growth_pct": "百分之十二",
-    "debt_ratio_pct": "45",
-    "rd_staff_pct": "15%",
-}
+# Worked example A as people type it (tests/conversations.py); options are answered with their number.
+TYPED = FIGURES_TYPED
 CHOSEN = {
     "org_type": "enterprise",
     "certification": "innovative",

@@ -221,6 +221,40 @@ def test_forget_user_removes_that_person_only(store: AnyStore) -> None:
     assert store.forget_user("telegram", "100") == 0
 
 
+# ---------------------------------------------------------------- enquiries (leads)
+
+
+def test_an_enquiry_is_kept_with_the_persons_last_result(store: AnyStore) -> None:
+    assert store.add_lead(ALICE, "callme", "甲公司", "赵六", "13800138000").score is None  # no result yet
+    store.save(ALICE, a_session(), 0, finished())
+    last = store.last_assessment(ALICE.channel, ALICE.user_id)
+    assert last is not None
+    lead = store.add_lead(ALICE, "join", "甲公司", "赵六", "020-38622962")
+    assert (lead.kind, lead.company, lead.contact, lead.phone) == ("join", "甲公司", "赵六", "020-38622962")
+    assert (lead.score, lead.tier, lead.assessment_id) == (last.result["score"], last.result["tier"], last.id)
+    assert lead.key == ALICE and lead.handled_at is None
+
+
+def test_open_enquiries_are_listed_oldest_first_until_handled(store: AnyStore) -> None:
+    first = store.add_lead(ALICE, "join", "甲", "赵", "13800138000")
+    second = store.add_lead(BOB, "callme", "乙", "钱", "13900139000")
+    assert [x.id for x in store.leads()] == [first.id, second.id]
+    assert store.mark_handled(first.id, "telegram:7") is True
+    assert store.mark_handled(first.id, "telegram:7") is False  # once only
+    assert store.mark_handled(9999, "telegram:7") is False
+    assert [x.id for x in store.leads()] == [second.id]
+    handled = next(x for x in store.leads(open_only=False) if x.id == first.id)
+    assert handled.handled_by == "telegram:7" and handled.handled_at is not None
+
+
+def test_forget_user_removes_their_enquiries_too(store: AnyStore) -> None:
+    store.save(ALICE, a_session(), 0, finished())
+    store.add_lead(ALICE, "join", "甲", "赵", "13800138000")
+    store.add_lead(BOB, "callme", "乙", "钱", "13900139000")
+    assert store.forget_user("telegram", "100") == 3  # the session, the assessment, the enquiry
+    assert [x.key for x in store.leads(open_only=False)] == [BOB]
+
+
 # ---------------------------------------------------------------- unreadable rows
 
 CORRUPT_ROWS = {

@@ -2,62 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.channels.console import Console
 from bot.db import connect
-from bot.service import Assistant
-from bot.store import MemoryStore, SqliteStore, Store
-from dialogs.engine import DialogEngine
+from bot.store import MemoryStore, SqliteStore
 from rules import assess, default_rules, parse_profile
-
-TODAY = date(2026, 11, 23)
-ENGINE = DialogEngine()
-
-
-class Chat:
-    """A person at `zjtx chat --jsonl`, in process."""
-
-    def __init__(self, store: Store, user: str = "u1", lang: str | None = None) -> None:
-        self.out = io.StringIO()
-        self.console = Console(Assistant(store, ENGINE, lambda: TODAY), user, self.out, jsonl=True)
-        self.console.start(lang)
-        self.opening = self._drain()
-
-    def _drain(self) -> list[dict[str, Any]]:
-        lines = [json.loads(line) for line in self.out.getvalue().splitlines()]
-        self.out.seek(0)
-        self.out.truncate()
-        return lines
-
-    def send(self, text: str) -> list[dict[str, Any]]:
-        self.console.send(text)
-        return self._drain()
-
-    def answer_all(self, answers: dict[str, str], limit: int = 60) -> dict[str, Any]:
-        """Answer each question by its id until the result; returns the result line."""
-        replies = self.send("/assess")
-        for _ in range(limit):
-            results = [line for line in replies if line["type"] == "result"]
-            if results:
-                return results[0]
-            last = replies[-1]
-            assert last["type"] == "question", replies
-            qid = last["id"]
-            if qid == "confirm" or qid.startswith("confirm_"):
-                replies = self.send("yes")
-            else:
-                replies = self.send(answers.get(qid, "跳过"))
-        raise AssertionError("no result")
+from tests.conversations import EXAMPLE_A, EXAMPLE_A_TYPED, TODAY, Chat
 
 
 def result_of(lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -66,55 +23,6 @@ def result_of(lines: list[dict[str, Any]]) -> dict[str, Any]:
 
 def question(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return next(line for line in reversed(lines) if line["type"] == "question")
-
-
-# Worked example A of docs/rules.md#worked-examples, answered the way people type.
-EXAMPLE_A_TYPED = {
-    "org_type": "1",
-    "certification": "创新型",
-    "district": "天河",
-    "niche_years": "七年",
-    "revenue": "1.2亿",
-    "rd_expense": "600万元",
-    "profit": "960万",
-    "main_business_share_pct": "92%",
-    "main_revenue_growth_pct": "百分之十二",
-    "product_field": "B",
-    "digital_level": "二级",
-    "quality": "2,3",
-    "debt_ratio_pct": "45",
-    "distinctive": "A",
-    "talent": "市级",
-    "ip": "C",
-    "rd_staff_pct": "15%",
-    "rd_institution": "市级",
-    "listing_plan": "否",
-    "has_bank_loans": "没有",
-    "provincial_tech_upgrade_funded": "否",
-}
-EXAMPLE_A = {
-    "org_type": "enterprise",
-    "certification": "innovative",
-    "district": "天河区",
-    "niche_years": 7,
-    "revenue": 120_000_000,
-    "rd_expense": 6_000_000,
-    "profit": 9_600_000,
-    "main_business_share_pct": 92,
-    "main_revenue_growth_pct": 12,
-    "product_field": "B",
-    "digital_level": 2,
-    "quality": ["quality_certification", "own_brand"],
-    "debt_ratio_pct": 45,
-    "distinctive": ["A"],
-    "talent": "municipal",
-    "ip": "C",
-    "rd_staff_pct": 15,
-    "rd_institution": "municipal",
-    "listing_plan": False,
-    "has_bank_loans": False,
-    "provincial_tech_upgrade_funded": False,
-}
 
 
 def expected(profile: dict[str, Any]) -> dict[str, Any]:

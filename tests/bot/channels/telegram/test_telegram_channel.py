@@ -46,7 +46,7 @@ from dialogs.flow import STEP_BY_FIELD, options_for
 from dialogs.i18n import load_catalogs
 from dialogs.messages import Choice, Menu, Question, Result, Text
 from dialogs.session import Session
-from tests.dialogs.test_conversations import EXAMPLE_A, EXAMPLE_A_TYPED, Chat
+from tests.conversations import EXAMPLE_A, EXAMPLE_A_TYPED, Chat
 from tests.fakes.telegram_api import FakeTelegramBotApi, find_button
 
 # PTB warns each time it builds a RetryAfter: its retry_after will become a timedelta.

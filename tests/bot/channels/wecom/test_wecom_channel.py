@@ -44,6 +44,7 @@ from dialogs.i18n import load_catalogs, placeholders
 from dialogs.messages import Inbound, Notify
 from dialogs.picking import MenuNotes
 from rules import assess, default_rules, parse_profile
+from tests.conversations import FIGURES_TYPED
 from tests.fakes.wecom_api import GETTOKEN, MESSAGE_SEND, FakeWeComApi, ManualClock
 from tests.rules.examples import EXAMPLE_A
 
@@ -238,16 +239,7 @@ BY_NUMBER: dict[str, tuple[str, ...]] = {
     "has_bank_loans": ("否",),
     "provincial_tech_upgrade_funded": ("否",),
 }
-TYPED = {
-    "niche_years": "七年",
-    "revenue": "1.2亿",
-    "rd_expense": "600万元",
-    "profit": "960万",
-    "main_business_share_pct": "92%",
-    "main_revenue_growth_pct": "百分之十二",
-    "debt_ratio_pct": "45",
-    "rd_staff_pct": "15%",
-}
+TYPED = FIGURES_TYPED  # the figures typed as people type them; the choices by number
 EXAMPLE_A_HERE = {
     **EXAMPLE_A,
     "district": "天河区",

@@ -1,0 +1,146 @@
+"""Conversations the tests and the benchmarks share: worked example A answered the way
+people type it (docs/rules.md#worked-examples), two more paths through the questionnaire,
+and :class:`Chat`, a person at `zjtx chat --jsonl` in process.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from typing import Any
+
+from bot.channels.console import Console
+from bot.service import Assistant
+from bot.store import Store
+from dialogs.engine import DialogEngine
+
+TODAY = date(2026, 11, 23)
+ENGINE = DialogEngine()
+
+# Worked example A of docs/rules.md#worked-examples, answered the way people type.
+EXAMPLE_A_TYPED = {
+    "org_type": "1",
+    "certification": "创新型",
+    "district": "天河",
+    "niche_years": "七年",
+    "revenue": "1.2亿",
+    "rd_expense": "600万元",
+    "profit": "960万",
+    "main_business_share_pct": "92%",
+    "main_revenue_growth_pct": "百分之十二",
+    "product_field": "B",
+    "digital_level": "二级",
+    "quality": "2,3",
+    "debt_ratio_pct": "45",
+    "distinctive": "A",
+    "talent": "市级",
+    "ip": "C",
+    "rd_staff_pct": "15%",
+    "rd_institution": "市级",
+    "listing_plan": "否",
+    "has_bank_loans": "没有",
+    "provincial_tech_upgrade_funded": "否",
+}
+EXAMPLE_A = {
+    "org_type": "enterprise",
+    "certification": "innovative",
+    "district": "天河区",
+    "niche_years": 7,
+    "revenue": 120_000_000,
+    "rd_expense": 6_000_000,
+    "profit": 9_600_000,
+    "main_business_share_pct": 92,
+    "main_revenue_growth_pct": 12,
+    "product_field": "B",
+    "digital_level": 2,
+    "quality": ["quality_certification", "own_brand"],
+    "debt_ratio_pct": 45,
+    "distinctive": ["A"],
+    "talent": "municipal",
+    "ip": "C",
+    "rd_staff_pct": 15,
+    "rd_institution": "municipal",
+    "listing_plan": False,
+    "has_bank_loans": False,
+    "provincial_tech_upgrade_funded": False,
+}
+
+# The answers that are figures (amounts, shares, years), typed: the rest are choices.
+FIGURES_TYPED = {
+    field: EXAMPLE_A_TYPED[field]
+    for field in (
+        "niche_years",
+        "revenue",
+        "rd_expense",
+        "profit",
+        "main_business_share_pct",
+        "main_revenue_growth_pct",
+        "debt_ratio_pct",
+        "rd_staff_pct",
+    )
+}
+# A small municipal enterprise below the pass mark: the longest path (direct-pass and tax questions).
+SMALL_MUNICIPAL_TYPED = {
+    **EXAMPLE_A_TYPED,
+    "certification": "市级",
+    "revenue": "500万",
+    "equity_financing_2y": "0",
+    "rd_expense": "10万",
+    "profit": "5万",
+    "main_business_share_pct": "50%",
+    "digital_level": "一级",
+    "quality": "无",
+    "distinctive": "无",
+    "talent": "无",
+    "ip": "E",
+    "rd_staff_pct": "1%",
+    "rd_institution": "无",
+    "sci_award": "都没有",
+    "rd_expense_avg_2y": "100万",
+    "maker_top500": "否",
+    "annual_tax": "50万",
+}
+# A service institution: the shortest path.
+INSTITUTION_TYPED = {
+    "org_type": "服务机构",
+    "registered_capital": "2000万",
+    "operates_park": "是",
+    "district": "黄埔",
+}
+
+
+class Chat:
+    """A person at `zjtx chat --jsonl`, in process."""
+
+    def __init__(self, store: Store, user: str = "u1", lang: str | None = None) -> None:
+        self.out = io.StringIO()
+        self.console = Console(Assistant(store, ENGINE, lambda: TODAY), user, self.out, jsonl=True)
+        self.console.start(lang)
+        self.opening = self._drain()
+
+    def _drain(self) -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in self.out.getvalue().splitlines()]
+        self.out.seek(0)
+        self.out.truncate()
+        return lines
+
+    def send(self, text: str) -> list[dict[str, Any]]:
+        self.console.send(text)
+        return self._drain()
+
+    def answer_all(self, answers: dict[str, str], limit: int = 60) -> dict[str, Any]:
+        """Answer each question by its id until the result; returns the result line."""
+        replies = self.send("/assess")
+        for _ in range(limit):
+            results = [line for line in replies if line["type"] == "result"]
+            if results:
+                return results[0]
+            last = replies[-1]
+            assert last["type"] == "question", replies
+            qid = last["id"]
+            if qid == "confirm" or qid.startswith("confirm_"):
+                replies = self.send("yes")
+            else:
+                replies = self.send(answers.get(qid, "跳过"))
+        raise AssertionError("no result")
