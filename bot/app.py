@@ -8,8 +8,12 @@ nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
 channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker
-beside them. On SIGTERM the server stops taking requests, every channel finishes what is
-in flight, the worker records the parts it has sent, and the database is closed.
+beside them. Every channel keeps what it receives in the durable inbox and sends its
+replies through the reply outbox, both in the :class:`~bot.mailroom.Mailroom` made here;
+staff notices and broadcast reports go through the outbox too. On SIGTERM the server stops
+taking requests, every channel finishes what is in flight (the rest waits in the inbox and
+the outbox for the next start), the worker records the parts it has sent, and the
+database is closed.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
+from bot.inbox import Inbox
+from bot.mailroom import Mailroom
+from bot.replies import ReplyOutbox
 from bot.service import STAFF_LANG, Assistant
 from bot.settings import Settings, today_in_guangzhou
 from bot.store import SqliteStore
@@ -74,7 +81,8 @@ def staff_notifier(
     settings: Settings, channels: Sequence[Channel]
 ) -> Callable[[Notify], Awaitable[None]] | None:
     """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`) through
-    whichever of ``channels`` (read when a notice goes out) has that name; None without one."""
+    whichever of ``channels`` (read when a notice goes out) has that name, at once and not
+    durably; None without one. (``zjtx serve`` queues its notices in the reply outbox.)"""
     if not settings.staff_chat:
         return None
     name, _, chat_id = settings.staff_chat.partition(":")
@@ -92,18 +100,21 @@ def staff_notifier(
 
 
 def http_app(db: Db, channels: Sequence[Channel], also_running: Sequence[str] = ()) -> web.Application:
-    """The shared server: ``/healthz`` (a read-only probe of the database) and every channel's
-    routes. ``also_running`` names background services /healthz lists after the channels."""
+    """The shared server: ``/healthz`` (a read-only probe of the database, with the sizes of
+    the inbox and the reply outbox) and every channel's routes. ``also_running`` names
+    background services /healthz lists after the channels."""
     app = web.Application(client_max_size=1024 * 1024)
     names = [*(c.name for c in channels), *also_running]
+    inbox, replies = Inbox(db), ReplyOutbox(db)
 
     async def healthz(request: web.Request) -> web.Response:
         try:
             db.ping()
+            sizes = {"inbox": inbox.counts(), "replies": replies.counts()}
         except Exception as exc:  # any database failure means unhealthy, never a crash
             log.error("health check failed: %s", exc)
             return web.json_response({"status": "store unavailable"}, status=503)
-        return web.json_response({"status": "ok", "channels": names})
+        return web.json_response({"status": "ok", "channels": names, **sizes})
 
     app.router.add_get(HEALTH_PATH, healthz)
     for channel in channels:
@@ -120,6 +131,7 @@ class App:
     store: SqliteStore
     broadcasts: BroadcastStore
     assistant: Assistant
+    mail: Mailroom
     channels: list[Channel] = field(default_factory=list)
     senders: list[Sender] = field(default_factory=list)
     worker: Worker | None = None
@@ -202,8 +214,8 @@ def build(
     db = connect(settings.db)
     store = SqliteStore(db)
     broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
-    made: list[Channel] = []  # filled last; the staff notifier reads it when a notice goes out
-    notify = staff_notifier(settings, made)
+    mail = Mailroom(db, staff_chat=settings.staff_chat, prune_days=settings.prune_days)
+    made: list[Channel] = []
 
     senders: list[Sender] = []
     telegram: TelegramSender | None = None
@@ -213,16 +225,16 @@ def build(
 
         senders, telegram = _senders(settings)
         # with the chat channels, a finished broadcast's report goes to the staff chat
-        report = _report_poster(engine.cat, broadcasts, notify) if channels else None
+        report = _report_poster(engine.cat, broadcasts, mail) if channels else None
         delivery = Worker(broadcasts, senders, on_finished=report)
         log.info("broadcast.ready channels=%s", [s.platform.channel for s in senders])
     desk = BroadcastDesk(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
-    assistant = Assistant(store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk)
+    assistant = Assistant(store, engine, today, staff=settings.staff_ids, broadcasts=desk, mail=mail)
     if channels:
         made.extend(_chat_channels(settings, assistant))
-    return App(settings, db, store, broadcasts, assistant, made, senders, delivery)
+    return App(settings, db, store, broadcasts, assistant, mail, made, senders, delivery)
 
 
 def broadcast_platforms() -> tuple[Platform, ...]:
@@ -264,9 +276,10 @@ def _chat_channels(settings: Settings, assistant: Assistant) -> list[Channel]:
 
 
 def _report_poster(
-    cat: Catalogs, broadcasts: BroadcastStore, notify: Callable[[Notify], Awaitable[None]] | None
+    cat: Catalogs, broadcasts: BroadcastStore, mail: Mailroom
 ) -> Callable[[int], Awaitable[None]]:
-    """Post a finished broadcast's report to the staff chat (the worker logs a failure)."""
+    """Queue a finished broadcast's report for the staff chat in the reply outbox (the worker
+    logs a failure)."""
 
     async def post_report(broadcast_id: int) -> None:
         report = broadcasts.report(broadcast_id, time.time())
@@ -274,10 +287,7 @@ def _report_poster(
             return
         lines = [cat.text(STAFF_LANG, "broadcast.notify.done", id=broadcast_id)]
         lines += report_lines(cat, STAFF_LANG, report, broadcasts.failures(broadcast_id, limit=10))
-        if notify is None:
-            log.info("broadcast report (no staff chat configured): %s", " / ".join(lines))
-            return
-        await notify(Notify("broadcast", "\n".join(lines), {"broadcast_id": broadcast_id}))
+        mail.notice(Notify("broadcast", "\n".join(lines), {"broadcast_id": broadcast_id}))
 
     return post_report
 

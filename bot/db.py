@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +35,16 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-__all__ = ["BUSY_TIMEOUT_MS", "MIGRATIONS", "MIGRATION_SET", "Db", "connect", "migrations"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "MIGRATIONS",
+    "MIGRATION_SET",
+    "DatabaseError",
+    "Db",
+    "connect",
+    "describe",
+    "migrations",
+]
 
 MIGRATION_SET = "zjtx"
 BUSY_TIMEOUT_MS = 10_000
@@ -43,41 +53,94 @@ MEMORY = ":memory:"
 Row = tuple[Any, ...]
 
 
+class DatabaseError(sqlite3.DatabaseError):
+    """The database cannot be used. The message is one line for an operator: what is wrong
+    with which file, and what to do about it."""
+
+
 class Db:
     """One connection to the assistant's SQLite file, with the policy above.
 
-    Use :func:`connect`, which also brings the schema up to date."""
+    Use :func:`connect`, which also brings the schema up to date (or, ``read_only``, checks
+    that it is)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = str(path)
-        conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        self.database = Database(conn)  # sqlite-utils, for migrations and introspection
-        if not self.in_memory:
-            self.database.enable_wal()
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.read_only = read_only
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of tx() blocks (only the thread holding the lock touches it)
+        self._after: list[Callable[[], None]] = []
         # an in-memory database has no file to flock: its one worker is chosen by this lock
         self.memory_lease = threading.Lock()
+        conn = _open(self.path, read_only)
+        self.database = Database(conn)  # sqlite-utils, for migrations and introspection
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if not read_only:
+                if not self.in_memory:
+                    _wal(conn)
+                conn.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            conn.close()
+            raise
 
     @property
     def in_memory(self) -> bool:
         return self.path == MEMORY
 
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE … COMMIT), rolled back if the block raises."""
+        """A write transaction (BEGIN IMMEDIATE … COMMIT), rolled back if the block raises.
+
+        A tx() inside another one (on the same thread) joins it as a savepoint: its writes
+        are committed with the outer transaction, or rolled back alone if its block raises.
+        So a unit of work (a turn and everything it causes) is one commit however many stores
+        write in it. Never await inside a transaction: other tasks of the thread would join it."""
         conn = self.database.conn
         with self._lock:
+            if self._depth:
+                name = f"tx{self._depth}"
+                conn.execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield conn
+                except BaseException:
+                    self._depth -= 1
+                    if conn.in_transaction:
+                        conn.execute(f"ROLLBACK TO {name}")
+                        conn.execute(f"RELEASE {name}")
+                    raise
+                self._depth -= 1
+                conn.execute(f"RELEASE {name}")
+                return
             conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                self._depth = 0
+                self._after.clear()
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            self._depth = 0
+            after, self._after = self._after, []
+        for callback in after:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction in progress is committed (never if it is
+        rolled back); at once outside a transaction."""
+        with self._lock:
+            if self._depth:
+                self._after.append(callback)
+                return
+        callback()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Every row a query gives (read under the lock, so never inside another thread's write)."""
@@ -99,13 +162,194 @@ class Db:
             self.database.close()
 
 
-def connect(path: str | Path) -> Db:
-    """Open (creating it if need be) the SQLite file at ``path``, ``":memory:"`` for a
-    throwaway one, and apply the pending migrations. Raises sqlite3.Error."""
-    db = Db(path)
-    with db._lock:
-        migrations().apply(db.database)
+def connect(path: str | Path, *, read_only: bool = False) -> Db:
+    """Open the SQLite file at ``path`` (``":memory:"`` for a throwaway one).
+
+    Writable (the default): create the file if need be and apply the pending migrations,
+    under an exclusive lock that a second process waits for (up to the busy timeout), so
+    commands started together on a new file never collide. ``read_only``: open without
+    writing anything, not even a migration; the schema must be up to date.
+
+    Raises :class:`DatabaseError` (one line saying what is wrong and what to do) for a
+    folder that does not exist, a directory, a file that is not a database, a file this
+    process may not write (unless ``read_only``), a full disk, a database of a newer version
+    of the assistant, or (``read_only``) one that needs migrating first."""
+    where = str(path)
+    if where != MEMORY:
+        _check_path(Path(where), read_only)
+    try:
+        db = Db(where, read_only=read_only)
+    except sqlite3.Error as exc:
+        raise DatabaseError(describe(exc, where)) from exc
+    try:
+        with db._lock:
+            if read_only:
+                _check_schema(db.database, where, read_only=True)
+            else:
+                _migrate(db, where)
+    except sqlite3.Error as exc:
+        db.close()
+        raise DatabaseError(describe(exc, where)) from exc
+    except BaseException:
+        db.close()
+        raise
     return db
+
+
+def describe(exc: BaseException, path: str) -> str:
+    """One line for an operator about an error ``exc`` met on the database at ``path``."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if isinstance(exc, DatabaseError):
+        return str(exc)
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return (
+            f"database {path}: the disk is full; nothing was written. "
+            "Free some space and run the command again."
+        )
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        return (
+            f"database {path}: this process may not write it (read-only file, folder or mount). "
+            "Give the process write access to the file and its folder, or use a read-only command."
+        )
+    if name.startswith("SQLITE_NOTADB") or "not a database" in text:
+        return (
+            f"database {path}: the file is not a SQLite database. "
+            "Point ZJTX_DB (or --db) at the assistant's database."
+        )
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return (
+            f"database {path}: the file is damaged. "
+            "Restore it from a backup (or move it away to start empty)."
+        )
+    if name.startswith("SQLITE_BUSY") or "locked" in text:
+        return f"database {path}: another process kept it locked too long. Try again once it is done."
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return f"database {path}: cannot open the file. Check that its folder exists and that it is a file."
+    if name.startswith("SQLITE_IOERR") or "i/o error" in text:
+        return f"database {path}: the disk failed to read or write ({exc}). Check the disk, then run again."
+    return f"database {path}: {exc}"
+
+
+# ---------------------------------------------------------------- opening, checking, migrating
+
+
+def _check_path(path: Path, read_only: bool) -> None:
+    if path.is_dir():
+        raise DatabaseError(
+            f"database {path}: that is a folder. "
+            f"Set ZJTX_DB (or --db) to a file inside it, e.g. {path / 'zjtx.db'}."
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise DatabaseError(
+            f"database {path}: the folder {folder} does not exist. "
+            "Create it, or point ZJTX_DB (or --db) elsewhere."
+        )
+    if read_only and not path.exists():
+        raise DatabaseError(
+            f"database {path}: there is no such file. Point ZJTX_DB (or --db) at the assistant's database."
+        )
+
+
+def _open(path: str, read_only: bool) -> sqlite3.Connection:
+    timeout = BUSY_TIMEOUT_MS / 1000
+    if not read_only:
+        return sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout)
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, check_same_thread=False, isolation_level=None, timeout=timeout
+    )
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        # A WAL file in a folder this process cannot write, with no -shm beside it: nobody
+        # can be writing it then, so it is read as it lies on disk.
+        conn.close()
+        return sqlite3.connect(
+            f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False, isolation_level=None
+        )
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL (a setting kept in the file). Several processes opening a new file at
+    once may find it locked for a moment: wait, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _known() -> list[str]:
+    return [step.__name__ for step in MIGRATIONS]
+
+
+def _applied(database: Database) -> list[str]:
+    if not database["_sqlite_migrations"].exists():
+        return []
+    return [
+        row[0]
+        for row in database.conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set=? ORDER BY rowid", [MIGRATION_SET]
+        ).fetchall()
+    ]
+
+
+def _check_schema(database: Database, path: str, *, read_only: bool) -> bool:
+    """True when the schema is this version's; False when migrations are pending (allowed
+    only when not ``read_only``). Raises DatabaseError for a newer version's database."""
+    version = database.conn.execute("PRAGMA user_version").fetchone()[0]
+    known = _known()
+    if version > len(known):
+        raise DatabaseError(_newer(path, f"schema version {version}, this version knows {len(known)}"))
+    if version == len(known):
+        return True
+    applied = _applied(database)
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise DatabaseError(_newer(path, f"migration {unknown[0]} is unknown here"))
+    if set(applied) == set(known):
+        return True  # a file from before the version number was kept
+    if read_only:
+        raise DatabaseError(
+            f"database {path}: it was written by an older version and needs upgrading "
+            f"({len(known) - len(applied)} migrations pending), which a read-only command does not do. "
+            "Run any other zjtx command (zjtx serve) on it once with write access."
+        )
+    return False
+
+
+def _newer(path: str, detail: str) -> str:
+    return (
+        f"database {path}: it was written by a newer version of the assistant ({detail}). "
+        "Upgrade this installation, or point ZJTX_DB (or --db) at another file."
+    )
+
+
+def _migrate(db: Db, path: str) -> None:
+    """Apply the pending migrations in one exclusive transaction: a second process opening
+    the same new file waits for it (busy timeout), then finds nothing left to do."""
+    database = db.database
+    conn = database.conn
+    if conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+        return
+    conn.execute("BEGIN EXCLUSIVE")
+    try:
+        if not _check_schema(database, path, read_only=False):  # another process may have just done it
+            migrations().apply(database)  # each step a savepoint inside this transaction
+        conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 # ---------------------------------------------------------------- the schema, in order
@@ -259,6 +503,77 @@ def m005_broadcast_topic_ids(db: Database) -> None:
                 )
 
 
+def m006_inbox_replies_quarantine(db: Database) -> None:
+    """The durable inbox (every platform update, stored before it is acknowledged), the reply
+    outbox (every reply and staff notice, stored with the turn, sent after it), and the
+    sessions a version could not read, kept aside. Times are Unix seconds (REAL); see
+    bot/inbox.py and bot/replies.py."""
+    db["inbox"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "platform_id": str,
+            "conversation": str,
+            "user_id": str,
+            "payload": str,
+            "state": str,
+            "attempts": int,
+            "error": str,
+            "received_at": float,
+            "done_at": float,
+        },
+        pk="id",
+        not_null={"channel", "platform_id", "conversation", "payload", "state", "received_at"},
+        defaults={"state": "pending", "attempts": 0},
+    )
+    db["inbox"].create_index(["channel", "platform_id"], unique=True)  # type: ignore[union-attr]
+    db["inbox"].create_index(["state", "id"])  # type: ignore[union-attr]
+    db["inbox"].create_index(["user_id"])  # type: ignore[union-attr]
+    db["inbox"].create_index(["done_at"])  # type: ignore[union-attr]
+    db["reply_outbox"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "kind": str,
+            "inbox_id": int,
+            "lang": str,
+            "messages": str,
+            "extra": str,
+            "state": str,
+            "parts_done": int,
+            "attempts": int,
+            "attempt_id": str,
+            "erase": int,
+            "created_at": float,
+            "last_at": float,
+            "sent_at": float,
+            "error": str,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "kind", "messages", "state", "created_at"},
+        defaults={"state": "pending", "parts_done": 0, "attempts": 0, "erase": 0, "extra": "{}"},
+    )
+    db["reply_outbox"].create_index(["state", "id"])  # type: ignore[union-attr]
+    db["reply_outbox"].create_index(["user_id"])  # type: ignore[union-attr]
+    db["reply_outbox"].create_index(["sent_at"])  # type: ignore[union-attr]
+    db["sessions_quarantine"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "data": str,
+            "rev": int,
+            "reason": str,
+            "kept_at": str,
+        },
+        pk="id",
+    )
+    db["sessions_quarantine"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
+
+
 # Every migration, oldest first. Append only: a shipped database has run the ones before.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_sessions_and_assessments,
@@ -266,6 +581,7 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m003_broadcasts,
     m004_broadcast_outbox_by_channel,
     m005_broadcast_topic_ids,
+    m006_inbox_replies_quarantine,
 )
 
 

@@ -1,11 +1,14 @@
 """The assistant as channels see it: load the session, run the dialog, save, reply.
 
-One conversation's messages are handled one at a time (a lock per session key), and the
-new session is committed before the replies are handed back to the channel. A write that
-races another process is retried on the fresh session, so no answer is lost. Staff-only
-commands (/leads, /handled) and /forget act on the store here, outside the dialog, and the
-broadcast desk (when there is one) takes /broadcast, /broadcasts, /subscribe, /unsubscribe
-and the messages of a staff member composing a broadcast.
+One conversation's messages are handled one at a time (a lock per session key). A turn is
+one transaction: the session, a finished assessment, an enquiry, and, when the channel
+passes a ``reply`` recorder (:class:`bot.mailroom.Recorder`), the replies, the staff
+notices and the "done" of the inbox row being handled are committed together or not at
+all; the replies are sent after the commit. A write that races another process is
+retried on the fresh session, so no answer is lost. Staff-only commands (/leads,
+/handled) answer in a private chat only; they and /forget act on the store here, outside
+the dialog, and the broadcast desk (when there is one) takes /broadcast, /broadcasts,
+/subscribe, /unsubscribe and the messages of a staff member composing a broadcast.
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.store import Conflict, Lead, Loaded, SessionKey, Store
+from bot.store import Conflict, Lead, Loaded, SessionKey, SqliteStore, Store
 from dialogs.commands import Command, parse_command
 from dialogs.engine import DialogEngine, Turn
 from dialogs.i18n import LANGS, Catalogs, choose_lang
 from dialogs.messages import Inbound, Menu, Notify, Outbound, Text
+from dialogs.picking import record_number
 from dialogs.session import Session
 
 if TYPE_CHECKING:
     from bot.broadcast.desk import BroadcastDesk
+    from bot.mailroom import Mailroom
 
 log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
@@ -33,6 +38,16 @@ STAFF_LANG = "zh"
 STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from the store, not the dialog
 
 Notifier = Callable[[Notify], Awaitable[None]]
+
+
+class Reply(Protocol):
+    """Where a turn's replies go (:class:`bot.mailroom.Recorder`)."""
+
+    def record(
+        self, replies: Sequence[Outbound], notices: Sequence[Notify] = (), *, erase: bool = False
+    ) -> None:
+        """Queue the replies and notices, inside the turn's transaction."""
+        ...
 
 
 class Assistant:
@@ -44,14 +59,26 @@ class Assistant:
         staff: frozenset[str] = frozenset(),
         notify: Notifier | None = None,
         broadcasts: BroadcastDesk | None = None,
+        mail: Mailroom | None = None,
     ) -> None:
         self.store = store
+        self._mail = mail
         self.broadcasts = broadcasts
         self.engine = engine
         self.today = today
         self.staff = staff
         self.notify = notify
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def mail(self) -> Mailroom | None:
+        """The inbox and reply outbox channels use (by default one on the store's database,
+        when it is SQLite; None for a store in memory)."""
+        if self._mail is None and isinstance(self.store, SqliteStore):
+            from bot.mailroom import Mailroom
+
+            self._mail = Mailroom(self.store.db)
+        return self._mail
 
     def is_staff(self, key: SessionKey) -> bool:
         return f"{key.channel}:{key.user_id}" in self.staff
@@ -91,15 +118,25 @@ class Assistant:
             self._locks[key] = lock
         return lock
 
-    async def handle(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
-        """The replies to one message, after its effects are committed; notices go to staff."""
+    async def handle(
+        self, key: SessionKey, inbound: Inbound, *, reply: Reply | None = None
+    ) -> list[Outbound]:
+        """The replies to one message, after its effects are committed. With ``reply`` the
+        replies and staff notices are recorded in the turn's transaction (and sent by the
+        outbox); without, notices go to the staff notifier here."""
         async with self._lock(key):
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
-                return await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
-            replies, notices = self.process(key, inbound)
-        for notice in notices:
-            await self.send_notice(notice)
+                step = await self.broadcasts.prepare(key, inbound, staff=self.is_staff(key), lang=lang)
+                with self.store.transaction():
+                    replies = step()
+                    if reply is not None:
+                        reply.record(replies)
+                return replies
+            replies, notices = self.process(key, inbound, reply=reply)
+        if reply is None:
+            for notice in notices:
+                await self.send_notice(notice)
         return replies
 
     async def send_notice(self, notice: Notify) -> None:
@@ -118,33 +155,48 @@ class Assistant:
             log.info("staff notice: %s", notice.text)
         return replies
 
-    def process(self, key: SessionKey, inbound: Inbound) -> tuple[list[Outbound], list[Notify]]:
+    def process(
+        self, key: SessionKey, inbound: Inbound, *, reply: Reply | None = None
+    ) -> tuple[list[Outbound], list[Notify]]:
+        """One turn, committed as one transaction (with ``reply``'s records)."""
         command = parse_command(inbound.text) if inbound.is_command else None
         if command is not None and command.name in STORE_COMMANDS:
-            return self._store_command(key, command), []
+            with self.store.transaction():
+                return self._store_command(key, command, reply), []
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
-            lang = self.store.load(key).session.lang
-            return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
+            with self.store.transaction():
+                lang = self.store.load(key).session.lang
+                replies = self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang)
+                if reply is not None:
+                    reply.record(replies)
+            return replies, []
         for _ in range(MAX_ATTEMPTS):
-            loaded = self._load(key)
-            last = self.store.last_assessment(key.channel, key.user_id)
-            turn = self.engine.handle(
-                loaded.session, inbound, self.today(), last.last_result() if last else None
-            )
-            notices = [self._staff_view(key, n) for n in turn.notices]
-            if turn.lead is not None:
-                # stored before the session moves on: a crash in between repeats the step, never loses it
-                lead = self.store.add_lead(
-                    key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone
-                )
-                notices.append(self._lead_notice(lead))
             try:
-                self.store.save(key, turn.session, loaded.rev, turn.finished)
+                with self.store.transaction():
+                    return self._turn(key, inbound, reply)
             except Conflict:
                 log.info("session %s changed underneath; handling the message again", key)
-                continue
-            return self._with_notes(loaded.corrupt, turn), notices
         raise Conflict(f"{key}: gave up after {MAX_ATTEMPTS} concurrent writes")
+
+    def _turn(
+        self, key: SessionKey, inbound: Inbound, reply: Reply | None
+    ) -> tuple[list[Outbound], list[Notify]]:
+        loaded = self._load(key)
+        if loaded.corrupt:
+            self.store.set_aside(key, "unreadable by this version")
+        last = self.store.last_assessment(key.channel, key.user_id)
+        turn = self.engine.handle(loaded.session, inbound, self.today(), last.last_result() if last else None)
+        notices = [self._staff_view(key, n) for n in turn.notices]
+        if turn.lead is not None:
+            lead = self.store.add_lead(
+                key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone
+            )
+            notices.append(self._lead_notice(lead))
+        self.store.save(key, turn.session, loaded.rev, turn.finished)
+        replies = self._with_notes(loaded.corrupt, turn)
+        if reply is not None:
+            reply.record(replies, notices)
+        return replies, notices
 
     def _with_notes(self, corrupt: bool, turn: Turn) -> list[Outbound]:
         replies = list(turn.replies)
@@ -188,15 +240,38 @@ class Assistant:
                 return t.label.get(s.lang)
         return None
 
-    def _store_command(self, key: SessionKey, command: Command) -> list[Outbound]:
+    def _store_command(self, key: SessionKey, command: Command, reply: Reply | None) -> list[Outbound]:
         session = self.store.load(key).session
-        t = self.engine.t
         if command.name == "/forget":
-            count = self.store.forget_user(key.channel, key.user_id)
-            return [Text(t(session, "forget.done", count=count))]
+            count = self.forget(key)
+            replies: list[Outbound] = [Text(self.engine.t(session, "forget.done", count=count))]
+            if reply is not None:
+                reply.record(replies, erase=True)
+            return replies
+        replies = self._staff_command(key, command, session)
+        if reply is not None:
+            reply.record(replies)
+        return replies
+
+    def forget(self, key: SessionKey) -> int:
+        """Delete every row that names the person of ``key``, in every table (sessions, results,
+        enquiries, subscriptions of their private chat, drafts, replay keys, the inbox and
+        the outbox; staff's names in audit columns are replaced). Returns how many went."""
+        count = self.store.forget_user(key.channel, key.user_id)
+        if self.broadcasts is not None:
+            count += self.broadcasts.forget(key)
+        mail = self.mail
+        if mail is not None:
+            count += mail.forget(key.channel, key.user_id)
+        return count
+
+    def _staff_command(self, key: SessionKey, command: Command, session: Session) -> list[Outbound]:
+        t = self.engine.t
         if not self.is_staff(key):
             log.warning("refused %s from non-staff %s", command.name, key)
             return [Text(t(session, "staff.only"))]
+        if key.chat_id != key.user_id:  # enquiries name people and phones: never in a group
+            return [Text(t(session, "broadcast.private_only"))]
         if command.name == "/leads":
             leads = self.store.leads(open_only=True)
             if not leads:
@@ -220,12 +295,12 @@ class Assistant:
                 )
             lines.append(t(session, "leads.hint"))
             return [Text("\n".join(lines))]
-        arg = command.args.lstrip("#")
-        if not arg.isdigit():
+        number = record_number(command.args)
+        if number is None:
             return [Text(t(session, "leads.usage"))]
-        if self.store.mark_handled(int(arg), f"{key.channel}:{key.user_id}"):
-            return [Text(t(session, "leads.handled", id=int(arg)))]
-        return [Text(t(session, "leads.not_found", id=int(arg)))]
+        if self.store.mark_handled(number, f"{key.channel}:{key.user_id}"):
+            return [Text(t(session, "leads.handled", id=number))]
+        return [Text(t(session, "leads.not_found", id=number))]
 
     def resume(self, key: SessionKey) -> list[Outbound]:
         """The pending question of an unfinished questionnaire, asked again."""

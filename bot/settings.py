@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     listen: str = Field(default="127.0.0.1:8080", alias="ZJTX_LISTEN")
     staff: str = Field(default="", alias="ZJTX_STAFF")
     staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
+    prune_days: float = Field(default=7.0, gt=0, alias="ZJTX_PRUNE_DAYS")
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
     telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")

@@ -7,10 +7,12 @@ revision number makes a concurrent write fail loudly instead of losing an answer
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -77,8 +79,21 @@ class Conflict(RuntimeError):
     """The session changed since it was loaded; reload and try again."""
 
 
+FORGOTTEN = "(forgotten)"  # stands for a person who asked to be forgotten, in audit columns
+
+
 class Store(Protocol):
     def load(self, key: SessionKey) -> Loaded: ...
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """One unit of work: every write inside (this store's and the other stores' on the same
+        database) is committed together at the end, or not at all."""
+        ...
+
+    def set_aside(self, key: SessionKey, reason: str) -> None:
+        """Keep the stored session row of ``key`` aside (it could not be read) before it is
+        replaced by a fresh one."""
+        ...
 
     def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
         """Write the session (and a finished assessment) atomically; return the new revision.
@@ -125,6 +140,15 @@ def _decode(raw: str, key: SessionKey) -> tuple[Session, bool]:
     return session, False
 
 
+def _like(text: str) -> str:
+    """``text`` matched literally in a LIKE pattern (escape character backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _names(seen: tuple[str, str], channel: str, user_id: str) -> bool:
+    return seen[0] == channel and seen[1].startswith(f"{channel}:event:{user_id}:")
+
+
 def _made_on(finished: Finished) -> date:
     today = finished.assessment.today
     assert today is not None
@@ -139,6 +163,7 @@ class MemoryStore:
         self._assessments: list[StoredAssessment] = []
         self._seen: set[tuple[str, str]] = set()
         self._leads: list[Lead] = []
+        self.quarantined: list[tuple[SessionKey, str, str]] = []
         self._lock = threading.Lock()
 
     def load(self, key: SessionKey) -> Loaded:
@@ -152,6 +177,14 @@ class MemoryStore:
         """Store a raw session row (tests use it to plant a corrupt one)."""
         rev = self._sessions.get(key, ("", 0))[1]
         self._sessions[key] = (raw, rev + 1)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        return contextlib.nullcontext()  # each write is immediate here
+
+    def set_aside(self, key: SessionKey, reason: str) -> None:
+        row = self._sessions.get(key)
+        if row is not None:
+            self.quarantined.append((key, row[0], reason))
 
     def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
         with self._lock:
@@ -204,7 +237,14 @@ class MemoryStore:
             self._leads = [
                 x for x in self._leads if not (x.key.channel == channel and x.key.user_id == user_id)
             ]
-            return len(gone) + before - len(self._assessments) - len(self._leads)
+            kept = len(self.quarantined)
+            self.quarantined = [
+                q for q in self.quarantined if (q[0].channel, q[0].user_id) != (channel, user_id)
+            ]
+            self._seen = {s for s in self._seen if not _names(s, channel, user_id)}
+            return (
+                len(gone) + before - len(self._assessments) - len(self._leads) + kept - len(self.quarantined)
+            )
 
     def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
         with self._lock:
@@ -258,6 +298,22 @@ class SqliteStore:
             return Loaded(Session(), 0)
         session, corrupt = _decode(row[0], key)
         return Loaded(session, row[1], corrupt)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[object]:
+        with self.db.tx() as conn:
+            yield conn
+
+    def set_aside(self, key: SessionKey, reason: str) -> None:
+        with self.db.tx() as conn:
+            kept = conn.execute(
+                "INSERT INTO sessions_quarantine (channel, chat_id, user_id, data, rev, reason, kept_at) "
+                "SELECT channel, chat_id, user_id, data, rev, ?, ? FROM sessions "
+                "WHERE channel=? AND chat_id=? AND user_id=?",
+                [reason, _now(), key.channel, key.chat_id, key.user_id],
+            ).rowcount
+        if kept:
+            log.warning("session %s kept aside in sessions_quarantine: %s", key, reason)
 
     def put_raw(self, key: SessionKey, raw: str) -> None:
         with self.db.tx() as conn:
@@ -347,10 +403,18 @@ class SqliteStore:
             gone = conn.execute(
                 "DELETE FROM sessions WHERE channel=? AND user_id=?", [channel, user_id]
             ).rowcount
-            for table in ("assessments", "leads"):
+            for table in ("assessments", "leads", "sessions_quarantine"):
                 gone += conn.execute(
                     f"DELETE FROM {table} WHERE channel=? AND user_id=?", [channel, user_id]
                 ).rowcount
+            # replay keys of events name their sender (wecom:event:<user>:<time>:…)
+            gone += conn.execute(
+                "DELETE FROM seen WHERE scope=? AND key LIKE ? ESCAPE '\\'",
+                [channel, f"{channel}:event:{_like(user_id)}:%"],
+            ).rowcount
+            conn.execute(
+                "UPDATE leads SET handled_by=? WHERE handled_by=?", [FORGOTTEN, f"{channel}:{user_id}"]
+            )
             return gone
 
     _LEAD_COLUMNS = (

@@ -39,6 +39,7 @@ from dialogs.parsing import (
     AnswerError,
     format_decimal,
     is_skip,
+    menu_number,
     normalize,
     parse_choice,
     parse_choices,
@@ -530,14 +531,15 @@ class DialogEngine:
         s = turn.session
         text = normalize(raw).lower()
         # a number is a summary line to change, never "yes"
+        number = menu_number(text)
         if not text.isdigit() and (text in SUBMIT_WORDS or _yes_no(raw)):
             self._finish(turn, today)
             return
         target = None
         if text in s.history:
             target = text
-        elif text.isdigit() and 1 <= int(text) <= len(s.history):
-            target = s.history[int(text) - 1]
+        elif number is not None and 1 <= number <= len(s.history):
+            target = s.history[number - 1]
         else:
             for f in s.history:
                 if text and text in (self.t(s, f"metric.{f}").lower(), f):

@@ -9,14 +9,27 @@ command (:class:`MenuNotes`), until a question comes.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Final
 
 from dialogs.messages import Menu, Outbound, Question
+from dialogs.parsing import menu_number
 
-__all__ = ["MenuNotes", "menu_commands", "option_numbers"]
+__all__ = ["MenuNotes", "menu_commands", "option_numbers", "record_number"]
 
 MAX_DIGITS = 3  # a longer number is an answer (an amount, a year), never a pick
+_RECORD_NUMBER: Final = re.compile(r"#?([0-9]{1,18})")
+
+
+def record_number(text: str) -> int | None:
+    """The number of a record (an enquiry, a broadcast) typed after a command: ``12`` or
+    ``#12``, one to 18 ASCII digits (it fits SQLite's integers); None for anything else.
+    Never raises, whatever the digits (², ⑴, ፩, 𐩀, thousands of them)."""
+    found = _RECORD_NUMBER.fullmatch(text.strip())
+    return int(found.group(1)) if found else None
 
 
 def option_numbers(message: Question | Menu) -> list[str]:
@@ -70,10 +83,10 @@ class MenuNotes:
     def pick(self, user: str, typed: str) -> str | None:
         """Return the command a typed 1-based number names in ``user``'s menu, or None."""
         commands = self._notes.get(user)
-        number = typed.strip()
-        if not commands or not number.isdecimal() or len(number) > MAX_DIGITS:
+        typed = unicodedata.normalize("NFKC", typed)  # full-width digits, as phones type them
+        index = menu_number(typed)
+        if not commands or index is None or len(typed.strip()) > MAX_DIGITS:
             return None
-        index = int(number)
         return commands[index - 1] if 1 <= index <= len(commands) else None
 
     def __len__(self) -> int:

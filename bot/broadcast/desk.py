@@ -38,6 +38,7 @@ from dialogs.broadcast_compose import (
 from dialogs.commands import parse_command
 from dialogs.i18n import Catalogs
 from dialogs.messages import Choice, Inbound, Menu, Outbound, Text
+from dialogs.picking import record_number
 
 from .content import ROBOT, TELEGRAM, Content
 from .markup import TELEGRAM_TEXT_LIMIT, WECOM_MARKDOWN_LIMIT_BYTES, Rendered, render
@@ -152,6 +153,15 @@ class BroadcastDesk:
 
     async def handle(self, key: SessionKey, inbound: Inbound, *, staff: bool, lang: str) -> list[Outbound]:
         """The replies to a claimed message (checks group admins and sends previews)."""
+        step = await self.prepare(key, inbound, staff=staff, lang=lang)
+        return step()
+
+    async def prepare(
+        self, key: SessionKey, inbound: Inbound, *, staff: bool, lang: str
+    ) -> Callable[[], list[Outbound]]:
+        """Ask the platforms first (group admin, chat name, the image, the preview), then
+        return the step that writes and answers: the caller runs it inside the turn's
+        transaction, so nothing is awaited while the database is locked."""
         said = _said(inbound)
         command, args = _command(said)
         if command in ("/subscribe", "/unsubscribe"):
@@ -161,10 +171,14 @@ class BroadcastDesk:
             name = None
             if command == "/subscribe" and key.channel == TELEGRAM and self.telegram is not None:
                 name = await self.telegram.chat_name(key.chat_id)
-            return self._subscription(key, command, args, staff=staff, admin=admin, name=name, lang=lang)
-        answered = self._staff_desk(key, command, args, staff, lang)
-        if answered is not None:
-            return answered
+            return lambda: self._subscription(
+                key, command, args, staff=staff, admin=admin, name=name, lang=lang
+            )
+        refused = self._gate(key, command, staff, lang)
+        if refused is not None:
+            return lambda: refused
+        if command == "/broadcasts":
+            return lambda: self._broadcasts(args, lang, staff_id=self._who(key))
         turn = self._begin(key, said)
         if isinstance(turn.action, Fetch):
             turn = self._fetched(turn, *(await asyncio.to_thread(self._try_fetch, turn.action.url)))
@@ -172,7 +186,12 @@ class BroadcastDesk:
         previewed = False
         if preview is not None and self.telegram is not None and key.channel == TELEGRAM:
             previewed = await self.telegram.preview(key.chat_id, preview)
-        return self._conclude(key, turn, lang, previewed)
+        return lambda: self._conclude(key, turn, lang, previewed)
+
+    def forget(self, key: SessionKey) -> int:
+        """/forget: the person's drafts and their private chat's subscription go, and their
+        name leaves the audit columns. Returns how many rows went."""
+        return self.store.forget_person(key.channel, key.user_id, self._who(key))
 
     def handle_now(self, key: SessionKey, inbound: Inbound, *, staff: bool, lang: str) -> list[Outbound]:
         """The same without platform calls (the terminal): the preview comes as text."""
@@ -307,14 +326,13 @@ class BroadcastDesk:
                 assert report is not None
                 lines.append(summary_line(self.cat, lang, report))
             return [Text("\n".join(lines))]
-        if words[0].lower() == "cancel" and len(words) == 2 and words[1].lstrip("#").isdigit():
-            number = int(words[1].lstrip("#"))
+        number = record_number(words[-1])
+        if words[0].lower() == "cancel" and len(words) == 2 and number is not None:
             if self.store.cancel(number, staff_id):
                 log.info("broadcast.cancelled id=%d by=%s", number, staff_id)
                 return [Text(self._t(lang, "broadcast.cancel.done", id=number))]
             return [Text(self._t(lang, "broadcast.cancel.not_found", id=number))]
-        if len(words) == 1 and words[0].lstrip("#").isdigit():
-            number = int(words[0].lstrip("#"))
+        if len(words) == 1 and number is not None:
             report = self.store.report(number, now)
             if report is None:
                 return [Text(self._t(lang, "broadcast.report.not_found", id=number))]

@@ -37,7 +37,12 @@ async def test_healthz_answers_from_a_read_only_probe(tmp_path: Path) -> None:
     async with TestClient(TestServer(app.web())) as client:
         response = await client.get("/healthz")
         assert response.status == 200
-        assert await response.json() == {"status": "ok", "channels": ["broadcast"]}
+        assert await response.json() == {
+            "status": "ok",
+            "channels": ["broadcast"],
+            "inbox": {"pending": 0, "total": 0},
+            "replies": {"pending": 0, "total": 0},
+        }
     assert app.db.database.conn.total_changes == changes  # the probe wrote nothing
     app.close()
     async with TestClient(TestServer(app.web())) as client:

@@ -12,7 +12,7 @@ from .channel import (
     CHANNEL,
     SECRET_HEADER,
     WEBHOOK_PATH,
-    ConversationOrder,
+    InboxQueue,
     TelegramChannel,
     channel_from_settings,
 )
@@ -28,7 +28,7 @@ __all__ = [
     "TEXT_LIMIT",
     "WEBHOOK_PATH",
     "AiohttpRequest",
-    "ConversationOrder",
+    "InboxQueue",
     "TelegramChannel",
     "channel_from_settings",
     "file_base_url",

@@ -2,16 +2,22 @@
 
 Updates come by long polling, or (TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET set) as
 POSTs to /telegram/webhook on the shared server, whose secret header is checked in
-constant time. Either way they go through the Application's queue and four small
-handlers: text, other messages (stickers, photos, voice…), edited messages, button
-presses. Each turns the update into an :class:`~dialogs.messages.Inbound`, asks the
-Assistant (which commits the turn first) and turns the replies into Bot API calls
-(see :mod:`bot.channels.telegram.render`). The Application's own ConversationHandler and
-persistence are not used: the dialog engine and the SQLite store replace them.
+constant time. Either way each update is first stored in the durable inbox
+(:mod:`bot.mailroom`), keyed by its update_id: a webhook POST is answered 200 only once
+its row is committed (503 if it cannot be stored, so Telegram sends it again), and long
+polling's offset, which acknowledges, moves on only past updates already stored (the
+Application's update queue is the inbox). A redelivered update finds its row and is not
+handled again.
 
-Order and duplicates: one conversation's updates are handled one at a time, in order;
-other conversations in parallel (:class:`ConversationOrder`). An update_id seen before
-(a webhook retry) is dropped, durably, through ``assistant.first_time("telegram", …)``.
+The inbox's dispatcher hands the rows back, one conversation's at a time and in order,
+to the Application's four small handlers: text, other messages (stickers, photos,
+voice…), edited messages, button presses. Each turns the update into an
+:class:`~dialogs.messages.Inbound` and asks the Assistant, which commits the turn, its
+replies and the row's "done" in one transaction; the reply outbox then sends the replies
+(see :mod:`bot.channels.telegram.render`), again after a crash. Button answers (the
+spinner), "typing…" and the edits recording a chosen button are made at once: they are
+made again if the update is handled again. The Application's own ConversationHandler and
+persistence are not used: the dialog engine and the SQLite store replace them.
 
 Groups: the bot speaks only when addressed, and moves the questionnaire to a private chat
 (:mod:`bot.channels.telegram.groups`). Outgoing calls go through PTB's AIORateLimiter,
@@ -23,13 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import inspect
+import json
 import logging
 import re
 import secrets
-import weakref
+import sqlite3
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Final
 
@@ -50,7 +57,6 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -83,6 +89,9 @@ from bot.channels.telegram.transport import (
     file_base_url,
     retry_after_seconds,
 )
+from bot.inbox import AlreadyHandled, InboxRow
+from bot.mailroom import Mailroom, Recorder
+from bot.replies import Again, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
@@ -115,7 +124,6 @@ COMMAND_LANGUAGES: Final = ((None, "zh"), ("zh", "zh"), ("en", "en"))  # (langua
 NONE_ANSWER: Final = "none"  # what "none of these" sends to the engine for a several-answer question
 MULTI_SEPARATOR: Final = ", "
 RATE_LIMIT_RETRIES: Final = 8  # by the AIORateLimiter, per call
-EXTRA_RETRY_AFTER_ROUNDS: Final = 5  # then here, when a RetryAfter still escapes
 _SECRET: Final = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 
@@ -125,54 +133,43 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
 
 
-# ---------------------------------------------------------------------------- order, duplicates
+# ---------------------------------------------------------------------------- the inbox
+
+PLANNED: Final = "telegram.planned"  # an outbox item this channel made itself (a link button)
+# the errors PTB's error handler saw while the dispatcher's task handled one stored update
+_FAILURES: ContextVar[list[BaseException] | None] = ContextVar("zjtx_telegram_failures", default=None)
 
 
-class ConversationOrder(BaseUpdateProcessor):
-    """Handles one conversation's updates one at a time, in arrival order, others in parallel,
-    and drops an update whose update_id `first_time` has seen before.
+class InboxQueue(asyncio.Queue[object]):
+    """The Application's update queue, as the inbox: ``put`` stores the update (committed)
+    and returns; long polling confirms an update to Telegram (the next getUpdates offset)
+    only after its ``put`` has returned. No update is queued in memory (the dispatcher of
+    :mod:`bot.inbox` hands them to the Application); only the Application's stop signal is."""
 
-    A conversation is (chat, user), the key the Assistant keeps sessions under. Updates
-    with neither (none are asked for today) run unordered."""
+    def __init__(self, accept: Callable[[Update], None], stopping: Callable[[], bool]) -> None:
+        super().__init__()
+        self._accept = accept
+        self._stopping = stopping
 
-    def __init__(self, first_time: Callable[[str], bool], max_concurrent_updates: int = 512) -> None:
-        super().__init__(max_concurrent_updates)
-        self._first_time = first_time
-        self._locks: weakref.WeakValueDictionary[tuple[int, int], asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if isinstance(update, Update) and not self._fresh(update.update_id):
-            log.info("telegram.duplicate_update update_id=%s", update.update_id)
-            if inspect.iscoroutine(coroutine):
-                coroutine.close()
+    async def put(self, item: object) -> None:
+        if not isinstance(item, Update):  # the Application's own stop signal
+            await super().put(item)
             return
-        key = _conversation(update)
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            await coroutine
-
-    def _fresh(self, update_id: int) -> bool:
-        try:
-            return self._first_time(str(update_id))
-        except Exception:  # a store hiccup must not lose a message: handle it, at worst twice
-            log.exception("telegram.dedupe_failed update_id=%s", update_id)
-            return True
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to free."""
+        wait = 0.5
+        while True:
+            try:
+                self._accept(item)
+                return
+            except sqlite3.Error as exc:  # not stored: not confirmed either, until it is
+                log.error("telegram.inbox_unavailable update_id=%s: %s", item.update_id, exc)
+                if self._stopping():
+                    raise
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 30.0)
 
 
 def _conversation(update: object) -> tuple[int, int] | None:
+    """The (chat, user) one update belongs to, the key its session is kept under."""
     if not isinstance(update, Update):
         return None
     chat, user = update.effective_chat, update.effective_user
@@ -246,7 +243,7 @@ class TelegramChannel:
             .request(self._requests[0])
             .get_updates_request(self._requests[1])
             .rate_limiter(rate_limiter or AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-            .concurrent_updates(ConversationOrder(self._first_time, max_concurrent_updates))
+            .update_queue(InboxQueue(self._store_update, lambda: self._stopping))
         )
         if self._webhook_url:
             builder = builder.updater(None)
@@ -263,6 +260,7 @@ class TelegramChannel:
         self._posts: set[asyncio.Task[Any]] = set()  # webhook requests past the secret check
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
+        self._mail: Mailroom | None = None
 
     # --- Channel protocol ---------------------------------------------------------------------
 
@@ -284,6 +282,11 @@ class TelegramChannel:
         """Connect (getMe), set the command menu, then register the webhook or start polling.
 
         Raises TelegramError when the Bot API refuses the token or the webhook."""
+        mail = self._assistant.mail
+        if mail is None:
+            raise RuntimeError(
+                "the Telegram channel keeps its updates in SQLite: give the Assistant a SQLite store"
+            )
         await self._app.initialize()
         await self._set_commands()
         if self._webhook_url:
@@ -293,6 +296,8 @@ class TelegramChannel:
                 allowed_updates=list(ALLOWED_UPDATES),
             )
         await self._app.start()
+        mail.attach(CHANNEL, handle=self._handle_row, sender=self)
+        self._mail = mail
         if self._app.updater is not None:
             await self._app.updater.start_polling(
                 timeout=timedelta(seconds=self._poll_timeout), allowed_updates=list(ALLOWED_UPDATES)
@@ -314,8 +319,8 @@ class TelegramChannel:
         """Return once every update received so far has been handled and its replies sent."""
         while self._posts:
             await asyncio.wait(set(self._posts))
-        if self._app.running:
-            await self._app.update_queue.join()
+        if self._mail is not None:
+            await self._mail.drain(CHANNEL)
 
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a staff notice to a chat (ZJTX_STAFF_CHAT=telegram:<chat id>). Raises TelegramError."""
@@ -330,8 +335,11 @@ class TelegramChannel:
             await updater.stop()
         while self._posts:
             await asyncio.wait(set(self._posts))
+        if self._mail is not None:  # the updates being handled finish; the others wait in the inbox
+            await self._mail.detach(CHANNEL)
+            self._mail = None
         if self._app.running:
-            await self._app.stop()  # handles every update still queued first
+            await self._app.stop()
         await self._app.shutdown()
         for request in self._requests:  # closed already, unless getMe failed at start
             await request.shutdown()
@@ -352,14 +360,50 @@ class TelegramChannel:
         try:
             try:
                 update = Update.de_json(await request.json(), self._app.bot)
+                if not isinstance(update, Update):
+                    raise TypeError("not an update")
             except Exception as exc:  # not an update Telegram would send: say so, never crash
                 log.warning("telegram.webhook_unreadable error=%s", type(exc).__name__)
                 return web.Response(status=400)
-            await self._app.update_queue.put(update)
+            try:
+                self._store_update(update)
+            except sqlite3.Error as exc:  # not stored, so not acknowledged: Telegram sends it again
+                log.error("telegram.inbox_unavailable update_id=%s: %s", update.update_id, exc)
+                return web.Response(status=503)
             return web.Response()
         finally:
             if task is not None:
                 self._posts.discard(task)
+
+    def _store_update(self, update: Update) -> None:
+        """Commit an update to the inbox (a redelivery is recognised and dropped there).
+        Raises sqlite3.Error when it cannot be stored."""
+        if self._mail is None:
+            raise sqlite3.OperationalError("the Telegram channel is not started")
+        conversation = _conversation(update)
+        user = update.effective_user
+        stored = self._mail.accept(
+            CHANNEL,
+            str(update.update_id),
+            conversation=(f"{conversation[0]}:{conversation[1]}" if conversation else f"u{update.update_id}"),
+            user_id=str(user.id) if user is not None else None,
+            payload=json.dumps(update.to_dict(), ensure_ascii=False),
+        )
+        if not stored:
+            log.info("telegram.duplicate_update update_id=%s", update.update_id)
+
+    async def _handle_row(self, row: InboxRow) -> None:
+        """Handle one stored update through the Application's handlers. Raises what a handler
+        raised (the dispatcher tries again later), AlreadyHandled included."""
+        update = Update.de_json(json.loads(row.payload), self._app.bot)
+        failures: list[BaseException] = []
+        token = _FAILURES.set(failures)
+        try:
+            await self._app.process_update(update)
+        finally:
+            _FAILURES.reset(token)
+        if failures:
+            raise failures[0]
 
     # --- inbound: handlers --------------------------------------------------------------------
 
@@ -457,6 +501,10 @@ class TelegramChannel:
             await answer()
 
     async def _on_error(self, update: object, context: Context) -> None:
+        failures = _FAILURES.get()
+        if failures is not None and context.error is not None:
+            failures.append(context.error)  # the dispatcher logs it and tries again
+            return
         log.error(
             "telegram.handler_failed update=%s", getattr(update, "update_id", None), exc_info=context.error
         )
@@ -561,22 +609,34 @@ class TelegramChannel:
     # --- outbound -----------------------------------------------------------------------------
 
     async def _respond(self, chat_id: int, key: SessionKey, inbound: Inbound, reply_to: int | None) -> None:
-        """Show typing while the Assistant answers (and commits), then send its replies."""
+        """Show typing while the Assistant answers and commits the turn with its replies."""
+        to = self._to(chat_id, key, inbound.lang_hint, reply_to)
         typing = asyncio.create_task(self._typing(chat_id))
         try:
-            replies = await self._assistant.handle(key, inbound)
+            await self._assistant.handle(key, inbound, reply=to)
+        except (sqlite3.Error, AlreadyHandled):
+            raise  # nothing was committed: the dispatcher handles the update again later, or not
         except Exception:  # the turn did not happen: say so, keep the conversation alive
             log.exception("telegram.turn_failed key=%s", key)
-            replies = [Text(self._t(self._lang(key, inbound.lang_hint), "tg.error"))]
+            to.record([Text(self._t(self._lang(key, inbound.lang_hint), "tg.error"))])
         finally:
             await typing
-        await self._send(chat_id, key, replies, inbound.lang_hint, reply_to)
 
     async def _typing(self, chat_id: int) -> None:
         try:
             await self._app.bot.send_chat_action(chat_id, ChatAction.TYPING)
         except TelegramError as exc:
             log.debug("telegram.typing_failed chat=%s error=%s", chat_id, exc)
+
+    def _to(self, chat_id: int, key: SessionKey, hint: str | None, reply_to: int | None) -> Recorder:
+        assert self._mail is not None, "the Telegram channel is not started"
+        return self._mail.to(
+            CHANNEL,
+            str(chat_id),
+            user_id=key.user_id,
+            lang=lambda: self._lang(key, hint),
+            extra={"reply_to": reply_to} if reply_to is not None else None,
+        )
 
     async def _send(
         self,
@@ -586,57 +646,70 @@ class TelegramChannel:
         hint: str | None,
         reply_to: int | None,
     ) -> None:
-        """Send one turn's replies in order; stop at the first message Telegram refuses."""
-        lang: list[str] = []
+        """Queue replies the channel makes itself (not a turn of the dialog) in the outbox."""
+        self._to(chat_id, key, hint, reply_to).record(replies)
 
-        def t(message_key: str, **values: Any) -> str:
-            if not lang:  # read the language only when a button label needs it
-                lang.append(self._lang(key, hint))
-            return self._t(lang[0], message_key, **values)
+    # --- outbound: the reply outbox's sender ---------------------------------------------------
 
-        plan = plan_messages(replies, t, self._data_for, self._text_limit)
-        for done, planned in enumerate(plan):
-            if not await self._send_one(chat_id, planned, reply_to if done == 0 else None):
-                log.error(
-                    "telegram.reply_undelivered key=%s undelivered=%d/%d (the turn itself is saved)",
-                    key,
-                    len(plan) - done,
-                    len(plan),
-                )
-                return
+    def parts(self, reply: Reply) -> list[tuple[Planned, int | None]]:
+        """The Telegram messages of a stored reply (the first one answers ``reply_to``)."""
+        t = self._catalog(reply.lang)
+        planned: list[Planned] = []
+        run: list[Outbound] = []
 
-    async def _send_one(self, chat_id: int, planned: Planned, reply_to: int | None) -> bool:
-        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
-        text = planned.html
-        mode: ParseMode | None = ParseMode.HTML
-        for _ in range(EXTRA_RETRY_AFTER_ROUNDS + 1):
+        def flush() -> None:
+            if run:
+                planned.extend(plan_messages(run, t, self._data_for, self._text_limit))
+                run.clear()
+
+        for item in reply.messages:
+            if isinstance(item, Mapping):
+                flush()
+                if item.get("_t") == PLANNED:
+                    markup = item.get("markup")
+                    keyboard = InlineKeyboardMarkup.de_json(markup, self._app.bot) if markup else None
+                    planned.append(Planned(str(item["html"]), str(item["plain"]), keyboard))
+                else:
+                    log.warning("telegram.unknown_item reply=%d type=%s", reply.id, item.get("_t"))
+            else:
+                run.append(item)
+        flush()
+        reply_to = reply.extra.get("reply_to")
+        return [(p, reply_to if i == 0 else None) for i, p in enumerate(planned)]
+
+    async def send(self, reply: Reply, part: Any) -> Verdict:
+        """Send one part (HTML, or as plain text if Telegram refuses the HTML)."""
+        planned, reply_to = part
+        chat: int | str = int(reply.chat_id) if re.fullmatch(r"-?\d+", reply.chat_id) else reply.chat_id
+        answer = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+        text, mode = planned.html, ParseMode.HTML
+        while True:
             try:
                 await self._app.bot.send_message(
-                    chat_id,
+                    chat,
                     text,
                     parse_mode=mode,
                     reply_markup=planned.markup,
                     link_preview_options=_NO_PREVIEW,
-                    reply_parameters=reply,
+                    reply_parameters=answer,
                 )
-                return True
+                return Sent()
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
-                log.warning("telegram.retry_after chat=%s seconds=%.2f", chat_id, wait)
-                await asyncio.sleep(wait)
+                log.warning("telegram.retry_after chat=%s seconds=%.2f", chat, wait)
+                return Again(f"429: {exc.message}", wait=max(wait, 0.01))
             except Forbidden as exc:  # blocked, kicked: nobody to tell
-                log.info("telegram.forbidden chat=%s error=%s", chat_id, exc)
-                return False
+                log.info("telegram.forbidden chat=%s error=%s", chat, exc)
+                return Undeliverable(exc.message)
             except BadRequest as exc:
                 if mode is None:
-                    log.error("telegram.refused chat=%s error=%s", chat_id, exc)
-                    return False
-                log.error("telegram.refused_html chat=%s error=%s (sending as plain text)", chat_id, exc)
-                text, mode = planned.plain, None
-            except TelegramError as exc:
-                log.error("telegram.send_failed chat=%s error=%s", chat_id, exc)
-                return False
-        return False
+                    log.error("telegram.refused chat=%s error=%s", chat, exc)
+                    return Undeliverable(exc.message)
+                log.error("telegram.refused_html chat=%s error=%s (sending as plain text)", chat, exc)
+                text, mode = planned.plain, None  # type: ignore[assignment]
+            except TelegramError as exc:  # a timeout or a dropped connection: it may have left
+                log.warning("telegram.send_failed chat=%s error=%s", chat, exc)
+                return Again(exc.message)
 
     async def _show_answer(self, message: Message, answer: str, lang: str) -> None:
         """Edit a question to show the answer chosen and drop its buttons: a clean record."""
@@ -670,7 +743,8 @@ class TelegramChannel:
         url = private_link(self._app.bot.username, said)
         text = self._t(lang, "tg.go_private")
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(self._t(lang, "tg.open_private"), url=url)]])
-        await self._send_one(chat_id, Planned(escape(text), text, markup), reply_to)
+        item = {"_t": PLANNED, "html": escape(text), "plain": text, "markup": markup.to_dict()}
+        self._to(chat_id, key, hint, reply_to).record([item])
 
     async def _set_commands(self) -> None:
         for language_code, lang in COMMAND_LANGUAGES:
@@ -681,9 +755,6 @@ class TelegramChannel:
                 log.warning("telegram.commands_not_set language=%s error=%s", language_code, exc)
 
     # --- helpers ------------------------------------------------------------------------------
-
-    def _first_time(self, update_id: str) -> bool:
-        return self._assistant.first_time(CHANNEL, update_id)
 
     def _lang(self, key: SessionKey, hint: str | None) -> str:
         return self._assistant.lang(key, hint)

@@ -1,9 +1,16 @@
 """The WeCom callback endpoint: URL verification (GET) and encrypted messages (POST).
 
-A POST is checked (size, XML, signature, freshness), decrypted, parsed, de-duplicated,
-acknowledged with an empty 200 at once, and handed to ``on_message`` in a background
-task: WeCom retries a callback it has no answer to within 5 s, so the dialog is never
-awaited before answering.
+A POST is checked (size, XML, signature, freshness), decrypted and parsed. Then either
+
+- ``accept`` (what the WeCom channel does): the message is stored durably, and only then
+  answered with the empty 200 (a 503 when it cannot be stored, so WeCom sends it again);
+  ``accept`` says whether it was new, and a message is a replay exactly when it was stored
+  before. The dialog runs later, from the store; or
+- ``on_message`` with a ``replay_guard``: de-duplicated, acknowledged at once, and handed
+  to ``on_message`` in a background task (kept for tools that need no durability).
+
+WeCom retries a callback it has no answer to within 5 s, so the dialog is never awaited
+before answering.
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ from .crypto import WeComCrypto, WeComCryptoError
 from .inbound import WeComInbound, WeComXmlError, child_text, parse_inbound, parse_xml
 from .replay import ReplayGuard
 
-__all__ = ["CALLBACK_PATH", "OnMessage", "WeComCallback"]
+__all__ = ["CALLBACK_PATH", "Accept", "OnMessage", "WeComCallback"]
 
 CALLBACK_PATH = "/wecom/callback"
 
 OnMessage = Callable[[WeComInbound], Awaitable[None]]
+# Store a verified message (its decrypted XML too) before the 200; False for one stored before.
+Accept = Callable[[WeComInbound, bytes], Awaitable[bool]]
 
 logger = logging.getLogger("zjtx.wecom")
 
@@ -50,15 +59,20 @@ class WeComCallback:
     def __init__(
         self,
         config: WeComConfig,
-        on_message: OnMessage,
+        on_message: OnMessage | None = None,
         *,
-        replay_guard: ReplayGuard,
+        replay_guard: ReplayGuard | None = None,
+        accept: Accept | None = None,
         clock: Callable[[], float] = time.time,
         max_age_seconds: float = 300.0,
         max_body_bytes: int = 64 * 1024,
         path: str = CALLBACK_PATH,
     ) -> None:
-        """Raise WeComCryptoError(bad_key) when the config's AES key is unusable."""
+        """Raise WeComCryptoError(bad_key) when the config's AES key is unusable, ValueError
+        without ``accept`` or both ``on_message`` and ``replay_guard``."""
+        if accept is None and (on_message is None or replay_guard is None):
+            raise ValueError("give accept, or on_message with a replay_guard")
+        self._accept = accept
         self._crypto = WeComCrypto(config.token, config.aes_key, config.corp_id)
         self._on_message = on_message
         self._replay_guard = replay_guard
@@ -137,7 +151,8 @@ class WeComCallback:
 
         413 for a body over the size limit; 400 for refused or malformed XML or missing
         parameters; 403 for a forged signature, a stale timestamp or a failed decryption
-        (nothing is stored or delivered then). A replay is answered 200 and not delivered.
+        (nothing is stored or delivered then). A replay is answered 200 and not delivered;
+        503 when ``accept`` could not store the message.
         """
         try:
             params = _raw_query(request.rel_url.raw_query_string)
@@ -148,7 +163,8 @@ class WeComCallback:
                 raise _Rejected(400, "missing_encrypt")
             self._crypto.verify(signature, timestamp, nonce, encrypt)
             self._check_fresh(timestamp)
-            inbound = parse_inbound(self._crypto.decrypt(encrypt))
+            plaintext = self._crypto.decrypt(encrypt)
+            inbound = parse_inbound(plaintext)
         except _Rejected as exc:
             return _reject(request, "message", exc.status, exc.reason)
         except WeComXmlError as exc:
@@ -156,6 +172,16 @@ class WeComCallback:
         except WeComCryptoError as exc:
             return _reject(request, "message", 403, exc.reason.value)
 
+        if self._accept is not None:
+            try:
+                new = await self._accept(inbound, plaintext)
+            except Exception as exc:  # not stored, so not acknowledged: WeCom sends it again
+                logger.error("wecom.not_stored kind=%s msg_id=%s: %s", inbound.kind, inbound.msg_id, exc)
+                return web.json_response({"error": "unavailable"}, status=503)
+            if not new:
+                logger.info("wecom.replay_ignored kind=%s msg_id=%s", inbound.kind, inbound.msg_id)
+            return web.Response(status=200)
+        assert self._replay_guard is not None
         if not await self._replay_guard.first_time(inbound.replay_key()):
             logger.info("wecom.replay_ignored kind=%s msg_id=%s", inbound.kind, inbound.msg_id)
             return web.Response(status=200)
@@ -200,6 +226,7 @@ class WeComCallback:
         if previous is not None and not previous.done():
             # Keep one user's messages in order; the previous task never raises (see below).
             await asyncio.wait([previous])
+        assert self._on_message is not None
         try:
             await self._on_message(inbound)
         except Exception:

@@ -1,9 +1,12 @@
 """The WeCom channel: callbacks on /wecom/callback in, app messages out, the Assistant between.
 
-A callback is verified, de-duplicated in SQLite (``first_time("wecom", …)``, so a retry is
-handled once even across a restart), acknowledged with an empty 200 at once and handled in
-the background, one user's messages in order. Typed text and button clicks go to the
-dialog engine; the replies are committed before they are sent through the app API.
+A callback is verified, then stored in the durable inbox (:mod:`bot.mailroom`) under its
+replay key, and only then acknowledged with the empty 200 (503 if it cannot be stored, so
+WeCom sends it again); a retry finds its row and is not handled again, even across a
+restart. The inbox's dispatcher hands the rows back, one user's in order. Typed text and
+button clicks go to the dialog engine; the turn, its replies and the row's "done" are
+committed together, and the reply outbox sends the replies through the app API (again
+after a crash).
 
 Rendering: texts of one turn are joined and sent as few text messages as fit under 2048
 bytes. A question or menu with choices lists them numbered ("2. 二级", or for the menu
@@ -21,12 +24,15 @@ import re
 import secrets
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.inbox import InboxRow
+from bot.mailroom import Mailroom, Recorder
+from bot.replies import Again, Dropped, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
@@ -36,8 +42,8 @@ from dialogs.picking import MenuNotes, option_numbers
 from .api import ChoiceButton, WeComApi
 from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
-from .errors import WeComError
-from .inbound import WeComInbound
+from .errors import WeComError, WeComTransportError
+from .inbound import WeComInbound, parse_inbound
 from .replay import ReplayGuard
 
 __all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
@@ -48,6 +54,7 @@ MAX_BUTTONS = 6
 MAX_BUTTON_WIDTH = 24
 GREETING_EVENTS = frozenset({"enter_agent", "subscribe"})
 _QUESTION_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
+_TRY_LATER = frozenset({-1, 45009})  # busy, rate limited: still so after the client's retries
 
 log = logging.getLogger("zjtx.wecom")
 
@@ -58,7 +65,8 @@ class Seen(Protocol):
 
 class StoreReplayGuard:
     """A ReplayGuard kept in the database's ``seen`` table (through the Assistant or the
-    store): durable across restarts."""
+    store): durable across restarts. The channel itself no longer needs one (its inbox
+    recognises replays); kept for the callback used on its own."""
 
     def __init__(self, seen: Seen, scope: str = CHANNEL) -> None:
         self._seen = seen
@@ -87,8 +95,9 @@ _Send = _TextSend | _CardSend
 class WeComChannel:
     """Glues the WeCom callback and app API to the Assistant (one WeCom self-built app).
 
-    ``replay_guard`` remembers handled callbacks (use :class:`StoreReplayGuard`); ``api``
-    defaults to a client of ``config.api_base_url``, and the channel closes it on stop.
+    Callbacks are kept in the Assistant's inbox (``replay_guard`` is no longer used and may
+    be left out); ``api`` defaults to a client of ``config.api_base_url``, and the channel
+    closes it on stop.
     ``clock`` (Unix seconds) judges callback timestamps. Raises WeComCryptoError(bad_key)
     when the AES key is unusable.
     """
@@ -100,7 +109,7 @@ class WeComChannel:
         config: WeComConfig,
         assistant: Assistant,
         *,
-        replay_guard: ReplayGuard,
+        replay_guard: ReplayGuard | None = None,
         api: WeComApi | None = None,
         clock: Callable[[], float] = time.time,
         drain_grace_seconds: float = 15.0,
@@ -109,7 +118,8 @@ class WeComChannel:
         self._config = config
         self._assistant = assistant
         self._api = api or WeComApi.from_config(config)
-        self._callback = WeComCallback(config, self.on_message, replay_guard=replay_guard, clock=clock)
+        self._callback = WeComCallback(config, accept=self._store_callback, clock=clock)
+        self._mail: Mailroom | None = None
         self._grace = drain_grace_seconds
         self._menus = menu_notes or MenuNotes()
         self._posts: set[asyncio.Task[object]] = set()
@@ -129,7 +139,15 @@ class WeComChannel:
         app.on_shutdown.append(self._stop_on_shutdown)
 
     async def start(self) -> None:
-        """Nothing to start: WeCom pushes callbacks to the shared server."""
+        """Take the callbacks stored in the inbox (those left by an earlier process first);
+        WeCom pushes new ones to the shared server."""
+        mail = self._assistant.mail
+        if mail is None:
+            raise RuntimeError(
+                "the WeCom channel keeps its callbacks in SQLite: give the Assistant a SQLite store"
+            )
+        mail.attach(CHANNEL, handle=self._handle_row, sender=self)
+        self._mail = mail
         log.info("wecom.channel_ready agent_id=%s path=%s", self._config.agent_id, CALLBACK_PATH)
 
     async def stop(self) -> None:
@@ -150,50 +168,76 @@ class WeComChannel:
         """Return once every callback accepted so far has been handled and its replies sent."""
         while self._posts:
             await asyncio.wait(set(self._posts))
-        await self._callback.drain()
+        if self._mail is not None:
+            await self._mail.drain(CHANNEL)
 
     @property
     def in_flight(self) -> int:
         """Callbacks accepted whose replies are not yet sent."""
-        return self._callback.in_flight
+        mail = self._mail
+        return 0 if mail is None else mail.dispatcher.busy + mail.postman.waiting(CHANNEL)
 
     # --- inbound ------------------------------------------------------------------------------
 
-    async def on_message(self, inbound: WeComInbound) -> None:
-        """Handle one verified, first-time callback: run the dialog step, send the replies."""
-        key = SessionKey(CHANNEL, inbound.from_user, inbound.from_user)
-        replies = await self._replies(key, inbound)
-        if replies is None:
-            return
-        await self._send(key, inbound, replies)
+    async def _store_callback(self, inbound: WeComInbound, plaintext: bytes) -> bool:
+        """Commit a verified callback to the inbox before it is acknowledged; False for one
+        stored before (a replay). Raises sqlite3.Error when it cannot be stored."""
+        if self._mail is None:
+            raise RuntimeError("the WeCom channel is not started")
+        return self._mail.accept(
+            CHANNEL,
+            inbound.replay_key(),
+            conversation=inbound.from_user,
+            user_id=inbound.from_user,
+            payload=plaintext.decode("utf-8", errors="replace"),
+        )
 
-    async def _replies(self, key: SessionKey, inbound: WeComInbound) -> list[Outbound] | None:
+    async def _handle_row(self, row: InboxRow) -> None:
+        await self.on_message(parse_inbound(row.payload.encode("utf-8")))
+
+    async def on_message(self, inbound: WeComInbound) -> None:
+        """Handle one verified, first-time callback: run the dialog step and record its replies
+        (committed with the turn; the outbox sends them)."""
+        key = SessionKey(CHANNEL, inbound.from_user, inbound.from_user)
+        to = self._to(key)
+        replies = await self._replies(key, inbound, to)
+        if replies is not None:
+            self._menus.note_replies(key.user_id, replies)  # digits typed next pick from the last menu
+
+    def _to(self, key: SessionKey) -> Recorder:
+        assert self._mail is not None, "the WeCom channel is not started"
+        return self._mail.to(CHANNEL, key.user_id, user_id=key.user_id, lang=lambda: self._lang(key))
+
+    async def _replies(self, key: SessionKey, inbound: WeComInbound, to: Recorder) -> list[Outbound] | None:
         if inbound.kind == "text":
-            return await self._assistant.handle(key, self._typed(key.user_id, inbound.content or ""))
+            typed = self._typed(key.user_id, inbound.content or "")
+            return await self._assistant.handle(key, typed, reply=to)
         if inbound.kind == "event":
-            return await self._event(key, inbound)
+            return await self._event(key, inbound, to)
         # images, voice, files, video, locations, links: the dialog reads text only
         log.info("wecom.not_text kind=%s type=%s", inbound.kind, inbound.raw_type)
-        return [Text(self._t(self._lang(key), "wecom.please_type"))]
+        replies: list[Outbound] = [Text(self._t(self._lang(key), "wecom.please_type"))]
+        to.record(replies)
+        return replies
 
     def _typed(self, user: str, content: str) -> Inbound:
         command = self._menus.pick(user, content)
         return Inbound(choice=command) if command is not None else Inbound(text=content)
 
-    async def _event(self, key: SessionKey, inbound: WeComInbound) -> list[Outbound] | None:
+    async def _event(self, key: SessionKey, inbound: WeComInbound, to: Recorder) -> list[Outbound] | None:
         event = (inbound.event or "").lower()
         event_key = (inbound.event_key or "").strip()
         if event in GREETING_EVENTS:
-            return await self._assistant.handle(key, Inbound(text="/start"))
+            return await self._assistant.handle(key, Inbound(text="/start"), reply=to)
         if event == "template_card_event" and event_key:
-            return await self._clicked(key, event_key, inbound.extras.get("TaskId", ""))
+            return await self._clicked(key, event_key, inbound.extras.get("TaskId", ""), to)
         if event == "click" and event_key.startswith("/"):
             # the app's own menu (set up in the WeCom admin console) may carry commands
-            return await self._assistant.handle(key, Inbound(choice=event_key))
+            return await self._assistant.handle(key, Inbound(choice=event_key), reply=to)
         log.debug("wecom.event_ignored event=%s", event)
         return None
 
-    async def _clicked(self, key: SessionKey, value: str, task_id: str) -> list[Outbound]:
+    async def _clicked(self, key: SessionKey, value: str, task_id: str, to: Recorder) -> list[Outbound]:
         """A button of a card: the answer to the question the card was sent with, or a command.
 
         A button of a question no longer asked would answer the current one with a value
@@ -205,49 +249,50 @@ class WeComChannel:
             if pending and pending != asked:
                 log.info("wecom.stale_button asked=%s pending=%s", asked, pending)
                 stale = Text(self._t(self._lang(key), "wecom.stale_button"))
-                return [stale, *self._assistant.resume(key)]
-        return await self._assistant.handle(key, Inbound(choice=value))
+                replies = [stale, *self._assistant.resume(key)]
+                to.record(replies)
+                return replies
+        return await self._assistant.handle(key, Inbound(choice=value), reply=to)
 
     # --- outbound -----------------------------------------------------------------------------
 
-    async def _send(self, key: SessionKey, inbound: WeComInbound, replies: Sequence[Outbound]) -> None:
-        """Send the replies in order; stop at the first text WeCom refuses (after the client's
-        retries) and log it with its errcode; a refused card only loses its buttons."""
-        plan = self._plan(key, replies)
-        for done, step in enumerate(plan):
-            try:
-                if isinstance(step, _TextSend):
-                    await self._api.send_text(key.user_id, step.content)
-                else:
-                    await self._api.send_choices(
-                        key.user_id, title=step.title, task_id=step.task_id, buttons=step.buttons
-                    )
-            except WeComError as exc:
-                if isinstance(step, _CardSend):
-                    log.warning(
-                        "wecom.card_failed user=%s errcode=%d errmsg=%s (the numbered text was sent)",
-                        key.user_id,
-                        exc.errcode,
-                        exc.errmsg,
-                    )
-                    continue
-                log.error(
-                    "wecom.reply_undelivered user=%s msg_id=%s errcode=%d errmsg=%s undelivered=%d/%d "
-                    "(the turn itself is saved)",
-                    key.user_id,
-                    inbound.msg_id or inbound.event or "",
+    # --- outbound: the reply outbox's sender ---------------------------------------------------
+
+    def parts(self, reply: Reply) -> list[_Send]:
+        """The WeCom messages of a stored reply."""
+        return self._plan(reply.lang, [m for m in reply.messages if not isinstance(m, Mapping)])
+
+    async def send(self, reply: Reply, part: Any) -> Verdict:
+        """Send one part. A refused card only loses its buttons (its numbered text was sent);
+        a refused text ends the reply."""
+        try:
+            if isinstance(part, _TextSend):
+                await self._api.send_text(reply.chat_id, part.content)
+            else:
+                await self._api.send_choices(
+                    reply.chat_id, title=part.title, task_id=part.task_id, buttons=part.buttons
+                )
+            return Sent()
+        except WeComError as exc:
+            if isinstance(exc, WeComTransportError) or exc.errcode in _TRY_LATER:
+                return Again(str(exc))  # no answer, or busy: it may have arrived; send it again
+            if isinstance(part, _CardSend):
+                log.warning(
+                    "wecom.card_failed user=%s errcode=%d errmsg=%s (the numbered text was sent)",
+                    reply.chat_id,
                     exc.errcode,
                     exc.errmsg,
-                    len(plan) - done,
-                    len(plan),
                 )
-                return
+                return Dropped(f"{exc.errcode} {exc.errmsg}")
+            log.error(
+                "wecom.reply_undelivered user=%s errcode=%d errmsg=%s", reply.chat_id, exc.errcode, exc.errmsg
+            )
+            return Undeliverable(f"{exc.errcode} {exc.errmsg}")
 
-    def _plan(self, key: SessionKey, replies: Sequence[Outbound]) -> list[_Send]:
+    def _plan(self, lang: str, replies: Sequence[Outbound]) -> list[_Send]:
         """The WeCom messages for one turn: texts joined, a card after the last list of choices."""
         with_choices = [i for i, m in enumerate(replies) if isinstance(m, Question | Menu) and m.choices]
         last_list = with_choices[-1] if with_choices else None
-        lang = self._lang(key) if with_choices else ""
         plan: list[_Send] = []
         pending: list[str] = []
 
@@ -259,7 +304,7 @@ class WeComChannel:
         for index, message in enumerate(replies):
             if isinstance(message, Result):
                 pending.extend(message.parts)
-            elif isinstance(message, Text) or not message.choices:
+            elif isinstance(message, Text) or not isinstance(message, Question | Menu) or not message.choices:
                 pending.append(message.text)
             else:
                 pending.append(self._with_options(lang, message))
@@ -270,7 +315,6 @@ class WeComChannel:
                 if card is not None:
                     plan.append(card)
         flush()
-        self._menus.note_replies(key.user_id, replies)  # digits typed next pick from the last menu
         return plan
 
     def _with_options(self, lang: str, message: Question | Menu) -> str:
@@ -327,11 +371,13 @@ class WeComChannel:
         self._stopping = True
         if self._posts:  # callbacks past the door may still start a delivery
             await asyncio.wait(set(self._posts), timeout=self._grace)
-        pending = self._callback.in_flight
+        pending = self.in_flight
         if pending:
             log.info("wecom.draining deliveries=%d", pending)
         try:
-            await self._callback.drain(grace_seconds=self._grace)
+            if self._mail is not None:  # the rest waits in the inbox and the outbox
+                await self._mail.detach(CHANNEL, grace_seconds=self._grace)
+                self._mail = None
         finally:
             await self._api.aclose()
 
@@ -388,4 +434,4 @@ def channel_from_settings(settings: Settings, assistant: Assistant) -> WeComChan
         aes_key=settings.wecom_aes_key,
         api_base_url=settings.wecom_api_base_url,
     )
-    return WeComChannel(config, assistant, replay_guard=StoreReplayGuard(assistant))
+    return WeComChannel(config, assistant)

@@ -61,8 +61,8 @@ async def helper(telegram: FakeTelegramBotApi) -> AsyncIterator[TelegramSender]:
 
 
 @pytest.fixture
-def assistant(tmp_path: Path, store: BroadcastStore, helper: TelegramSender, clock: ManualClock) -> Assistant:
-    sessions = SqliteStore(connect(tmp_path / "zjtx.db"))
+def assistant(store: BroadcastStore, helper: TelegramSender, clock: ManualClock) -> Assistant:
+    sessions = SqliteStore(store.db)  # one connection for every store, as bot/app.py makes them
     desk = BroadcastDesk(store, ENGINE.cat, telegram=helper, wall=clock)
     return Assistant(
         sessions, ENGINE, lambda: date(2026, 11, 23), staff=frozenset({"telegram:7"}), broadcasts=desk

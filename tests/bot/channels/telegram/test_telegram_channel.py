@@ -68,6 +68,14 @@ def labels(message: dict[str, Any]) -> list[str]:
     return [b["text"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
 
 
+def stored(bot: Served, update: dict[str, Any]) -> str | None:
+    """The state of an update's inbox row ("pending", "done"), None if it was not stored."""
+    found = bot.store.db.row(
+        "SELECT state FROM inbox WHERE channel='telegram' AND platform_id=?", [str(update["update_id"])]
+    )
+    return found[0] if found else None
+
+
 def first_line(key: str, lang: Mapping[str, str] = ZH) -> str:
     return lang[key].split("\n", 1)[0]
 
@@ -359,7 +367,7 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
     assert await bot.push(update, **how) == 403
     assert bot.api.calls()[since:] == []
     assert bot.rev() == 0  # no session written
-    assert bot.store.first_time("telegram", str(update["update_id"]))  # not even marked as seen
+    assert stored(bot, update) is None  # not even stored
     assert "telegram.webhook_refused" in caplog.text
 
 
@@ -373,6 +381,7 @@ async def test_a_repeated_update_is_handled_once_even_after_a_restart(
         assert await bot.push(update) == 200
         assert await bot.push(update) == 200  # Telegram retrying the webhook
         assert len(bot.sent_since(0)) == 1
+        assert stored(bot, update) == "done"
     finally:
         await stop_served(bot)
     bot = await start_served(api, db)
@@ -486,7 +495,7 @@ async def test_stopping_finishes_the_updates_already_received_and_refuses_new_on
     assert {m["chat"]["id"] for m in bot.api.sent_messages()} == set(users)
     late = bot.api.message_update(USER, USER, "/start")
     assert await bot.api.push_update(late) == 503  # Telegram keeps it for the next process
-    assert bot.store.first_time("telegram", str(late["update_id"]))
+    assert stored(bot, late) is None
 
 
 # ---- Telegram saying no --------------------------------------------------------------------------

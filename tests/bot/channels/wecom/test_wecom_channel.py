@@ -31,11 +31,11 @@ from bot.channels.wecom import (
     utf8_size,
 )
 from bot.channels.wecom.channel import (
-    StoreReplayGuard,
     WeComChannel,
     channel_from_settings,
 )
 from bot.db import connect
+from bot.mailroom import Mailroom
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import MemoryStore, SessionKey, SqliteStore
@@ -120,6 +120,14 @@ class Served:
 MakeServed = Callable[..., Awaitable[Served]]
 
 
+def stored(served: Served, replay_key: str) -> str | None:
+    """The state of a callback's inbox row ("pending", "done"), None if it was not stored."""
+    found = served.store.db.row(
+        "SELECT state FROM inbox WHERE channel='wecom' AND platform_id=?", [replay_key]
+    )
+    return found[0] if found else None
+
+
 @pytest.fixture
 async def make_served(
     tmp_path: Path, config: WeComConfig, crypto: WeComCrypto, clock: ManualClock, fake_api: FakeWeComApi
@@ -132,8 +140,7 @@ async def make_served(
         wired = replace(config, api_base_url=fake_api.base_url)
         channel = WeComChannel(
             wired,
-            Assistant(store, ENGINE, lambda: TODAY),
-            replay_guard=StoreReplayGuard(store),
+            Assistant(store, ENGINE, lambda: TODAY, mail=Mailroom(store.db, sleep=clock.sleep)),
             api=api or WeComApi.from_config(wired, clock=clock, sleep=clock.sleep),
             clock=clock,
         )
@@ -371,7 +378,7 @@ async def test_a_replayed_callback_is_answered_once(make_served: MakeServed) -> 
         assert await served.post_raw(_query(envelope.query()), envelope.xml) == (200, "")
     await served.channel.drain()
     assert len(texts(served.new_messages())) == 1
-    assert served.store.first_time("wecom", "wecom:msg:99") is False
+    assert stored(served, "wecom:msg:99") == "done"
 
 
 async def test_a_forged_signature_is_403_and_nothing_is_stored(make_served: MakeServed) -> None:
@@ -383,7 +390,7 @@ async def test_a_forged_signature_is_403_and_nothing_is_stored(make_served: Make
     status, body = await served.post_raw(_query(forged), envelope.xml)
     await served.channel.drain()
     assert (status, "bad_signature" in body) == (403, True)
-    assert served.store.db.row("SELECT count(*) FROM seen WHERE scope='wecom'") == (0,)
+    assert served.store.db.row("SELECT count(*) FROM inbox") == (0,)
     assert served.store.db.row("SELECT count(*) FROM sessions") == (0,)
     assert served.fake.calls == []
 
@@ -517,13 +524,13 @@ async def test_an_unreachable_wecom_is_retried_logged_and_the_answer_kept(
         backoff=Backoff(attempts=3),
     )
     served = await make_served(api=api)
-    with caplog.at_level(logging.ERROR, logger="zjtx.wecom"):
+    with caplog.at_level(logging.ERROR):
         await served.say("/assess")
-    assert served.session().pending == "org_type"
-    assert clock.sleeps == [1.0, 2.0]
-    assert any(
-        "errcode=-1" in r.getMessage() for r in caplog.records if "reply_undelivered" in r.getMessage()
-    )
+    assert served.session().pending == "org_type"  # the answer is kept
+    assert clock.sleeps[:3] == [1.0, 2.0, 1.0]  # the client's retries, then the outbox's first wait
+    [(state, error)] = served.store.db.rows("SELECT state, error FROM reply_outbox")
+    assert state == "failed" and "errcode -1" in error  # tried again and again, then given up
+    assert any("replies.gave_up" in r.getMessage() for r in caplog.records)
 
 
 class CardlessApi(WeComApi):
@@ -599,7 +606,7 @@ async def test_stop_refuses_new_callbacks_and_delivers_those_in_flight(
     )
     status, body = await served.post_raw(_query(late.query()), late.xml)
     assert (status, "shutting_down" in body) == (503, True)
-    assert served.store.first_time("wecom", "wecom:msg:2") is True  # not marked: WeCom's retry will count
+    assert stored(served, "wecom:msg:2") is None  # not stored: WeCom's retry will count
 
     api.gate.set()
     await stopping

@@ -1,0 +1,268 @@
+"""Where every platform message comes in and every reply goes out: the durable inbox
+(:mod:`bot.inbox`) and the reply outbox (:mod:`bot.replies`) on the assistant's database,
+and the tasks that work them.
+
+How a channel plugs in (Telegram, WeCom and the 公众号 do the same):
+
+1. ``mailroom.attach(name, handle=…, sender=…)`` when the channel starts: ``handle(row)``
+   turns one stored update into a turn, ``sender`` sends the channel's stored replies.
+2. On each update, after the platform's own checks (secret, signature, freshness) and
+   before acknowledging it: ``mailroom.accept(name, platform_id, conversation=…,
+   user_id=…, payload=…)``. It returns once the update is committed (False: it was stored
+   before, a redelivery) and raises sqlite3.Error when it cannot be stored; then do not
+   acknowledge (answer 503), and the platform delivers it again.
+3. In ``handle(row)``: read ``row.payload`` and call ``assistant.handle(key, inbound,
+   reply=mailroom.to(name, chat_id, user_id=…, lang=…))``. The Assistant commits the
+   turn, its replies, its staff notices and the row's "done" in one transaction. Replies
+   the channel makes itself (a "please type" for a sticker) go the same way:
+   ``mailroom.to(…).record(replies)``. An update that needs no answer needs nothing: the
+   dispatcher marks its row done when ``handle`` returns.
+4. ``await mailroom.detach(name)`` when the channel stops.
+
+Staff notices go to ZJTX_STAFF_CHAT through the outbox too; done inbox rows, sent replies
+and the old replay keys are pruned after ZJTX_PRUNE_DAYS days.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.db import Db
+from bot.inbox import CURRENT, Dispatcher, Handler, Inbox
+from bot.replies import NOTICE, Postman, ReplyOutbox, ReplySender
+from dialogs.messages import Notify, Outbound, Text
+
+__all__ = ["DEFAULT_PRUNE_DAYS", "Mailroom", "Recorder"]
+
+log = logging.getLogger("zjtx.mailroom")
+DEFAULT_PRUNE_DAYS = 7.0
+PRUNE_EVERY_SECONDS = 3600.0
+
+Lang = str | Callable[[], str]
+
+
+class Recorder:
+    """Where one turn's replies go: a chat of a channel. :meth:`record` is called inside the
+    turn's transaction."""
+
+    def __init__(
+        self,
+        mailroom: Mailroom,
+        channel: str,
+        chat_id: str,
+        *,
+        user_id: str | None,
+        lang: Lang,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.mailroom = mailroom
+        self.channel = channel
+        self.chat_id = chat_id
+        self.user_id = user_id
+        self._lang = lang
+        self.extra = dict(extra or {})
+
+    @property
+    def lang(self) -> str:
+        return self._lang() if callable(self._lang) else self._lang
+
+    def record(
+        self,
+        replies: Sequence[Outbound | Mapping[str, Any]],
+        notices: Sequence[Notify] = (),
+        *,
+        erase: bool = False,
+    ) -> None:
+        """Queue ``replies`` (and staff ``notices``) and mark the update being handled done,
+        all in the transaction in progress (or one of its own); they are sent once it commits.
+        ``erase``: the update's row is deleted, not kept, and the replies once sent (/forget)."""
+        self.mailroom.record(self, replies, notices, erase=erase)
+
+
+class Mailroom:
+    """The inbox and the reply outbox of one database, their dispatcher and postman, and
+    the staff chat notices go to (``channel:chat``, or None: notices are only logged)."""
+
+    def __init__(
+        self,
+        db: Db,
+        *,
+        staff_chat: str | None = None,
+        prune_days: float = DEFAULT_PRUNE_DAYS,
+        clock: Callable[[], float] = time.time,
+        max_conversations: int = 256,
+        max_chats: int = 64,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        """``sleep``: how the outbox waits between attempts (tests pass a manual clock's)."""
+        self.db = db
+        self.clock = clock
+        self.prune_days = prune_days
+        self.staff_chat = staff_chat or None
+        self.inbox = Inbox(db, clock)
+        self.outbox = ReplyOutbox(db, clock)
+        self.dispatcher = Dispatcher(self.inbox, max_conversations=max_conversations)
+        self.postman = Postman(self.outbox, max_chats=max_chats, sleep=sleep)
+        self._attached: set[str] = set()
+        self._pruner: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    # --- channels ------------------------------------------------------------------------------
+
+    def attach(self, channel: str, *, handle: Handler, sender: ReplySender) -> None:
+        """Handle ``channel``'s stored updates and send its stored replies, those left by an
+        earlier process first. Starts the pruning the first time."""
+        self._attached.add(channel)
+        self.postman.attach(channel, sender)
+        self.dispatcher.attach(channel, handle)
+        if self._pruner is None:
+            self._stop.clear()
+            self._pruner = asyncio.get_running_loop().create_task(self._prune_periodically())
+
+    async def detach(self, channel: str, *, grace_seconds: float = 10.0) -> None:
+        """Handle ``channel``'s updates received so far and send their replies, for up to
+        ``grace_seconds``; then stop taking its updates (those being handled finish, the rest
+        wait in the inbox for the next start) and stop sending once the parts in flight are
+        recorded (the rest wait in the outbox)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain(channel), grace_seconds)
+        await self.dispatcher.detach(channel)
+        await self.postman.detach(channel)
+        self._attached.discard(channel)
+        if not self._attached and self._pruner is not None:
+            self._stop.set()
+            await self._pruner
+            self._pruner = None
+
+    def accept(
+        self, channel: str, platform_id: str, *, conversation: str, user_id: str | None, payload: str
+    ) -> bool:
+        """Store one update before acknowledging it; True when it is new (and then queued),
+        False when it was stored before. Raises sqlite3.Error when it cannot be stored."""
+        row = self.inbox.put(
+            channel, platform_id, conversation=conversation, user_id=user_id, payload=payload
+        )
+        if row is None:
+            return False
+        self.dispatcher.offer(row)
+        return True
+
+    def to(
+        self,
+        channel: str,
+        chat_id: str,
+        *,
+        user_id: str | None,
+        lang: Lang,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Recorder:
+        """A recorder of replies to ``chat_id`` on ``channel``, about ``user_id``; ``lang``
+        (or a function giving it, read when the replies are recorded) is the buttons'
+        language; ``extra`` is the channel's own (Telegram: the message to reply to)."""
+        return Recorder(self, channel, chat_id, user_id=user_id, lang=lang, extra=extra)
+
+    def record(
+        self,
+        to: Recorder,
+        replies: Sequence[Outbound | Mapping[str, Any]],
+        notices: Sequence[Notify] = (),
+        *,
+        erase: bool = False,
+    ) -> None:
+        row = CURRENT.get()
+        queued: list[int] = []
+        with self.db.tx():
+            if replies:
+                queued.append(
+                    self.outbox.add(
+                        to.channel,
+                        to.chat_id,
+                        replies,
+                        user_id=to.user_id,
+                        lang=to.lang,
+                        extra=to.extra,
+                        inbox_id=row.id if row is not None else None,
+                        erase=erase,
+                    )
+                )
+            for notice in notices:
+                found = self._queue_notice(
+                    notice, about=to.user_id, inbox_id=row.id if row is not None else None
+                )
+                if found is not None:
+                    queued.append(found)
+            if row is not None:
+                self.inbox.finish(row.id, erase=erase)
+        self._offer_after_commit(queued)
+
+    def notice(self, notice: Notify, *, about: str | None = None) -> None:
+        """Queue a staff notice outside a turn (a broadcast's report)."""
+        with self.db.tx():
+            found = self._queue_notice(notice, about=about, inbox_id=None)
+        self._offer_after_commit([found] if found is not None else [])
+
+    def _queue_notice(self, notice: Notify, *, about: str | None, inbox_id: int | None) -> int | None:
+        if self.staff_chat is None:
+            log.info("staff notice (no staff chat configured): %s", notice.text)
+            return None
+        channel, _, chat_id = self.staff_chat.partition(":")
+        return self.outbox.add(
+            channel, chat_id, [Text(notice.text)], user_id=about, lang="zh", kind=NOTICE, inbox_id=inbox_id
+        )
+
+    def _offer_after_commit(self, row_ids: list[int]) -> None:
+        if not row_ids:
+            return
+
+        def offer() -> None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # no loop (zjtx chat): the next `zjtx serve` sends them
+                return
+            self.postman.offer(row_ids)
+
+        self.db.after_commit(offer)
+
+    # --- everything else -----------------------------------------------------------------------
+
+    async def drain(self, channel: str | None = None) -> None:
+        """Return once every update stored so far (of ``channel``) is handled and every reply
+        sent (or given up)."""
+        while self.dispatcher.busy or self.postman.waiting(channel):
+            await self.dispatcher.drain(channel)
+            await self.postman.drain(channel)
+
+    def forget(self, channel: str, user_id: str) -> int:
+        """Delete what the inbox and the outbox keep about one person (inside /forget's
+        transaction); return how many rows went."""
+        return self.inbox.forget(channel, user_id) + self.outbox.forget(channel, user_id)
+
+    def health(self) -> dict[str, dict[str, int]]:
+        """The inbox's and the outbox's sizes, read only."""
+        return {"inbox": self.inbox.counts(), "replies": self.outbox.counts()}
+
+    def prune(self, now: float | None = None) -> dict[str, int]:
+        """Delete handled updates, sent replies and replay keys older than ``prune_days``."""
+        cutoff = (now if now is not None else self.clock()) - self.prune_days * 86400
+        counts = {"inbox": self.inbox.prune(cutoff), "replies": self.outbox.prune(cutoff)}
+        stamp = datetime.fromtimestamp(cutoff, UTC).isoformat(timespec="seconds")
+        with self.db.tx() as conn:
+            counts["seen"] = conn.execute("DELETE FROM seen WHERE at<?", [stamp]).rowcount
+        if any(counts.values()):
+            log.info("mailroom.pruned %s", " ".join(f"{k}={v}" for k, v in counts.items()))
+        return counts
+
+    async def _prune_periodically(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.prune()
+            except Exception:  # a busy or full database: try again next time
+                log.exception("mailroom.prune_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), PRUNE_EVERY_SECONDS)
