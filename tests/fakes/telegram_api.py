@@ -17,7 +17,11 @@ api.telegram.org does, so the real python-telegram-bot client can be pointed at 
 
 Every request is recorded as a `Call`. Updates are built with the ``*_update`` methods and
 delivered with `FakeTelegramBotApi.push_update`: queued for getUpdates, or POSTed to the webhook
-when one is set. Failures are injected with ``fail_next``/``rate_limit_next`` (the next N calls),
+when one is set. `FakeTelegramBotApi.deliver` does what Telegram does with a webhook that fails:
+it POSTs the update again until it is answered 200 (after a refused connection or a 5xx it
+waits until the bot registers its webhook again, i.e. a restarted bot is up; no clock).
+`acknowledged` lists the update_ids answered 200 (webhook) or confirmed by a getUpdates offset
+(polling). Failures are injected with ``fail_next``/``rate_limit_next`` (the next N calls),
 ``fail_chat`` (every call about one chat) and ``enforce_flood_limits`` (Telegram's documented
 broadcast limits).
 
@@ -46,7 +50,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiohttp.web_request import FileField
 
 __all__ = [
@@ -650,6 +654,10 @@ class FakeTelegramBotApi:
         self.webhook_redirect: str | None = None
         """When set, updates for the webhook are POSTed here instead of to the registered URL."""
         self.webhook_deliveries: list[WebhookDelivery] = []
+        self.acknowledged: set[int] = set()
+        """update_ids a webhook answered 200, or a getUpdates offset confirmed."""
+        self._webhook_generation = 0  # counts setWebhook calls: a restarted bot registers again
+        self._webhook_changed = asyncio.Condition()
         self.discarded_updates: list[JSONDict] = []
         """Updates pushed while their type was not among the allowed updates."""
 
@@ -1258,6 +1266,32 @@ class FakeTelegramBotApi:
             self._updates_changed.notify_all()
         return None
 
+    async def deliver(self, update: Mapping[str, Any]) -> int:
+        """Deliver ``update`` as Telegram does to a webhook: POST it until the bot answers 200.
+
+        After a failed connection or an answer other than 200 it waits for the next setWebhook
+        (a restarted bot registering) before trying again; a 4xx other than 429 is final, as on
+        the real server, and returned. Returns the final status."""
+        pushed = copy.deepcopy(dict(update))
+        if "update_id" not in pushed:
+            pushed["update_id"] = next(self._update_ids)
+        kind = _update_kind(pushed)
+        self._absorb(kind, pushed[kind])
+        while True:
+            generation = self._webhook_generation
+            webhook = self._webhook
+            status = 0
+            if webhook is not None:
+                with contextlib.suppress(OSError, TimeoutError, ClientError):
+                    status = await self._post_to_webhook(webhook, pushed, None, False)
+            if status == 200 or (400 <= status < 500 and status != 429):
+                return status
+            await self._webhook_set_since(generation)
+
+    async def _webhook_set_since(self, generation: int) -> None:
+        async with self._webhook_changed:
+            await self._webhook_changed.wait_for(lambda: self._webhook_generation != generation)
+
     async def _post_to_webhook(
         self, webhook: Webhook, update: JSONDict, forged_secret: str | None, omit_secret: bool
     ) -> int:
@@ -1279,6 +1313,8 @@ class FakeTelegramBotApi:
         async with self._session.post(url, data=body, headers=headers) as response:
             await response.read()
             status = response.status
+        if status == 200:
+            self.acknowledged.add(int(update["update_id"]))
         self.webhook_deliveries.append(
             WebhookDelivery(update_id=update["update_id"], url=url, secret_token_sent=secret, status=status)
         )
@@ -1476,6 +1512,9 @@ class FakeTelegramBotApi:
     def _confirm(self, offset: int) -> None:
         """Forget updates confirmed by ``offset``, as getUpdates documents."""
         if offset > 0:
+            self.acknowledged.update(
+                p.update["update_id"] for p in self._pending if p.update["update_id"] < offset
+            )
             self._pending = [
                 pending
                 for pending in self._pending
@@ -1507,6 +1546,9 @@ class FakeTelegramBotApi:
         )
         already = self._webhook == webhook
         self._webhook = webhook
+        self._webhook_generation += 1
+        async with self._webhook_changed:
+            self._webhook_changed.notify_all()
         return _Answer(True, "Webhook is already set" if already else "Webhook was set")
 
     async def _delete_webhook(self, params: _Params) -> _Answer:

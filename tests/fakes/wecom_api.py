@@ -1,4 +1,5 @@
-"""A fake WeCom server API on 127.0.0.1: gettoken, message/send and group-robot webhooks.
+"""A fake WeCom server API on 127.0.0.1: gettoken, message/send and group-robot webhooks;
+and :class:`FakeWeComCallbacks`, WeCom's side of an app's callback URL.
 
 It speaks WeCom's JSON (``errcode`` / ``errmsg``), records every call, and fails on
 demand: queue an errcode for the next calls to a path, expire the issued tokens,
@@ -9,17 +10,23 @@ injectable clock, so tests never sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-__all__ = ["FakeWeComApi", "ManualClock", "RecordedCall"]
+from bot.channels.wecom.crypto import WeComCrypto
+
+__all__ = ["FakeWeComApi", "FakeWeComCallbacks", "ManualClock", "RecordedCall"]
 
 GETTOKEN = "/cgi-bin/gettoken"
 MESSAGE_SEND = "/cgi-bin/message/send"
@@ -85,6 +92,7 @@ class FakeWeComApi:
         self._robot_sent: dict[str, deque[float]] = {}
         self._ids = itertools.count(1)
         self._server: TestServer | None = None
+        self._recorded = asyncio.Condition()
         self.base_url = ""
         app = web.Application()
         app.router.add_get(GETTOKEN, self._gettoken)
@@ -160,7 +168,18 @@ class FakeWeComApi:
 
     def _answer(self, call: RecordedCall, answer: dict[str, Any]) -> web.Response:
         call.answer = answer
+        asyncio.get_running_loop().create_task(self._notify())
         return web.json_response(answer)
+
+    async def _notify(self) -> None:
+        async with self._recorded:
+            self._recorded.notify_all()
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Return once ``predicate()`` holds, looked at after each answered call. Raises
+        TimeoutError after ``timeout`` seconds."""
+        async with asyncio.timeout(timeout), self._recorded:
+            await self._recorded.wait_for(predicate)
 
     def _queued_failure(self, call: RecordedCall) -> web.Response | None:
         queue = self._failures.get(call.path)
@@ -231,3 +250,68 @@ class FakeWeComApi:
             return self._answer(call, {"errcode": 45009, "errmsg": "api freq out of limit"})
         sent.append(now)
         return self._answer(call, {"errcode": 0, "errmsg": "ok"})
+
+
+class FakeWeComCallbacks:
+    """WeCom posting an app's callbacks: each message encrypted and signed as WeCom does, and
+    posted again while it is not answered 200 (WeCom retries an unanswered callback).
+
+    After a refused connection or an answer other than 200, a delivery waits until
+    :meth:`retarget` says the app's server is (back) up, instead of a clock.
+    ``acknowledged`` holds the keys of the messages answered 200."""
+
+    def __init__(
+        self, crypto: WeComCrypto, *, agent_id: str = "218", clock: Callable[[], float] = time.time
+    ) -> None:
+        self.crypto = crypto
+        self.agent_id = agent_id
+        self.clock = clock
+        self.url: str | None = None
+        self.acknowledged: set[str] = set()
+        self.attempts = 0
+        self._generation = 0
+        self._changed = asyncio.Condition()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def retarget(self, url: str) -> None:
+        """The callback URL to post to (again): the app's server is up."""
+        self.url = url
+        self._generation += 1
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def deliver(self, plaintext: str, key: str) -> int:
+        """Post one message (the XML WeCom encrypts) until it is answered 200; ``key`` names it
+        in ``acknowledged``. A 4xx other than 429 is final and returned."""
+        envelope = self.crypto.envelope(
+            plaintext, timestamp=str(int(self.clock())), nonce=secrets.token_hex(5), agent_id=self.agent_id
+        )
+        query = "&".join(f"{k}={v}" for k, v in envelope.query().items())
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        while True:
+            generation = self._generation
+            status = 0
+            if self.url is not None:
+                self.attempts += 1
+                with contextlib.suppress(OSError, TimeoutError, aiohttp.ClientError):
+                    async with self._session.post(
+                        f"{self.url}?{query}", data=envelope.xml, headers={"Content-Type": "text/xml"}
+                    ) as response:
+                        await response.read()
+                        status = response.status
+            if status == 200:
+                self.acknowledged.add(key)
+                return status
+            if 400 <= status < 500 and status != 429:
+                return status
+            await self._retargeted_since(generation)
+
+    async def _retargeted_since(self, generation: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._generation != generation)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -44,6 +44,7 @@ from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
 from .errors import WeComError, WeComTransportError
 from .inbound import WeComInbound, parse_inbound
+from .text import TEXT_LIMIT_BYTES, split_text
 from .replay import ReplayGuard
 
 __all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
@@ -259,8 +260,16 @@ class WeComChannel:
     # --- outbound: the reply outbox's sender ---------------------------------------------------
 
     def parts(self, reply: Reply) -> list[_Send]:
-        """The WeCom messages of a stored reply."""
-        return self._plan(reply.lang, [m for m in reply.messages if not isinstance(m, Mapping)])
+        """The WeCom messages of a stored reply, each text at most 2048 bytes (one call each,
+        so the outbox counts exactly what was sent)."""
+        plan = self._plan(reply.lang, [m for m in reply.messages if not isinstance(m, Mapping)])
+        parts: list[_Send] = []
+        for step in plan:
+            if isinstance(step, _TextSend):
+                parts += [_TextSend(piece) for piece in split_text(step.content, TEXT_LIMIT_BYTES)]
+            else:
+                parts.append(step)
+        return parts
 
     async def send(self, reply: Reply, part: Any) -> Verdict:
         """Send one part. A refused card only loses its buttons (its numbered text was sent);
