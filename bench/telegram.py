@@ -2,10 +2,11 @@
 against a bare aiohttp handler in the same run. Prints figures and ratios; asserts nothing.
 
 End to end = POST of an update to /telegram/webhook → secret check, JSON parsing, PTB's
-Update, the durable update_id check in SQLite, the per-conversation queue, the dialog step
-and its commit, "typing…" and the reply calls answered by the fake Bot API server (on
-127.0.0.1, in this process, through PTB's AIORateLimiter) → the update's handling done.
-The bare handler only parses the JSON and answers 200.
+Update, the update committed to the inbox, the 200; the inbox's dispatcher, "typing…",
+the dialog step committed with its replies → the update's handling done (the reply outbox
+sends the replies to the fake Bot API server beside it, through PTB's AIORateLimiter;
+``python -m bench.inbox`` times until they arrive). The bare handler only parses the
+JSON and answers 200.
 
 Every simulated person works through the self-assessment of worked example A by typing
 (options by their number), over and over; several people at once at the higher

@@ -2,9 +2,10 @@
 bare aiohttp handler in the same run. Prints figures and ratios; asserts nothing.
 
 End to end = POST of an encrypted, signed callback → signature check, decryption, XML
-parsing, the SQLite replay guard, the dialog step and its commit, the replies sent
-through the app API to the fake WeCom server (on 127.0.0.1, in this process) → the
-delivery finished. The bare handler reads the body, parses the XML and answers 200.
+parsing, the callback committed to the inbox, the 200; the dialog step committed with its
+replies → the delivery finished (the reply outbox sends the replies to the fake WeCom
+server beside it; ``python -m bench.inbox`` times until they arrive). The bare handler
+reads the body, parses the XML and answers 200.
 
 Every simulated person works through the self-assessment of worked example A (about 25
 messages, digits for options, then the result), over and over; several people at once
@@ -42,7 +43,7 @@ from bot.channels.wecom import (
     WeComCrypto,
     WeComInbound,
 )
-from bot.channels.wecom.channel import StoreReplayGuard, WeComChannel
+from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.inbound import parse_xml
 from bot.service import Assistant
 from bot.settings import Settings
@@ -172,12 +173,7 @@ async def run_channel(
     )
     store = app.store
     config = WeComConfig(CORP_ID, 1, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
-    channel = TimedChannel(
-        config,
-        app.assistant,
-        replay_guard=StoreReplayGuard(store),
-        api=WeComApi.from_config(config),
-    )
+    channel = TimedChannel(config, app.assistant, api=WeComApi.from_config(config))
     channel.waiting = {}
     server = TestServer(http_app(store.db, [channel]), host="127.0.0.1")
     await server.start_server()

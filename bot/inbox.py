@@ -84,6 +84,7 @@ class Inbox:
     def __init__(self, db: Db, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
+        self.finished: set[int] = set()  # rows marked done by a committed turn, not yet looked at
 
     def put(
         self, channel: str, platform_id: str, *, conversation: str, user_id: str | None, payload: str
@@ -137,6 +138,7 @@ class Inbox:
                 )
             if cur.rowcount != 1:
                 raise AlreadyHandled(f"inbox row {row_id} is not pending")
+        self.db.after_commit(lambda: self.finished.add(row_id))
 
     def close_if_pending(self, row_id: int) -> None:
         """Mark done a row whose handler finished without a turn (an update not for the bot)."""
@@ -299,5 +301,8 @@ class Dispatcher:
                 continue
             finally:
                 CURRENT.reset(token)
-            self.inbox.close_if_pending(row.id)
+            if row.id in self.inbox.finished:  # the turn marked it done
+                self.inbox.finished.discard(row.id)
+            else:
+                self.inbox.close_if_pending(row.id)
             return

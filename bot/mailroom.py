@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -176,48 +177,59 @@ class Mailroom:
         erase: bool = False,
     ) -> None:
         row = CURRENT.get()
-        queued: list[int] = []
+        inbox_id = row.id if row is not None else None
+        claims: dict[int, str] = {}
         with self.db.tx():
             if replies:
-                queued.append(
-                    self.outbox.add(
-                        to.channel,
-                        to.chat_id,
-                        replies,
-                        user_id=to.user_id,
-                        lang=to.lang,
-                        extra=to.extra,
-                        inbox_id=row.id if row is not None else None,
-                        erase=erase,
-                    )
+                attempt = uuid.uuid4().hex  # claimed with the turn: one commit fewer per reply
+                row_id = self.outbox.add(
+                    to.channel,
+                    to.chat_id,
+                    replies,
+                    user_id=to.user_id,
+                    lang=to.lang,
+                    extra=to.extra,
+                    inbox_id=inbox_id,
+                    erase=erase,
+                    attempt_id=attempt,
                 )
+                claims[row_id] = attempt
             for notice in notices:
-                found = self._queue_notice(
-                    notice, about=to.user_id, inbox_id=row.id if row is not None else None
-                )
+                found = self._queue_notice(notice, about=to.user_id, inbox_id=inbox_id)
                 if found is not None:
-                    queued.append(found)
+                    claims[found[0]] = found[1]
             if row is not None:
                 self.inbox.finish(row.id, erase=erase)
-        self._offer_after_commit(queued)
+        self._offer_after_commit(claims)
 
     def notice(self, notice: Notify, *, about: str | None = None) -> None:
         """Queue a staff notice outside a turn (a broadcast's report)."""
         with self.db.tx():
             found = self._queue_notice(notice, about=about, inbox_id=None)
-        self._offer_after_commit([found] if found is not None else [])
+        self._offer_after_commit(dict([found]) if found is not None else {})
 
-    def _queue_notice(self, notice: Notify, *, about: str | None, inbox_id: int | None) -> int | None:
+    def _queue_notice(
+        self, notice: Notify, *, about: str | None, inbox_id: int | None
+    ) -> tuple[int, str] | None:
         if self.staff_chat is None:
             log.info("staff notice (no staff chat configured): %s", notice.text)
             return None
         channel, _, chat_id = self.staff_chat.partition(":")
-        return self.outbox.add(
-            channel, chat_id, [Text(notice.text)], user_id=about, lang="zh", kind=NOTICE, inbox_id=inbox_id
+        attempt = uuid.uuid4().hex
+        row_id = self.outbox.add(
+            channel,
+            chat_id,
+            [Text(notice.text)],
+            user_id=about,
+            lang="zh",
+            kind=NOTICE,
+            inbox_id=inbox_id,
+            attempt_id=attempt,
         )
+        return row_id, attempt
 
-    def _offer_after_commit(self, row_ids: list[int]) -> None:
-        if not row_ids:
+    def _offer_after_commit(self, claims: dict[int, str]) -> None:
+        if not claims:
             return
 
         def offer() -> None:
@@ -225,7 +237,7 @@ class Mailroom:
                 asyncio.get_running_loop()
             except RuntimeError:  # no loop (zjtx chat): the next `zjtx serve` sends them
                 return
-            self.postman.offer(row_ids)
+            self.postman.offer(list(claims), claims)
 
         self.db.after_commit(offer)
 

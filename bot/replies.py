@@ -193,12 +193,15 @@ class ReplyOutbox:
         extra: Mapping[str, Any] | None = None,
         inbox_id: int | None = None,
         erase: bool = False,
+        attempt_id: str | None = None,
     ) -> int:
-        """Queue a reply (in the transaction in progress, if any); return its id."""
+        """Queue a reply (in the transaction in progress, if any); return its id. With an
+        ``attempt_id`` the row is claimed for sending at once (``sending``: the postman of
+        this process sends it under that id without a claim of its own)."""
         with self.db.tx() as conn:
             cur = conn.execute(
                 "INSERT INTO reply_outbox (channel, chat_id, user_id, kind, inbox_id, lang, messages, extra, "
-                "state, erase, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "state, erase, created_at, attempt_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     channel,
                     chat_id,
@@ -208,9 +211,10 @@ class ReplyOutbox:
                     lang,
                     dump_messages(items),
                     json.dumps(dict(extra or {}), ensure_ascii=False),
-                    PENDING,
+                    PENDING if attempt_id is None else SENDING,
                     int(erase),
                     self.clock(),
+                    attempt_id,
                 ],
             )
             row_id = cur.lastrowid
@@ -334,6 +338,7 @@ class Postman:
         self._queues: dict[tuple[str, str], deque[int]] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._open: dict[str, set[int]] = {}
+        self._offered: dict[int, tuple[Reply, str | None]] = {}  # queued rows, and their claim if made
         self._changed = asyncio.Event()
         self._stopping: set[str] = set()
         self._wake = asyncio.Event()
@@ -355,13 +360,15 @@ class Postman:
             if key[0] == channel:
                 for row_id in list(queue):
                     self._open[channel].discard(row_id)
+                    self._offered.pop(row_id, None)
                 queue.clear()
         self._changed.set()
         await self.drain(channel)
         self._senders.pop(channel, None)
 
-    def offer(self, row_ids: Sequence[int]) -> None:
-        """Queue rows just committed (a missing or sent one is skipped when its turn comes)."""
+    def offer(self, row_ids: Sequence[int], claims: Mapping[int, str] | None = None) -> None:
+        """Queue rows just committed; ``claims`` are the attempt ids rows were committed with
+        (claimed already). A row gone or sent meanwhile is skipped."""
         for row_id in row_ids:
             reply = self.outbox.get(row_id)
             if reply is None or reply.channel not in self._senders or reply.channel in self._stopping:
@@ -369,6 +376,7 @@ class Postman:
             if row_id in self._open[reply.channel]:
                 continue
             self._open[reply.channel].add(row_id)
+            self._offered[row_id] = (reply, (claims or {}).get(row_id))
             key = (reply.channel, reply.chat_id)
             self._queues.setdefault(key, deque()).append(row_id)
             if key not in self._tasks:
@@ -402,6 +410,7 @@ class Postman:
                         log.exception("replies.not_recorded row=%d", row_id)
                     finally:
                         self._open[channel].discard(row_id)
+                        self._offered.pop(row_id, None)
                         self._changed.set()
         finally:
             self._tasks.pop(key, None)
@@ -410,13 +419,14 @@ class Postman:
             self._changed.set()
 
     async def _deliver(self, row_id: int) -> None:
-        reply = self.outbox.get(row_id)
+        reply, attempt = self._offered.get(row_id, (None, None))
         sender = self._senders.get(reply.channel) if reply is not None else None
         if reply is None or sender is None:
             return
-        attempt = uuid.uuid4().hex
-        if not self.outbox.claim(row_id, attempt):
-            return
+        if attempt is None:  # a row of an earlier process, or one queued unclaimed
+            attempt = uuid.uuid4().hex
+            if not self.outbox.claim(row_id, attempt):
+                return
         try:
             parts = list(sender.parts(reply))
         except Exception as exc:  # a row this version cannot render: never block the chat

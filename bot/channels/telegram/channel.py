@@ -359,14 +359,15 @@ class TelegramChannel:
             self._posts.add(task)
         try:
             try:
-                update = Update.de_json(await request.json(), self._app.bot)
+                raw = await request.json()
+                update = Update.de_json(raw, self._app.bot)
                 if not isinstance(update, Update):
                     raise TypeError("not an update")
             except Exception as exc:  # not an update Telegram would send: say so, never crash
                 log.warning("telegram.webhook_unreadable error=%s", type(exc).__name__)
                 return web.Response(status=400)
             try:
-                self._store_update(update)
+                self._store_update(update, raw)
             except sqlite3.Error as exc:  # not stored, so not acknowledged: Telegram sends it again
                 log.error("telegram.inbox_unavailable update_id=%s: %s", update.update_id, exc)
                 return web.Response(status=503)
@@ -375,9 +376,9 @@ class TelegramChannel:
             if task is not None:
                 self._posts.discard(task)
 
-    def _store_update(self, update: Update) -> None:
-        """Commit an update to the inbox (a redelivery is recognised and dropped there).
-        Raises sqlite3.Error when it cannot be stored."""
+    def _store_update(self, update: Update, raw: Any = None) -> None:
+        """Commit an update (``raw``: as Telegram sent it) to the inbox; a redelivery is
+        recognised and dropped there. Raises sqlite3.Error when it cannot be stored."""
         if self._mail is None:
             raise sqlite3.OperationalError("the Telegram channel is not started")
         conversation = _conversation(update)
@@ -387,7 +388,7 @@ class TelegramChannel:
             str(update.update_id),
             conversation=(f"{conversation[0]}:{conversation[1]}" if conversation else f"u{update.update_id}"),
             user_id=str(user.id) if user is not None else None,
-            payload=json.dumps(update.to_dict(), ensure_ascii=False),
+            payload=json.dumps(update.to_dict() if raw is None else raw, ensure_ascii=False),
         )
         if not stored:
             log.info("telegram.duplicate_update update_id=%s", update.update_id)

@@ -44,8 +44,8 @@ from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
 from .errors import WeComError, WeComTransportError
 from .inbound import WeComInbound, parse_inbound
-from .text import TEXT_LIMIT_BYTES, split_text
 from .replay import ReplayGuard
+from .text import TEXT_LIMIT_BYTES, split_text
 
 __all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
 

@@ -1,0 +1,262 @@
+"""What the durable inbox and reply outbox cost: updates a second and latency per update
+through each channel with them on the database file, and with the same inbox and outbox
+in a throwaway in-memory database (no disk writes, nothing durable), in one run. Prints
+figures and ratios; asserts nothing.
+
+End to end = POST of an update (Telegram webhook, or an encrypted WeCom callback) → the
+checks, the inbox row committed, the 200; the dispatcher, the dialog step committed with
+its replies and the row's "done"; the outbox claiming, sending and recording each reply
+part at the fake platform (127.0.0.1, in this process) → the person's reply arrived.
+Latency is per update, from sending the POST to the arrival of its first reply message;
+"ack" is the time to the 200. Each simulated person works through worked example A by
+typing (options by number), sending the next message once the reply came; 1 and 16
+people at once. With the inbox on disk every update costs four commits (the inbox row,
+the turn, the claim, the sent mark), each synchronous (``synchronous=FULL``).
+
+Run from the repository root (the fakes live in tests/fakes):
+``python -m bench.inbox [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+from telegram.ext import AIORateLimiter
+
+from bench.wecom import AES_KEY, CORP_ID, SECRET, TOKEN, envelopes, script, url_of
+from bot.app import build, http_app
+from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
+from bot.channels.wecom import WeComApi, WeComConfig, WeComCrypto
+from bot.channels.wecom.channel import WeComChannel
+from bot.db import Db, connect
+from bot.mailroom import Mailroom
+from bot.service import Assistant
+from bot.settings import Settings
+from dialogs.engine import DialogEngine
+from tests.fakes.telegram_api import FakeTelegramBotApi
+from tests.fakes.wecom_api import MESSAGE_SEND, FakeWeComApi
+
+TODAY = date(2026, 11, 23)
+WEBHOOK_SECRET = "bench-webhook-secret"
+FIRST_USER = 10_000
+
+
+@dataclass
+class Figures:
+    label: str
+    count: int
+    seconds: float
+    latencies: list[float]
+    acks: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+    def pct(self, values: Sequence[float], q: int) -> float:
+        return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def show(f: Figures, base: Figures | None) -> None:
+    ratio = "" if base is None else f"   throughput ×{f.per_second / base.per_second:.3f} of in memory"
+    print(
+        f"  {f.label:<34} {f.per_second:>6.0f}/s   p50 {f.pct(f.latencies, 50):7.2f} ms   "
+        f"p99 {f.pct(f.latencies, 99):7.2f} ms   ack p50 {f.pct(f.acks, 50):6.2f} ms{ratio}"
+    )
+
+
+def assistant_for(db: Path, engine: DialogEngine, durable: bool) -> tuple[Assistant, Db, Callable[[], None]]:
+    """An Assistant on the database ``db`` whose inbox and outbox are on it too (``durable``)
+    or in a throwaway in-memory database."""
+    app = build(
+        Settings(_env_file=None, ZJTX_DB=str(db)),
+        today=lambda: TODAY,
+        engine=engine,
+        channels=False,
+        worker=False,
+    )
+    mail_db = app.db if durable else connect(":memory:")
+    assistant = Assistant(app.store, engine, lambda: TODAY, mail=Mailroom(mail_db))
+
+    def close() -> None:
+        if mail_db is not app.db:
+            mail_db.close()
+        app.close()
+
+    return assistant, app.db, close
+
+
+async def drive(
+    people: list[list[Any]],
+    post: Callable[[aiohttp.ClientSession, Any], Awaitable[int]],
+    replied: Callable[[int, int], Awaitable[None]],
+    seen: Callable[[], int],
+) -> tuple[float, list[float], list[float]]:
+    latencies: list[float] = []
+    acks: list[float] = []
+
+    async def person(session: aiohttp.ClientSession, n: int, mine: list[Any]) -> None:
+        for item in mine:
+            since = seen()  # the fake's record so far: the reply is looked for after it
+            started = time.perf_counter()
+            status = await post(session, item)
+            assert status == 200, status
+            acks.append(time.perf_counter() - started)
+            await replied(n, since)
+            latencies.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=len(people))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        began = time.perf_counter()
+        await asyncio.gather(*(person(session, n, mine) for n, mine in enumerate(people)))
+        return time.perf_counter() - began, latencies, acks
+
+
+async def telegram_run(
+    label: str, api: FakeTelegramBotApi, messages: list[str], people: int, total: int, db: Path, durable: bool
+) -> Figures:
+    engine = DialogEngine()
+    assistant, app_db, close = assistant_for(db, engine, durable)
+    channel = TelegramChannel(
+        assistant,
+        token=api.token,
+        api_base_url=api.base_url,
+        webhook_url="https://bot.example.org/telegram/webhook",
+        webhook_secret=WEBHOOK_SECRET,
+        rate_limiter=AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=8),
+    )
+    server = TestServer(http_app(app_db, [channel]), host="127.0.0.1")
+    await server.start_server()
+    url = str(server.make_url(WEBHOOK_PATH))
+    await channel.start()
+    work: list[list[Any]] = [[] for _ in range(people)]
+    for n in range(total):
+        user = FIRST_USER + n % people
+        work[n % people].append(
+            api.message_update(user, user, messages[len(work[n % people]) % len(messages)])
+        )
+
+    async def post(session: aiohttp.ClientSession, update: Any) -> int:
+        async with session.post(url, json=update, headers={SECRET_HEADER: WEBHOOK_SECRET}) as response:
+            await response.read()
+            return response.status
+
+    async def replied(n: int, since: int) -> None:
+        chat = FIRST_USER + n
+        await api.wait_for(
+            lambda c: c.method == "sendMessage" and c.ok and c.result["chat"]["id"] == chat, 30, since=since
+        )
+
+    seconds, latencies, acks = await drive(work, post, replied, api.checkpoint)
+    await channel.stop()
+    await server.close()
+    close()
+    return Figures(label, len(latencies), seconds, latencies, acks)
+
+
+async def wecom_run(
+    label: str, fake: FakeWeComApi, messages: list[str], people: int, total: int, db: Path, durable: bool
+) -> Figures:
+    engine = DialogEngine()
+    assistant, app_db, close = assistant_for(db, engine, durable)
+    config = WeComConfig(CORP_ID, 1, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
+    channel = WeComChannel(config, assistant, api=WeComApi.from_config(config))
+    server = TestServer(http_app(app_db, [channel]), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    await channel.start()
+    work = envelopes(WeComCrypto(TOKEN, AES_KEY, CORP_ID), messages, people, total, itertools.count(1))
+
+    async def post(session: aiohttp.ClientSession, item: Any) -> int:
+        _, envelope = item
+        async with session.post(url_of(base, envelope), data=envelope.xml) as response:
+            await response.read()
+            return response.status
+
+    def arrived(user: str, since: int) -> bool:
+        return any(
+            c.path == MESSAGE_SEND and c.answer.get("errcode") == 0 and c.body.get("touser") == user
+            for c in fake.calls[since:]
+        )
+
+    async def replied(n: int, since: int) -> None:
+        await fake.wait_until(lambda: arrived(f"p{n}", since), 30)
+
+    seconds, latencies, acks = await drive(list(work), post, replied, lambda: len(fake.calls))
+    await channel.stop()
+    await server.close()
+    close()
+    return Figures(label, len(latencies), seconds, latencies, acks)
+
+
+async def main(quick: bool) -> None:
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    messages = script(DialogEngine())
+    total = 300 if quick else 1500
+    print(f"one assessment = {len(messages)} messages; {total} updates per run")
+    with tempfile.TemporaryDirectory() as folder:
+        async with FakeTelegramBotApi() as api:
+            for people in (1, 16):
+                print(f"Telegram webhook, {people} at once:")
+                memory = await telegram_run(
+                    "inbox and outbox in memory",
+                    api,
+                    messages,
+                    people,
+                    total,
+                    Path(folder) / f"tm{people}.db",
+                    False,
+                )
+                disk = await telegram_run(
+                    "durable inbox and outbox",
+                    api,
+                    messages,
+                    people,
+                    total,
+                    Path(folder) / f"td{people}.db",
+                    True,
+                )
+                show(memory, None)
+                show(disk, memory)
+        async with FakeWeComApi(corp_id=CORP_ID, secret=SECRET) as fake:
+            for people in (1, 16):
+                print(f"WeCom callbacks, {people} at once:")
+                memory = await wecom_run(
+                    "inbox and outbox in memory",
+                    fake,
+                    messages,
+                    people,
+                    total,
+                    Path(folder) / f"wm{people}.db",
+                    False,
+                )
+                disk = await wecom_run(
+                    "durable inbox and outbox",
+                    fake,
+                    messages,
+                    people,
+                    total,
+                    Path(folder) / f"wd{people}.db",
+                    True,
+                )
+                show(memory, None)
+                show(disk, memory)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer updates")
+    asyncio.run(main(parser.parse_args().quick))
