@@ -1,12 +1,23 @@
-"""The `zjtx` command line (docs/interfaces.md#command-line). Each subcommand lives in its own module."""
+"""The `zjtx` command line (docs/interfaces.md#command-line). Each subcommand lives in its own module.
+
+A command that cannot use its database (a folder that does not exist, a directory, a file
+that is not a database, one it may not write, a full disk, a newer version's file) or
+cannot write its output ends with one line saying what is wrong and what to do, and exit
+status 2; nothing is half-written (the database's transactions roll back, an output file
+is written beside its name and moved into place only once complete).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -93,20 +104,14 @@ LEAD_COLUMNS = (
 
 
 def run_leads_export(args: argparse.Namespace) -> int:
-    import contextlib
     import csv
 
     from bot.db import connect
     from bot.store import SqliteStore
 
-    store = SqliteStore(connect(settings_for(args).db))
+    store = SqliteStore(connect(settings_for(args).db, read_only=True))
     rows = store.leads(open_only=not args.all)
-    with contextlib.ExitStack() as stack:
-        out = (
-            stack.enter_context(open(args.output, "w", newline="", encoding="utf-8-sig"))
-            if args.output
-            else sys.stdout
-        )
+    with output(args.output, newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out)
         writer.writerow(LEAD_COLUMNS)
         for lead in rows:
@@ -132,16 +137,14 @@ def run_leads_export(args: argparse.Namespace) -> int:
 
 
 def run_assessments_export(args: argparse.Namespace) -> int:
-    import contextlib
     import json
 
     from bot.db import connect
     from bot.store import SqliteStore
 
-    store = SqliteStore(connect(settings_for(args).db))
+    store = SqliteStore(connect(settings_for(args).db, read_only=True))
     count = 0
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(open(args.output, "w", encoding="utf-8")) if args.output else sys.stdout
+    with output(args.output, encoding="utf-8") as out:
         for a in store.assessments():
             record = {
                 "id": a.id,
@@ -156,6 +159,23 @@ def run_assessments_export(args: argparse.Namespace) -> int:
             count += 1
     print(f"{count} assessments written", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def output(path: str | None, *, newline: str | None = None, encoding: str = "utf-8") -> Iterator[TextIO]:
+    """Standard output, or the file ``path`` written complete or not at all: beside it under
+    another name first, moved into place at the end (removed if the command fails)."""
+    if not path:
+        yield sys.stdout
+        return
+    final = Path(path)
+    partial = final.with_name(f".{final.name}.{os.getpid()}.partial")
+    try:
+        with open(partial, "w", newline=newline, encoding=encoding) as out:
+            yield out
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def run_serve() -> int:
@@ -186,13 +206,22 @@ def run_chat(args: argparse.Namespace) -> int:
     # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
     app = build(settings_for(args), today=lambda: day, channels=False, worker=False)
     try:
+        if args.jsonl:  # one JSON object a line, always UTF-8, whatever the locale says
+            sys.stdout.reconfigure(encoding="utf-8", errors="strict")  # type: ignore[union-attr]
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl)
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)
-        return console.run(sys.stdin, args.lang)
+        return console.run(read_lines(sys.stdin.buffer), args.lang)
     finally:
         app.close()
+
+
+def read_lines(raw: Iterable[bytes]) -> Iterator[str]:
+    """Lines of standard input read as bytes and decoded as UTF-8; bytes that are not UTF-8
+    become U+FFFD (the replacement character), so nothing read can make invalid UTF-8 out."""
+    for line in raw:
+        yield line.decode("utf-8", errors="replace")
 
 
 def _prompted(prompt: str) -> Iterator[str]:
@@ -205,6 +234,21 @@ def _prompted(prompt: str) -> Iterator[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.db import DatabaseError, describe
+
+    try:
+        return _run(args)
+    except DatabaseError as exc:
+        print(f"zjtx: {exc}", file=sys.stderr)
+    except sqlite3.Error as exc:  # met while working: the transaction in progress was rolled back
+        print(f"zjtx: {describe(exc, str(Path(settings_for(args).db)))}", file=sys.stderr)
+    except OSError as exc:  # an output file that cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"zjtx: {where}{exc.strerror or exc}; nothing was written.", file=sys.stderr)
+    return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "assess":
         from bot.batch import run_assess
 
