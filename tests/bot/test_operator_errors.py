@@ -281,7 +281,7 @@ async def test_three_commands_started_together_on_a_new_file_all_succeed(tmp_pat
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
+            )
             for n in range(3)
         ]
         outcomes = [await process.communicate() for process in started]
