@@ -49,10 +49,14 @@ if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's cl
     from bot.broadcast.worker import Worker
     from bot.channels.telegram.sender import TelegramSender
 
-__all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier"]
+__all__ = ["App", "Channel", "SettingsError", "build", "http_app", "serve", "staff_notifier"]
 
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
+
+
+class SettingsError(ValueError):
+    """A setting a channel cannot use (the message names it)."""
 
 
 class Channel(Protocol):
@@ -208,8 +212,8 @@ def build(
     ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
     WeCom with its five settings); ``worker`` adds the broadcast senders and worker (group
     robots always, Telegram with a bot token). ``zjtx chat`` wants neither. Raises
-    ValueError (or WeComCryptoError) for settings a channel cannot use, sqlite3.Error for
-    a database that cannot be opened."""
+    SettingsError for settings a channel cannot use, bot.db.DatabaseError for a database
+    that cannot be used."""
     engine = engine or DialogEngine()
     db = connect(settings.db)
     store = SqliteStore(db)
@@ -233,7 +237,16 @@ def build(
     )
     assistant = Assistant(store, engine, today, staff=settings.staff_ids, broadcasts=desk, mail=mail)
     if channels:
-        made.extend(_chat_channels(settings, assistant))
+        from bot.channels.wecom.crypto import WeComCryptoError
+
+        try:
+            made.extend(_chat_channels(settings, assistant))
+        except WeComCryptoError as exc:
+            db.close()
+            raise SettingsError(f"WECOM_AES_KEY cannot be used ({exc})") from exc
+        except ValueError as exc:
+            db.close()
+            raise SettingsError(str(exc)) from exc
     return App(settings, db, store, broadcasts, assistant, mail, made, senders, delivery)
 
 

@@ -234,12 +234,19 @@ def _prompted(prompt: str) -> Iterator[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
+    from bot.app import SettingsError
     from bot.db import DatabaseError, describe
 
     try:
         return _run(args)
-    except DatabaseError as exc:
+    except (DatabaseError, SettingsError) as exc:
         print(f"zjtx: {exc}", file=sys.stderr)
+    except ValidationError as exc:  # the environment or .env
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        print(f"zjtx: the setting {where} is not valid: {problem['msg']}", file=sys.stderr)
     except sqlite3.Error as exc:  # met while working: the transaction in progress was rolled back
         print(f"zjtx: {describe(exc, str(Path(settings_for(args).db)))}", file=sys.stderr)
     except OSError as exc:  # an output file that cannot be written
