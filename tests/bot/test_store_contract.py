@@ -425,6 +425,25 @@ def test_the_assistant_says_so_once_and_starts_afresh_after_a_corrupt_row(store:
     assert store.load(ALICE).session.answers == {"org_type": "enterprise"}
 
 
+def test_a_row_this_version_cannot_read_is_kept_aside_not_overwritten(tmp_path: Path) -> None:
+    store = SqliteStore(connect(tmp_path / "zjtx.db"))
+    bot = Assistant(store, DialogEngine(), lambda: TODAY)
+    for text in ("/assess", "1", "4", "天河区", "7", "1.2亿", "600万", "960万"):
+        bot.handle_now(ALICE, Inbound(text=text))
+    answered = store.load(ALICE).session.answers
+    assert len(answered) == 7
+    # a newer version's row: a field this version does not know
+    raw = store.db.row("SELECT data FROM sessions")
+    assert raw is not None
+    newer = raw[0][:-1] + ', "doubt": {"revenue": "1.2亿"}}'
+    store.put_raw(ALICE, newer)
+    replies = bot.handle_now(ALICE, Inbound(text="/assess"))
+    assert getattr(replies[0], "text", None) == bot.engine.t(Session(), "session.corrupt")  # said, not silent
+    kept = store.db.rows("SELECT channel, chat_id, user_id, data FROM sessions_quarantine")
+    assert kept == [(ALICE.channel, ALICE.chat_id, ALICE.user_id, newer)]  # the 7 answers are not lost
+    store.close()
+
+
 UNUSABLE = {
     # a deploy that renames or drops a question leaves sessions pending on it
     "pending on a question no longer asked": Session(mode="assess", pending="turnover"),
