@@ -43,7 +43,7 @@ from rules.model import (
     Subsidy,
     Tier,
 )
-from rules.profile import Profile
+from rules.profile import MONEY_FIELDS, PERCENT_FIELDS, Profile, ProfileError, check_size
 
 HintStatus = Literal["current", "expired", "not_yet_valid"]
 
@@ -52,8 +52,10 @@ def assess(profile: Profile, rules: Rules, today: date) -> Assessment:
     """Score `profile` under `rules` as of `today` (the injected date).
 
     Returns an :class:`Assessment` whose :meth:`~Assessment.contract` is the assessment of
-    docs/interfaces.md.
+    docs/interfaces.md. Raises ProfileError for a figure no answer can be (a profile made
+    without :func:`~rules.profile.parse_profile`): exact arithmetic on it would not end.
     """
+    _check_figures(profile)
     plan = _plan(rules)
     if profile.is_institution:
         return _assess_institution(profile, rules, plan, today)
@@ -444,6 +446,22 @@ class _IndicatorPlan:
                 band_label=label,
             )
         return found
+
+
+_FIGURES = (*MONEY_FIELDS, *PERCENT_FIELDS, "niche_years")
+
+
+def _check_figures(profile: Profile) -> None:
+    problems = []
+    for name in _FIGURES:
+        value = getattr(profile, name)
+        if isinstance(value, Decimal):
+            try:
+                check_size(value)
+            except ValueError as exc:
+                problems.append((name, str(exc)))
+    if problems:
+        raise ProfileError(problems)
 
 
 def _ratio_terms(numerator: Decimal, denominator: Decimal) -> tuple[int, int]:

@@ -33,17 +33,44 @@ QualityItem = Literal["provincial_quality_award", "quality_certification", "own_
 Letter = Literal["A", "B", "C", "D", "E", "F"]
 
 
+# Larger magnitudes or finer fractions than any answer can have are refused at once: exact
+# arithmetic on 1e999999999 or a 5,000-digit number (as_integer_ratio) would take minutes.
+MAX_WHOLE_DIGITS = 15  # below 10^15 yuan: far above any enterprise's figures
+MAX_DECIMALS = 20  # room for any float's shortest text (at most 17 significant digits)
+
+
+def check_size(value: Decimal) -> Decimal:
+    """``value`` when it is finite, has at most MAX_WHOLE_DIGITS digits before the point and
+    MAX_DECIMALS after it (trailing zeros aside); ValueError saying which otherwise. Reads
+    the exponent and the digits only, so it is fast whatever ``value`` is."""
+    if not value.is_finite():
+        raise ValueError("must be a finite number")
+    if value.is_zero():
+        return value
+    if value.adjusted() >= MAX_WHOLE_DIGITS:
+        raise ValueError(f"is too large: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
+        shortest = value.normalize().as_tuple().exponent  # 1.50000 is 1.5
+        if isinstance(shortest, int) and shortest < -MAX_DECIMALS:
+            raise ValueError(f"has too many decimals: at most {MAX_DECIMALS}")
+    return value
+
+
 def _number(value: Any) -> Any:
-    """Accept JSON numbers only (not booleans, not strings); floats via their shortest text."""
+    """Accept JSON numbers only (not booleans, not strings); floats via their shortest text.
+    Raises ValueError for a number no answer can be (see :func:`check_size`)."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be a number")
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("must be a finite number")
-        return Decimal(repr(value))
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise ValueError("must be a finite number")
-    return value
+        return check_size(Decimal(repr(value)))
+    if isinstance(value, int):
+        if value.bit_length() > 64:  # cheap, before any conversion
+            raise ValueError(f"is too large: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
+        return check_size(Decimal(value))
+    return check_size(value)
 
 
 def _boolean(value: Any) -> Any:
@@ -188,8 +215,8 @@ def _describe(exc: ValidationError) -> list[tuple[str, str]]:
             msg = f"must be ≤ {err['ctx'].get('le', err['ctx'].get('lt'))}, got {err['input']}"
         else:
             msg = str(err["msg"]).removeprefix("Value error, ")
-        if len(loc) > 1:
-            msg = f"item {int(loc[1]) + 1}: {msg}" if loc[1].isdigit() else msg
+        if len(loc) > 1 and isinstance(err["loc"][1], int):
+            msg = f"item {err['loc'][1] + 1}: {msg}"
         out.append((field, msg))
     return out
 
@@ -213,15 +240,15 @@ def cell_to_value(field: str, cell: str) -> Any:
             return False
         raise ValueError("must be true or false")
     if field in MONEY_FIELDS or field in PERCENT_FIELDS or field == "niche_years":
+        if len(text) > 100:  # no figure is that long; Decimal() of 5,000 digits is slow to check
+            raise ValueError("must be a number of at most 100 characters")
         try:
             number = Decimal(text.replace(",", ""))
         except InvalidOperation:
             raise ValueError("must be a number") from None
-        if not number.is_finite():
-            raise ValueError("must be a finite number")
-        return number
+        return check_size(number)
     if field == "digital_level":
-        if text.isdigit():
+        if text in ("1", "2", "3"):
             return int(text)
         raise ValueError("must be 1, 2 or 3")
     return text

@@ -95,7 +95,7 @@ async def test_forget_on_telegram_leaves_nothing_that_names_the_person(
     await channel.start()
 
     async def say(text: str, user: int = PERSON, chat: int | None = None, **kw: Any) -> None:
-        kind = {"chat_type": "supergroup", "chat_title": "会员群"} if chat is not None and chat < 0 else {}
+        kind: dict[str, Any] = {"chat_type": "supergroup", "chat_title": "会员群"} if chat else {}
         update = telegram.message_update(chat or user, user, text, **kind, **kw)
         assert await telegram.push_update(update) == 200
         await channel.drain()

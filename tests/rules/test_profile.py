@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from rules import ProfileError, default_rules, parse_profile
-from rules.profile import cell_to_value
+from rules.profile import Profile, cell_to_value
 
 DISTRICTS = default_rules().contacts.districts
 
@@ -93,3 +93,28 @@ def test_cell_to_value(field: str, cell: str, value: Any) -> None:
 def test_bad_cell(field: str, cell: str) -> None:
     with pytest.raises(ValueError):
         cell_to_value(field, cell)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Decimal("1e999999999"), Decimal("1" + "0" * 5000), 10**4000, Decimal("0." + "1" * 5000), 1e300],
+    ids=["1e999999999", "5000 digits", "an int of 4000 digits", "5000 decimals", "1e300"],
+)
+def test_figures_no_answer_can_be_are_refused_at_once(value: object) -> None:
+    with pytest.raises(ProfileError, match=r"revenue: (is too large|has too many decimals)"):
+        parse_profile({"revenue": value})
+
+
+def test_the_engine_refuses_such_figures_too_even_in_a_profile_made_without_checks() -> None:
+    from datetime import date
+
+    from rules import assess, default_rules
+
+    unchecked = Profile.model_construct(revenue=Decimal("1e999999999"), profit=Decimal(1))
+    with pytest.raises(ProfileError, match="revenue"):
+        assess(unchecked, default_rules(), date(2026, 11, 23))
+
+
+def test_ordinary_floats_and_big_but_real_figures_are_kept() -> None:
+    profile = parse_profile({"revenue": 123_456_789_012_345, "rd_staff_pct": 15.333333333333334})
+    assert profile.revenue == Decimal(123_456_789_012_345)
