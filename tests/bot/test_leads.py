@@ -143,3 +143,22 @@ def test_assessments_export_writes_answers_and_results(
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert records[0]["assessment"]["tier"] == "member"
     assert records[0]["answers"]["registered_capital"] == "6000000"
+
+
+@pytest.mark.parametrize("typed", ["²", "⑴", "፩", "𐩀", "9" * 20, "9" * 5000, "#" + "1" * 4400])
+async def test_handled_with_digits_int_would_refuse_gets_the_usage(typed: str) -> None:
+    bot = Assistant(MemoryStore(), ENGINE, lambda: date(2026, 11, 23), staff=frozenset({"telegram:7"}))
+    replies = await bot.handle(STAFF, Inbound(text=f"/handled {typed}"))
+    assert texts(replies) == ENGINE.cat.text("zh", "leads.usage")
+
+
+async def test_staff_listings_are_refused_in_a_group_and_name_no_one_there() -> None:
+    store = MemoryStore()
+    bot = Assistant(store, ENGINE, lambda: date(2026, 11, 23), staff=frozenset({"telegram:7"}))
+    store.add_lead(PERSON, "join", "广州某某科技有限公司", "李四", "13800138000")
+    in_group = SessionKey("telegram", "-1001234567890", "7")
+    for command in ("/leads", "/handled 1"):
+        replies = texts(await bot.handle(in_group, Inbound(text=command)))
+        assert "13800138000" not in replies and "私聊" in replies
+    assert len(store.leads()) == 1  # not handled from the group either
+    assert "13800138000" in texts(await bot.handle(STAFF, Inbound(text="/leads")))

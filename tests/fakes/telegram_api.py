@@ -678,6 +678,7 @@ class FakeTelegramBotApi:
         self._file_numbers = itertools.count(1)
 
         self._injections: list[_Injection] = []
+        self._garbled: dict[str, deque[Any]] = {}
         self._flood_limits: FloodLimits | None = None
         self._flood_overall: deque[float] = deque()
         self._flood_groups: dict[int | str, deque[float]] = {}
@@ -898,6 +899,11 @@ class FakeTelegramBotApi:
         Without ``method`` every call counts, getUpdates of a polling client included.
         """
         self._injections.append(_Injection(error=error, remaining=count, method=method))
+
+    def garble_next(self, method: str, result: Any, *, count: int = 1) -> None:
+        """Answer the next ``count`` successful calls of ``method`` with ``{"ok": true, "result":
+        result}`` whatever the call did: an answer the client cannot read (a Chat without a type)."""
+        self._garbled.setdefault(method, deque()).extend([result] * count)
 
     def rate_limit_next(self, count: int = 1, *, retry_after: float = 1, method: str | None = None) -> None:
         """Answer the next ``count`` calls (of ``method``) with 429 Too Many Requests."""
@@ -1374,6 +1380,9 @@ class FakeTelegramBotApi:
                 self._check_flood(method_name, chat)
             outcome = await known[1](_Params(params, files))
             answer = outcome if isinstance(outcome, _Answer) else _Answer(outcome)
+            garbled = self._garbled.get(method_name)
+            if garbled:
+                answer = _Answer(garbled.popleft())
         except _Refusal as refusal:
             error = refusal.error
         status = 200 if error is None else error.error_code

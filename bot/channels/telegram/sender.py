@@ -176,19 +176,21 @@ class TelegramSender:
         try:
             await self._start()
             member = await self.bot.get_chat_member(_chat(chat_id), int(user_id))
-        except (TelegramError, ValueError) as exc:
+            return member.status in ("administrator", "creator")
+        except Exception as exc:  # a refusal, or an answer that cannot be read: not an admin then
             log.warning("broadcast.admin_check_failed chat=%s: %s", chat_id, exc)
             return False
-        return member.status in ("administrator", "creator")
 
     async def chat_name(self, chat_id: str) -> str | None:
         """The group's title or the person's name, None when Telegram cannot tell."""
         try:
             await self._start()
             chat = await self.bot.get_chat(_chat(chat_id))
-        except TelegramError:
+            name = chat.title or chat.full_name or chat.username
+        except Exception as exc:  # a refusal, or an answer that cannot be read: the name is optional
+            log.warning("broadcast.chat_name_failed chat=%s: %s", chat_id, exc)
             return None
-        return chat.title or chat.full_name or chat.username
+        return name if isinstance(name, str) else None
 
     async def preview(self, chat_id: str, content: Content) -> bool:
         """Send the broadcast to one chat exactly as targets get it; False if Telegram refused."""

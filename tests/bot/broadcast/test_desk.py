@@ -300,3 +300,34 @@ def test_a_label_of_several_words_is_one_topic(tmp_path: Path) -> None:
     desk.handle_now(person, Inbound(text="/subscribe calls for applications, policy"), staff=False, lang="en")
     sub = store.subscription("telegram", "43")
     assert sub is not None and sub.topics == ("policy", "call")
+
+
+@pytest.mark.parametrize("garbled", [{"id": 42}, {"type": 5, "id": "x"}, "not a chat", None])
+async def test_a_get_chat_answer_that_cannot_be_read_still_subscribes(
+    assistant: Assistant, store: BroadcastStore, telegram: FakeTelegramBotApi, garbled: object
+) -> None:
+    telegram.garble_next("getChat", garbled)
+    done = await assistant.handle(PERSON, Inbound(text="/subscribe"))
+    assert "全部主题" in said(done)
+    sub = store.subscription("telegram", "42")
+    assert sub is not None and sub.active and sub.name  # named without Telegram's help
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "cancel ²",
+        "cancel ⑴",
+        "cancel ፩",
+        "cancel 𐩀",
+        "cancel " + "9" * 20,
+        "cancel " + "9" * 5000,
+        "²",
+        "9" * 5000,
+    ],
+)
+async def test_broadcast_numbers_that_int_would_refuse_get_the_usage(
+    assistant: Assistant, typed: str
+) -> None:
+    replies = await assistant.handle(STAFF, Inbound(text=f"/broadcasts {typed}"))
+    assert replies and all(isinstance(r, Text) for r in replies)
