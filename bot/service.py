@@ -14,6 +14,7 @@ the dialog, and the broadcast desk (when there is one) takes /broadcast, /broadc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,6 +39,22 @@ STAFF_LANG = "zh"
 STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from the store, not the dialog
 
 Notifier = Callable[[Notify], Awaitable[None]]
+
+
+def well_formed(inbound: Inbound) -> Inbound:
+    """``inbound`` with any lone surrogate (a JSON update may carry one; no database or
+    platform takes it) replaced by U+FFFD, the replacement character."""
+
+    def clean(text: str) -> str:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+    if inbound.text.isascii() and (inbound.choice is None or inbound.choice.isascii()):
+        return inbound
+    return dataclasses.replace(
+        inbound,
+        text=clean(inbound.text),
+        choice=None if inbound.choice is None else clean(inbound.choice),
+    )
 
 
 class Reply(Protocol):
@@ -124,6 +141,7 @@ class Assistant:
         """The replies to one message, after its effects are committed. With ``reply`` the
         replies and staff notices are recorded in the turn's transaction (and sent by the
         outbox); without, notices go to the staff notifier here."""
+        inbound = well_formed(inbound)
         async with self._lock(key):
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
@@ -159,6 +177,7 @@ class Assistant:
         self, key: SessionKey, inbound: Inbound, *, reply: Reply | None = None
     ) -> tuple[list[Outbound], list[Notify]]:
         """One turn, committed as one transaction (with ``reply``'s records)."""
+        inbound = well_formed(inbound)
         command = parse_command(inbound.text) if inbound.is_command else None
         if command is not None and command.name in STORE_COMMANDS:
             with self.store.transaction():
