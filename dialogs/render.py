@@ -320,10 +320,11 @@ def result_parts(a: Assessment, rules: Rules, lang: str, cat: Catalogs) -> tuple
             lines = [cat.text(lang, "result.eligible")]
             if a.direct_pass:
                 routes: dict[str, DirectRoute] = {r.id: r for r in rules.conditions.direct_route}
+                by_score = a.score is not None and a.score >= rules.conditions.score_or_direct.min_score
                 lines.append(
                     cat.text(
                         lang,
-                        "result.direct_pass",
+                        "result.direct_pass_also" if by_score else "result.direct_pass",
                         routes=cat.text(lang, "list.sep").join(
                             routes[d].label.get(lang) for d in a.direct_pass
                         ),

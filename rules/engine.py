@@ -66,7 +66,9 @@ def assess(profile: Profile, rules: Rules, today: date) -> Assessment:
         groups[r.group] += r.points
     score = sum(groups.values())
 
-    direct = _direct_pass(profile, rules) if score < rules.conditions.score_or_direct.min_score else []
+    # every route the answers show, whatever the score: a fact that still matters if the
+    # score is revised (the dialog asks these questions only when a route is needed)
+    direct = _direct_pass(profile, rules)
     conditions = _conditions(profile, rules, plan, score, direct)
     failed = [c.id for c in conditions if not c.met]
     eligible = not failed

@@ -228,3 +228,15 @@ def test_the_terminal_shows_level_values_not_positions() -> None:
 
     shown = to_text(Question("digital_level", "?", (Choice("3", "三级及以上"), Choice("1", "一级"))))
     assert "  3. 三级及以上" in shown and "  1. 一级" in shown
+
+
+def test_a_route_met_above_the_pass_mark_is_shown_as_met_too_not_as_the_way_in() -> None:
+    from dialogs.i18n import load_catalogs
+    from dialogs.render import result_parts
+    from rules import default_rules
+    from tests.rules.examples import SCORE_70, assess_answers
+
+    result = assess_answers({**SCORE_70, "maker_top500": True})
+    assert result.score == 70 and result.direct_pass == ["maker_top500"]
+    text = "\n".join(result_parts(result, default_rules(), "zh", load_catalogs()))
+    assert "另满足直通条件" in text and "经直通条件" not in text

@@ -368,9 +368,9 @@ def test_direct_pass_route_below_70(route: str, answers: dict[str, Any], passes:
     assert result.eligible is passes
 
 
-def test_direct_pass_is_empty_at_70_even_when_a_route_holds() -> None:
+def test_direct_pass_lists_the_routes_that_hold_at_70_too() -> None:
     result = assess_answers({**SCORE_70, "sci_award": "national_top5", "maker_top500": True})
-    assert (result.score, result.direct_pass, result.eligible) == (70, [], True)
+    assert (result.score, result.direct_pass, result.eligible) == (70, ["sci_award", "maker_top500"], True)
 
 
 def test_direct_pass_lists_every_route_that_holds() -> None:
