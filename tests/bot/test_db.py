@@ -92,3 +92,32 @@ def test_topics_stored_by_their_chinese_names_become_ids(tmp_path: Path) -> None
     ]  # staff's own kept
     assert db.rows("SELECT topics FROM broadcasts") == [('["event", "call"]',)]
     db.close()
+
+
+def test_a_transaction_inside_another_joins_it_and_rolls_back_alone(tmp_path: Path) -> None:
+    db = connect(tmp_path / "zjtx.db")
+    with db.tx() as conn:
+        conn.execute("INSERT INTO seen (scope, key, at) VALUES ('s', 'outer', 'now')")
+        with pytest.raises(RuntimeError), db.tx() as inner:
+            inner.execute("INSERT INTO seen (scope, key, at) VALUES ('s', 'inner', 'now')")
+            raise RuntimeError("the inner block fails")
+        with db.tx() as inner:
+            inner.execute("INSERT INTO seen (scope, key, at) VALUES ('s', 'kept', 'now')")
+        assert db.in_transaction
+    assert [r[0] for r in db.rows("SELECT key FROM seen ORDER BY key")] == ["kept", "outer"]
+    db.close()
+
+
+def test_after_commit_runs_once_committed_and_never_after_a_rollback(tmp_path: Path) -> None:
+    db = connect(tmp_path / "zjtx.db")
+    ran: list[str] = []
+    with db.tx():
+        db.after_commit(lambda: ran.append("committed"))
+        assert ran == []
+    assert ran == ["committed"]
+    with pytest.raises(RuntimeError), db.tx():
+        db.after_commit(lambda: ran.append("rolled back"))
+        raise RuntimeError
+    db.after_commit(lambda: ran.append("outside"))
+    assert ran == ["committed", "outside"]
+    db.close()
