@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--today", help="score as of this date, YYYY-MM-DD (default: today)")
     p.add_argument("--explain", action="store_true", help="JSON: add the structured explanation")
+    p.add_argument("--pdf", metavar="FILE", help="one JSON profile: also write its PDF report to FILE")
+    p.add_argument("--pdf-lang", choices=["zh", "en"], default="zh", help="the PDF report's language (zh)")
 
     p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom)")
 
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], help="the language to speak (remembered)")
     p.add_argument("--user", default="local", help="who is talking (default: local)")
     p.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
+    p.add_argument("--files", help="where score cards and reports are written (default: <db name>-files/)")
     p.add_argument("--today", help=argparse.SUPPRESS)
 
     from bot.broadcast.cli import add_parsers as add_broadcast_parsers
@@ -166,7 +169,9 @@ def run_serve() -> int:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from bot.channels.console import Console
+    from pathlib import Path
+
+    from bot.channels.console import Console, files_beside
     from bot.service import Assistant
     from bot.settings import Settings
     from bot.store import SqliteStore
@@ -181,7 +186,8 @@ def run_chat(args: argparse.Namespace) -> int:
         from bot.broadcast.outbox import BroadcastStore
 
         assistant.broadcasts = BroadcastDesk(BroadcastStore(store.path), assistant.engine.cat)
-    console = Console(assistant, args.user, sys.stdout, args.jsonl)
+    files = Path(args.files) if args.files else files_beside(store.path)
+    console = Console(assistant, args.user, sys.stdout, args.jsonl, files)
     if not args.jsonl and sys.stdin.isatty():
         return console.run(
             _prompted(assistant.engine.cat.text(args.lang or "zh", "console.prompt")), args.lang

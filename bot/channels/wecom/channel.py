@@ -32,7 +32,7 @@ from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey, Store
 from dialogs.flow import CONFIRM
-from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 
 from .api import ChoiceButton, WeComApi
 from .callback import CALLBACK_PATH, WeComCallback
@@ -290,7 +290,7 @@ class WeComChannel:
         for index, message in enumerate(replies):
             if isinstance(message, Result):
                 pending.extend(message.parts)
-            elif isinstance(message, Text):
+            elif isinstance(message, Text | Image | Document):  # media: alt text until uploads are wired
                 pending.append(message.text)
             elif not message.choices:
                 pending.append(message.text)
