@@ -171,11 +171,25 @@ def sources_lines(sources: Iterable[Source], view: View) -> list[str]:
     lines = []
     for file, heads in by_file.items():
         clauses = [
-            h + (view.sep() if any(t[-1:].isdigit() for t in tails) else "").join(tails)
+            h
+            + (view.sep() if any(t[-1:].isdigit() for t in tails) else "").join(
+                sorted(tails, key=_clause_order)
+            )
             for h, tails in heads.items()
         ]
         lines.append(render.source_text(file, view.sep().join(clauses), view.rules, view.lang, view.cat))
     return lines
+
+
+_NUMERALS = "一二三四五六七八九十"
+
+
+def _clause_order(tail: str) -> tuple[int, int]:
+    """（一）… before （二）…; （一）4 before （一）13."""
+    inner = tail[1:].partition("）")[0]
+    rank = _NUMERALS.find(inner) if len(inner) == 1 else len(_NUMERALS)
+    digits = re.sub(r"\D", "", tail.partition("）")[2])
+    return (rank if rank >= 0 else len(_NUMERALS), int(digits) if digits else 0)
 
 
 def _short_gap(gap: Gap, view: View) -> str:

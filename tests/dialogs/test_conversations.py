@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import tempfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,11 @@ class Chat:
 
     def __init__(self, store: Store, user: str = "u1", lang: str | None = None) -> None:
         self.out = io.StringIO()
-        self.console = Console(Assistant(store, ENGINE, lambda: TODAY), user, self.out, jsonl=True)
+        self._files = tempfile.TemporaryDirectory()  # score cards and reports, removed with the chat
+        files = Path(self._files.name)
+        self.console = Console(
+            Assistant(store, ENGINE, lambda: TODAY), user, self.out, jsonl=True, files=files
+        )
         self.console.start(lang)
         self.opening = self._drain()
 
