@@ -62,10 +62,11 @@ def printable_doc(doc: ReportDoc) -> ReportDoc:
     )
 
 
-def render_report(doc: ReportDoc) -> bytes:
-    """The report as PDF bytes (1–3 A4 pages for an assessment)."""
+def render_report(doc: ReportDoc, font: fonts.PdfFont | None = None) -> bytes:
+    """The report as PDF bytes (1–3 A4 pages for an assessment), in `font` (by default the
+    cut-down font, or the whole face when the report has a character outside it)."""
     doc = printable_doc(doc)
-    font = fonts.pdf_font()
+    font = font or fonts.pdf_font()
     if fonts.missing(doc.texts(), font.glyphs):
         font = fonts.full_pdf_font()  # a character outside the cut-down font: embed from the whole face
     pdf = _Pdf(doc)
