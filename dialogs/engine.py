@@ -432,7 +432,7 @@ class DialogEngine:
                 s,
                 "whatif.usage",
                 example=self._whatif_example(s, "rd_expense"),
-                example2=self._whatif_example(s, "rd_expense", "rd_staff_pct"),
+                example_more=self._whatif_example(s, "rd_expense", "rd_staff_pct"),
             )
             turn.replies.append(Menu(usage, choices) if choices else Text(usage))
             return
@@ -448,6 +448,9 @@ class DialogEngine:
         before_contract = (
             last.result or assess(self._profile(last.answers), self.rules, last.made_on).contract()
         )
+        if keep and trial.answers == _as_stored(last.answers):
+            self._result(turn, last)  # kept already (a button pressed twice): nothing new to store
+            return
         if keep:
             progress = results.progress_line(
                 compare(before_contract, after.contract()), last.made_on, self.view(s.lang)

@@ -134,7 +134,7 @@ def test_the_report_gives_shortfalls_subsidies_validity_and_contacts() -> None:
 def test_the_english_report_is_in_english() -> None:
     a = assess_answers(EXAMPLE_A, TODAY)
     _, text = pdf_text(media.render(ENGINE.report_document("en", a, dict(EXAMPLE_A), TODAY)))
-    assert "Score:72/100(passmark70)" in text and "Yourswers" not in text
+    assert "Score:72/100(passmark70)" in text and "Youranswers" in text and "评分" not in text
 
 
 def test_the_report_embeds_a_subset_of_the_cjk_font() -> None:

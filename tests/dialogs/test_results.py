@@ -323,6 +323,8 @@ def test_whatif_never_changes_the_stored_assessment_unless_kept() -> None:
     assert after.answers["rd_expense"] == "3000000" and after.answers["profit"] == before.answers["profit"]
     result = next(r for r in kept if isinstance(r, Result))
     assert "比 2026-11-23 的评估 +8 分" in result.parts[0]
+    assistant.handle_now(KEY, Inbound(choice=keep))  # the same button again stores nothing new
+    assert len(list(store.assessments())) == 2
 
 
 def test_report_of_the_last_result_and_details_without_one() -> None:
