@@ -353,3 +353,15 @@ def test_the_english_result_is_english() -> None:
     text = text_of(results.short_result(a, view("en")))
     assert text.startswith("📊 Score 72/100 (pass mark 70) ✅ eligible")
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in text.replace("专精特新", ""))
+
+
+def test_progress_compares_with_the_result_as_it_was_given() -> None:
+    store = MemoryStore()
+    assistant = Assistant(store, ENGINE, lambda: TODAY)
+    s = Session(mode="assess", pending="confirm")
+    for f, v in stored(EXAMPLE_B).items():
+        s.set_answer(f, v)
+    store.save(KEY, s, 0)
+    assistant.handle_now(KEY, Inbound("yes"))
+    last = store.last_assessment("console", "p")
+    assert last is not None and last.last_result().result == last.result
