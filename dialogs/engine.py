@@ -6,13 +6,14 @@ session (and a finished assessment) before it sends the replies.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from dialogs import render
+from dialogs import render, report, results
 from dialogs.commands import parse_command
 from dialogs.faq_search import FaqSearch, default_search
 from dialogs.figures import question_figures
@@ -21,6 +22,7 @@ from dialogs.flow import (
     CONFIRM_PREFIX,
     PLAUSIBILITY,
     STEP_BY_FIELD,
+    STEPS,
     Step,
     context,
     next_step,
@@ -32,7 +34,7 @@ from dialogs.flow import (
 from dialogs.i18n import LANGS, Catalogs, choose_lang, load_catalogs, normalize_lang
 from dialogs.leads import STEPS as LEAD_STEPS
 from dialogs.leads import LeadKind, LeadRequest, clean_field, normalize_phone
-from dialogs.messages import Choice, Inbound, Menu, Notify, Outbound, Question, Result, Text
+from dialogs.messages import Choice, Document, Image, Inbound, Menu, Notify, Outbound, Question, Result, Text
 from dialogs.outcome import Finished as Finished  # re-exported: the store and callers keep it
 from dialogs.outcome import LastResult as LastResult
 from dialogs.parsing import (
@@ -47,8 +49,9 @@ from dialogs.parsing import (
     parse_years,
     yes_no_options,
 )
-from dialogs.session import Session
-from rules import Rules, assess, default_rules
+from dialogs.session import DECIMAL_FIELDS, Session
+from rules import Assessment, Rules, assess, default_rules
+from rules.compare import compare
 
 SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
@@ -61,6 +64,11 @@ class Turn:
     finished: Finished | None = None
     lead: LeadRequest | None = None
     notices: list[Notify] = field(default_factory=list)
+    last: LastResult | None = field(default=None, repr=False)  # the stored result this turn was given
+
+
+class WhatIfError(ValueError):
+    """A /whatif change that cannot be read; the message is for the person."""
 
 
 class DialogEngine:
@@ -93,7 +101,7 @@ class DialogEngine:
         """Answer one inbound message. Never raises on what a person sends."""
         s = session.model_copy(deep=True)
         s.lang = choose_lang(s.lang, s.lang_chosen, inbound.lang_hint)
-        turn = Turn([], s)
+        turn = Turn([], s, last=last)
         if inbound.choice is not None and inbound.choice.startswith("/"):
             self._command(turn, inbound.choice, today, last)
         elif inbound.choice is not None and s.mode == "lead" and s.pending:
@@ -176,9 +184,12 @@ class DialogEngine:
             "/help": lambda: self._help(turn, today),
             "/lang": lambda: self._lang(turn, arg, today),
             "/result": lambda: self._result(turn, last),
+            "/details": lambda: self._details(turn, arg, last, today),
+            "/report": lambda: self._report(turn, last, today),
+            "/whatif": lambda: self._whatif(turn, arg, last, today),
             "/tiers": lambda: turn.replies.append(Text(render.tiers_text(self.rules, s.lang, self.cat))),
             "/subsidies": lambda: turn.replies.extend(
-                Text(p) for p in render.subsidies_text(self.rules, s.lang, self.cat, today)
+                Text(p) for p in results.all_subsidies(self.view(s.lang), today)
             ),
             "/contacts": lambda: self._contacts(turn, arg),
             "/faq": lambda: self._faq_command(turn, arg, today),
@@ -320,12 +331,242 @@ class DialogEngine:
         if last is None:
             turn.replies.append(self.menu(s, "result.none"))
             return
-        profile = profile_of(Session(answers=last.answers), self.rules)
-        assessment = assess(profile, self.rules, last.made_on)
+        assessment = assess(self._profile(last.answers), self.rules, last.made_on)
         note = self.t(s, "result.again", date=last.made_on.isoformat())
-        parts = (note, *render.result_parts(assessment, self.rules, s.lang, self.cat))
-        turn.replies.append(Result(assessment.contract(), parts))
-        turn.replies.append(self.after_result(s))
+        self._show_result(turn, assessment, last.answers, last.made_on, intro=note)
+
+    def view(self, lang: str) -> results.View:
+        return results.View(self.rules, self.cat, lang)
+
+    def _profile(self, answers: dict[str, Any]) -> Any:
+        return profile_of(Session(answers=dict(answers)), self.rules)
+
+    def _show_result(
+        self,
+        turn: Turn,
+        a: Assessment,
+        answers: dict[str, Any],
+        made_on: date,
+        intro: str | None = None,
+        progress: str | None = None,
+    ) -> None:
+        """The score card, the short result and the buttons for the rest."""
+        s = turn.session
+        view = self.view(s.lang)
+        turn.replies.append(report.score_image(a, made_on, view))
+        parts = results.short_result(a, view, intro=intro, progress=progress)
+        turn.replies.append(Result(a.contract(), parts))
+        turn.replies.append(self.after_result(s, a, answers))
+
+    def _details(self, turn: Turn, arg: str, last: LastResult | None, today: date) -> None:
+        s = turn.session
+        if last is None:
+            turn.replies.append(self.menu(s, "result.none"))
+            return
+        part = _detail_part(arg, self.cat)
+        if part is None:
+            choices = tuple(
+                Choice(f"/details {p}", self.t(s, results.DETAIL_LABELS[p])) for p in results.DETAIL_PARTS
+            )
+            turn.replies.append(Menu(self.t(s, "details.which"), choices))
+            return
+        a = assess(self._profile(last.answers), self.rules, last.made_on)
+        answers = Session(answers=dict(last.answers)).profile_data()
+        turn.replies.append(Text(results.detail(part, a, answers, self.view(s.lang))))
+        self._reask_if_pending(turn, today)
+
+    def _report(self, turn: Turn, last: LastResult | None, today: date) -> None:
+        s = turn.session
+        if last is None:
+            turn.replies.append(self.menu(s, "result.none"))
+            return
+        a = assess(self._profile(last.answers), self.rules, last.made_on)
+        turn.replies.append(self.report_document(s.lang, a, last.answers, last.made_on))
+        self._reask_if_pending(turn, today)
+
+    def report_document(self, lang: str, a: Assessment, answers: dict[str, Any], made_on: date) -> Document:
+        """The PDF report of `a` (made from `answers` on `made_on`), as a Document to send."""
+        stored = Session(lang=lang, answers=_as_stored(answers))
+        fields = [f for f in dict.fromkeys(step.field for step in STEPS) if f in stored.answers]
+        shown = [(self.t(stored, f"metric.{f}"), self._shown(stored, f)) for f in fields]
+        return report.report_document(a, shown, stored.profile_data(), made_on, self.view(lang))
+
+    def score_image(self, lang: str, a: Assessment, made_on: date) -> Image:
+        """The score card of `a` as an Image to send."""
+        return report.score_image(a, made_on, self.view(lang))
+
+    # ------------------------------------------------------------ what if
+
+    def _whatif(self, turn: Turn, arg: str, last: LastResult | None, today: date) -> None:
+        """/whatif 研发费用 300万 [研发人员占比 20%]: the result with those answers changed,
+        without storing anything; "/whatif keep …" keeps them as a new assessment."""
+        s = turn.session
+        if last is None:
+            turn.replies.append(self.menu(s, "result.none"))
+            return
+        head, _, rest = arg.partition(" ")
+        keep = head.lower() in ("keep", "保留")
+        text = rest.strip() if keep else arg
+        base = assess(self._profile(last.answers), self.rules, today)
+        if not text:
+            choices = self._whatif_choices(s, base, last.answers)
+            usage = self.t(
+                s,
+                "whatif.usage",
+                example=self._whatif_example(s, "rd_expense"),
+                example_more=self._whatif_example(s, "rd_expense", "rd_staff_pct"),
+            )
+            turn.replies.append(Menu(usage, choices) if choices else Text(usage))
+            return
+        try:
+            changes = self._whatif_changes(text, s, today)
+        except WhatIfError as err:
+            turn.replies.append(Text(str(err)))
+            return
+        trial = Session(lang=s.lang, answers=dict(last.answers))
+        for f, value in changes:
+            trial.set_answer(f, value)
+        after = assess(profile_of(trial, self.rules), self.rules, today)
+        before_contract = (
+            last.result or assess(self._profile(last.answers), self.rules, last.made_on).contract()
+        )
+        if keep and trial.answers == _as_stored(last.answers):
+            self._result(turn, last)  # kept already (a button pressed twice): nothing new to store
+            return
+        if keep:
+            progress = results.progress_line(
+                compare(before_contract, after.contract()), last.made_on, self.view(s.lang)
+            )
+            self._show_result(turn, after, trial.answers, today, progress=progress)
+            turn.finished = Finished(after, dict(trial.answers))
+            return
+        shown = [(self.t(s, f"metric.{f}"), self._shown(trial, f)) for f, _ in changes]
+        change = compare(base.contract(), after.contract())
+        turn.replies.append(Text(results.whatif_text(shown, base, after, change, self.view(s.lang))))
+        keep_value = "/whatif keep " + " ".join(f"{f}={_canonical(f, v)}" for f, v in changes)
+        turn.replies.append(
+            Menu(
+                self.t(s, "whatif.keep_prompt"),
+                (Choice(keep_value, self.t(s, "whatif.keep")), Choice("/result", self.t(s, "whatif.back"))),
+            )
+        )
+        self._reask_if_pending(turn, today)
+
+    def _whatif_changes(self, text: str, s: Session, today: date) -> list[tuple[str, Any]]:
+        """(field, value) for each change named in `text`. Raises WhatIfError."""
+        tokens: list[str] = []
+        for token in re.split(r"[\s;；]+", normalize(text)):
+            name, sep, value = (
+                re.split(r"([=:：])", token, maxsplit=1) if re.search(r"[=:：]", token) else (token, "", "")
+            )
+            tokens += [name, value] if sep else [token]
+        items: list[tuple[str, list[str]]] = []
+        for token in (t for t in tokens if t):
+            if not items or items[-1][1]:
+                named = self._field_named(token)
+                if named is None and not items:
+                    named, value = self._field_prefix(token)
+                    if named is not None:
+                        items.append((named, [value]))
+                        continue
+                if named is not None:
+                    items.append((named, []))
+                    continue
+                if not items:
+                    raise WhatIfError(
+                        self.t(
+                            s,
+                            "whatif.unknown",
+                            name=token[:40],
+                            example=self._whatif_example(s, "rd_expense"),
+                        )
+                    )
+            items[-1][1].append(token)
+        out: list[tuple[str, Any]] = []
+        for f, words in items:
+            step = STEP_BY_FIELD[f]
+            if not words:
+                raise WhatIfError(
+                    self.t(
+                        s,
+                        "whatif.no_value",
+                        name=self.t(s, f"metric.{f}"),
+                        example=self.t(s, f"q.{f}.example"),
+                    )
+                )
+            try:
+                value, _ = self._parse(step, " ".join(words), today, s)
+            except AnswerError as err:
+                raise WhatIfError(
+                    self.t(s, "whatif.bad_value", name=self.t(s, f"metric.{f}"))
+                    + "\n"
+                    + self._error_text(s, step, err)
+                ) from None
+            out = [(g, v) for g, v in out if g != f] + [(f, value)]
+        return out
+
+    def _whatif_example(self, s: Session, *fields: str) -> str:
+        """ "/whatif 上年度研发费用 600万" from the questions' own examples (field ids in English)."""
+        named = [
+            f"{self.t(s, f'metric.{f}') if s.lang == 'zh' else f} {self.t(s, f'q.{f}.example')}"
+            for f in fields
+        ]
+        return "/whatif " + " ".join(named)
+
+    def _whatif_names(self) -> dict[str, list[str]]:
+        """The names a person may type for each field a what-if may change."""
+        names: dict[str, list[str]] = {}
+        for f in STEP_BY_FIELD:
+            if f == "org_type":
+                continue
+            names[f] = [f.lower(), *(self.cat.text(lang, f"metric.{f}").lower() for lang in LANGS)]
+        for ind in self.rules.indicators.indicator:
+            if len(ind.fields) == 1 and ind.fields[0] in names:
+                names[ind.fields[0]] += [ind.label.zh.lower(), ind.label.en.lower()]
+        return names
+
+    def _field_named(self, token: str) -> str | None:
+        """The field `token` names: exactly, else the shortest name containing it."""
+        key = normalize(token).lower()
+        if len(key) < 2:
+            return None
+        names = self._whatif_names()
+        for f, ns in names.items():
+            if key in ns:
+                return f
+        found = sorted((len(n), f) for f, ns in names.items() for n in ns if key in n)
+        if found and (len(found) == 1 or found[0][0] < found[1][0] or found[0][1] == found[1][1]):
+            return found[0][1]
+        return None
+
+    def _field_prefix(self, token: str) -> tuple[str | None, str]:
+        """ "研发费用300万" → (rd_expense, "300万"): the longest start of `token` that names a field."""
+        for cut in range(len(token) - 1, 1, -1):
+            named = self._field_named(token[:cut])
+            if named is not None:
+                return named, token[cut:]
+        return None, ""
+
+    def _whatif_choices(self, s: Session, a: Assessment, answers: dict[str, Any]) -> tuple[Choice, ...]:
+        """A what-if button for each suggested improvement."""
+        data = Session(answers=dict(answers)).profile_data()
+        out: list[Choice] = []
+        for imp in a.improvements:
+            change = _improvement_change(imp, data, self.rules)
+            if change is None:
+                continue
+            f, value = change
+            trial = Session(lang=s.lang, answers=dict(answers))
+            trial.set_answer(f, value)
+            name = self.t(s, f"metric.{f}")
+            if imp.unit == "item":
+                label = self.t(s, "whatif.button.item", name=name)
+            elif imp.unit == "choice":
+                label = self.t(s, "whatif.button.choice", name=name, value=self._shown(trial, f))
+            else:
+                label = self.t(s, "whatif.button.reach", name=name, value=self._shown(trial, f))
+            out.append(Choice(f"/whatif {f}={_canonical(f, value)}", results.clip(label, 36)))
+        return tuple(out)
 
     def _reask_if_pending(self, turn: Turn, today: date) -> None:
         turn.replies.extend(self.resume(turn.session, today))
@@ -453,11 +694,13 @@ class DialogEngine:
     def _summary(self, s: Session) -> Question:
         lines = [self.t(s, "summary.title")]
         choices = [Choice("yes", self.t(s, "summary.submit"))]
+        items = []
         for i, f in enumerate(s.history, start=1):
-            lines.append(
+            items.append(
                 self.t(s, "summary.line", n=i, name=self.t(s, f"metric.{f}"), value=self._shown(s, f))
             )
             choices.append(Choice(f, self.t(s, "summary.change", name=self.t(s, f"metric.{f}"))))
+        lines += results.pack(items, self.t(s, "summary.sep"))  # a phone screen, not a form
         lines.append(self.t(s, "summary.hint"))
         return Question(CONFIRM, "\n".join(lines), tuple(choices), choices_in_text=True)
 
@@ -554,18 +797,30 @@ class DialogEngine:
         s = turn.session
         profile = profile_of(s, self.rules)
         assessment = assess(profile, self.rules, today)
-        parts = render.result_parts(assessment, self.rules, s.lang, self.cat)
-        turn.replies.append(Result(assessment.contract(), parts))
-        turn.replies.append(self.after_result(s))
+        progress = None
+        last = turn.last
+        if last is not None:
+            before = last.result or assess(self._profile(last.answers), self.rules, last.made_on).contract()
+            progress = results.progress_line(
+                compare(before, assessment.contract()), last.made_on, self.view(s.lang)
+            )
+        self._show_result(turn, assessment, dict(s.answers), today, progress=progress)
         turn.finished = Finished(assessment, dict(s.answers))
         s.reset_assessment()
 
-    def after_result(self, s: Session) -> Menu:
-        """What a person can do next: apply to join, or ask to be contacted."""
-        return Menu(
-            self.t(s, "result.next_steps"),
-            (Choice("/join", self.t(s, "menu.join")), Choice("/callme", self.t(s, "menu.callme"))),
-        )
+    def after_result(
+        self, s: Session, a: Assessment | None = None, answers: dict[str, Any] | None = None
+    ) -> Menu:
+        """What a person can do next: open a part of the result, get the PDF, try a change,
+        apply to join, or ask to be contacted."""
+        choices: list[Choice] = []
+        if a is not None:
+            parts = results.DETAIL_PARTS if a.score is not None else ("tier", "subsidies", "contacts")
+            choices += [Choice(f"/details {p}", self.t(s, results.DETAIL_LABELS[p])) for p in parts]
+            choices.append(Choice("/report", self.t(s, "report.button")))
+            choices += self._whatif_choices(s, a, answers or {})
+        choices += [Choice("/join", self.t(s, "menu.join")), Choice("/callme", self.t(s, "menu.callme"))]
+        return Menu(self.t(s, "result.more" if a is not None else "result.next_steps"), tuple(choices))
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:
         data = s.profile_data()
@@ -603,6 +858,66 @@ class DialogEngine:
         expected = self.t(s, f"expect.{step.kind}")
         example = self.t(s, f"q.{step.field}.example")
         return self.t(s, "err.frame", message=message, expected=expected, example=example)
+
+
+def _as_stored(answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers as a session keeps them (amounts and percentages as exact strings)."""
+    return {
+        k: str(v) if k in DECIMAL_FIELDS and isinstance(v, int | Decimal) and not isinstance(v, bool) else v
+        for k, v in answers.items()
+    }
+
+
+def _detail_part(arg: str, cat: Catalogs) -> str | None:
+    """The part `arg` names: its id (indicators…) or its button label in any language."""
+    key = normalize(arg).lower()
+    if key in results.DETAIL_PARTS:
+        return key
+    for part, label_key in results.DETAIL_LABELS.items():
+        if key and any(key == cat.text(lang, label_key).lower() for lang in LANGS):
+            return part
+    return None
+
+
+def _canonical(f: str, value: Any) -> str:
+    """An answer to field `f` as a what-if reads it back exactly: 3000000元, 20%, 7年,
+    provincial, a,b, yes."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        kind = STEP_BY_FIELD[f].kind
+        unit = {"money": "元", "percent": "%", "years": "年"}.get(kind, "")
+        return format_decimal(value) + unit
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) if value else "none"
+    return str(value)
+
+
+def _improvement_change(imp: Any, data: dict[str, Any], rules: Rules) -> tuple[str, Any] | None:
+    """The answer an improvement asks for: (field, new value), or None if it cannot be said."""
+    if imp.unit == "choice":
+        step = STEP_BY_FIELD.get(imp.metric)
+        if step is None:
+            return None
+        for value, _, _ in options_for(imp.metric, rules, "zh"):
+            if str(value) == str(imp.target):
+                return imp.metric, value
+        return None
+    if imp.unit == "item":
+        held = list(data.get(imp.metric) or [])
+        for value, _, _ in options_for(imp.metric, rules, "zh"):
+            if value not in held:
+                return imp.metric, [*held, value]
+        return None
+    if imp.metric not in STEP_BY_FIELD:  # a ratio: raise its numerator
+        numerator = str(imp.metric).split("_to_")[0]
+        have = data.get(numerator)
+        if numerator not in STEP_BY_FIELD or not isinstance(have, Decimal) or imp.short_amount is None:
+            return None
+        return numerator, have + imp.short_amount
+    if isinstance(imp.target, Decimal):
+        return imp.metric, imp.target
+    return None
 
 
 def _value_text(value: Any) -> str:

@@ -59,6 +59,8 @@ def amount_text(amount: Amount, lang: str, cat: Catalogs) -> str:
             share=percent(amount.share_pct),
             cap=money(amount.cap, lang, cat),
         )
+    if amount.kind == "unstated_award":
+        return cat.text(lang, "subsidy.amount.unstated_award")
     return cat.text(lang, "subsidy.amount.in_kind")
 
 

@@ -399,7 +399,10 @@ class Tiers(Strict):
 
 
 class Amount(Strict):
-    kind: Literal["fixed", "cap", "share_cap", "in_kind"]
+    """What an item gives. `unstated_award`: a one-off award whose amount the source does not
+    state (it must not be shown as non-cash support, nor given a figure)."""
+
+    kind: Literal["fixed", "cap", "share_cap", "in_kind", "unstated_award"]
     amount: Decimal | None = Field(default=None, gt=0)
     cap: Decimal | None = Field(default=None, gt=0)
     share_pct: Decimal | None = Field(default=None, gt=0, le=100)
@@ -411,6 +414,7 @@ class Amount(Strict):
             "cap": {"cap"},
             "share_cap": {"share_pct", "cap"},
             "in_kind": set(),
+            "unstated_award": set(),
         }[self.kind]
         given = {k for k in ("amount", "cap", "share_pct") if getattr(self, k) is not None}
         if given != needs:
