@@ -48,6 +48,7 @@ __all__ = [
     "Option",
     "format_decimal",
     "is_skip",
+    "menu_number",
     "normalize",
     "parse_choice",
     "parse_choices",
@@ -152,6 +153,17 @@ def _key(text: str) -> str:
 
 def _is_ascii_letter(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
+
+
+_MENU_NUMBER: Final = re.compile(r"[0-9]{1,4}")
+
+
+def menu_number(text: str) -> int | None:
+    """The number of a line or button, typed as one to four ASCII digits; None for anything
+    else. Never raises: unlike ``str.isdigit`` and ``int``, it refuses ², ⑴, ፩, 𐩀 and a
+    paste of thousands of digits."""
+    stripped = text.strip()
+    return int(stripped) if _MENU_NUMBER.fullmatch(stripped) else None
 
 
 # ---------------------------------------------------------------------------------------

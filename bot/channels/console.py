@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from bot.service import Assistant
 from bot.store import SessionKey
 from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.parsing import menu_number
 
 CHANNEL = "console"
 
@@ -86,9 +87,9 @@ class Console:
 
     def send(self, line: str) -> None:
         text = line.rstrip("\r\n")
-        stripped = text.strip()
-        if self._menu and stripped.isdigit() and 1 <= int(stripped) <= len(self._menu):
-            inbound = Inbound(choice=self._menu[int(stripped) - 1])
+        number = menu_number(text)
+        if self._menu and number is not None and 1 <= number <= len(self._menu):
+            inbound = Inbound(choice=self._menu[number - 1])
         else:
             inbound = Inbound(text=text)
         self.emit(self.assistant.handle_now(self.key, inbound))
