@@ -266,14 +266,29 @@ class DialogEngine:
 
     # ------------------------------------------------------------ commands
 
+    def commands(self) -> tuple[str, ...]:
+        """The commands the dialog itself answers (the assistant and the broadcast desk
+        answer a few more; /help lists them all)."""
+        return tuple(self._handlers(Turn([], Session()), "", date.min, None, staff=False))
+
     def _command(
         self, turn: Turn, text: str, today: date, last: LastResult | None, staff: bool = False
     ) -> None:
         s = turn.session
         name, _, arg = text.partition(" ")
         name = name.split("@", 1)[0].lower()
-        arg = arg.strip()
-        handlers: dict[str, Callable[[], None]] = {
+        handler = self._handlers(turn, arg.strip(), today, last, staff=staff).get(name)
+        if handler is None:
+            turn.replies.append(Text(self.t(s, "command.unknown", command=name[:40])))
+            self._reask_if_pending(turn, today)
+            return
+        handler()
+
+    def _handlers(
+        self, turn: Turn, arg: str, today: date, last: LastResult | None, *, staff: bool
+    ) -> dict[str, Callable[[], None]]:
+        s = turn.session
+        return {
             "/start": lambda: self._start(turn, arg, today),
             "/menu": lambda: turn.replies.append(self.menu(s)),
             "/assess": lambda: self._assess(turn, today, fresh=False),
@@ -295,12 +310,6 @@ class DialogEngine:
             "/stop_reminders": lambda: self._stop_reminders(turn, today),
             "/remind_yearly": lambda: self._remind_yearly(turn, today, last),
         }
-        handler = handlers.get(name)
-        if handler is None:
-            turn.replies.append(Text(self.t(s, "command.unknown", command=name[:40])))
-            self._reask_if_pending(turn, today)
-            return
-        handler()
 
     def _start(self, turn: Turn, payload: str, today: date) -> None:
         s = turn.session
@@ -781,7 +790,7 @@ class DialogEngine:
     def _confirm(self, turn: Turn, raw: str, today: date) -> None:
         s = turn.session
         text = normalize(raw).lower()
-        number = menu_number(text)
+        number = menu_number(_NUMBERING.sub("", text))  # 3, 3., (3), ⑶ (NFKC: "(3)")
         # a number is a summary line to change, never "yes"
         if number is None and (text in SUBMIT_WORDS or _yes_no(raw)):
             self._finish(turn, today)
@@ -905,6 +914,7 @@ class DialogEngine:
         return self.t(s, "err.frame", message=message, expected=expected, example=example)
 
 
+_NUMBERING: Final = re.compile(r"[()（）.、。\s]")
 _SPAN: Final = re.compile(r"(\D*?)([0-9][0-9,.]*)(\D*)")
 
 

@@ -1359,8 +1359,14 @@ def parse_choices(
     squeezed = key.replace(" ", "")
     chosen: list[V]
     exact = _exact_choice(key, options)
+    all_but = None if exact else _ALL_EXCEPT.match(normalize(prepared).casefold())
     if len(exact) == 1:
         chosen = exact
+    elif all_but is not None:  # 除了质量奖都有: read before any label inside it is taken alone
+        natural = _natural_choices(prepared, options, none_words, all_words)
+        if natural is None:
+            raise AnswerError("choice.unknown", item=prepared)
+        chosen = natural
     elif squeezed in {_key(word).replace(" ", "") for word in none_words}:
         return []
     elif squeezed in {_key(word).replace(" ", "") for word in all_words}:
@@ -1529,7 +1535,14 @@ def _natural_item(part: str, options: Sequence[Option[V]]) -> V:
         if body.endswith(word) and len(body) > len(word):
             body = body[: -len(word)].strip()
             break
-    return _match_choice(_key(body), options, body)
+    try:
+        return _match_choice(_key(body), options, body)
+    except AnswerError:
+        # ISO9001 for "ISO 9001 …": compare without the spaces
+        squeezed = [
+            Option(o.value, tuple(_key(label).replace(" ", "") for label in o.labels)) for o in options
+        ]
+        return _match_choice(_key(body).replace(" ", ""), squeezed, body)
 
 
 def _natural_choices(
