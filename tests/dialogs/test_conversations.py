@@ -319,3 +319,15 @@ def test_the_terminal_shows_level_values_not_positions() -> None:
 
     shown = to_text(Question("digital_level", "?", (Choice("3", "三级及以上"), Choice("1", "一级"))))
     assert "  3. 三级及以上" in shown and "  1. 一级" in shown
+
+
+@pytest.mark.parametrize("typed", ["²", "⑴", "፩", "𐩀", "9" * 5000, "2"])
+def test_the_terminal_picks_menu_items_by_ascii_numbers_only(typed: str) -> None:
+    chat = Chat(MemoryStore())
+    menu = chat.send("/menu")[0]
+    assert menu["choices"][1]["value"] == "/tiers"
+    replies = chat.send(typed)  # a digit int() refuses is text, never a crash
+    if typed == "2":
+        assert "5.5 亿元" in replies[0]["text"]  # the menu's second item: /tiers
+    else:
+        assert replies and all(line["type"] in ("message", "question") for line in replies)
