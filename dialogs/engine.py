@@ -330,7 +330,7 @@ class DialogEngine:
         s.mode = "assess"
         s.attempt += 1
         count = len(relevant(context(s, self.rules, today)))  # what "第 1/N 题" will say
-        turn.replies.append(Text(self.t(s, "assess.intro", count=count)))
+        turn.replies.append(Text(self.t(s, "assess.intro") + "\n" + self.t(s, "assess.count", count=count)))
         self._advance(turn, today)
 
     def _abandon(self, turn: Turn) -> None:
@@ -510,6 +510,7 @@ class DialogEngine:
         note = self.t(s, "result.again", date=last.made_on.isoformat())
         parts = (note, *render.result_parts(assessment, self.rules, s.lang, self.cat))
         turn.replies.append(Result(assessment.contract(), parts))
+        turn.replies.append(Text(self.t(s, "remind.yearly_offer")))
         turn.replies.append(self.after_result(s))
 
     def _reask_if_pending(self, turn: Turn, today: date) -> None:
@@ -820,21 +821,17 @@ class DialogEngine:
         assessment = assess(profile, self.rules, today)
         parts = render.result_parts(assessment, self.rules, s.lang, self.cat)
         turn.replies.append(Result(assessment.contract(), parts))
+        turn.replies.append(Text(self.t(s, "remind.yearly_offer")))  # the opt-in to reassess in a year
         turn.replies.append(self.after_result(s))
         turn.finished = Finished(assessment, dict(s.answers))
         self._event(turn, "finished", None)
         s.reset_assessment()
 
     def after_result(self, s: Session) -> Menu:
-        """What a person can do next: apply to join, ask to be contacted, or be reminded to
-        take the assessment again in a year."""
+        """What a person can do next: apply to join, or ask to be contacted."""
         return Menu(
             self.t(s, "result.next_steps"),
-            (
-                Choice("/join", self.t(s, "menu.join")),
-                Choice("/callme", self.t(s, "menu.callme")),
-                Choice("/remind_yearly", self.t(s, "menu.remind_yearly")),
-            ),
+            (Choice("/join", self.t(s, "menu.join")), Choice("/callme", self.t(s, "menu.callme"))),
         )
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:

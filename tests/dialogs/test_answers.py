@@ -16,7 +16,7 @@ from bot.broadcast.desk import COMMANDS as DESK_COMMANDS
 from dialogs.engine import HELP_LINES, STAFF_HELP_LINES, DialogEngine, LastResult, Turn
 from dialogs.flow import CONFIRM, STEP_BY_FIELD, VERIFY_PREFIX, profile_of
 from dialogs.intents import Event, Reminder
-from dialogs.messages import Inbound, Menu, Question, Result
+from dialogs.messages import Inbound, Menu, Question, Result, Text
 from dialogs.session import Session
 from rules import assess, default_rules
 
@@ -450,9 +450,9 @@ def test_stop_reminders_cancels_both_and_schedules_no_more() -> None:
 
 def test_the_result_offers_a_reminder_in_a_year() -> None:
     turns = walk(INSTITUTION)
-    menu = turns[-1].replies[-1]
-    assert isinstance(menu, Menu) and "/remind_yearly" in [c.value for c in menu.choices]
-    assert isinstance(turns[-1].replies[0], Result)
+    result, offer, menu = turns[-1].replies
+    assert isinstance(result, Result) and isinstance(menu, Menu)
+    assert isinstance(offer, Text) and "/remind_yearly" in offer.text
     last = LastResult({}, date(2026, 11, 23), RULES.version)
     opted = ENGINE.handle(turns[-1].session, Inbound(choice="/remind_yearly"), TODAY, last)
     assert opted.reminders == [Reminder("schedule", "reassess", due=date(2027, 11, 23), lang="zh")]
