@@ -176,7 +176,10 @@ class DialogEngine:
         turn = Turn([], s, now=now)
         before = _waiting_at(s), s.attempt
         stored_lang = s.lang
-        typed = inbound.text if inbound.choice is None and not inbound.is_command else ""
+        typed = inbound.text if inbound.choice is None else ""
+        if inbound.is_command:  # only a question after /faq says what language it is in
+            head, _, question = typed.strip().partition(" ")
+            typed = question if head.split("@", 1)[0].lower() == "/faq" else ""
         written_in = message_lang(typed) if typed else None
         if written_in is not None and written_in != s.lang:
             s.lang = written_in  # for this turn's replies only
@@ -590,7 +593,8 @@ class DialogEngine:
             return
         current = _waiting_at(s) if s.pending != CONFIRM else None
         earlier = [f for f in s.history if f != current]
-        s.doubt = None
+        if s.pending.startswith(VERIFY_PREFIX) and current is not None:
+            s.pending, s.doubt = current, None  # a figure asked back is dropped, not taken
         if not earlier:
             turn.replies.append(Text(self.t(s, "back.first")))
             turn.replies.append(self._ask(s, s.pending, today))

@@ -55,16 +55,15 @@ class FigureRule:
         """Whether `value` may be taken without asking back (0 always may)."""
         return value.is_zero() or self.min <= value <= self.max
 
-    @property
-    def floor(self) -> Decimal:
-        """The lower end given to an answer with none (不到两千万): 0, or `min` below 0."""
-        return min(self.min, Decimal(0))
-
     def conservative(self, low: Decimal | None, high: Decimal | None) -> Decimal:
         """The end of [low, high] that can only score worse: the lower end where higher is
-        better, the upper end where lower is better; an open end is closed by the range."""
+        better, the upper end where lower is better. An open end is closed by the plausible
+        range: below a figure of 0 or more (净利润不到两千万) is from 0, as a person who
+        means a loss says so; below a loss is from `min`; at least a figure is up to `max`."""
         if self.better == "higher":
-            return low if low is not None else self.floor
+            if low is not None:
+                return low
+            return Decimal(0) if high is None or high >= 0 or self.min >= 0 else self.min
         return high if high is not None else self.max
 
 

@@ -82,6 +82,8 @@ def kept(turn: Turn, field: str) -> Any:
         ("revenue", "不到两千万", 0),  # below: nothing above 0 is known
         ("rd_expense", "三四百万", 3_000_000),
         ("profit", "亏损100-200万", -2_000_000),
+        ("profit", "不到两千万", 0),  # a profit below 20M: from 0, a loss would be said
+        ("profit", "亏损超过100万", -2_000_000_000),  # a loss of more than 1M: the plausible worst
         ("niche_years", "三到五年", 3),
         ("niche_years", "两三年", 2),
         ("niche_years", "十多年", 10),
@@ -218,6 +220,16 @@ def test_a_new_figure_at_the_ask_back_is_a_new_answer() -> None:
     assert kept(turn, "revenue") == 120_000_000 and turn.session.doubt is None
 
 
+def test_back_from_an_ask_back_drops_the_figure() -> None:
+    first = send(at("revenue"), "12,000,000")  # nothing before it
+    turn = send(first.session, "/back")
+    assert turn.session.pending == "revenue" and turn.session.doubt is None
+    assert isinstance(turn.replies[-1], Question) and turn.replies[-1].id == "revenue"
+    later = send(send(at("niche_years"), "7").session, "12,000,000")
+    turn = send(later.session, "/back")
+    assert turn.session.pending == "niche_years" and turn.session.doubt is None
+
+
 def test_the_ask_back_survives_a_restart() -> None:
     turn = send(at("revenue"), "12,000,000")
     stored = Session.model_validate_json(turn.session.model_dump_json())
@@ -294,6 +306,12 @@ def test_an_english_question_in_a_chinese_session_is_answered_in_english() -> No
     first = texts(turn)[0]
     assert "Source" in first or "Which of these" in first or "secretariat" in first, first
     assert any("/lang en" in line for line in texts(turn))
+
+
+def test_a_question_after_faq_is_answered_in_its_language() -> None:
+    turn = send(Session(lang="zh", lang_chosen=True), "/faq How much is the membership fee?")
+    assert turn.session.lang == "zh" and any("/lang en" in line for line in texts(turn))
+    assert not any("/lang" in line for line in texts(send(Session(lang="zh"), "/faq 会费多少")))
 
 
 def test_a_chinese_message_in_an_english_session_is_answered_in_chinese() -> None:

@@ -329,3 +329,39 @@ def test_typing_the_consent_buttons_label_gives_consent(lang: str) -> None:
     agree = next(c.label for c in question.choices if c.value == "yes")
     turn = ENGINE.handle(asked.session, Inbound(text=agree), TODAY)
     assert turn.session.pending == "lead_company"
+
+
+# ---------------------------------------------------------------- a figure asked back
+
+
+@cache
+def asked_back() -> dict[str, Session]:
+    """Sessions asking a figure back: one with another reading, one without."""
+    out: dict[str, Session] = {}
+    for field, text in (("revenue", "12,000,000"), ("debt_ratio_pct", "150%")):
+        session = at(field, "zh") if field in reachable() else reachable()["revenue"].model_copy(deep=True)
+        turn = ENGINE.handle(session, Inbound(text=text), TODAY)
+        assert turn.session.pending == VERIFY_PREFIX + field, turn.replies
+        out[field] = turn.session
+    return out
+
+
+@pytest.mark.parametrize("field", ["revenue", "debt_ratio_pct"])
+@settings(max_examples=40, deadline=None)
+@given(text=ANY_TEXT, lang=st.sampled_from(LANGS))
+@example(text="1", lang="zh")
+@example(text="2", lang="en")
+@example(text="/back", lang="zh")
+@example(text="/skip", lang="zh")
+@example(text="²", lang="zh")
+def test_any_text_at_an_ask_back_is_answered_and_nothing_is_lost(field: str, text: str, lang: str) -> None:
+    before = asked_back()[field].model_copy(deep=True)
+    before.lang = lang
+    turn = ENGINE.handle(before, Inbound(text=text), TODAY)
+    assert_well_formed(turn)
+    assert ENGINE.usable(turn.session)
+    after = turn.session
+    if after.pending == before.pending:  # still asking: the figure is not taken
+        assert after.answers == before.answers and after.doubt == before.doubt
+    elif field in after.answers:  # taken: the typed reading, the other one, or a new answer
+        assert after.doubt is None
