@@ -331,3 +331,19 @@ def test_the_terminal_picks_menu_items_by_ascii_numbers_only(typed: str) -> None
         assert "5.5 亿元" in replies[0]["text"]  # the menu's second item: /tiers
     else:
         assert replies and all(line["type"] in ("message", "question") for line in replies)
+
+
+def test_a_figure_asked_back_is_asked_again_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "ask.db"
+    first = Chat(SqliteStore(db))
+    for text in ("/assess", "1", "4", "天河区", "7"):
+        first.send(text)
+    replies = first.send("12,000,000")
+    assert question(replies)["id"] == "verify_revenue"
+    again = Chat(SqliteStore(db))  # a new process on the same store
+    asked = [line for line in again.opening if line["type"] == "question"]
+    assert [q["id"] for q in asked] == ["verify_revenue"]
+    assert asked[0]["text"] == "您填的是 1200 亿元吗？如果是 1200 万元，请回复 1。"
+    assert again.send("1")[0]["text"] == "好的，按 1200 万元计。"
+    loaded = again.console.assistant.store.load(again.console.key)
+    assert Decimal(loaded.session.answers["revenue"]) == 12_000_000
