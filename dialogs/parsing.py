@@ -730,6 +730,7 @@ _UNIT_TAGS: Final = frozenset({"currency", "pct", "permille", "tenth", "year", "
 
 def _contracted(text: str) -> tuple[str, str] | None:
     """五六千万 → (五千万, 六千万): the text with the first digit, and with the second."""
+    text = text.translate(_TRADITIONAL)  # 伍陆仟萬, 一兩億
     for match in _CN_PAIR.finditer(text):
         first, second = _CN_DIGITS[match[1]], _CN_DIGITS[match[2]]
         if second == first + 1 or (first, second) == (3, 5):
