@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialogs.parsing import is_skip
+from dialogs.parsing import is_skip, menu_number
 
 __all__ = [
     "ALL_TOPICS",
@@ -189,8 +189,9 @@ def parse_topics(text: str, known: Sequence[str]) -> tuple[list[str] | None, lis
     chosen: set[str] = set()
     unknown: list[str] = []
     for word in words:
-        if word.isdecimal() and 1 <= int(word) <= len(known):
-            chosen.add(known[int(word) - 1])
+        number = menu_number(word)  # not isdecimal + int: int() refuses 5,000 digits
+        if number is not None and 1 <= number <= len(known):
+            chosen.add(known[number - 1])
         elif word in known:
             chosen.add(word)
         else:
