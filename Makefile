@@ -30,7 +30,7 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python bench/assess.py
-	$(BIN)/python bench/dialog.py
+	$(BIN)/python -m bench.dialog
 	$(BIN)/python -m bench.result
 
 clean:

@@ -13,7 +13,7 @@ pictures or files yet shows their ``text`` (the alt text or caption) instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 
@@ -24,10 +24,15 @@ class Inbound:
     text: str = ""
     choice: str | None = None  # the `value` of a choice button the person pressed
     lang_hint: str | None = None  # the platform's idea of the person's language
+    staff: bool = False  # set by the caller: the person is association staff (/help lists theirs)
 
     @property
     def is_command(self) -> bool:
         return self.choice is None and self.text.strip().startswith("/")
+
+    def as_staff(self, staff: bool) -> Inbound:
+        """The same message, marked as sent by staff or not."""
+        return replace(self, staff=staff)
 
 
 @dataclass(frozen=True, slots=True)

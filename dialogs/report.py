@@ -249,7 +249,7 @@ def report_doc(
             )
 
     tiers: dict[str, Tier] = {t.id: t for t in rules.tiers.tier}
-    tier_lines = [view.t("result.tier", tier=view.tier_label(a.tier)) if a.tier else view.t("result.no_tier")]
+    tier_lines = [view.t("result.tier", tier=view.tier_label(a.tier)) if a.tier else view.no_tier()]
     if a.next_tier is not None:
         tier_lines.append(view.t("result.next_tier", tier=view.tier_label(a.next_tier.tier)))
         tier_lines += ["• " + render.gap_line(g, rules, view.lang, view.cat) for g in a.next_tier.gaps]

@@ -128,6 +128,10 @@ class View:
                 return tier.label.get(self.lang)
         return self.t("value.none")
 
+    def no_tier(self) -> str:
+        """ "暂未达到本会会员单位条件": the lowest tier named from the rules data."""
+        return self.t("result.no_tier", tier=self.rules.tiers.tier[0].label.get(self.lang))
+
     def short_name(self, metric: str) -> str:
         key = SHORT_NAMES.get(metric)
         return self.t(key) if key else self.t(f"metric.{metric}")
@@ -373,7 +377,7 @@ def short_result(
         better.append(_Line(view.t("short.improvements"), drop=-1))
         better += [_Line(_improvement_line(imp, view), drop=4 + i) for i, imp in enumerate(a.improvements)]
 
-    tier = view.t("result.tier", tier=view.tier_label(a.tier)) if a.tier else view.t("result.no_tier")
+    tier = view.t("result.tier", tier=view.tier_label(a.tier)) if a.tier else view.no_tier()
     rest = [_Line(tier)]
     nxt = _next_tier_line(a, view)
     if nxt:
@@ -533,7 +537,7 @@ def conditions_detail(a: Assessment, view: View) -> str:
 def tier_detail(a: Assessment, view: View) -> str:
     """会员等级: the tier this result reaches and what the next one needs."""
     tiers: dict[str, Tier] = {t.id: t for t in view.rules.tiers.tier}
-    lines = [view.t("result.tier", tier=view.tier_label(a.tier)) if a.tier else view.t("result.no_tier")]
+    lines = [view.t("result.tier", tier=view.tier_label(a.tier)) if a.tier else view.no_tier()]
     if a.next_tier is not None:
         nxt = a.next_tier
         lines.append(view.t("result.next_tier", tier=view.tier_label(nxt.tier)))
@@ -703,6 +707,8 @@ def whatif_text(
                 after=view.tier_label(change.tier_after),
             )
         )
+    elif after.tier is None:  # "unchanged: none" would read as if there were no tiers
+        lines.append(view.no_tier())
     else:
         lines.append(view.t("whatif.tier_same", tier=view.tier_label(after.tier)))
     lines.append(subsidy_line(after.subsidy_hints, view))

@@ -570,6 +570,42 @@ class Choices(Strict):
     yes_no: OptionList
 
 
+# ---------------------------------------------------------------- plausible figures
+
+
+class PlausibleRange(Strict):
+    """The values a person plausibly gives for one figure question, in the field's unit.
+
+    A figure outside [`min`, `max`] is asked back before it is taken (0 is always
+    accepted: none at all); it is never used to score."""
+
+    field: str
+    unit: Unit
+    min: Decimal
+    max: Decimal
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlausibleRange:
+        if not self.min < self.max:
+            raise ValueError(f"{self.field}: min must be below max")
+        return self
+
+    def contains(self, value: Decimal) -> bool:
+        return value.is_zero() or self.min <= value <= self.max
+
+
+class Plausibility(Strict):
+    figure: list[PlausibleRange] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fields(self) -> Plausibility:
+        _unique([f.field for f in self.figure], "figure")
+        return self
+
+    def get(self, field: str) -> PlausibleRange | None:
+        return next((f for f in self.figure if f.field == field), None)
+
+
 def _unique(values: Sequence[object], what: str) -> None:
     seen: set[object] = set()
     for v in values:

@@ -203,8 +203,8 @@ def finished_turn(answers: dict[str, Any], last: LastResult | None = None) -> li
 
 def test_the_card_comes_before_the_result_then_the_buttons() -> None:
     replies = finished_turn(EXAMPLE_A)
-    assert [type(r) for r in replies] == [Image, Result, Menu]
-    image, _, menu = replies
+    assert [type(r) for r in replies] == [Image, Result, Text, Menu]  # Text: the yearly reminder offer
+    image, _, _, menu = replies
     assert image.alt.startswith("自测得分 72/100") and image.filename.endswith(".png")
     values = [c.value for c in menu.choices]
     assert values[:6] == [
@@ -276,6 +276,47 @@ def test_a_whatif_that_cannot_be_read_says_how_to_write_it(typed: str, says: str
     [reply] = whatif(typed, last_for(EXAMPLE_B))
     assert isinstance(reply, Text) and says in reply.text
     assert "例如" in reply.text or "如：" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("/whatif 研发费用 12,000,000", "1200 亿元不太寻常，是不是 1200 万元？"),  # a bare number is 万元
+        ("/whatif 研发人员占比 0.2", "0.2%不太寻常，是不是 20%？"),
+    ],
+)
+def test_an_implausible_whatif_figure_is_asked_about_not_tried(typed: str, says: str) -> None:
+    [reply] = whatif(typed, last_for(EXAMPLE_B))
+    assert isinstance(reply, Text) and says in reply.text and "→" not in reply.text
+
+
+def test_an_implausible_whatif_figure_is_never_kept() -> None:
+    store = MemoryStore()
+    assistant = Assistant(store, ENGINE, lambda: TODAY)
+    s = Session(mode="assess", pending="confirm")
+    for f, v in stored(EXAMPLE_B).items():
+        s.set_answer(f, v)
+    store.save(KEY, s, 0)
+    assistant.handle_now(KEY, Inbound("yes"))
+    assistant.handle_now(KEY, Inbound(choice="/whatif keep rd_expense=120000000000元"))
+    assert len(list(store.assessments())) == 1
+
+
+def test_a_whatif_without_a_tier_says_so_in_words() -> None:
+    low = {**EXAMPLE_B, "revenue": 20_000_000}
+    text = whatif("/whatif 研发人员占比 20%", last_for(low))[0].text
+    assert "暂未达到本会会员单位条件" in text and "会员等级不变：无" not in text
+
+
+def test_no_result_text_leaves_a_placeholder_unfilled() -> None:
+    low = {"org_type": "enterprise", "certification": "none", "revenue": 1}
+    a = assess_answers(low, TODAY)
+    for lang in ("zh", "en"):
+        texts = [
+            *results.short_result(a, view(lang)),
+            *(results.detail(part, a, stored(low), view(lang)) for part in results.DETAIL_PARTS),
+        ]
+        assert not [t for t in texts if "{" in t], lang
 
 
 def test_whatif_without_a_result_points_to_the_questionnaire() -> None:

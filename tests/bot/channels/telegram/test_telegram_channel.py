@@ -255,6 +255,8 @@ async def test_the_command_menu_is_set_in_chinese_and_english_from_the_catalogs(
         assert [c["description"] for c in shown] == [lang[key] for _, key in BOT_COMMANDS]
     english = bot.api.visible_commands(USER, USER, language_code="en-GB")
     assert english[0]["description"] == EN["tgcmd.assess"]
+    offered = {c["command"] for c in bot.api.commands(language_code="")}
+    assert {"details", "report", "whatif", "remind_yearly", "stop_reminders", "forget"} <= offered
 
 
 async def test_a_whole_assessment_by_buttons_and_typed_answers(bot: Served) -> None:
