@@ -14,16 +14,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("assess", help="score profiles: a JSON object or list, or a CSV spreadsheet")
-    p.add_argument("input", help="a .json or .csv file, or - for standard input (JSON unless --format csv)")
-    p.add_argument("-o", "--output", help="write the result to this file (default: standard output)")
-    p.add_argument(
-        "--format",
-        choices=["json", "csv"],
-        help="input format, also the output's (default: .csv is CSV, else JSON)",
-    )
-    p.add_argument("--today", help="score as of this date, YYYY-MM-DD (default: today)")
-    p.add_argument("--explain", action="store_true", help="JSON: add the structured explanation")
+    from bot.batch import add_parser as add_assess_parser
+
+    add_assess_parser(sub)  # assess FILE|- [-o OUT] [--sheet NAME] [--lang] [--template]
 
     p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom)")
 
