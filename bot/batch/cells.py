@@ -82,6 +82,8 @@ class CellReader:
             elif info.kind in ("choice", "multi"):
                 self._options[info.id] = parser_options(info.id, rules)
         self._cache: dict[tuple[str, Decimal, str], tuple[bool, Any]] = {}
+        # money columns without a unit in which a bare number was read as yuan
+        self.bare_in_yuan: dict[str, None] = {}
 
     def read(self, column: FieldColumn, value: Any, number_format: str | None = None) -> Any:
         """The answer in one cell: a Decimal, an option value, a list of them, or None
@@ -125,6 +127,8 @@ class CellReader:
         step = STEP_BY_FIELD[column.field]
         shown = _plain(number)
         if column.kind == "money":
+            if not column.unit_given:
+                self.bare_in_yuan[column.name] = None
             amount = number * column.scale
             if amount < 0 and not step.allow_negative:
                 raise CellProblem("money.negative", shown)
@@ -145,6 +149,8 @@ class CellReader:
                 amount, reading = parse_money_reading(text, allow_negative=step.allow_negative)
                 if reading == "bare_wan":  # the chat's 万元 for a bare number; the header decides here
                     amount = amount.scaleb(-_WAN) * column.scale
+                    if not column.unit_given:
+                        self.bare_in_yuan[column.name] = None
                     if abs(amount) > MAX_MONEY:
                         raise AnswerError("money.too_large", max=MAX_MONEY)
                 return amount
@@ -159,7 +165,8 @@ class CellReader:
         except AnswerError as error:
             if error.code == "empty":
                 return None  # "-", "/", "——": nothing was answered
-            raise CellProblem(error.code, text, **error.details) from None
+            details = {k: v for k, v in error.details.items() if k != "text"}
+            raise CellProblem(error.code, text, **details) from None
 
 
 def _in_bounds(step: Step, number: Decimal, shown: str) -> Decimal:

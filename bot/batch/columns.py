@@ -70,6 +70,7 @@ _BRACKETED: Final = re.compile(
     r"^(?P<name>.*?)\s*[(\[【〔]\s*(?P<inside>[^()\[\]【】〔〕]*?)\s*[)\]】〕]\s*$"
 )
 _UNIT_PREFIX: Final = re.compile(r"^(?:单位|金额单位|unit|units|in)\s*[:：]?\s*", re.IGNORECASE)
+_OPENING: Final = re.compile(r"[(\[【〔]")
 _CJK: Final = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -104,7 +105,6 @@ class Layout:
     kept: list[int]  # the input columns repeated in the output, in order
     name_column: int | None
     lang: str
-    money_in_yuan: list[str] = field(default_factory=list)  # money columns without a unit
     passthrough: list[str] = field(default_factory=list)  # columns that are not fields
     near_misses: list[tuple[str, str]] = field(default_factory=list)  # (column, field it resembles)
 
@@ -139,6 +139,12 @@ def split_unit(header: str) -> tuple[str, str | None]:
     return found["name"], _UNIT_PREFIX.sub("", found["inside"])
 
 
+def _is_result(header: str, result_names: Collection[str]) -> bool:
+    """Whether `header` is a column an earlier run added (its header may carry a note)."""
+    text = unicodedata.normalize("NFKC", header)
+    return column_key(text) in result_names or column_key(_OPENING.split(text, maxsplit=1)[0]) in result_names
+
+
 def _unit_kind(unit: str) -> str | None:
     key = column_key(unit)
     return next((kind for kind, words in UNIT_WORDS.items() if key in words), None)
@@ -155,7 +161,8 @@ def layout(
     names = [cell.strip().removeprefix("\ufeff").strip() for cell in header]
     while names and not names[-1]:
         names.pop()
-    lang = lang or ("zh" if any(has_chinese(n) for n in names) else "en")
+    own = [n for n in names if not _is_result(n, result_names)]
+    lang = lang or ("zh" if any(has_chinese(n) for n in own) else "en")
     by_name: dict[str, FieldInfo] = {}
     for info in rules.fields.field:
         for name in (info.id, info.label.zh, info.label.en, *info.aliases):
@@ -166,10 +173,10 @@ def layout(
     near: list[tuple[str, str]] = []
     name_column: tuple[int, int] | None = None  # (preference, index)
     for index, raw in enumerate(names):
-        whole = column_key(raw)
-        if whole in result_names:
+        if _is_result(raw, result_names):
             continue  # an earlier run's result: replaced
         kept.append(index)
+        whole = column_key(raw)
         name, unit = split_unit(raw)
         found = by_name.get(whole)
         if found is None:
@@ -184,7 +191,7 @@ def layout(
                     if name_column is None or rank < name_column[0]:
                         name_column = (rank, index)
                 else:
-                    close = difflib.get_close_matches(column_key(name), list(by_name), n=1, cutoff=0.8)
+                    close = difflib.get_close_matches(column_key(name), list(by_name), n=1, cutoff=0.75)
                     if close:
                         near.append((raw, by_name[close[0]].label.get(lang)))
             continue
@@ -209,7 +216,6 @@ def layout(
         kept=kept,
         name_column=name_column[1] if name_column else None,
         lang=lang,
-        money_in_yuan=[c.name for c in fields if c.kind == "money" and not c.unit_given],
         passthrough=passthrough,
         near_misses=near,
     )

@@ -227,7 +227,7 @@ def _score(
             tally.add(assessment)
             sink.row(copied, copied_formats, [*results.cells(assessment), None])
         progress.done()
-        lines = _summary_lines(tally, lay, results, words, file_name, sheet_title, today, rules)
+        lines = _summary_lines(tally, lay, reader, results, words, file_name, sheet_title, today, rules)
         sink.summary(
             words.t("batch.summary.sheet"), lines, words.t("batch.summary.histogram"), _histogram(tally)
         )
@@ -246,9 +246,9 @@ def _score(
             sink.save(path)
     else:
         with _csv_output(output, stdout) as out:
-            csv_sink = CsvSink(out)
+            csv_sink = CsvSink(out, words.t("batch.header.with_note"))
             run(csv_sink, lambda cells: csv_sink.row(cells, None, []))
-    for note in _notes(lay, words):
+    for note in _notes(lay, reader, words):
         print(f"zjtx assess: {note}", file=stderr)
     print(_summary_text(tally, words), file=stderr)
     return EXIT_SOME_FAILED if tally.failed else EXIT_OK
@@ -413,6 +413,7 @@ def _histogram(tally: Tally) -> list[tuple[str, int]]:
 def _summary_lines(
     tally: Tally,
     lay: Layout,
+    reader: CellReader,
     results: ResultColumns,
     words: SheetRun,
     file_name: str,
@@ -444,7 +445,7 @@ def _summary_lines(
         lines.append(SummaryLine(tier.label.get(words.lang), tally.tiers.get(tier.id, 0)))
     lowest = rules.tiers.tier[0].label.get(words.lang)
     lines.append(SummaryLine(t("batch.tier.none", tier=lowest), tally.tiers.get(None, 0)))
-    notes = _notes(lay, words)
+    notes = _notes(lay, reader, words)
     note = results.subsidies_note()
     if note:
         notes.append(t("batch.summary.subsidies", note=note))
@@ -455,10 +456,10 @@ def _summary_lines(
     return lines
 
 
-def _notes(lay: Layout, words: SheetRun) -> list[str]:
+def _notes(lay: Layout, reader: CellReader, words: SheetRun) -> list[str]:
     notes = []
-    if lay.money_in_yuan:
-        notes.append(words.t("batch.note.in_yuan", columns=words.join(lay.money_in_yuan)))
+    if reader.bare_in_yuan:
+        notes.append(words.t("batch.note.in_yuan", columns=words.join(list(reader.bare_in_yuan))))
     for column, field in lay.near_misses:
         notes.append(words.t("batch.note.near_miss", column=column, field=field))
     return notes

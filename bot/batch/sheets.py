@@ -78,12 +78,14 @@ class Sheet:
     """One worksheet of a workbook opened for reading, row by row."""
 
     def __init__(self, path: Path, name: str | None) -> None:
+        # Opened here, not by name, so that a workbook saved as "data.csv" is read too.
+        self._file = path.open("rb")
         try:
-            self._book = load_workbook(path, read_only=True, data_only=True)
+            self._book = load_workbook(self._file, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError) as exc:
-            raise WorkbookError(
-                "batch.file.not_xlsx", file=path.name, detail=str(exc) or type(exc).__name__
-            ) from None
+            self._file.close()
+            detail = str(exc) or type(exc).__name__
+            raise WorkbookError("batch.file.not_xlsx", file=path.name, detail=detail) from None
         sheets = self._book.worksheets
         if not sheets:
             self.close()
@@ -126,6 +128,7 @@ class Sheet:
 
     def close(self) -> None:
         self._book.close()
+        self._file.close()
 
 
 def open_sheet(path: Path, name: str | None) -> Sheet:
@@ -160,11 +163,17 @@ class Sink(Protocol):
 class CsvSink:
     """Rows as CSV text; the header's notes go into the header cells themselves."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, with_note: str = "{name} ({note})") -> None:
         self._writer = csv.writer(out)
+        self._with_note = with_note  # how a header shows its note
 
     def header(self, names: Sequence[str], kept: int, comments: dict[int, str]) -> None:
-        cells = [f"{name}（{comments[i]}）" if i in comments else name for i, name in enumerate(names)]
+        # A CSV cell has no comment: a result column's note goes into its header; the
+        # input's own headers stay exactly as they were.
+        cells = [
+            self._with_note.format(name=name, note=comments[i]) if i in comments and i >= kept else name
+            for i, name in enumerate(names)
+        ]
         self._writer.writerow([safe_csv_cell(c) for c in cells])
 
     def row(
