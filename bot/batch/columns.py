@@ -155,22 +155,28 @@ def layout(
 ) -> Layout:
     """Read a header row. `result_names` are the column keys of the columns a run adds.
 
+    The sheet's language (when `lang` is None) is the one its headers are written in: a
+    Chinese label or a column in Chinese counts for Chinese, an English label or an English
+    column for English, a field id for neither; Chinese wins a tie, English an empty count.
+
     Raises :class:`ColumnError` for a field named by two columns, or a unit of another
     kind than the field's (营业收入（%）).
     """
     names = [cell.strip().removeprefix("\ufeff").strip() for cell in header]
     while names and not names[-1]:
         names.pop()
-    own = [n for n in names if not _is_result(n, result_names)]
-    lang = lang or ("zh" if any(has_chinese(n) for n in own) else "en")
-    by_name: dict[str, FieldInfo] = {}
+    by_name: dict[str, tuple[FieldInfo, str | None]] = {}  # name → (field, the name's language)
     for info in rules.fields.field:
-        for name in (info.id, info.label.zh, info.label.en, *info.aliases):
-            by_name[column_key(name)] = info
+        by_name[column_key(info.id)] = (info, None)
+        by_name[column_key(info.label.zh)] = (info, "zh")
+        by_name.setdefault(column_key(info.label.en), (info, "en"))
+        for alias in info.aliases:
+            by_name.setdefault(column_key(alias), (info, "zh" if has_chinese(alias) else "en"))
     fields: list[FieldColumn] = []
     kept: list[int] = []
     passthrough: list[str] = []
-    near: list[tuple[str, str]] = []
+    near: list[tuple[str, FieldInfo]] = []
+    votes = {"zh": 0, "en": 0}
     name_column: tuple[int, int] | None = None  # (preference, index)
     for index, raw in enumerate(names):
         if _is_result(raw, result_names):
@@ -186,6 +192,7 @@ def layout(
         if found is None:
             if raw:
                 passthrough.append(raw)
+                votes["zh" if has_chinese(raw) else "en"] += 1
                 if whole in NAME_COLUMNS:
                     rank = NAME_COLUMNS.index(whole)
                     if name_column is None or rank < name_column[0]:
@@ -193,9 +200,11 @@ def layout(
                 else:
                     close = difflib.get_close_matches(column_key(name), list(by_name), n=1, cutoff=0.75)
                     if close:
-                        near.append((raw, by_name[close[0]].label.get(lang)))
+                        near.append((raw, by_name[close[0]][0]))
             continue
-        info = found
+        info, written_in = found
+        if written_in is not None:
+            votes[written_in] += 1
         scale, given = Decimal(1), False
         kind = _unit_kind(unit) if unit else None
         if kind is not None:
@@ -210,6 +219,7 @@ def layout(
         if col.field in seen:
             raise ColumnError("batch.header.repeated", first=seen[col.field], second=names[col.index])
         seen[col.field] = names[col.index]
+    lang = lang or ("zh" if votes["zh"] and votes["zh"] >= votes["en"] else "en")
     return Layout(
         header=names,
         fields=fields,
@@ -217,5 +227,5 @@ def layout(
         name_column=name_column[1] if name_column else None,
         lang=lang,
         passthrough=passthrough,
-        near_misses=near,
+        near_misses=[(column, info.label.get(lang)) for column, info in near],
     )

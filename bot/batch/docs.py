@@ -16,7 +16,6 @@ from typing import Final
 
 from bot.batch.columns import MONEY_UNITS, header_for
 from bot.batch.results import ResultColumns
-from dialogs import render
 from dialogs.flow import options_for
 from dialogs.i18n import Catalogs, load_catalogs
 from rules import Rules, default_rules
@@ -28,10 +27,18 @@ END: Final = "<!-- /assess-columns -->"
 README: Final = Path(__file__).resolve().parents[2] / "README.md"
 _ANY_DAY: Final = date(2000, 1, 1)  # headers do not depend on the date
 
+_KINDS: Final = {
+    "money": "amount: a bare number in the header's unit (元 if none); 1.5亿, 300万, ¥3,000,000",
+    "percent": "percentage: 12.5, 12.5%, or an Excel percent cell",
+    "years": "years: 7, 七年, or the year it began",
+    "choice": "one of",
+    "multi": "any of, separated by ; 、 or ,",
+    "yesno": "yes-no",
+}
 _RESULT_NOTES: Final = {
     "score": "number, 0–100 (empty for a service institution)",
     "group": "number: the group's points",
-    "eligible": "是 / 否 (Yes / No): all four recognition conditions met",
+    "eligible": "是 / 否 (Yes / No): every recognition condition met",
     "failed": "each condition not met, with what is missing in words",
     "tier": "the association tier the figures reach",
     "next_tier": "what the next tier still needs, in words",
@@ -55,9 +62,10 @@ def columns_markdown(rules: Rules, cat: Catalogs) -> str:
         names = "、".join(info.aliases)
         zh_header = header_for(info, "zh", cat) + (f"<br>also: {names}" if names else "")
         en_header = header_for(info, "en", cat)
-        source = render.source_text(info.source.file, info.source.clause, rules, "en", cat)
-        kind: str = info.kind
-        if kind in ("choice", "multi", "yesno"):
+        title = rules.meta.source_title(info.source.file)
+        source = f"{title.en if title else ''} (`{info.source.file}`), {info.source.clause}"
+        kind = _KINDS[info.kind]
+        if info.kind in ("choice", "multi", "yesno"):
             kind += ": " + " / ".join(label for _, label, _ in options_for(info.id, rules, "zh"))
         cells = (_cell(zh_header), _cell(en_header), f"`{info.id}`", _cell(kind), _cell(source))
         lines.append("| " + " | ".join(cells) + " |")

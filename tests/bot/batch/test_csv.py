@@ -19,7 +19,7 @@ GROUPS = ["Specialisation", "Refinement", "Distinctiveness", "Innovation"]
 
 
 def cells_of(profile: dict[str, object]) -> list[str]:
-    return [";".join(v) if isinstance(v, list) else str(v) for v in profile.values()]  # type: ignore[arg-type]
+    return [";".join(v) if isinstance(v, list) else str(v) for v in profile.values()]
 
 
 def test_a_sheet_by_field_ids(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

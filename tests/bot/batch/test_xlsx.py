@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -66,7 +67,7 @@ def reference(profile: dict[str, Any]) -> Assessment:
 
 
 def score(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, rows: list[list[Any]], *extra: str
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rows: Sequence[Sequence[Any]], *extra: str
 ) -> tuple[int, list[dict[str, Any]], str]:
     source = write_xlsx(tmp_path / "in.xlsx", rows)
     target = tmp_path / "out.xlsx"
@@ -136,7 +137,7 @@ def test_chinese_headers_units_and_the_staffs_own_columns(
 
 
 def test_a_formula_in_a_cell_of_ours_stays_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["企业名称", "备注", "知识产权"],
         ["=1+1", '=HYPERLINK("http://x.invalid")', "A"],
         ["@SUM(A1)", "-2+3", "B"],
@@ -156,7 +157,7 @@ def test_a_formula_in_a_cell_of_ours_stays_text(capsys: pytest.CaptureFixture[st
 def test_a_bare_amount_without_a_unit_is_yuan_and_the_run_says_so_once(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rows = [["企业名称", "营业收入", "研发费用"], ["甲", 12000, 500], ["乙", 12000, 500]]
+    rows: list[list[Any]] = [["企业名称", "营业收入", "研发费用"], ["甲", 12000, 500], ["乙", 12000, 500]]
     status, out, err = score(capsys, tmp_path, rows)
     assert status == 0
     assert err.count("按元计") == 1 and "营业收入、研发费用" in err
@@ -218,7 +219,7 @@ def expected_cells(profile: dict[str, Any]) -> list[Any]:
 def test_a_formula_cell_is_read_by_its_cached_value(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["企业名称", "营业收入（万元）", "研发费用（万元）", "研发人员占比"],
         ["甲", Formula("=8000+4000", 12000), Formula("=B2*0.05", 600), Formula('=TEXT(0.15,"0%")', "15%")],
     ]
@@ -231,7 +232,7 @@ def test_a_formula_cell_is_read_by_its_cached_value(
 def test_a_date_where_a_figure_belongs_is_an_error_and_a_date_column_is_kept(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["企业名称", "成立日期", "营业收入（万元）"],
         ["广州某某科技有限公司", datetime(2015, 3, 1), Styled(datetime(2024, 5, 6), "yyyy-mm-dd")],
         ["乙公司", datetime(2016, 1, 1), 8000],
@@ -248,7 +249,7 @@ def test_a_date_where_a_figure_belongs_is_an_error_and_a_date_column_is_kept(
 def test_a_row_that_cannot_be_read_names_the_row_the_company_and_the_column(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rows = [
+    rows: list[list[Any]] = [
         ["序号", "企业名称", "营业收入（万元）", "研发人员占比", "知识产权"],
         [1, "广州甲科技有限公司", 12000, 15, "A"],
         [2, "广州某某科技有限公司", "很多很多", "120%", "Z"],
@@ -269,7 +270,10 @@ def test_a_row_that_cannot_be_read_names_the_row_the_company_and_the_column(
 def test_an_english_sheet_gets_english_columns_and_messages(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rows = [["Company name", "Revenue (10k yuan)", "ip", "rd_staff_pct"], ["Acme Ltd", 12000, "A", "lots"]]
+    rows: list[list[Any]] = [
+        ["Company name", "Revenue (10k yuan)", "ip", "rd_staff_pct"],
+        ["Acme Ltd", 12000, "A", "lots"],
+    ]
     status, (out,), err = score(capsys, tmp_path, rows)
     assert status == 1
     assert list(out)[4:] == RESULT_EN
@@ -286,7 +290,7 @@ def test_lang_overrides_the_sheets_language(capsys: pytest.CaptureFixture[str], 
 
 
 def test_title_rows_above_the_header_are_kept(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    rows = [["2025 年会员企业自测名单"], [None], ["企业名称", "知识产权"], ["甲", "A"]]
+    rows: list[list[Any]] = [["2025 年会员企业自测名单"], [None], ["企业名称", "知识产权"], ["甲", "A"]]
     source = write_xlsx(tmp_path / "in.xlsx", rows)
     target = tmp_path / "out.xlsx"
     status, _, _ = run(capsys, "assess", str(source), "-o", str(target))
@@ -299,7 +303,7 @@ def test_title_rows_above_the_header_are_kept(capsys: pytest.CaptureFixture[str]
 
 def test_the_second_sheet_sums_the_run_up(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     a = [EXAMPLE_A[f] for f in ("revenue", "profit", "rd_expense", "niche_years", "main_business_share_pct")]
-    rows = [
+    rows: list[list[Any]] = [
         [
             "企业名称",
             "营业收入（元）",
@@ -338,7 +342,7 @@ def test_the_second_sheet_sums_the_run_up(capsys: pytest.CaptureFixture[str], tm
     for s in scores:
         low = min(s // 10, 9) * 10
         assert histogram[f"{low}–{low + 9 if low < 90 else 100}"] >= 1
-    assert len(book["评估汇总"]._charts) == 1
+    assert len(book["评估汇总"]._charts) == 1  # type: ignore[attr-defined]
     assert summary["规则版本"] == default_rules().version and summary["评估日期"] == TODAY
 
 

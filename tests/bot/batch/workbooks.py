@@ -12,6 +12,7 @@ import io
 import re
 import sys
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ class Formula:
     cached: int | float | str
 
 
-def write_xlsx(path: Path, rows: list[list[Any]], sheet: str = "Sheet1", extra_sheets: int = 0) -> Path:
+def write_xlsx(
+    path: Path, rows: Sequence[Sequence[Any]], sheet: str = "Sheet1", extra_sheets: int = 0
+) -> Path:
     book = Workbook()
     ws = book.active
     assert ws is not None
@@ -72,12 +75,12 @@ def _splice_cached_values(path: Path, cached: dict[str, Formula]) -> None:
                 xml = data.decode("utf-8")
                 for ref, f in cached.items():
                     kind = ' t="str"' if isinstance(f.cached, str) else ""
-                    xml, n = re.subn(
-                        rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?',
-                        lambda m, f=f, kind=kind: f'<c r="{ref}"{m[1]}{kind}><f>{m[2]}</f><v>{f.cached}</v>',
-                        xml,
-                    )
-                    assert n == 1, ref
+                    cell = rf'<c r="{ref}"([^>]*)><f>(.*?)</f><v\s*/?>(?:</v>)?'
+                    value = f"<v>{f.cached}</v>"
+                    found = re.search(cell, xml)
+                    assert found is not None, ref
+                    spliced = f'<c r="{ref}"{found[1]}{kind}><f>{found[2]}</f>{value}'
+                    xml = xml[: found.start()] + spliced + xml[found.end() :]
                 data = xml.encode("utf-8")
             zout.writestr(info, data)
 
@@ -93,7 +96,7 @@ def as_dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(header, row, strict=False)) for row in rows[1:]]
 
 
-def write_csv(path: Path, rows: list[list[Any]], encoding: str = "utf-8-sig") -> Path:
+def write_csv(path: Path, rows: Sequence[Sequence[Any]], encoding: str = "utf-8-sig") -> Path:
     with path.open("w", encoding=encoding, newline="") as fh:
         csv.writer(fh).writerows(rows)
     return path
