@@ -14,8 +14,8 @@ for 92 % and is read as 92. A date where a figure belongs is an error, never a n
 so is an Excel error value (``#DIV/0!``). An empty cell, a skip word (不清楚, n/a) or a cell
 of nothing but punctuation (``-``, ``/``) is unanswered.
 
-Results of reading a text are remembered (per column kind and unit), so a column of
-是/否 or of option labels is parsed once per distinct text, not once per row.
+Results of reading an option or a number of years are remembered (a few thousand at most),
+so a column of 是/否 or of option labels is parsed once per distinct text, not once per row.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from bot.batch.columns import FieldColumn
-from dialogs.flow import STEP_BY_FIELD, Step, parser_options
+from dialogs.flow import STEP_BY_FIELD, parser_options
 from dialogs.parsing import (
     MAX_MONEY,
     AnswerError,
@@ -46,7 +46,8 @@ __all__ = ["CellProblem", "CellReader", "ExcelError"]
 
 _PLAIN_NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _WAN: Final = 4  # a bare number the money parser reads as 万元: shift back by 10^4
-_CACHE_LIMIT: Final = 50_000
+_CACHE_LIMIT: Final = 4096  # distinct texts remembered per run (option labels, yes/no words)
+_CACHED_KINDS: Final = frozenset({"choice", "multi", "yesno", "years"})
 
 
 class ExcelError(str):
@@ -108,6 +109,8 @@ class CellReader:
             return None
         if column.kind in ("money", "percent") and _PLAIN_NUMBER.fullmatch(text):
             return self._number(column, Decimal(text), None)
+        if column.kind not in _CACHED_KINDS:
+            return self._text(column, text)  # amounts and shares rarely repeat: not worth keeping
         key = (column.field, column.scale, text)
         hit = self._cache.get(key)
         if hit is None:
@@ -125,20 +128,23 @@ class CellReader:
 
     def _number(self, column: FieldColumn, number: Decimal, number_format: str | None) -> Decimal:
         step = STEP_BY_FIELD[column.field]
-        shown = _plain(number)
         if column.kind == "money":
             if not column.unit_given:
                 self.bare_in_yuan[column.name] = None
             amount = number * column.scale
             if amount < 0 and not step.allow_negative:
-                raise CellProblem("money.negative", shown)
+                raise CellProblem("money.negative", _plain(number))
             if abs(amount) > MAX_MONEY:
-                raise CellProblem("money.too_large", shown, max=MAX_MONEY)
+                raise CellProblem("money.too_large", _plain(number), max=MAX_MONEY)
             return amount
-        if number_format is not None and "%" in number_format:
+        percent_cell = number_format is not None and "%" in number_format
+        if percent_cell:
             number *= 100  # Excel keeps 92 % as 0.92
-            shown = f"{_plain(number)}%"
-        return _in_bounds(step, number, shown)
+        low, high = step.percent_low, step.percent_high
+        if (low is not None and number < low) or (high is not None and number > high):
+            shown = f"{_plain(number)}%" if percent_cell else _plain(number)
+            raise CellProblem("percent.range", shown, low=low, high=high)
+        return number
 
     def _text(self, column: FieldColumn, text: str) -> Any:
         if is_skip(text):
@@ -167,13 +173,6 @@ class CellReader:
                 return None  # "-", "/", "——": nothing was answered
             details = {k: v for k, v in error.details.items() if k != "text"}
             raise CellProblem(error.code, text, **details) from None
-
-
-def _in_bounds(step: Step, number: Decimal, shown: str) -> Decimal:
-    low, high = step.percent_low, step.percent_high
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise CellProblem("percent.range", shown, low=low, high=high)
-    return number
 
 
 def _decimal(value: int | float | Decimal) -> Decimal:

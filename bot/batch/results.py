@@ -11,6 +11,7 @@ numbers; text cells are one line (parts separated by ；), so 100,000 rows stay 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -18,7 +19,7 @@ from typing import Any, Final
 from dialogs import render
 from dialogs.i18n import LANGS, Catalogs
 from rules import Assessment, Rules
-from rules.assessment import SubsidyHint
+from rules.assessment import ConditionResult, Gap, Improvement, SubsidyHint
 from rules.loader import column_key
 from rules.model import Tier
 
@@ -70,6 +71,7 @@ class ResultColumns:
             start, end, status = next(iter(statuses))
             self.validity_note = render.validity_text(start, end, status, lang, cat)
         self.subsidies_index = 1 + len(rules.indicators.group) + 4
+        self._words = _Words()
         # score, groups and eligible: short cells
         self.narrow_columns = frozenset(range(2 + len(rules.indicators.group)))
 
@@ -91,9 +93,7 @@ class ResultColumns:
             if a.groups is None
             else [a.groups[g.id] for g in self.rules.indicators.group]
         )
-        improvements: list[Any] = [
-            render.improvement_line(i, self.rules, self.lang, self.cat) for i in a.improvements
-        ]
+        improvements: list[Any] = [self._improvement(i) for i in a.improvements]
         improvements += [None] * (IMPROVEMENTS - len(improvements))
         return [
             a.score,
@@ -109,9 +109,15 @@ class ResultColumns:
     def empty(self) -> list[Any]:
         return [None] * (self.width - 1)
 
+    def _improvement(self, i: Improvement) -> str:
+        return self._words.get(i, lambda: render.improvement_line(i, self.rules, self.lang, self.cat))
+
     def _failed(self, a: Assessment) -> str:
+        return self._words.get(a.conditions, lambda: self._conditions(a.conditions))
+
+    def _conditions(self, conditions: tuple[ConditionResult, ...]) -> str:
         lines: list[str] = []
-        for cond in a.conditions:
+        for cond in conditions:
             if not cond.met:
                 lines += [
                     line.strip() for line in render.condition_lines(cond, self.rules, self.lang, self.cat)
@@ -131,11 +137,15 @@ class ResultColumns:
         tier = self._tiers[nxt.tier].label.get(self.lang)
         if not nxt.gaps:
             return self.cat.text(self.lang, "batch.next_tier.verify", tier=tier)
-        gaps = [render.gap_line(g, self.rules, self.lang, self.cat) for g in nxt.gaps]
+        gaps = [self._gap(g) for g in nxt.gaps]
         return self.cat.text(self.lang, "batch.next_tier", tier=tier, needs=self.sep.join(gaps))
 
+    def _gap(self, g: Gap) -> str:
+        return self._words.get(g, lambda: render.gap_line(g, self.rules, self.lang, self.cat))
+
     def _subsidies(self, a: Assessment) -> str:
-        return self.sep.join(self._hint(h) for h in a.subsidy_hints)
+        hints = a.subsidy_hints
+        return self._words.get(hints, lambda: self.sep.join(self._hint(h) for h in hints))
 
     def _hint(self, hint: SubsidyHint) -> str:
         title = hint.title.get(self.lang)
@@ -144,6 +154,25 @@ class ResultColumns:
         if hint.potential:
             return self.cat.text(self.lang, "batch.subsidy.potential", title=title, level=self._recognition)
         return title
+
+
+class _Words:
+    """The words of result parts already worded in this run: rows share conditions, gaps,
+    improvements and subsidy lists, and wording them again is most of a row's cost."""
+
+    _LIMIT: Final = 20_000
+
+    def __init__(self) -> None:
+        self._known: dict[object, str] = {}
+
+    def get(self, key: object, word: Callable[[], str]) -> str:
+        """The words for `key`, from `word()` the first time."""
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= self._LIMIT:
+                self._known.clear()  # keep memory flat on any number of rows
+            found = self._known[key] = word()
+        return found
 
 
 @dataclass

@@ -32,7 +32,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.batch.cells import ExcelError
-from bot.cell_safety import needs_quoting, safe_csv_cell, unquote
+from bot.cell_safety import FORMULA_TRIGGERS, needs_quoting, safe_csv_cell, unquote
 from dialogs.parsing import format_decimal
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
 Row = tuple[list[Any], list[str | None] | None]
 
 _PERCENT_CSV: Final = "%"
+_TRIGGERS: Final = frozenset(FORMULA_TRIGGERS)
 _HEADER_FONT: Final = Font(bold=True)
 _FIELD_FILL: Final = PatternFill("solid", fgColor="DDEBF7")
 _RESULT_FILL: Final = PatternFill("solid", fgColor="E2EFDA")
@@ -243,32 +244,34 @@ class XlsxSink:
     def row(
         self, values: Sequence[Any], formats: Sequence[str | None] | None, results: Sequence[Any]
     ) -> None:
-        cells = [self._input_cell(i, v, formats[i] if formats else None) for i, v in enumerate(values)]
-        cells += [self._cell(v, None) for v in results]
+        cell, numeric = self._cell, self._numeric
+        cells = []
+        for i, value in enumerate(values):
+            if i in numeric and type(value) is str and _is_number_text(value):
+                cells.append(Decimal(value))  # a figure from a CSV file: a number again
+            else:
+                cells.append(cell(value, formats[i] if formats else None))
+        cells += [cell(v, None) for v in results]
         self.sheet.append(cells)
 
-    def _input_cell(self, index: int, value: Any, number_format: str | None) -> Any:
-        if index in self._numeric and isinstance(value, str) and _is_number_text(value):
-            return Decimal(value)
-        return self._cell(value, number_format)
-
     def _cell(self, value: Any, number_format: str | None) -> Any:
+        """`value` as the write-only sheet takes it: as it is, or a cell with a format."""
         if value is None:
             return None
         if isinstance(value, str):
             if isinstance(value, ExcelError):
                 return str(value)  # written back as the error it was
-            text = _text(value)
-            if needs_quoting(text) or text in ERROR_CODES:
-                cell = WriteOnlyCell(self.sheet, value=text)
-                cell.data_type = "s"  # text, never a formula
-                cell.quotePrefix = True
-                return cell
+            text = _text(value) if ILLEGAL_CHARACTERS_RE.search(value) else value
+            if (text[:1] in _TRIGGERS and needs_quoting(text)) or (text[:1] == "#" and text in ERROR_CODES):
+                quoted = WriteOnlyCell(self.sheet, value=text)
+                quoted.data_type = "s"  # text, never a formula or an error
+                quoted.quotePrefix = True
+                return quoted
             return text
         if number_format is not None:
-            cell = WriteOnlyCell(self.sheet, value=value)
-            cell.number_format = number_format
-            return cell
+            formatted = WriteOnlyCell(self.sheet, value=value)
+            formatted.number_format = number_format
+            return formatted
         return value
 
     def summary(
