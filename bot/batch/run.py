@@ -30,6 +30,7 @@ from bot.batch.files import InputError, output_file, output_path, shown_name
 from bot.batch.progress import Progress
 from bot.batch.results import HISTOGRAM_BINS, ResultColumns, Tally, result_names
 from bot.batch.sheets import CsvSink, Row, Sheet, Sink, SummaryLine, WorkbookError, XlsxSink, csv_rows
+from bot.batch.writer import WorkbookWriter
 from dialogs.i18n import Catalogs, load_catalogs
 from dialogs.parsing import format_decimal
 from rules import ProfileError, Rules, assess, parse_profile
@@ -39,6 +40,9 @@ __all__ = ["SheetRun", "assess_sheet"]
 EXIT_OK: Final = 0
 EXIT_SOME_FAILED: Final = 1
 HEADER_SEARCH: Final = 10  # non-empty rows looked at for the header
+# From this input size on, the output workbook is written by a second process (about a
+# 5,000-row workbook): below it, starting that process costs more than it saves.
+WRITER_PROCESS_BYTES: Final = 1 << 20
 _SNIFF_BYTES: Final = 1 << 16
 _NAME_CHARS: Final = 40
 # Problems a damaged workbook raises while its rows are read (defusedxml refuses entity
@@ -109,7 +113,7 @@ def assess_sheet(
             sheet = Sheet(path, sheet_name)
         except WorkbookError as exc:
             raise InputError(words.t(exc.key, **exc.values)) from None
-        source_of = _Source(sheet.rows(), sheet.rows_hint, path.name, sheet.title)
+        source_of = _Source(sheet.rows(), sheet.rows_hint, path.name, sheet.title, _size(path))
         try:
             return _score(source_of, out_fmt, output, lang, rules, today, cat, stdout, stderr)
         except _BROKEN as exc:
@@ -123,9 +127,10 @@ def assess_sheet(
     with _csv_input(source, stdin, stderr, words) as infile:
         reader = csv.reader(infile)
         name = Path(source).name if source != "-" else shown_name(source)
+        size = _size(Path(source)) if source != "-" else 0
         try:
             return _score(
-                _Source(csv_rows(reader), None, name),
+                _Source(csv_rows(reader), None, name, None, size),
                 out_fmt,
                 output,
                 lang,
@@ -150,6 +155,13 @@ def assess_sheet(
             ) from None
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _output_format(output: str | None, fmt: str, words: SheetRun) -> str:
     if output is None:
         if fmt == "xlsx":
@@ -171,6 +183,7 @@ class _Source:
     rows_hint: int | None  # how many rows the sheet says it has, for the progress bar
     file_name: str
     sheet_title: str | None = None
+    size: int = 0  # bytes: a large input's workbook is written by a process of its own
 
 
 def _score(
@@ -240,10 +253,19 @@ def _score(
             for c in lay.fields
             if c.kind in ("money", "percent", "years") and c.index in position
         }
+        title = sheet_title or words.t("batch.results.sheet")
         with output_path(output) as path:
-            sink = XlsxSink(sheet_title or words.t("batch.results.sheet"), len(preamble) + 1, widths, numeric)
-            run(sink, sink.preamble)
-            sink.save(path)
+            if source.size >= WRITER_PROCESS_BYTES:
+                writer = WorkbookWriter(title, len(preamble) + 1, widths, numeric)
+                try:
+                    run(writer, writer.preamble)
+                    writer.save(path)
+                finally:
+                    writer.close()
+            else:
+                sink = XlsxSink(title, len(preamble) + 1, widths, numeric)
+                run(sink, sink.preamble)
+                sink.save(path)
     else:
         with _csv_output(output, stdout) as out:
             csv_sink = CsvSink(out, words.t("batch.header.with_note"))

@@ -493,3 +493,36 @@ def test_repeated_and_misunited_headers_refuse_the_file(
         status, _, err = run(capsys, "assess", str(source), "-o", str(tmp_path / "out.xlsx"))
         assert status == 1 and words in err and "未评估任何行" in err
         assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_large_workbook_is_written_by_a_second_process(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.batch import run as batch_run
+
+    monkeypatch.setattr(batch_run, "WRITER_PROCESS_BYTES", 0)  # every input counts as large
+    rows: list[list[Any]] = [["2025 名单"], ["企业名称", "知识产权", "备注"]]
+    rows += [[f"公司{n}", "A", "@x"] for n in range(1200)]
+    status, _, _ = score(capsys, tmp_path, rows)
+    book = load_workbook(tmp_path / "out.xlsx")
+    out = as_dicts(read_xlsx(tmp_path / "out.xlsx")[1:])
+    assert status == 0 and book.sheetnames == ["Sheet1", "评估汇总"]
+    assert book.worksheets[0]["A1"].value == "2025 名单" and book.worksheets[0]["C3"].quotePrefix
+    assert len(out) == 1200 and {r["评价得分"] for r in out} == {10}
+
+
+def test_a_writer_that_fails_stops_the_run_and_keeps_the_old_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from bot.batch import run as batch_run
+
+    monkeypatch.setattr(batch_run, "WRITER_PROCESS_BYTES", 0)
+    source = write_xlsx(tmp_path / "in.xlsx", [["知识产权"], ["A"]])
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"an earlier result")
+    (tmp_path / f".out.xlsx.{os.getpid()}.partial").mkdir()  # where the workbook would be written
+    status, _, err = run(capsys, "assess", str(source), "-o", str(target))
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "directory" in err.lower() and target.read_bytes() == b"an earlier result"
