@@ -160,7 +160,7 @@ class _Words:
     """The words of result parts already worded in this run: rows share conditions, gaps,
     improvements and subsidy lists, and wording them again is most of a row's cost."""
 
-    _LIMIT: Final = 20_000
+    _LIMIT: Final = 2048
 
     def __init__(self) -> None:
         self._known: dict[object, str] = {}

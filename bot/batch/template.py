@@ -51,7 +51,7 @@ def template_name(lang: str, cat: Catalogs) -> str:
     return cat.text(lang, "batch.template.file")
 
 
-def _example(rules: Rules, lang: str) -> dict[str, Any]:
+def _example(rules: Rules, lang: str, cat: Catalogs) -> dict[str, Any]:
     """The worked example as the template's cells: 万元, percent numbers, option labels."""
     data: dict[str, Any] = json.loads(EXAMPLE_FILE.read_text(encoding="utf-8"), parse_float=Decimal)
     cells: dict[str, Any] = {}
@@ -66,9 +66,7 @@ def _example(rules: Rules, lang: str) -> dict[str, Any]:
         else:
             labels = {v: label for v, label, _ in options_for(info.id, rules, lang)}
             values = value if isinstance(value, list) else [value]
-            cells[info.id] = (
-                "；".join(labels[v] for v in values) if lang == "zh" else "; ".join(labels[v] for v in values)
-            )
+            cells[info.id] = cat.text(lang, "batch.sep").join(labels[v] for v in values)
     return cells
 
 
@@ -89,7 +87,7 @@ def build_template(rules: Rules, cat: Catalogs, lang: str) -> Workbook:
     fields = rules.fields.field
     headers = [t("batch.template.name_column"), *(header_for(f, lang, cat) for f in fields)]
     data.append(headers)
-    example = _example(rules, lang)
+    example = _example(rules, lang, cat)
     data.append([t("batch.template.example_name"), *(_number(example.get(f.id)) for f in fields)])
     for col, header in enumerate(headers, start=1):
         cell = data.cell(row=1, column=col)
@@ -103,7 +101,7 @@ def build_template(rules: Rules, cat: Catalogs, lang: str) -> Workbook:
     list_column = 0
     for col, info in enumerate(fields, start=2):
         letter = get_column_letter(col)
-        data.cell(row=1, column=col).comment = _comment(info, rules, lang, cat)
+        data.cell(row=1, column=col).comment = _comment(info, lang, cat)
         if info.kind in ("money", "percent", "years"):
             data.cell(row=2, column=col).number_format = "#,##0.##" if info.kind == "money" else "0.##"
             continue
@@ -137,7 +135,7 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _comment(info: FieldInfo, rules: Rules, lang: str, cat: Catalogs) -> Comment:
+def _comment(info: FieldInfo, lang: str, cat: Catalogs) -> Comment:
     text = cat.text(lang, GUIDE[info.kind])
     note = Comment(text, "zjtx")
     note.width, note.height = 300, 120
