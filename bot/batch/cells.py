@@ -94,8 +94,7 @@ class CellReader:
         if isinstance(value, ExcelError):
             raise CellProblem("excel_error", str(value))
         if isinstance(value, datetime | date | time | timedelta):
-            shown = value.isoformat() if not isinstance(value, timedelta) else str(value)
-            raise CellProblem("date", shown)
+            raise CellProblem("date", _shown_date(value))
         if isinstance(value, bool):
             if column.kind == "yesno":
                 return value
@@ -173,6 +172,12 @@ class CellReader:
                 return None  # "-", "/", "——": nothing was answered
             details = {k: v for k, v in error.details.items() if k != "text"}
             raise CellProblem(error.code, text, **details) from None
+
+
+def _shown_date(value: datetime | date | time | timedelta) -> str:
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date().isoformat()
+    return str(value) if isinstance(value, timedelta) else value.isoformat()
 
 
 def _decimal(value: int | float | Decimal) -> Decimal:

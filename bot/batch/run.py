@@ -222,8 +222,8 @@ def _score(
             progress.tick()
             copied = [values[i] if i < len(values) else None for i in kept]
             copied_formats = [formats[i] if i < len(formats) else None for i in kept] if formats else None
-            if all(_blank(v) for v in values):
-                tally.blank += 1
+            if all(_blank(v) for v in copied) and all(_blank(v) for v in values[lay.width :]):
+                tally.blank += 1  # an earlier run's results alone do not make a row
                 sink.row(copied, copied_formats, [*results.empty(), None])
                 continue
             tally.rows += 1

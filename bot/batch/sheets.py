@@ -55,6 +55,7 @@ _FIELD_FILL: Final = PatternFill("solid", fgColor="DDEBF7")
 _RESULT_FILL: Final = PatternFill("solid", fgColor="E2EFDA")
 _ERROR_FILL: Final = PatternFill("solid", fgColor="FCE4D6")
 _WRAP: Final = Alignment(wrap_text=True, vertical="top")
+_LEFT_WRAP: Final = Alignment(horizontal="left", wrap_text=True, vertical="top")
 
 
 class WorkbookError(Exception):
@@ -287,14 +288,14 @@ class XlsxSink:
                 label.font = _HEADER_FONT
                 sheet.append([label])
                 continue
-            value: Any = line.value
-            if isinstance(value, str):
-                value = WriteOnlyCell(sheet, value=_text(value))
+            value = WriteOnlyCell(
+                sheet, value=_text(line.value) if isinstance(line.value, str) else line.value
+            )
+            if isinstance(line.value, str):
                 value.data_type = "s"
-                value.alignment = Alignment(wrap_text=True, vertical="top")
-            elif line.share:
-                value = WriteOnlyCell(sheet, value=value)
+            if line.share:
                 value.number_format = "0.0%"
+            value.alignment = _LEFT_WRAP  # figures beside their labels, notes wrapped
             sheet.append([label, value])
         if histogram:
             first = len(lines) + 1

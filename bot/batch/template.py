@@ -94,7 +94,7 @@ def build_template(rules: Rules, cat: Catalogs, lang: str) -> Workbook:
         cell.font, cell.fill, cell.alignment = _BOLD, _HEADER_FILL, _WRAP
         data.cell(row=2, column=col).font = _EXAMPLE
         letter = get_column_letter(col)
-        data.column_dimensions[letter].width = 30 if col == 1 else min(max(len(header) * 2.0, 12), 28)
+        data.column_dimensions[letter].width = 44 if col == 1 else min(max(len(header) * 2.0, 12), 28)
     data.row_dimensions[1].height = 36
     data.freeze_panes = "B2"
 

@@ -239,7 +239,7 @@ def test_a_date_where_a_figure_belongs_is_an_error_and_a_date_column_is_kept(
     ]
     status, (bad, good), _ = score(capsys, tmp_path, rows)
     assert status == 1
-    assert bad["错误"] == "第 2 行（广州某某科技有限公司）：营业收入：是日期（2024-05-06T00:00:00），应填" + (
+    assert bad["错误"] == "第 2 行（广州某某科技有限公司）：营业收入：是日期（2024-05-06），应填" + (
         "金额（可写亿、万、元；只写数字时按列名中的单位计，未注明单位按元计）"
     )
     assert bad["评价得分"] is None and good["评价得分"] is not None
