@@ -44,6 +44,7 @@ __all__ = ["EXIT_OK", "EXIT_SOME_FAILED", "EXIT_UNREADABLE", "add_parser", "run_
 EXIT_OK: Final = 0
 EXIT_SOME_FAILED: Final = 1
 EXIT_UNREADABLE: Final = 2
+EXIT_INTERRUPTED: Final = 130  # as a shell reports a Ctrl-C
 
 _ZIP: Final = b"PK\x03\x04"
 _OLE: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and password-protected .xlsx
@@ -119,6 +120,9 @@ def run_assess(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"zjtx assess: {where}{exc.strerror or exc}", file=stderr)
         return EXIT_UNREADABLE
+    except KeyboardInterrupt:  # Ctrl-C: the output file, if any, was left as it was
+        print(f"\nzjtx assess: {cat.text(lang or 'zh', 'batch.interrupted')}", file=stderr)
+        return EXIT_INTERRUPTED
 
 
 def _lang_of(exc: ColumnError) -> str:

@@ -264,7 +264,11 @@ def _score(
                     writer.close()
             else:
                 sink = XlsxSink(title, len(preamble) + 1, widths, numeric)
-                run(sink, sink.preamble)
+                try:
+                    run(sink, sink.preamble)
+                except BaseException:
+                    sink.discard()
+                    raise
                 sink.save(path)
     else:
         with _csv_output(output, stdout) as out:

@@ -12,6 +12,7 @@ sheet of any length takes the same memory. Every text cell written goes through
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -316,6 +317,14 @@ class XlsxSink:
 
     def save(self, path: Path) -> None:
         self.book.save(path)
+
+    def discard(self) -> None:
+        """Give up the workbook: finish its sheets' streams so nothing is left half-open
+        (openpyxl removes their temporary files when the process ends)."""
+        for sheet in self.book.worksheets:
+            if isinstance(sheet, WriteOnlyWorksheet) and not sheet.closed:
+                with contextlib.suppress(Exception):
+                    sheet.close()
 
 
 def _text(value: str) -> str:

@@ -10,8 +10,10 @@ flat. A problem in the child (a full disk, say) comes back as an :class:`OSError
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
+import signal
 from collections.abc import Sequence
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -24,6 +26,7 @@ __all__ = ["WorkbookWriter", "WriterError"]
 _BATCH: Final = 500  # rows a message
 _QUEUE: Final = 8  # messages in flight at most
 _WAIT: Final = 1.0  # seconds between looks at whether the child is still there
+_STOP: Final = 10.0  # seconds a child may take to discard its workbook
 
 
 class WriterError(Exception):
@@ -75,7 +78,13 @@ class WorkbookWriter:
             raise outcome
 
     def close(self) -> None:
-        """Stop the child, if it is still running (a run that stopped half-way)."""
+        """Stop the child, if it is still running (a run that stopped half-way): asked to
+        discard the workbook, then ended if it does not."""
+        if self._process.is_alive():
+            with contextlib.suppress(Exception):
+                self._rows.put([("discard",)], timeout=_WAIT)
+                self._rows.put(None, timeout=_WAIT)
+            self._process.join(timeout=_STOP)
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
@@ -127,12 +136,16 @@ def _write(
     numeric: set[int],
 ) -> None:
     """The child: build the workbook from the messages until the end, then report."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     try:
         sink = XlsxSink(sheet_title, freeze_below, widths, numeric)
         while (batch := rows.get()) is not None:
             for kind, *args in batch:
                 if kind == "save":
                     sink.save(Path(args[0]))
+                elif kind == "discard":
+                    sink.discard()
+                    return
                 else:
                     getattr(sink, kind)(*args)
         result.put(("ok", None))

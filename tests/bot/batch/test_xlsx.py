@@ -526,3 +526,28 @@ def test_a_writer_that_fails_stops_the_run_and_keeps_the_old_output(
     status, _, err = run(capsys, "assess", str(source), "-o", str(target))
     assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert "directory" in err.lower() and target.read_bytes() == b"an earlier result"
+
+
+@pytest.mark.parametrize("second_process", [False, True])
+def test_ctrl_c_leaves_the_old_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second_process: bool
+) -> None:
+    import multiprocessing
+
+    from bot.batch import run as batch_run
+
+    if second_process:
+        monkeypatch.setattr(batch_run, "WRITER_PROCESS_BYTES", 0)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch_run, "assess", interrupted)
+    source = write_xlsx(tmp_path / "in.xlsx", [["知识产权"], ["A"]])
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"an earlier result")
+    status, _, err = run(capsys, "assess", str(source), "-o", str(target))
+    assert status == 130 and "已中断" in err and "Traceback" not in err
+    assert target.read_bytes() == b"an earlier result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xlsx", "out.xlsx"]
+    assert multiprocessing.active_children() == []  # the writer, if any, is gone
