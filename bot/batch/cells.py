@@ -122,7 +122,7 @@ class CellReader:
             self._cache[key] = hit
         ok, result = hit
         if not ok:
-            raise result
+            raise result.with_traceback(None)  # a fresh traceback: a kept one would grow each time
         return result
 
     def _number(self, column: FieldColumn, number: Decimal, number_format: str | None) -> Decimal:
