@@ -210,7 +210,8 @@ def _score(
     for col in lay.fields:
         if col.kind == "money" and not col.unit_given and col.index in position:
             comments[position[col.index]] = words.t("batch.note.column_in_yuan")
-    progress = Progress(stderr, source.rows_hint, words.t("batch.progress"), words.t("batch.rows"))
+    total = None if source.rows_hint is None else max(source.rows_hint - len(preamble) - 1, 0)
+    progress = Progress(stderr, total, words.t("batch.progress"), words.t("batch.rows"))
 
     def run(sink: Sink, preamble_row: Any) -> None:
         for values, _ in preamble:
