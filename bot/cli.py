@@ -18,18 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("assess", help="score profiles: a JSON object or list, or a CSV spreadsheet")
-    p.add_argument("input", help="a .json or .csv file, or - for standard input (JSON unless --format csv)")
-    p.add_argument("-o", "--output", help="write the result to this file (default: standard output)")
-    p.add_argument(
-        "--format",
-        choices=["json", "csv"],
-        help="input format, also the output's (default: .csv is CSV, else JSON)",
-    )
-    p.add_argument("--today", help="score as of this date, YYYY-MM-DD (default: today)")
-    p.add_argument("--explain", action="store_true", help="JSON: add the structured explanation")
-    p.add_argument("--pdf", metavar="FILE", help="one JSON profile: also write its PDF report to FILE")
-    p.add_argument("--pdf-lang", choices=["zh", "en"], default="zh", help="the PDF report's language (zh)")
+    from bot.batch import add_parser as add_assess_parser
+
+    add_assess_parser(sub)  # assess FILE|- [-o OUT] [--sheet NAME] [--lang] [--template]
 
     p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom)")
 
@@ -99,6 +90,7 @@ def run_leads_export(args: argparse.Namespace) -> int:
     import contextlib
     import csv
 
+    from bot.cell_safety import safe_csv_cell
     from bot.db import connect
     from bot.store import SqliteStore
 
@@ -113,8 +105,10 @@ def run_leads_export(args: argparse.Namespace) -> int:
         writer = csv.writer(out)
         writer.writerow(LEAD_COLUMNS)
         for lead in rows:
+            # what people typed (a company name, a contact) must not run as a formula in Excel
             writer.writerow(
-                [
+                safe_csv_cell(cell)
+                for cell in [
                     lead.id,
                     lead.created_at,
                     lead.kind,

@@ -50,6 +50,7 @@ from dialogs.parsing import (
     Figure,
     format_decimal,
     is_skip,
+    likelier_reading,
     menu_number,
     normalize,
     parse_choice,
@@ -98,7 +99,6 @@ STAFF_HELP_LINES: Final = {
     "/broadcast": "help.broadcast",
     "/broadcasts": "help.broadcasts",
 }
-WAN: Final = Decimal(10_000)
 
 
 @dataclass
@@ -925,20 +925,7 @@ class DialogEngine:
     def _figure_text(self, f: str, value: Decimal, s: Session) -> str:
         """A figure of field `f` as the person reads it: 1200 万元, 45%, 7 年."""
         step = STEP_BY_FIELD.get(f)
-        kind = step.kind if step else "money"
-        if kind == "percent":
-            return render.percent(value)
-        if kind == "years":
-            return render.years(value, s.lang, self.cat)
-        return render.money(value, s.lang, self.cat)
-
-    def _span_text(self, f: str, low: Decimal, high: Decimal, s: Session) -> str:
-        """Both ends with the unit once where they share it: 5000–6000 万元, 10–15%."""
-        a, b = self._figure_text(f, low, s), self._figure_text(f, high, s)
-        left, right = _SPAN.fullmatch(a), _SPAN.fullmatch(b)
-        if low >= 0 and left and right and (left[1], left[3]) == (right[1], right[3]):
-            return f"{left[1]}{left[2]}–{right[2]}{left[3]}"
-        return self.t(s, "range.to", low=a, high=b)
+        return render.figure(step.kind if step else "money", value, s.lang, self.cat)
 
     def _shown(self, s: Session, f: str) -> str:
         """An answer as the person would read it back."""
@@ -1146,18 +1133,11 @@ class DialogEngine:
             key = "echo.bare_wan" if figure.reading == "bare_wan" else "echo.value"
             echo = self.t(s, key, value=shown)
         else:
-            if figure.kind == "range" and figure.low is not None and figure.high is not None:
-                span = self._span_text(step.field, figure.low, figure.high, s)
-                reading = self.t(s, "range.between", span=span)
-            elif figure.kind == "at_least" and figure.low is not None:
-                reading = self.t(s, "range.at_least", low=self._figure_text(step.field, figure.low, s))
-            else:
-                assert figure.high is not None
-                reading = self.t(s, "range.below", high=self._figure_text(step.field, figure.high, s))
+            reading = render.figure_given(figure, step.kind, s.lang, self.cat)
             echo = self.t(s, "echo.range", value=shown, reading=reading)
         if rule.plausible(value):
             return _Parsed(value, echo)
-        alternative = _other_reading(value, figure.reading, rule.unit)
+        alternative = likelier_reading(value, figure.reading, rule.unit)
         if alternative is not None and not rule.plausible(alternative):
             alternative = None
         doubt = Doubt(
@@ -1239,7 +1219,6 @@ def _improvement_change(imp: Any, data: dict[str, Any], rules: Rules) -> tuple[s
 
 
 _NUMBERING: Final = re.compile(r"[()（）.、。\s]")
-_SPAN: Final = re.compile(r"(\D*?)([0-9][0-9,.]*)(\D*)")
 
 
 def _waiting_at(s: Session) -> str | None:
@@ -1254,21 +1233,6 @@ def _waiting_at(s: Session) -> str | None:
     if pending != CONFIRM:
         pending = pending.removeprefix(VERIFY_PREFIX).removeprefix(CONFIRM_PREFIX)
     return pending
-
-
-def _other_reading(value: Decimal, reading: str, unit: str) -> Decimal | None:
-    """The likelier reading of an implausible figure: the amount in yuan where a bare
-    number was read as 万元 (or 万 typed after yuan, 亿 for 万); the percentage where a
-    fraction was typed (0.92 → 92)."""
-    if unit == "yuan" and reading in ("bare_wan", "wan", "yi"):
-        return _canonical_decimal(value / WAN)
-    if unit == "pct" and 0 < value < 1:
-        return _canonical_decimal(value * 100)
-    return None
-
-
-def _canonical_decimal(value: Decimal) -> Decimal:
-    return Decimal(format_decimal(value))
 
 
 def _decimal(text: str) -> Decimal | None:

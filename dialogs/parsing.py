@@ -48,6 +48,7 @@ __all__ = [
     "Option",
     "format_decimal",
     "is_skip",
+    "likelier_reading",
     "menu_number",
     "normalize",
     "parse_choice",
@@ -684,6 +685,19 @@ class Figure:
     def value(self) -> Decimal | None:
         """The one value of an ``exact`` figure; None for any other."""
         return self.low if self.kind == "exact" else None
+
+
+def likelier_reading(value: Decimal, reading: str, unit: str) -> Decimal | None:
+    """The likelier reading of an implausible figure, or None: the amount in yuan where a
+    bare number was read as 万元 (or 万 typed after yuan, 亿 for 万); the percentage where
+    a fraction was typed (0.92 → 92). `reading` is a :class:`Figure`'s, `unit` the
+    field's (``yuan``, ``pct``, ``years``)."""
+    with localcontext(_EXACT):
+        if unit == "yuan" and reading in ("bare_wan", "wan", "yi"):
+            return Decimal(format_decimal(value / _WAN))
+        if unit == "pct" and 0 < value < 1:
+            return Decimal(format_decimal(value * 100))
+    return None
 
 
 def _figure(value: Decimal, bound: _Bound, reading: str) -> Figure:

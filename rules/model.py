@@ -556,6 +556,36 @@ class Topics(Strict):
         return tuple(t.id for t in self.topic)
 
 
+# ---------------------------------------------------------------- profile fields as columns
+
+FieldKind = Literal["money", "percent", "years", "choice", "multi", "yesno"]
+
+
+class FieldInfo(Strict):
+    """One profile field as a spreadsheet names it: labels, other names, its source."""
+
+    id: str
+    kind: FieldKind
+    label: Label
+    aliases: list[str] = []
+    source: Source
+
+
+class Fields(Strict):
+    field: list[FieldInfo]
+
+    @model_validator(mode="after")
+    def _ids(self) -> Fields:
+        _unique([f.id for f in self.field], "field")
+        return self
+
+    def get(self, field_id: str) -> FieldInfo:
+        for f in self.field:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+
 # ---------------------------------------------------------------- other choices
 
 

@@ -126,6 +126,36 @@ def test_leads_export_writes_a_spreadsheet(tmp_path: Path, capsys: pytest.Captur
     assert "1 enquiries" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "company",
+    [
+        '=HYPERLINK("http://example.invalid","甲公司")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A2)",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_leads_export_neutralises_a_company_name_that_a_spreadsheet_would_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], company: str
+) -> None:
+    from bot.cell_safety import unquote
+
+    db = tmp_path / "leads.db"
+    store = SqliteStore(connect(db))
+    store.add_lead(PERSON, "join", company, "=赵六", "020-38622962")
+    store.close()
+    out = tmp_path / "leads.csv"
+    assert main(["leads", "export", "--csv", "--db", str(db), "-o", str(out)]) == 0
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    # an apostrophe in front: Excel, LibreOffice and Google Sheets show the cell as text
+    assert row["company"] == "'" + company and unquote(row["company"]) == company
+    assert row["contact"] == "'=赵六"
+    assert (row["phone"], row["kind"], row["id"]) == ("020-38622962", "join", "1")  # others as they were
+
+
 def test_assessments_export_writes_answers_and_results(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

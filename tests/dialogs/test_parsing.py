@@ -20,6 +20,7 @@ from dialogs.parsing import (
     Option,
     format_decimal,
     is_skip,
+    likelier_reading,
     normalize,
     parse_choice,
     parse_choices,
@@ -1268,3 +1269,21 @@ def test_menu_numbers(text: str) -> None:
 @pytest.mark.parametrize("text", ["²", "⑴", "፩", "𐩀", "١", "9" * 5000, "12345", "-1", "1.5", "", "一"])
 def test_menu_numbers_refuse_what_int_would_choke_on(text: str) -> None:
     assert parsing.menu_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "reading", "unit", "likelier"),
+    [
+        (Decimal(120_000_000_000), "bare_wan", "yuan", Decimal(12_000_000)),  # 12000000 read as 万元
+        (Decimal(120_000_000_000), "wan", "yuan", Decimal(12_000_000)),
+        (Decimal(300_000_000_000), "yi", "yuan", Decimal(30_000_000)),  # 3000亿 meant 3000万
+        (Decimal(20_000_000_000), "yuan", "yuan", None),  # written in yuan: no other reading
+        (Decimal("0.92"), "percent", "pct", Decimal(92)),  # a fraction for a percentage
+        (Decimal(3), "percent", "pct", None),
+        (Decimal(150), "years", "years", None),
+    ],
+)
+def test_the_likelier_reading_of_an_implausible_figure(
+    value: Decimal, reading: str, unit: str, likelier: Decimal | None
+) -> None:
+    assert likelier_reading(value, reading, unit) == likelier
