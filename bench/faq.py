@@ -24,6 +24,7 @@ import itertools
 import statistics
 import time
 import tomllib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,82 +40,153 @@ Ranker = Callable[[str], list[tuple[str, float]]]
 @dataclass(frozen=True)
 class Case:
     text: str
-    expect: str | None  # None: out of scope, must hand off
+    decision: str  # answer, not_in_sources, out_of_scope or handoff
+    expect: tuple[str, ...] = ()  # entry ids whose answer is right
+    facts: tuple[str, ...] = ()  # strings the answer must contain (spaces ignored)
+
+    @property
+    def in_scope(self) -> bool:
+        return self.decision == "answer"
 
 
 def load_cases(name: str) -> list[Case]:
     with (DATA / f"faq_{name}.toml").open("rb") as fh:
         raw = tomllib.load(fh)
-    return [Case(c["text"], c["expect"]) for c in raw["in_scope"]] + [
-        Case(c["text"], None) for c in raw["out_of_scope"]
-    ]
+    out = []
+    for q in raw["question"]:
+        expect = q.get("expect")
+        ids = (expect,) if isinstance(expect, str) else tuple(expect or ())
+        out.append(Case(q["text"], q["decision"], ids, tuple(q.get("facts", ()))))
+    return out
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
 
 
 @dataclass
 class Figures:
-    top1: float
-    top3: float
-    answered: float
+    top1: float  # in scope: the expected entry ranks first (not handed off, not kept out)
+    answered: float  # in scope: answered directly
+    right: float  # in scope: answered directly with the expected entry and every fact
     suggested: float
     handed_off: float
-    wrong_answers: float
-    oos_handoff: float
-    utility: float
+    kept_out_in_scope: float  # in scope but called out of scope or not in the sources
+    wrong_answers: float  # in scope: a direct answer that is not the expected one
+    oos_kept_out: float  # out of scope: not answered as if in scope
+    oos_decision: float  # out of scope: decision "out_of_scope" exactly
+    oos_wrong: float  # out of scope: answered directly as if in scope
+    nis_said: float  # not in sources: the reply says so (reason not_in_sources)
+    handoff_ok: float  # asked for a person: handed off
     misses: list[str]
 
 
-def evaluate(cases: list[Case], decide: Callable[[str], tuple[str, list[tuple[str, float]]]]) -> Figures:
-    """Score a decision function, `decide(text) -> (decision, top)`, on the cases."""
-    inside = [c for c in cases if c.expect is not None]
-    outside = [c for c in cases if c.expect is None]
-    top1 = top3 = answered = suggested = handed = wrong = 0
-    utility = 0.0
+Reply = Callable[[str], dict[str, Any]]
+
+
+def decision_of(reply: dict[str, Any]) -> str:
+    """The reply's decision; replies without one (older versions) are read from their fields."""
+    if "decision" in reply:
+        return str(reply["decision"])
+    if reply.get("handoff"):
+        return "handoff"
+    return "suggest" if reply.get("suggestions") else "answer"
+
+
+def evaluate(cases: list[Case], ask: Reply, not_stated: frozenset[str] = frozenset()) -> Figures:
+    """Score `ask(text) -> reply` (the JSON object of ``zjtx ask --json``) on the cases.
+
+    `not_stated`: entry ids whose answer says the sources do not state it, for replies
+    that have no `not_in_sources` reason of their own.
+    """
+    groups: dict[str, list[Case]] = {k: [] for k in ("answer", "out_of_scope", "not_in_sources", "handoff")}
+    for c in cases:
+        groups[c.decision].append(c)
+    n: dict[str, float] = defaultdict(float)
     misses: list[str] = []
-    for case in inside:
-        decision, top = decide(case.text)
-        ids = [i for i, _ in top]
-        first = bool(ids) and ids[0] == case.expect
-        top1 += first and decision != "handoff"
-        top3 += case.expect in ids and decision != "handoff"
-        answered += decision == "answer"
-        suggested += decision == "suggest"
-        handed += decision == "handoff"
-        wrong += decision == "answer" and not first
-        if decision == "answer":
-            utility += 1.0 if first else -1.0
-        elif decision == "suggest":
-            utility += 0.7 if case.expect in ids else 0.0
-        if not first or decision == "handoff":
-            misses.append(f"{case.text} → {decision} {ids[:3]} (want {case.expect})")
-    oos = 0
-    oos_utility = 0.0
-    for case in outside:
-        decision, top = decide(case.text)
-        oos += decision == "handoff"
-        oos_utility += {"handoff": 1.0, "suggest": 0.0, "answer": -1.0}[decision]
-        if decision != "handoff":
-            misses.append(f"{case.text} → {decision} {[i for i, _ in top][:3]} (out of scope)")
-    n, m = max(1, len(inside)), max(1, len(outside))
+    for case in groups["answer"]:
+        reply = ask(case.text)
+        decision = decision_of(reply)
+        first = reply.get("entry_id") if decision in ("answer", "suggest") else None
+        if decision == "suggest" and reply.get("suggestions"):
+            first = reply["suggestions"][0]["id"]
+        hit = first in case.expect
+        facts = all(_squash(f) in _squash(str(reply.get("answer") or "")) for f in case.facts)
+        n["top1"] += hit
+        n["answered"] += decision == "answer"
+        n["right"] += decision == "answer" and hit and facts
+        n["suggested"] += decision == "suggest"
+        n["handed"] += decision == "handoff"
+        n["kept_out"] += decision == "out_of_scope" or reply.get("reason") == "not_in_sources"
+        n["wrong"] += decision == "answer" and not (hit and facts)
+        if not (decision == "answer" and hit and facts):
+            why = "" if facts else " (facts missing)"
+            misses.append(f"{case.text} → {decision} {first}{why} (want {'/'.join(case.expect)})")
+    for case in groups["out_of_scope"]:
+        reply = ask(case.text)
+        decision = decision_of(reply)
+        inside = decision in ("answer", "suggest") and reply.get("reason") != "not_in_sources"
+        n["oos_kept"] += not inside
+        n["oos_decision"] += decision == "out_of_scope"
+        n["oos_wrong"] += decision == "answer" and reply.get("reason") != "not_in_sources"
+        if decision != "out_of_scope":
+            misses.append(
+                f"{case.text} → {decision} {reply.get('entry_id')} {reply.get('reason')} (out of scope)"
+            )
+    for case in groups["not_in_sources"]:
+        reply = ask(case.text)
+        said = reply.get("reason") == "not_in_sources" or (
+            decision_of(reply) == "answer" and reply.get("entry_id") in not_stated
+        )
+        n["nis"] += said
+        if not said:
+            misses.append(f"{case.text} → {decision_of(reply)} {reply.get('entry_id')} (not in the sources)")
+    for case in groups["handoff"]:
+        reply = ask(case.text)
+        n["handoff_ok"] += decision_of(reply) == "handoff"
+        if decision_of(reply) != "handoff":
+            misses.append(f"{case.text} → {decision_of(reply)} (asked for a person)")
+
+    def share(key: str, group: str) -> float:
+        return n[key] / max(1, len(groups[group]))
+
     return Figures(
-        top1=top1 / n,
-        top3=top3 / n,
-        answered=answered / n,
-        suggested=suggested / n,
-        handed_off=handed / n,
-        wrong_answers=wrong / n,
-        oos_handoff=oos / m,
-        utility=utility / n + oos_utility / m,
+        top1=share("top1", "answer"),
+        answered=share("answered", "answer"),
+        right=share("right", "answer"),
+        suggested=share("suggested", "answer"),
+        handed_off=share("handed", "answer"),
+        kept_out_in_scope=share("kept_out", "answer"),
+        wrong_answers=share("wrong", "answer"),
+        oos_kept_out=share("oos_kept", "out_of_scope"),
+        oos_decision=share("oos_decision", "out_of_scope"),
+        oos_wrong=share("oos_wrong", "out_of_scope"),
+        nis_said=share("nis", "not_in_sources"),
+        handoff_ok=share("handoff_ok", "handoff"),
         misses=misses,
     )
 
 
 def show(title: str, f: Figures, cases: list[Case], verbose: bool) -> None:
-    inside = sum(c.expect is not None for c in cases)
-    print(f"{title}: {inside} in-scope, {len(cases) - inside} out-of-scope questions")
-    print(f"  top-1 {f.top1:6.1%}   top-3 {f.top3:6.1%}   out-of-scope handed off {f.oos_handoff:6.1%}")
+    count = {
+        k: sum(c.decision == k for c in cases)
+        for k in ("answer", "out_of_scope", "not_in_sources", "handoff")
+    }
     print(
-        f"  in scope: answered {f.answered:.1%}, suggested {f.suggested:.1%}, handed off {f.handed_off:.1%}; "
-        f"wrong direct answers {f.wrong_answers:.1%}"
+        f"{title}: {len(cases)} questions: {count['answer']} in scope, {count['out_of_scope']} out of scope, "
+        f"{count['not_in_sources']} not in the sources, {count['handoff']} asking for a person"
+    )
+    print(
+        f"  in scope: top-1 {f.top1:.1%}; answered directly {f.answered:.1%} "
+        f"(right, with the facts, {f.right:.1%}; wrong {f.wrong_answers:.1%}); "
+        f"suggested {f.suggested:.1%}; handed off {f.handed_off:.1%}; kept out {f.kept_out_in_scope:.1%}"
+    )
+    print(
+        f"  out of scope: kept out {f.oos_kept_out:.1%} (decision out_of_scope {f.oos_decision:.1%}; "
+        f"answered as if in scope {f.oos_wrong:.1%})"
+    )
+    print(
+        f"  not in the sources: said so {f.nis_said:.1%};  asked for a person: handed off {f.handoff_ok:.1%}"
     )
     if verbose:
         for line in f.misses:
@@ -304,6 +376,11 @@ def embeddings(heldout: list[Case], rounds: int, verbose: bool) -> None:
     print(f"  latency per question: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 
 
+NOT_STATED = frozenset(
+    {"membership_fee", "assoc_website", "apply_platform", "apply_deadline", "subsidy_current"}
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", default="heldout", choices=["heldout", "dev"], help="the question set")
@@ -315,16 +392,22 @@ def main() -> None:
     if args.calibrate:
         calibrate()
         return
+    from bot.ask import build_reply
+
     cases = load_cases(args.set)
     start = time.perf_counter()
     search = FaqSearch(default_faq())
     built = time.perf_counter() - start
 
-    def decide(text: str) -> tuple[str, list[tuple[str, float]]]:
-        result = search.search(text)
-        return result.decision, result.top
+    def ask(text: str) -> dict[str, Any]:
+        return build_reply(search.search(text))
 
-    show(f"(a) {args.set} set, lexical search", evaluate(cases, decide), cases, args.verbose)
+    show(
+        f"(a) {args.set} set, through the reply of `zjtx ask --json`",
+        evaluate(cases, ask, NOT_STATED),
+        cases,
+        args.verbose,
+    )
     p50, p99 = latency(search.search, [c.text for c in cases], args.rounds)
     print(f"\n(b) index built in {built:.2f} s; latency per question: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
     if args.embeddings:
