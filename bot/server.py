@@ -100,7 +100,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     _register_builtin_channels()
     store = SqliteStore(settings.db)
     channels: list[Channel] = []
-    assistant = Assistant(store, DialogEngine(), today_in_guangzhou, staff=settings.staff_ids)
+    # a hand-off promises a reply only where a staff chat can receive it
+    engine = DialogEngine(staff_reachable=bool(settings.staff_chat))
+    assistant = Assistant(store, engine, today_in_guangzhou, staff=settings.staff_ids)
     channels.extend(configured_channels(settings, assistant, store))
     assistant.notify = staff_notifier(settings, channels)
     app = build_app(store, channels)

@@ -15,8 +15,15 @@ no I/O. The pipeline:
    once, words against the answer (it holds facts no variant repeats), and character
    n-grams (Chinese bigrams, English trigrams) against each variant, which forgive typos
    and odd segmentation of short questions.
-5. **Decide**: hand off on garbage, a request for a person or a weak best match; answer
-   when the best match is strong and clearly ahead; otherwise suggest the top three.
+5. **Scope**: a place, programme or organisation the knowledge base does not know
+   (from the lexicon's ``[scope]``, or a proper name the tokenizer tags and the entries
+   never use) keeps the question out, unless it also names what the knowledge base covers
+   and, for a place, the best entry is one that place's firms are answered by (the
+   provincial rules for a Guangdong city, the national listing alliance for anywhere).
+6. **Decide**: out of scope on garbage, a foreign name or a weak match with no word of
+   the domain; "not in the sources" on a weak match within the domain (a hand-off when
+   staff are reachable); a hand-off when a person is asked for; an answer when the best
+   match is strong and clearly ahead; otherwise the top three to choose from.
 
 Why a small BM25 of our own rather than a library: the corpus is a few hundred short
 texts, the per-query normalisation and the max-over-variants need the postings anyway,
@@ -31,15 +38,21 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 import opencc
 import rjieba
 
+from dialogs.i18n import Catalogs, load_catalogs
+from dialogs.rule_answers import rule_text
+from rules import Rules, default_rules
 from rules.faq import FaqBase, FaqEntry, Lexicon, default_faq
 
-Decision = Literal["answer", "suggest", "handoff"]
+Decision = Literal["answer", "suggest", "handoff", "out_of_scope"]
 Lang = Literal["zh", "en"]
+Region = Literal["guangzhou", "province", "guangdong", "national", "elsewhere"]
+# Tags of the tokenizer for proper names: places, people, organisations, other names.
+_NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt"})
 
 TOP_N = 3
 
@@ -61,10 +74,15 @@ _SUSPICIOUS = re.compile(
 class FaqResult:
     """What to do with a question.
 
-    `decision`: "answer" (give `top[0]`), "suggest" (offer `top`) or "handoff" (a person).
-    `top`: up to three (entry id, score), best first; empty when nothing matched.
-    `confidence`: the best score, clipped to 0..1. `reason`: a short machine-readable why.
-    `lang`: the asker's language, detected unless given.
+    `decision`: "answer" (give `top[0]`; with reason "not_in_sources" and no `top`, say the
+    sources do not answer it), "suggest" (offer `top`), "handoff" (a person: asked for, or
+    staff are reachable and the sources do not answer) or "out_of_scope" (say what the
+    assistant covers). `top`: up to three (entry id, score), best first. `confidence`:
+    the best score, clipped to 0..1. `reason`: a short machine-readable why: confident,
+    close_call, low_confidence, not_in_sources, asked_for_human, other_place,
+    other_programme, other_organisation, other_subject, off_topic, empty, no_text,
+    too_long, suspicious. `lang`: the language to answer in. `named`: the foreign word that
+    kept the question out, and `who` the catalog key of a hint on who covers it.
     """
 
     decision: Decision
@@ -72,6 +90,27 @@ class FaqResult:
     confidence: float
     reason: str
     lang: Lang
+    named: str | None = None
+    who: str | None = None
+
+    @property
+    def entry_id(self) -> str | None:
+        """The entry that answers, if the decision is an answer from an entry."""
+        return self.top[0][0] if self.decision == "answer" and self.top else None
+
+    @property
+    def not_in_sources(self) -> bool:
+        return self.reason == "not_in_sources"
+
+
+@dataclass(frozen=True)
+class _Named:
+    """What a question names: places by region, and foreign names by kind."""
+
+    places: dict[str, Region]
+    foreign: list[tuple[str, str, str | None]]  # (word, kind, who)
+    anchored: bool  # it names something the knowledge base covers
+    domain: bool  # it has a word of the domain
 
 
 @dataclass(frozen=True)
@@ -124,8 +163,10 @@ class _Bm25:
 class FaqSearch:
     """The FAQ index. Build once (a fraction of a second), then call :meth:`search` per question."""
 
-    def __init__(self, base: FaqBase) -> None:
+    def __init__(self, base: FaqBase, rules: Rules | None = None, catalogs: Catalogs | None = None) -> None:
         self.base = base
+        self.rules = rules or default_rules()
+        self.cat = catalogs or load_catalogs()
         lexicon = base.lexicon
         self.settings = lexicon.search
         self._t2s = opencc.OpenCC("t2s")
@@ -143,6 +184,7 @@ class FaqSearch:
         for phrase in self._handoff_zh:
             self._add_word(phrase)
         self._handoff_en = [_words_pattern(self._norm(p)) for p in lexicon.handoff.en]
+        self._scope_index()
 
         entry_of: list[int] = []
         variant_docs: list[list[str]] = []
@@ -158,10 +200,13 @@ class FaqSearch:
                 together += q.words
                 entry_of.append(index)
             entry_docs.append(together)
-            answer = self._analyse(self._norm(f"{entry.answer.zh} {entry.answer.en}"))
+            answer = self._analyse(
+                self._norm(" ".join(self.answer_text(entry, lang) for lang in ("zh", "en")))
+            )
             answer_docs.append(sorted(answer.words))
         self._entry_of = entry_of
         self._known = frozenset(w for doc in (*variant_docs, *answer_docs) for w in doc)
+        self._topic_of = [e.topic for e in base.entries]
         k1, b = self.settings.k1, self.settings.b
         own = list(range(len(base.entries)))
         # (index, the entry of each document, n-grams rather than words, weight)
@@ -192,6 +237,70 @@ class FaqSearch:
             self._phrases.append((_words_pattern(variant), canonical))
         else:
             self._synonyms[_stem(variant)] = canonical
+
+    def _scope_index(self) -> None:
+        scope = self.base.lexicon.scope
+        places = scope.places
+        self._places: dict[str, Region] = {}
+        self._places_en: list[tuple[re.Pattern[str], str, Region]] = []
+        regions: list[tuple[Region, list[str]]] = [
+            ("elsewhere", places.elsewhere),
+            ("national", places.national),
+            ("guangdong", places.guangdong),
+            ("province", places.province),
+            ("guangzhou", places.guangzhou),
+        ]
+        for region, names in regions:
+            for name in names:
+                norm = self._norm(name)
+                if _HAN_CHAR.search(norm):
+                    self._add_word(norm)
+                    self._places[norm] = region
+                else:
+                    self._places_en.append((_words_pattern(norm), norm, region))
+        self._foreign: dict[str, tuple[str, str | None]] = {}
+        self._foreign_en: list[tuple[re.Pattern[str], str, str, str | None]] = []
+        for group in scope.foreign:
+            for name in group.names:
+                norm = self._norm(name)
+                if _HAN_CHAR.search(norm):
+                    self._add_word(norm)
+                    self._foreign[norm] = (group.kind, group.who)
+                else:
+                    self._foreign_en.append((_words_pattern(norm), norm, group.kind, group.who))
+        self._anchors = self._word_set(scope.anchors)
+        lexicon = self.base.lexicon
+        words = [*lexicon.terms.zh, *scope.domain, *scope.anchors]
+        words += [w for syn in lexicon.synonym for w in (syn.word, *syn.zh)]
+        self._vocabulary = frozenset(self._norm(w) for w in words if _HAN_CHAR.search(w)) - self._stop
+        self._domain_words = self._word_set(scope.domain)
+        self._org_suffixes = tuple(self._norm(w) for w in scope.organisation_suffixes)
+        self._known_orgs = tuple(self._norm(w) for w in scope.known_organisations)
+        for org in self._known_orgs:
+            self._add_word(org)
+        self._province_topics = frozenset(places.province_topics)
+        self._national_topics = frozenset(places.national_topics)
+        self._requires = {
+            topic: frozenset(self._norm(w) for w in words) for topic, words in scope.topic_requires.items()
+        }
+
+    def _word_set(self, words: list[str]) -> tuple[frozenset[str], list[re.Pattern[str]]]:
+        zh, en = set(), []
+        for word in words:
+            norm = self._norm(word)
+            if _HAN_CHAR.search(norm):
+                self._add_word(norm)
+                zh.add(norm)
+            else:
+                en.append(_words_pattern(norm))
+        return frozenset(zh), en
+
+    def answer_text(self, entry: FaqEntry, lang: str) -> str:
+        """The entry's answer with no value named: its text, or the rule's computed one."""
+        if entry.rule is not None:
+            return rule_text(entry.rule, self.rules, lang, self.cat)
+        assert entry.answer is not None
+        return entry.answer.get(lang)
 
     # ------------------------------------------------------------ analysis
 
@@ -245,12 +354,14 @@ class FaqSearch:
         """
         return self._rank(self._question(self._norm(text)))
 
-    def _rank(self, query: _Query) -> list[tuple[str, float]]:
+    def _rank(self, query: _Query, heavy: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
         per_entry: dict[int, float] = defaultdict(float)
         total = 0.0
         boost = self.settings.synonym_boost
-        words = {w: boost if w in query.concepts else 1.0 for w in query.words}
+        name_weight = self.settings.unknown_name_weight
+        words = {w: boost if w in query.concepts else name_weight if w in heavy else 1.0 for w in query.words}
         ngrams = dict.fromkeys(query.ngrams, 1.0)
+        allowed = [self._allowed(i, query) for i in range(len(self.base.entries))]
         for index, owner, grams, weight in self._channels:
             terms = ngrams if grams else words
             ideal = index.ideal(terms)
@@ -260,7 +371,8 @@ class FaqSearch:
             best: dict[int, float] = defaultdict(float)
             for doc, score in index.scores(terms).items():
                 entry = owner[doc]
-                best[entry] = max(best[entry], score)
+                if allowed[entry]:
+                    best[entry] = max(best[entry], score)
             for entry, score in best.items():
                 per_entry[entry] += weight * score / ideal
         if not per_entry or not total:
@@ -268,44 +380,172 @@ class FaqSearch:
         ranked = sorted(per_entry.items(), key=lambda item: (-item[1], item[0]))
         return [(self.base.entries[i].id, round(s / total, 4)) for i, s in ranked]
 
+    def _named(self, norm: str, query: _Query) -> _Named:
+        """The places, foreign names and domain words of a normalised question."""
+        spaced = _NUMBER.sub(" ", norm)
+        tagged = [(w, t) for w, t in self._jieba.tag(spaced) if w.strip()]
+        tokens = {w for w, _ in tagged} | set(query.words) | set(query.concepts)
+        places: dict[str, Region] = {}
+        foreign: list[tuple[str, str, str | None]] = []
+        for word, tag in tagged:
+            if word in self._places:
+                places[word] = self._places[word]
+            elif word in self._foreign:
+                kind, who = self._foreign[word]
+                foreign.append((word, kind, who))
+            elif self._unknown_name(word, tag):
+                if tag == "ns" or word.endswith(("省", "市", "县")):
+                    places[word] = "elsewhere"
+                else:
+                    foreign.append((word, "organisation", None))
+        for pattern, name, region in self._places_en:
+            if pattern.search(norm):
+                places[name] = region
+        for pattern, name, kind, who in self._foreign_en:
+            if pattern.search(norm):
+                foreign.append((name, kind, who))
+        foreign += [(org, "organisation", None) for org in self._organisations(tagged)]
+
+        literal = {w for w, _ in tagged}  # as typed: 协会 is not 促进会 here
+
+        def has(words: tuple[frozenset[str], list[re.Pattern[str]]]) -> bool:
+            return bool(words[0] & literal) or any(p.search(norm) for p in words[1])
+
+        # a word of the dictionary, in search-mode pieces too (邮箱地址 → 地址), or a figure
+        # with its unit (70分, 500万) is of the domain
+        pieces = {w for w in self._jieba.cut_for_search(spaced) if len(w) > 1} | tokens
+        known = bool(pieces & self._vocabulary) or any(
+            _NUMBER.fullmatch(w) and not w.isdigit() for w in query.words
+        )
+        anchored = has(self._anchors)
+        return _Named(places, foreign, anchored, anchored or known or has(self._domain_words))
+
+    def _unknown_name(self, word: str, tag: str) -> bool:
+        """A proper name (by its tag) that no entry, anchor or domain word uses."""
+        return (
+            tag in _NAME_TAGS
+            and len(word) >= 2
+            and bool(_HAN_CHAR.search(word))
+            and word not in self._known
+            and word not in self._stop
+            and word not in self._anchors[0]
+            and word not in self._domain_words[0]
+        )
+
+    def _organisations(self, tagged: list[tuple[str, str]]) -> list[str]:
+        """Names of organisations the knowledge base does not describe: a word ending in
+        协会/商会/联盟… with a name before it ("中国中小企业协会"); "你们协会" is ours."""
+        found = []
+        for i, (word, _) in enumerate(tagged):
+            if not word.endswith(self._org_suffixes):
+                continue
+            name = word
+            j = i - 1
+            while (
+                j >= 0
+                and (tagged[j][1].startswith("n") or tagged[j][1] == "j")
+                and tagged[j][0] not in self._stop
+            ):
+                name = tagged[j][0] + name
+                j -= 1
+            if name in self._org_suffixes and j >= 0 and tagged[j][1] == "r":
+                continue  # 你们协会, 贵会
+            if name in self._org_suffixes or any(name in known for known in self._known_orgs):
+                continue
+            found.append(name)
+        return found
+
+    def _allowed(self, entry_index: int, query: _Query) -> bool:
+        """Whether an entry may answer: a topic that requires a word (the alliance's) has it."""
+        needs = self._requires.get(self._topic_of[entry_index])
+        return needs is None or bool(needs & (query.words | query.concepts))
+
+    def _place_keeps_out(self, named: _Named, top_id: str | None) -> str | None:
+        """The place that keeps the question out, if any: a place outside Guangzhou, when
+        the question names no Guangzhou place and the best entry does not answer for it."""
+        regions = set(named.places.values())
+        if "guangzhou" in regions or not top_id:
+            return None
+        topic = self.base.get(top_id).topic
+        for place, region in named.places.items():
+            if region == "elsewhere" and topic not in self._national_topics:
+                return place
+            if region == "guangdong" and topic not in self._province_topics | self._national_topics:
+                return place
+        return None
+
     # ------------------------------------------------------------ deciding
 
-    def search(self, text: str, lang: str | None = None) -> FaqResult:
-        """Decide how to answer `text`. Never raises; garbage hands off with a reason.
+    def search(
+        self,
+        text: str,
+        lang: str | None = None,
+        fallback_lang: str | None = None,
+        staff_reachable: bool = False,
+    ) -> FaqResult:
+        """Decide how to answer `text`. Never raises; garbage is out of scope with a reason.
 
-        `lang` ("zh" or "en") overrides the detected language of the asker.
+        `lang` ("zh" or "en") forces the language of the answer; otherwise it is the
+        question's own, and `fallback_lang` (the session's) when the question has no words
+        to tell by. `staff_reachable`: a person can take the question over, so a question
+        of the domain that the sources do not answer is handed off rather than answered
+        with the secretariat's contacts.
         """
         raw = text if isinstance(text, str) else ""
-        asked: Lang | None = "en" if lang == "en" else "zh" if lang == "zh" else None
+        forced: Lang | None = "en" if lang == "en" else "zh" if lang == "zh" else None
+        fallback: Lang = "en" if fallback_lang == "en" else "zh"
         limit = self.settings.max_chars
 
-        def handoff(reason: str, found: Lang = "zh", top: list[tuple[str, float]] | None = None) -> FaqResult:
-            return FaqResult("handoff", top or [], _confidence(top), reason, asked or found)
+        def result(decision: Decision, reason: str, found: Lang, **more: Any) -> FaqResult:
+            top = more.pop("top", [])
+            return FaqResult(decision, top, _confidence(top), reason, forced or found, **more)
 
         if len(raw) > 4 * limit:  # cheap refusal before any work on a pasted document
-            return handoff("too_long", detect_lang(raw[:limit]))
+            return result("out_of_scope", "too_long", detect_lang(raw[:limit], fallback))
         norm = self._norm(raw)
-        found = detect_lang(norm)
+        found = detect_lang(norm, fallback)
         if not norm:
-            return handoff("empty", found)
+            return result("out_of_scope", "empty", found)
         if len(norm) > limit:
-            return handoff("too_long", found)
+            return result("out_of_scope", "too_long", found)
         if _SUSPICIOUS.search(norm):
-            return handoff("suspicious", found)
+            return result("out_of_scope", "suspicious", found)
         if not _CONTENT.search(norm):
-            return handoff("no_text", found)
+            return result("out_of_scope", "no_text", found)
         if self._asks_for_person(norm):
-            return handoff("asked_for_human", found)
-        top = self._rank(self._question(norm))[:TOP_N]
+            return result("handoff", "asked_for_human", found)
+        query = self._question(norm)
+        named = self._named(norm, query)
+        if named.foreign and not named.anchored:
+            word, kind, who = named.foreign[0]
+            return result("out_of_scope", f"other_{kind}", found, named=word, who=who)
+        heavy = frozenset(w for w, kind, _ in named.foreign if kind == "organisation")
+        top = self._rank(query, heavy)[:TOP_N]
+        place = self._place_keeps_out(named, top[0][0] if top else None)
+        if place is not None:
+            return result("out_of_scope", "other_place", found, named=place)
         decision, reason = self.decide(top)
-        return FaqResult(decision, top, _confidence(top), reason, asked or found)
+        if decision == "handoff":  # a weak match
+            if not named.domain:
+                return result("out_of_scope", "off_topic", found)
+            if staff_reachable:
+                return result("handoff", "not_in_sources", found)
+            if top and _confidence(top) >= self.settings.suggest_at:
+                # nothing sure in the sources: say so, and offer the nearest questions
+                return result("suggest", "not_in_sources", found, top=top)
+            return result("answer", "not_in_sources", found)
+        if decision == "answer" and self.base.get(top[0][0]).not_in_sources:
+            reason = "not_in_sources"
+        return result(decision, reason, found, top=top)
 
     def decide(self, top: list[tuple[str, float]]) -> tuple[Decision, str]:
-        """(decision, reason) for a ranking, by the calibrated thresholds of the lexicon."""
+        """(decision, reason) for a ranking, by the calibrated thresholds of the lexicon;
+        "handoff" here means only that the match is too weak to offer."""
         s = self.settings
         if not top or _confidence(top) < s.handoff_below:
             return "handoff", "no_match"
-        if len(top) > 1 and top[1][1] >= s.close_ratio * top[0][1]:
+        clear = len(top) < 2 or top[0][1] - top[1][1] >= s.clear_gap
+        if not clear and top[1][1] >= s.close_ratio * top[0][1]:
             return "suggest", "close_call"
         if _confidence(top) >= s.answer_at:
             return "answer", "confident"
@@ -316,6 +556,10 @@ class FaqSearch:
         if self._handoff_zh.intersection(precise):
             return True
         return any(pattern.search(norm) for pattern in self._handoff_en)
+
+    def normalise(self, text: str) -> str:
+        """`text` as the search reads it (NFKC, lower case, simplified Chinese)."""
+        return self._norm(text)
 
     def entry(self, entry_id: str) -> FaqEntry:
         return self.base.get(entry_id)
@@ -341,13 +585,14 @@ def _default_t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
-def detect_lang(text: str) -> Lang:
-    """English when the text is mostly Latin words, else Chinese (the default)."""
+def detect_lang(text: str, fallback: Lang = "zh") -> Lang:
+    """English when the text is mostly Latin words, Chinese when it has Chinese, else
+    `fallback` (a text of numbers and signs says nothing)."""
     han = len(_HAN_CHAR.findall(text))
     latin = len(re.findall(r"[A-Za-z]{2,}", text))
     if latin and (han == 0 or (latin >= 2 and 3 * latin >= han)):
         return "en"
-    return "zh"
+    return "zh" if han else fallback
 
 
 def _variants(entry: FaqEntry) -> list[str]:
@@ -374,4 +619,4 @@ def _confidence(top: list[tuple[str, float]] | None) -> float:
 @cache
 def default_search() -> FaqSearch:
     """The search over the bundled FAQ, built once per process."""
-    return FaqSearch(default_faq())
+    return FaqSearch(default_faq(), default_rules(), load_catalogs())

@@ -45,13 +45,29 @@ def _blank(text: str) -> bool:
     return not text.strip()
 
 
+# An answer worked out from the rules data the scoring engine uses, instead of a text:
+# an indicator's bands (and the points of a value named in the question), a tier's
+# requirements, the four recognition conditions or one of them, the direct-pass routes.
+RULE_PATTERN = (
+    r"^(indicator:[0-9]{1,2}|tier:(member|director|vice_president)|tiers|conditions"
+    r"|condition:(innovative_sme|niche_years|rd_expense|revenue|score_or_direct)|direct_routes)$"
+)
+
+
 class FaqEntry(Strict):
-    """One question and its answer, in both languages, with the ways people ask it."""
+    """One question and its answer, in both languages, with the ways people ask it.
+
+    Either `answer` (a text written from the seeds) or `rule` (an answer computed from the
+    rules data, see :data:`RULE_PATTERN`). `not_in_sources`: the answer says that the
+    sources do not state what is asked, and gives the secretariat's contacts.
+    """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     topic: Topic
     question: Label
-    answer: Label
+    answer: Label | None = None
+    rule: str | None = Field(default=None, pattern=RULE_PATTERN)
+    not_in_sources: bool = False
     asks: list[str] = Field(min_length=3, max_length=5)
     asks_en: list[str] = Field(default_factory=list, max_length=3)
     source: Source
@@ -61,7 +77,12 @@ class FaqEntry(Strict):
 
     @model_validator(mode="after")
     def _sound(self) -> FaqEntry:
-        for name, label in (("question", self.question), ("answer", self.answer)):
+        if (self.answer is None) == (self.rule is None):
+            raise ValueError("give exactly one of answer and rule")
+        if self.rule is not None and self.not_in_sources:
+            raise ValueError("a computed answer is in the sources: drop not_in_sources")
+        labels = [("question", self.question)] + ([("answer", self.answer)] if self.answer else [])
+        for name, label in labels:
             for lang in ("zh", "en"):
                 if _blank(label.get(lang)):
                     raise ValueError(f"{name}.{lang} is blank")
@@ -74,9 +95,11 @@ class FaqEntry(Strict):
                 raise ValueError(f"date {when} is out of range")
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValueError("valid_to is before valid_from")
+        if self.rule is not None and (self.valid_to or self.as_of):
+            raise ValueError("a computed answer takes no dates: the rules data carries them")
         # A dated answer must say its date, so that no one takes an old figure for a current one.
         for when, what in ((self.valid_to, "valid_to"), (self.as_of, "as_of")):
-            if when is not None:
+            if when is not None and self.answer is not None:
                 for lang in ("zh", "en"):
                     if str(when.year) not in self.answer.get(lang):
                         raise ValueError(f"answer.{lang} must mention the year of {what} ({when.year})")
@@ -87,15 +110,9 @@ class FaqEntry(Strict):
         return self
 
     def texts(self) -> list[str]:
-        """Every text of the entry: questions, answers and asks."""
-        return [
-            self.question.zh,
-            self.question.en,
-            self.answer.zh,
-            self.answer.en,
-            *self.asks,
-            *self.asks_en,
-        ]
+        """Every text of the entry: questions, answers (when written out) and asks."""
+        answers = [self.answer.zh, self.answer.en] if self.answer else []
+        return [self.question.zh, self.question.en, *answers, *self.asks, *self.asks_en]
 
 
 class FaqEntries(Strict):
@@ -127,6 +144,45 @@ class Phrases(Strict):
     en: list[str]
 
 
+class Places(Strict):
+    """Place names, by how far the knowledge base reaches (its answers are Guangzhou's,
+    the recognition rules are Guangdong's, the listing alliance is national)."""
+
+    guangzhou: list[str]
+    province: list[str]  # Guangdong itself: the province's rules, never another place
+    guangdong: list[str]  # its other cities
+    national: list[str]
+    elsewhere: list[str]
+    province_topics: list[Topic]
+    national_topics: list[Topic]
+
+
+class Foreign(Strict):
+    """Named things the knowledge base does not cover: another programme, organisation or
+    subject. `who`: the catalog key of a hint on who does cover it."""
+
+    kind: Literal["programme", "organisation", "subject"]
+    names: list[str] = Field(min_length=1)
+    who: str | None = Field(default=None, pattern=r"^faq\.who\.[a-z_]+$")
+
+
+class Scope(Strict):
+    """What lies outside the knowledge base, and the words that say a question is inside."""
+
+    places: Places
+    foreign: list[Foreign]
+    # Words that name what the knowledge base covers: with one of them, a foreign word
+    # is context ("我们是高新技术企业，能申报专精特新吗"), not the subject.
+    anchors: list[str]
+    # Words of the domain that do not name a programme (会员, 补贴, 条件): a question with
+    # one of them and no match is in the domain but not in the sources.
+    domain: list[str]
+    organisation_suffixes: list[str]
+    known_organisations: list[str]
+    # Entries of a topic that only answer when the question names it (联盟的会员).
+    topic_requires: dict[Topic, list[str]]
+
+
 class SearchSettings(Strict):
     k1: float = Field(gt=0)
     b: float = Field(ge=0, le=1)
@@ -136,8 +192,12 @@ class SearchSettings(Strict):
     ngram_weight: float = Field(ge=0)
     synonym_boost: float = Field(ge=1)
     handoff_below: float = Field(ge=0)
+    suggest_at: float = Field(ge=0)
     answer_at: float = Field(ge=0)
     close_ratio: float = Field(gt=0, le=1)
+    clear_gap: float = Field(gt=0)
+    # An unknown proper name (a place, a company) weighs this many times an unknown word.
+    unknown_name_weight: float = Field(ge=1)
     max_chars: int = Field(gt=0)
 
     @model_validator(mode="after")
@@ -146,6 +206,8 @@ class SearchSettings(Strict):
             raise ValueError("the channel weights are all 0")
         if self.answer_at < self.handoff_below:
             raise ValueError("answer_at is below handoff_below")
+        if self.suggest_at > self.handoff_below:
+            raise ValueError("suggest_at is above handoff_below")
         return self
 
 
@@ -154,11 +216,15 @@ class Lexicon(Strict):
     synonym: list[Synonym]
     stopwords: Phrases
     handoff: Phrases
+    scope: Scope
     search: SearchSettings
 
     @model_validator(mode="after")
     def _sound(self) -> Lexicon:
         words = [*self.terms.zh, *self.stopwords.zh, *self.stopwords.en, *self.handoff.zh, *self.handoff.en]
+        places = self.scope.places
+        words += [*places.guangzhou, *places.province, *places.guangdong, *places.national, *places.elsewhere]
+        words += [n for f in self.scope.foreign for n in f.names] + self.scope.anchors + self.scope.domain
         for s in self.synonym:
             words += [s.word, *s.zh, *s.en]
         if any(_blank(w) for w in words):
@@ -166,6 +232,24 @@ class Lexicon(Strict):
         _unique([s.word for s in self.synonym], "synonym word")
         # A variant that belongs to two words would make the expansion depend on file order.
         _unique([v for s in self.synonym for v in {x.lower() for x in (*s.zh, *s.en)}], "synonym variant")
+        # A place in two lists, or a foreign name that is also an anchor, would be read both ways.
+        _unique(
+            [
+                p.lower()
+                for p in (
+                    *places.guangzhou,
+                    *places.province,
+                    *places.guangdong,
+                    *places.national,
+                    *places.elsewhere,
+                )
+            ],
+            "place",
+        )
+        foreign = {n.lower() for f in self.scope.foreign for n in f.names}
+        both = sorted(foreign & {a.lower() for a in self.scope.anchors})
+        if both:
+            raise ValueError(f"{both[0]!r} is both a foreign name and an anchor")
         return self
 
 

@@ -312,6 +312,10 @@ def templates() -> dict[str, set[str]]:
         "lead.kind.{}": set(get_args(LeadKind)),
         "{}.text": set(LEAD_STEPS),  # a lead step's question
         "{}.invalid": {"lead_company", "lead_name"},  # the free-text lead steps
+        # the direct-pass routes with an amount (dialogs/rule_answers.py)
+        "faq.rule.route.{}": {
+            r.id for r in default_rules().conditions.direct_route if r.min_amount is not None
+        },
     }
 
 
@@ -328,6 +332,7 @@ TEMPLATE_NAMES = (
     "lead.kind.{}",
     "{}.text",
     "{}.invalid",
+    "faq.rule.route.{}",
 )
 
 
