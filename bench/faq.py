@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dialogs.faq_search import FaqSearch, _confidence
+from dialogs.faq_search import FaqResult, FaqSearch, Match
 from rules.faq import FaqBase, SearchSettings, default_faq
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -50,13 +50,17 @@ class Case:
         return self.decision == "answer"
 
 
-def load_cases(name: str) -> list[Case]:
+def load_cases(name: str, base: FaqBase | None = None) -> list[Case]:
+    """The questions of a set, their expected ids read through `base` (the bundled FAQ by
+    default): an entry merged into another is answered by that one."""
+    base = base or default_faq()
     with (DATA / f"faq_{name}.toml").open("rb") as fh:
         raw = tomllib.load(fh)
     out = []
     for q in raw["question"]:
         expect = q.get("expect")
         ids = (expect,) if isinstance(expect, str) else tuple(expect or ())
+        ids = tuple(dict.fromkeys(base.resolve(i) for i in ids))
         out.append(Case(q["text"], q["decision"], ids, tuple(q.get("facts", ()))))
     return out
 
@@ -234,96 +238,167 @@ def folds(base: FaqBase, count: int = 5) -> list[tuple[FaqBase, list[Case]]]:
     return out
 
 
-Ranked = list[tuple[Case, list[tuple[str, float]]]]
+@dataclass(frozen=True)
+class Replay:
+    """One question ranked once, to be decided on under many thresholds: `early` is the
+    result decided before any threshold (out of scope, a person), else `match`; `facts`:
+    the answer of the best entry carries the question's facts."""
+
+    case: Case
+    early: FaqResult | None
+    match: Match | None
+    facts: bool
 
 
-def thresholds_sweep(ranked: Ranked) -> tuple[float, dict[str, float]]:
-    """The thresholds with the best utility on these rankings: an in-scope question
-    answered right +1, answered wrong -3 (a wrong answer costs more than a pick),
-    offered with the right one among three +0.5; a question that should not be answered
-    from an entry (out of scope, not in the sources) +1 unless it is answered (-1)."""
-    rows = []
-    for case, top in ranked:
-        ids = [i for i, _ in top[:3]]
-        ratio = top[1][1] / top[0][1] if len(top) > 1 and top[0][1] > 0 else 0.0
-        lead = top[0][1] - top[1][1] if len(top) > 1 else 1.0
-        first = bool(ids) and ids[0] in case.expect
-        rows.append((case.in_scope, _confidence(top), ratio, lead, first, any(i in case.expect for i in ids)))
-    n_in = max(1, sum(r[0] for r in rows))
-    n_out = max(1, sum(not r[0] for r in rows))
-    best: tuple[float, dict[str, float]] = (-9.0, {})
-    grid = itertools.product(
-        [x / 100 for x in range(4, 31, 2)],  # handoff_below
-        [x / 100 for x in range(10, 61, 2)],  # answer_at
-        [0.8, 0.85, 0.9, 0.95, 0.98, 1.0],  # close_ratio
-        [0.04, 0.06, 0.08, 0.1, 0.15, 1.0],  # clear_gap
-    )
-    for low, high, close, gap in grid:
-        if high < low:
+def replays(search: FaqSearch, cases: list[Case]) -> list[Replay]:
+    from bot.ask import build_reply
+
+    out = []
+    for case in cases:
+        found = search.match(case.text)
+        if isinstance(found, FaqResult):
+            out.append(Replay(case, found, None, False))
             continue
-        inside = outside = 0.0
-        for in_scope, conf, ratio, lead, first, in_top3 in rows:
-            if conf < low or conf == 0:
-                outside += 0 if in_scope else 1
-            elif (ratio < close or lead >= gap) and conf >= high:  # answer
-                if in_scope:
-                    inside += 1 if first else -3
-                else:
-                    outside -= 1
-            elif in_scope and in_top3:  # suggest
-                inside += 0.5
-        utility = inside / n_in + outside / n_out
-        if utility > best[0]:
-            best = (
-                utility,
-                {"handoff_below": low, "answer_at": high, "close_ratio": close, "clear_gap": gap},
-            )
-    return best
+        facts = True
+        if case.facts and found.top:
+            picked = FaqResult("answer", found.top, 1.0, "confident", found.lang)
+            answer = _squash(str(build_reply(picked, case.text, search=search)["answer"]))
+            facts = all(_squash(f) in answer for f in case.facts)
+        out.append(Replay(case, None, found, facts))
+    return out
 
 
-def _decide(top: list[tuple[str, float]], s: SearchSettings) -> str:
-    if not top or _confidence(top) < s.handoff_below:
-        return "handoff"
-    clear = len(top) < 2 or top[0][1] - top[1][1] >= s.clear_gap
-    if not clear and top[1][1] >= s.close_ratio * top[0][1]:
-        return "suggest"
-    return "answer" if _confidence(top) >= s.answer_at else "suggest"
+@dataclass(frozen=True)
+class Shares:
+    """The figures that calibration weighs, on replayed questions."""
+
+    top1: float
+    direct: float
+    wrong: float
+    oos_kept: float
+    nis_said: float
 
 
-def _dev_ranked(base: FaqBase, rank: Callable[[FaqSearch], Ranker] | None = None) -> Ranked:
-    """Rankings of the dev questions (those the search would rank) and of the asks' folds."""
-    dev = [c for c in load_cases("dev") if c.decision != "handoff"]
-    search = FaqSearch(base)
-    ranker = rank(search) if rank else search.rank
-    ranked: Ranked = [(c, ranker(c.text)) for c in dev]
-    for fold_base, cases in folds(base):
-        fold = FaqSearch(fold_base)
-        fold_ranker = rank(fold) if rank else fold.rank
-        ranked += [(c, fold_ranker(c.text)) for c in cases]
-    return ranked
+def replay_shares(search: FaqSearch, rows: list[Replay], settings: SearchSettings) -> Shares:
+    n: dict[str, float] = defaultdict(float)
+    for row in rows:
+        result = row.early or search.conclude(row.match, settings=settings)  # type: ignore[arg-type]
+        kind = row.case.decision
+        n[kind] += 1
+        if kind == "answer":
+            first = result.top[0][0] if result.top and result.decision in ("answer", "suggest") else None
+            hit = first in row.case.expect
+            direct = result.decision == "answer" and result.entry_id is not None
+            n["top1"] += hit
+            n["direct"] += direct
+            n["wrong"] += direct and not (hit and row.facts)
+        elif kind == "out_of_scope":
+            answered = result.decision in ("answer", "suggest") and result.reason != "not_in_sources"
+            n["oos_kept"] += not answered
+        elif kind == "not_in_sources":
+            n["nis_said"] += result.reason == "not_in_sources"
+    scope, oos, nis = max(1, n["answer"]), max(1, n["out_of_scope"]), max(1, n["not_in_sources"])
+    return Shares(
+        n["top1"] / scope,
+        n["direct"] / scope,
+        n["wrong"] / scope,
+        n["oos_kept"] / oos,
+        n["nis_said"] / nis,
+    )
 
 
-def calibrate() -> None:
+# The aims, with a margin on the question sets the thresholds are fitted to.
+WRONG_BUDGET = 0.01
+OOS_FLOOR = 0.97
+NIS_FLOOR = 0.97
+
+# The values each threshold may take in the sweep.
+THRESHOLDS: dict[str, list[float]] = {
+    "handoff_below": [x / 100 for x in range(4, 41, 2)],
+    "suggest_at": [x / 100 for x in range(2, 21, 2)],
+    "answer_at": [x / 100 for x in range(8, 61, 2)],
+    "close_ratio": [x / 100 for x in range(60, 101, 5)],
+    "clear_gap": [0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 1.0],
+    "lead_at": [x / 100 for x in range(6, 41, 2)] + [1.0],
+    "lead_ratio": [x / 100 for x in range(0, 91, 5)],
+}
+
+
+# Thresholds that only act together are swept together (a lead needs both its floor and its ratio).
+SWEPT_TOGETHER = [
+    ("handoff_below", "answer_at"),
+    ("close_ratio", "clear_gap"),
+    ("lead_at", "lead_ratio"),
+    ("suggest_at",),
+]
+
+
+def merit(shares: Shares) -> float:
+    """Direct answers, less heavy penalties for going past the wrong budget or under the floors."""
+    over = max(0.0, shares.wrong - WRONG_BUDGET) + max(0.0, OOS_FLOOR - shares.oos_kept)
+    return shares.direct - 20 * (over + max(0.0, NIS_FLOOR - shares.nis_said)) - 0.5 * shares.wrong
+
+
+def thresholds_sweep(
+    search: FaqSearch, rows: list[Replay], rounds: int = 4
+) -> tuple[Shares, dict[str, float]]:
+    """The thresholds with the best :func:`merit` on these rows, by coordinate ascent from
+    the lexicon's: each threshold in turn takes its best value with the others fixed."""
+    base = search.settings
+    current = {name: float(getattr(base, name)) for name in THRESHOLDS}
+
+    def shares_of(values: dict[str, float]) -> Shares | None:
+        if values["answer_at"] < values["handoff_below"] or values["suggest_at"] > values["handoff_below"]:
+            return None
+        return replay_shares(search, rows, base.model_copy(update=values))
+
+    best = shares_of(current) or replay_shares(search, rows, base)
+    for _ in range(rounds):
+        moved = False
+        for group in SWEPT_TOGETHER:
+            for values in itertools.product(*(THRESHOLDS[name] for name in group)):
+                trial = current | dict(zip(group, values, strict=True))
+                shares = shares_of(trial)
+                if shares is not None and merit(shares) > merit(best) + 1e-9:
+                    best, current, moved = shares, trial, True
+        if not moved:
+            break
+    return best, current
+
+
+def calibrate(with_folds: bool) -> None:
+    """Sweep the ranking weights, and for each the thresholds, on the dev set (and the
+    folds of the entries' asks); print every row and the best."""
     base = default_faq()
-    print("(d) calibration on the dev set and 5 folds of the entries' asks")
+    dev = [c for c in load_cases("dev") if c.decision != "handoff"]
+    print(f"(d) calibration on the dev set{' and 5 folds of the asks' if with_folds else ''}")
+    grid = itertools.product([0.3], [0.0, 0.5], [0.5, 1.0], [0.3], [0.0, 0.5], [0.0, 0.5, 1.0], [0.0, 0.5])
     results = []
-    grid = itertools.product([0.3, 0.6], [0.5, 1.0], [0.5, 1.0], [0.3], [0.5, 1.0], [1.0, 1.5, 2.5])
-    for b, variant, entry, answer, ngram, boost in grid:
+    for b, variant, entry, answer, ngram, cosine, cosine_ngram in grid:
         weights = {
+            "b": b,
             "variant_weight": variant,
             "entry_weight": entry,
             "answer_weight": answer,
             "ngram_weight": ngram,
-            "synonym_boost": boost,
+            "cosine_weight": cosine,
+            "cosine_ngram_weight": cosine_ngram,
         }
-        ranked = _dev_ranked(with_settings(base, b=b, **weights))
-        inside = [(c, t) for c, t in ranked if c.in_scope]
-        top1 = sum(bool(t) and t[0][0] in c.expect for c, t in inside) / len(inside)
-        utility, best = thresholds_sweep(ranked)
-        results.append((utility, top1, b, weights, best))
-        print(f"  b={b:<4} {weights} rank top-1 {top1:6.1%}  utility {utility:.3f}")
-    utility, top1, b, weights, best = max(results, key=lambda r: r[0])
-    print(f"  best: b={b} {weights} {best} (utility {utility:.3f}, rank top-1 {top1:.1%})")
+        tuned = with_settings(base, **weights)
+        search = FaqSearch(tuned)
+        rows = replays(search, dev)
+        if with_folds:
+            for fold_base, cases in folds(tuned):
+                fold = FaqSearch(fold_base)
+                rows += [Replay(r.case, r.early, r.match, r.facts) for r in replays(fold, cases)]
+        shares, thresholds = thresholds_sweep(search, rows)
+        results.append((shares, weights, thresholds))
+        print(
+            f"  {weights}: top-1 {shares.top1:.1%} direct {shares.direct:.1%} wrong {shares.wrong:.1%}"
+            f" oos {shares.oos_kept:.1%} nis {shares.nis_said:.1%} {thresholds}"
+        )
+    shares, weights, thresholds = max(results, key=lambda r: merit(r[0]))
+    print(f"  best: {weights} {thresholds}: direct {shares.direct:.1%}, wrong {shares.wrong:.1%}")
 
 
 # ---------------------------------------------------------------- embeddings
@@ -350,9 +425,9 @@ class EmbeddingSearch(FaqSearch):
         self.vectors = vectors
         self._text = ""
 
-    def search(self, text: str, *args: Any, **kwargs: Any) -> Any:
+    def match(self, text: str, *args: Any, **kwargs: Any) -> Any:
         self._text = text
-        return super().search(text, *args, **kwargs)
+        return super().match(text, *args, **kwargs)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         self._text = text
@@ -392,14 +467,13 @@ def embeddings(cases: list[Case], rounds: int, verbose: bool) -> None:
     dev = [c for c in load_cases("dev") if c.decision != "handoff"]
     for beta in [0.25, 0.5, 1.0, 2.0]:
         search = EmbeddingSearch(base, beta, model, vectors)
-        ranked = [(c, search.rank(c.text)) for c in dev]
-        utility, thresholds = thresholds_sweep(ranked)
-        top1 = sum(bool(t) and t[0][0] in c.expect for c, t in ranked if c.in_scope) / sum(
-            c.in_scope for c in dev
+        shares, thresholds = thresholds_sweep(search, replays(search, dev))
+        print(
+            f"  beta={beta:<5} dev: top-1 {shares.top1:6.1%} direct {shares.direct:.1%}"
+            f" wrong {shares.wrong:.1%}  {thresholds}"
         )
-        print(f"  beta={beta:<5} dev rank top-1 {top1:6.1%}  utility {utility:.3f}  {thresholds}")
-        if utility > best[0]:
-            best = (utility, beta, thresholds)
+        if merit(shares) > best[0]:
+            best = (merit(shares), beta, thresholds)
     _, beta, thresholds = best
     search = EmbeddingSearch(with_settings(base, **thresholds), beta, model, vectors)
 
@@ -416,11 +490,12 @@ def main() -> None:
     parser.add_argument("--set", default="heldout", choices=["heldout", "dev"], help="the question set")
     parser.add_argument("--embeddings", action="store_true", help="also measure the embedding blend")
     parser.add_argument("--calibrate", action="store_true", help="sweep the settings on the dev set")
+    parser.add_argument("--folds", action="store_true", help="calibrate on the folds of the asks too")
     parser.add_argument("--rounds", type=int, default=20, help="timed passes over the questions")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the misses")
     args = parser.parse_args()
     if args.calibrate:
-        calibrate()
+        calibrate(args.folds)
         return
     from bot.ask import build_reply
 

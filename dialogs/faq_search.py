@@ -46,13 +46,22 @@ import rjieba
 from dialogs.i18n import Catalogs, load_catalogs
 from dialogs.rule_answers import rule_text
 from rules import Rules, default_rules
-from rules.faq import FaqBase, FaqEntry, Lexicon, default_faq
+from rules.faq import FaqBase, FaqEntry, Lexicon, SearchSettings, default_faq
 
 Decision = Literal["answer", "suggest", "handoff", "out_of_scope"]
 Lang = Literal["zh", "en"]
 Region = Literal["guangzhou", "province", "guangdong", "national", "elsewhere"]
-# Tags of the tokenizer for proper names: places, people, organisations, other names.
-_NAME_TAGS = frozenset({"ns", "nr", "nrt", "nt"})
+# Tags of the tokenizer for proper names: places, people, organisations. Not "nrt"
+# (transliterated names): it tags pieces of ordinary questions ("特色化里加几分" → 里加, Riga).
+_NAME_TAGS = frozenset({"ns", "nr", "nt"})
+# Of the words no entry uses: nouns, abbreviations and set phrases name something (医保,
+# 任期); adverbs, conjunctions, pronouns, particles, prepositions, numerals and measure
+# words only shape the sentence (一定, 要是, 分别) and are dropped.
+_NAMING_TAGS = frozenset("njli")
+_FUNCTION_TAGS = frozenset("dcruypmqfeo")
+# Words of the knowledge base outweigh the tokenizer's general dictionary, so that
+# "营收不到" reads 营收 / 不到, not 营 / 收不到.
+_DOMAIN_FREQ = 200_000
 
 TOP_N = 3
 
@@ -64,6 +73,15 @@ _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[&'-][a-z0-9]+)*")
 # would otherwise read as "万得", a company name).
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|万|亿|元|%|分|年|家|名|强|人|项|辆|级)?")
 _CONTENT = re.compile(f"[{_HAN}a-z0-9]")
+# A Chinese numeral with a unit after it ("七十分", "一千万", "三年半") reads as digits, as
+# people also type it ("70分", "1000万"); a numeral without one ("一下", "开四停四") stays.
+_CN_NUMERAL = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千])([零〇一二两三四五六七八九十百千]+)"
+    r"(?=万|亿|元|分|年|%|家|名|强|人|项|辆|级|倍|个百分点|成)"
+)
+_CN_PERCENT = re.compile(r"百分之([零〇一二两三四五六七八九十百]+)")
+_DIGIT_THOUSAND = re.compile(r"(\d+(?:\.\d+)?)\s*千万")
+_CN_VALUE = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _SUSPICIOUS = re.compile(
     r"<\s*/?\s*(?:script|iframe|object|embed|svg|img|style)\b|javascript\s*:|\bon[a-z]+\s*=|"
     r"\{\{|\{%|\$\{|<\?php|\bunion\s+select\b|;\s*drop\s+table\b|\bexec\s*\(|\beval\s*\("
@@ -79,7 +97,7 @@ class FaqResult:
     staff are reachable and the sources do not answer) or "out_of_scope" (say what the
     assistant covers). `top`: up to three (entry id, score), best first. `confidence`:
     the best score, clipped to 0..1. `reason`: a short machine-readable why: confident,
-    close_call, low_confidence, not_in_sources, asked_for_human, other_place,
+    clear_lead, close_call, low_confidence, not_in_sources, asked_for_human, other_place,
     other_programme, other_organisation, other_subject, off_topic, empty, no_text,
     too_long, suspicious. `lang`: the language to answer in. `named`: the foreign word that
     kept the question out, and `who` the catalog key of a hint on who covers it.
@@ -104,6 +122,16 @@ class FaqResult:
 
 
 @dataclass(frozen=True)
+class Match:
+    """A ranking still to be decided on (see :meth:`FaqSearch.match`): the top entries, best
+    first; whether the question has a word of the domain; the language to answer in."""
+
+    top: list[tuple[str, float]]
+    domain: bool
+    lang: Lang
+
+
+@dataclass(frozen=True)
 class _Named:
     """What a question names: places by region, and foreign names by kind."""
 
@@ -118,6 +146,7 @@ class _Query:
     words: frozenset[str]
     ngrams: frozenset[str]
     concepts: frozenset[str] = frozenset()  # canonical words of the synonym table
+    unknown: frozenset[str] = frozenset()  # nouns no entry uses: what the FAQ may not know
 
 
 class _Bm25:
@@ -160,6 +189,38 @@ class _Bm25:
         return (self.k1 + 1) * sum(boost * self.idf.get(t, self.unseen_idf) for t, boost in terms.items())
 
 
+class _Cosine:
+    """TF-IDF cosine over a fixed corpus of short texts (each a set of terms): 1 for a
+    question that is one of the texts, whatever its length, where BM25 cannot reach its
+    ideal. Same interface as :class:`_Bm25`: a score divided by :meth:`ideal` is the cosine."""
+
+    def __init__(self, docs: list[list[str]]) -> None:
+        size = len(docs)
+        df: dict[str, int] = defaultdict(int)
+        for doc in docs:
+            for term in set(doc):
+                df[term] += 1
+        self.idf = {t: math.log(1 + (size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        self.unseen_idf = math.log(1 + (size + 0.5) / 0.5)
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, doc in enumerate(docs):
+            terms = set(doc)
+            norm = math.sqrt(sum(self.idf[t] ** 2 for t in terms)) or 1.0
+            for term in terms:
+                self.postings[term].append((i, self.idf[term] ** 2 / norm))
+
+    def scores(self, terms: dict[str, float]) -> dict[int, float]:
+        out: dict[int, float] = defaultdict(float)
+        for term, boost in terms.items():
+            for doc, weight in self.postings.get(term, ()):
+                out[doc] += boost * weight
+        return out
+
+    def ideal(self, terms: dict[str, float]) -> float:
+        """The length of the question's vector; a term no text has counts at the highest IDF."""
+        return math.sqrt(sum((boost * self.idf.get(t, self.unseen_idf)) ** 2 for t, boost in terms.items()))
+
+
 class FaqSearch:
     """The FAQ index. Build once (a fraction of a second), then call :meth:`search` per question."""
 
@@ -185,6 +246,7 @@ class FaqSearch:
             self._add_word(phrase)
         self._handoff_en = [_words_pattern(self._norm(p)) for p in lexicon.handoff.en]
         self._scope_index()
+        self._facet_index(base)
 
         entry_of: list[int] = []
         variant_docs: list[list[str]] = []
@@ -209,22 +271,24 @@ class FaqSearch:
         self._topic_of = [e.topic for e in base.entries]
         k1, b = self.settings.k1, self.settings.b
         own = list(range(len(base.entries)))
-        # (index, the entry of each document, n-grams rather than words, weight)
-        self._channels = (
-            (_Bm25(variant_docs, k1, b), entry_of, False, self.settings.variant_weight),
-            (_Bm25(entry_docs, k1, b), own, False, self.settings.entry_weight),
-            (_Bm25(answer_docs, k1, b), own, False, self.settings.answer_weight),
-            (_Bm25(gram_docs, k1, b), entry_of, True, self.settings.ngram_weight),
+        # (the setting of its weight, index, the entry of each document, n-grams rather than words)
+        self._channels: tuple[tuple[str, _Bm25 | _Cosine, list[int], bool], ...] = (
+            ("variant_weight", _Bm25(variant_docs, k1, b), entry_of, False),
+            ("entry_weight", _Bm25(entry_docs, k1, b), own, False),
+            ("answer_weight", _Bm25(answer_docs, k1, b), own, False),
+            ("ngram_weight", _Bm25(gram_docs, k1, b), entry_of, True),
+            ("cosine_weight", _Cosine(variant_docs), entry_of, False),
+            ("cosine_ngram_weight", _Cosine(gram_docs), entry_of, True),
         )
 
     # ------------------------------------------------------------ building
 
     def _norm(self, text: str) -> str:
-        return normalise(text, self._t2s)
+        return arabic_numerals(normalise(text, self._t2s))
 
     def _add_word(self, word: str) -> None:
         if _HAN_CHAR.search(word):
-            self._jieba.add_word(word, None, None)
+            self._jieba.add_word(word, _DOMAIN_FREQ, None)
 
     def _variant(self, variant: str, canonical: str) -> None:
         if _HAN_CHAR.search(variant) and re.search(r"\d", variant):
@@ -271,7 +335,10 @@ class FaqSearch:
         self._anchors = self._word_set(scope.anchors)
         lexicon = self.base.lexicon
         words = [*lexicon.terms.zh, *scope.domain, *scope.anchors]
-        words += [w for syn in lexicon.synonym for w in (syn.word, *syn.zh)]
+        # ways of saying what is asked (怎么办理, 要求, 电话) are no sign of the domain:
+        # "怎么办理身份证" is not the association's business
+        asked = {w for facet in lexicon.facet if facet.boost for w in facet.words}
+        words += [w for syn in lexicon.synonym if syn.word not in asked for w in (syn.word, *syn.zh)]
         self._vocabulary = frozenset(self._norm(w) for w in words if _HAN_CHAR.search(w)) - self._stop
         self._domain_words = self._word_set(scope.domain)
         self._org_suffixes = tuple(self._norm(w) for w in scope.organisation_suffixes)
@@ -283,6 +350,42 @@ class FaqSearch:
         self._requires = {
             topic: frozenset(self._norm(w) for w in words) for topic, words in scope.topic_requires.items()
         }
+
+    def _facet_index(self, base: FaqBase) -> None:
+        """The words of each facet, and the ones each entry is about (its `about`: said in
+        the data rather than guessed from its question, where 奖励 of 科技奖励 is no subsidy)."""
+        self._facets: list[tuple[frozenset[str], str | None]] = []
+        for facet in base.lexicon.facet:
+            words = frozenset(self._norm(w) for w in facet.words)
+            for word in words:
+                self._add_word(word)
+            self._facets.append((words, self._norm(facet.default) if facet.default else None))
+        self._unboosted = frozenset(
+            self._norm(w) for facet in base.lexicon.facet if not facet.boost for w in facet.words
+        )
+        self._entry_facets: list[list[frozenset[str]]] = []
+        for entry in base.entries:
+            about = {self._norm(w) for w in entry.about}
+            self._entry_facets.append([words & about for words, _ in self._facets])
+
+    def _facet_factor(self, query: _Query) -> list[float]:
+        """Per entry, the share of its score it keeps: `facet_penalty` for each facet where
+        it is about a word other than the question's (or, when the question names none,
+        other than the facet's default)."""
+        named = query.words | query.concepts
+        asked = []
+        for words, default in self._facets:
+            found = words & named
+            asked.append(found or (frozenset({default}) if default else frozenset()))
+        penalty = self.settings.facet_penalty
+        factors = []
+        for about in self._entry_facets:
+            factor = 1.0
+            for mine, theirs in zip(about, asked, strict=True):
+                if mine and theirs and not mine & theirs:
+                    factor *= penalty
+            factors.append(factor)
+        return factors
 
     def _word_set(self, words: list[str]) -> tuple[frozenset[str], list[re.Pattern[str]]]:
         zh, en = set(), []
@@ -340,11 +443,26 @@ class FaqSearch:
     # ------------------------------------------------------------ scoring
 
     def _question(self, norm: str) -> _Query:
-        """The analysis of a question; a number the FAQ never mentions ("7000万") says
-        nothing either way, so it is dropped rather than counted as an unknown word."""
+        """The analysis of a question. Of the words no entry uses, a noun ("身份证", "任期")
+        names what the FAQ may not know and weighs against every match; a number ("7000万")
+        or a word of another kind ("一定", "要是", "分别") says nothing either way and is
+        dropped."""
         query = self._analyse(norm)
-        words = frozenset(w for w in query.words if w in self._known or not _NUMBER.fullmatch(w))
-        return _Query(words=words, ngrams=query.ngrams, concepts=query.concepts)
+        tags = dict(self._jieba.tag(_NUMBER.sub(lambda m: f" {m.group(0)} ", norm)))
+        words, unknown = set(), set()
+        for word in query.words:
+            if word in self._known or word in query.concepts:
+                words.add(word)
+            elif _NUMBER.fullmatch(word):
+                continue
+            elif not _HAN_CHAR.search(word):
+                words.add(word)  # English has no tags to tell a noun by
+            elif tags.get(word, "n")[:1] in _NAMING_TAGS:
+                words.add(word)
+                unknown.add(word)
+            elif tags.get(word, "")[:1] not in _FUNCTION_TAGS:
+                words.add(word)
+        return _Query(frozenset(words), query.ngrams, query.concepts, frozenset(unknown))
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every entry that shares anything with the question, best first, with its score.
@@ -359,10 +477,13 @@ class FaqSearch:
         total = 0.0
         boost = self.settings.synonym_boost
         name_weight = self.settings.unknown_name_weight
-        words = {w: boost if w in query.concepts else name_weight if w in heavy else 1.0 for w in query.words}
+        heavy = heavy | query.unknown
+        boosted = query.concepts - self._unboosted
+        words = {w: boost if w in boosted else name_weight if w in heavy else 1.0 for w in query.words}
         ngrams = dict.fromkeys(query.ngrams, 1.0)
         allowed = [self._allowed(i, query) for i in range(len(self.base.entries))]
-        for index, owner, grams, weight in self._channels:
+        for setting, index, owner, grams in self._channels:
+            weight = float(getattr(self.settings, setting))
             terms = ngrams if grams else words
             ideal = index.ideal(terms)
             total += weight
@@ -377,6 +498,8 @@ class FaqSearch:
                 per_entry[entry] += weight * score / ideal
         if not per_entry or not total:
             return []
+        factors = self._facet_factor(query)
+        per_entry = {entry: score * factors[entry] for entry, score in per_entry.items()}
         ranked = sorted(per_entry.items(), key=lambda item: (-item[1], item[0]))
         return [(self.base.entries[i].id, round(s / total, 4)) for i, s in ranked]
 
@@ -384,7 +507,8 @@ class FaqSearch:
         """The places, foreign names and domain words of a normalised question."""
         spaced = _NUMBER.sub(" ", norm)
         tagged = [(w, t) for w, t in self._jieba.tag(spaced) if w.strip()]
-        tokens = {w for w, _ in tagged} | set(query.words) | set(query.concepts)
+        # as typed: the canonical word a synonym adds ("怎么办理" → 流程) is no word of the question
+        tokens = {w for w, _ in tagged} | (set(query.words) - set(query.concepts))
         places: dict[str, Region] = {}
         foreign: list[tuple[str, str, str | None]] = []
         for word, tag in tagged:
@@ -393,6 +517,9 @@ class FaqSearch:
             elif word in self._foreign:
                 kind, who = self._foreign[word]
                 foreign.append((word, kind, who))
+            elif (inner := self._foreign_inside(word)) is not None:
+                kind, who = self._foreign[inner]
+                foreign.append((inner, kind, who))
             elif self._unknown_name(word, tag):
                 if tag == "ns" or word.endswith(("省", "市", "县")):
                     places[word] = "elsewhere"
@@ -419,6 +546,12 @@ class FaqSearch:
         )
         anchored = has(self._anchors)
         return _Named(places, foreign, anchored, anchored or known or has(self._domain_words))
+
+    def _foreign_inside(self, word: str) -> str | None:
+        """A foreign name inside a word the knowledge base does not know ("房贷利率" → 利率)."""
+        if word in self._known or len(word) < 3 or not _HAN_CHAR.search(word):
+            return None
+        return next((name for name in self._foreign if len(name) >= 2 and name in word), None)
 
     def _unknown_name(self, word: str, tag: str) -> bool:
         """A proper name (by its tag) that no entry, anchor or domain word uses."""
@@ -450,7 +583,11 @@ class FaqSearch:
                 j -= 1
             if name in self._org_suffixes and j >= 0 and tagged[j][1] == "r":
                 continue  # 你们协会, 贵会
-            if name in self._org_suffixes or any(name in known for known in self._known_orgs):
+            # a known body, or a name that ends in one ("广州专精特新促进会"); a place before it
+            # is read as a place ("深圳专精特新促进会" is kept out as Shenzhen's)
+            if name in self._org_suffixes or any(
+                name in known or known in name for known in self._known_orgs
+            ):
                 continue
             found.append(name)
         return found
@@ -491,14 +628,22 @@ class FaqSearch:
         of the domain that the sources do not answer is handed off rather than answered
         with the secretariat's contacts.
         """
+        found = self.match(text, lang, fallback_lang)
+        return found if isinstance(found, FaqResult) else self.conclude(found, staff_reachable)
+
+    def match(
+        self, text: str, lang: str | None = None, fallback_lang: str | None = None
+    ) -> FaqResult | Match:
+        """The first half of :meth:`search`: a final result for what is decided without the
+        thresholds (garbage, a request for a person, a foreign name or place), else the
+        ranking for :meth:`conclude`. Never raises."""
         raw = text if isinstance(text, str) else ""
         forced: Lang | None = "en" if lang == "en" else "zh" if lang == "zh" else None
         fallback: Lang = "en" if fallback_lang == "en" else "zh"
         limit = self.settings.max_chars
 
         def result(decision: Decision, reason: str, found: Lang, **more: Any) -> FaqResult:
-            top = more.pop("top", [])
-            return FaqResult(decision, top, _confidence(top), reason, forced or found, **more)
+            return FaqResult(decision, [], 0.0, reason, forced or found, **more)
 
         if len(raw) > 4 * limit:  # cheap refusal before any work on a pasted document
             return result("out_of_scope", "too_long", detect_lang(raw[:limit], fallback))
@@ -524,24 +669,42 @@ class FaqSearch:
         place = self._place_keeps_out(named, top[0][0] if top else None)
         if place is not None:
             return result("out_of_scope", "other_place", found, named=place)
-        decision, reason = self.decide(top)
-        if decision == "handoff":  # a weak match
-            if not named.domain:
-                return result("out_of_scope", "off_topic", found)
-            if staff_reachable:
-                return result("handoff", "not_in_sources", found)
-            if top and _confidence(top) >= self.settings.suggest_at:
-                # nothing sure in the sources: say so, and offer the nearest questions
-                return result("suggest", "not_in_sources", found, top=top)
-            return result("answer", "not_in_sources", found)
-        if decision == "answer" and self.base.get(top[0][0]).not_in_sources:
-            reason = "not_in_sources"
-        return result(decision, reason, found, top=top)
+        return Match(top, named.domain, forced or found)
 
-    def decide(self, top: list[tuple[str, float]]) -> tuple[Decision, str]:
-        """(decision, reason) for a ranking, by the calibrated thresholds of the lexicon;
-        "handoff" here means only that the match is too weak to offer."""
-        s = self.settings
+    def conclude(
+        self, found: Match, staff_reachable: bool = False, settings: SearchSettings | None = None
+    ) -> FaqResult:
+        """The second half of :meth:`search`: the decision on a ranking, by the thresholds
+        of `settings` (the lexicon's unless a calibration tries others)."""
+        s = settings or self.settings
+        top, lang = found.top, found.lang
+
+        def result(decision: Decision, reason: str, ranked: list[tuple[str, float]]) -> FaqResult:
+            return FaqResult(decision, ranked, _confidence(ranked), reason, lang)
+
+        decision, reason = self.decide(top, s)
+        if decision == "handoff":  # a weak match
+            if not found.domain:
+                return result("out_of_scope", "off_topic", [])
+            if staff_reachable:
+                return result("handoff", "not_in_sources", [])
+            if top and _confidence(top) >= s.suggest_at:
+                # nothing sure in the sources: say so, and offer the nearest questions
+                return result("suggest", "not_in_sources", top)
+            return result("answer", "not_in_sources", [])
+        if self.base.get(top[0][0]).not_in_sources:
+            # the likeliest reading is one the sources leave open: say so, whatever else is near
+            reason = "not_in_sources"
+        return result(decision, reason, top)
+
+    def decide(
+        self, top: list[tuple[str, float]], settings: SearchSettings | None = None
+    ) -> tuple[Decision, str]:
+        """(decision, reason) for a ranking, by the calibrated thresholds of the lexicon (or
+        `settings`); "handoff" here means only that the match is too weak to offer."""
+        s = settings or self.settings
+        if top and _confidence(top) >= s.lead_at and (len(top) < 2 or top[1][1] <= s.lead_ratio * top[0][1]):
+            return "answer", "clear_lead"  # far ahead of the rest, though not a close paraphrase
         if not top or _confidence(top) < s.handoff_below:
             return "handoff", "no_match"
         clear = len(top) < 2 or top[0][1] - top[1][1] >= s.clear_gap
@@ -558,8 +721,9 @@ class FaqSearch:
         return any(pattern.search(norm) for pattern in self._handoff_en)
 
     def normalise(self, text: str) -> str:
-        """`text` as the search reads it (NFKC, lower case, simplified Chinese)."""
-        return self._norm(text)
+        """`text` in NFKC, lower case and simplified Chinese, its numerals as typed (the
+        rule answers read 一级 and 三年半 themselves)."""
+        return normalise(text, self._t2s)
 
     def entry(self, entry_id: str) -> FaqEntry:
         return self.base.get(entry_id)
@@ -583,6 +747,39 @@ def normalise(text: str, t2s: opencc.OpenCC | None = None) -> str:
 @cache
 def _default_t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
+
+
+def arabic_numerals(text: str) -> str:
+    """Chinese numerals that carry a unit as digits: "七十分" → "70分", "一千万" → "1000万",
+    "百分之五" → "5%", "6千万" → "6000万"; any other numeral is left as it is."""
+    text = _CN_PERCENT.sub(lambda m: _cn_number(m.group(1), m.group(0)) + "%", text)
+    text = _CN_NUMERAL.sub(lambda m: _cn_number(m.group(1), m.group(0)), text)
+    return _DIGIT_THOUSAND.sub(lambda m: _thousand_wan(m.group(1)), text)
+
+
+def _cn_number(numeral: str, original: str) -> str:
+    """The digits of a Chinese numeral below 10 000 ("三千五百" → "3500", "二〇二四" → "2024"),
+    or `original` when it is not one."""
+    if all(ch in _CN_VALUE for ch in numeral):  # digit by digit: 二〇二四, 五
+        return "".join(str(_CN_VALUE[ch]) for ch in numeral)
+    total, digit = 0, None
+    for ch in numeral:
+        if ch in _CN_VALUE:
+            if digit is not None and _CN_VALUE[ch] != 0:
+                return original  # two digits in a row inside a positional numeral
+            digit = _CN_VALUE[ch] or None
+            continue
+        place = {"十": 10, "百": 100, "千": 1000}[ch]
+        total += (1 if digit is None and place == 10 else digit or 0) * place
+        if digit is None and place != 10:
+            return original  # 百 or 千 with no digit before it
+        digit = None
+    return str(total + (digit or 0))
+
+
+def _thousand_wan(number: str) -> str:
+    value = float(number) * 1000
+    return f"{value:g}万" if value < 1e12 else number + "千万"
 
 
 def detect_lang(text: str, fallback: Lang = "zh") -> Lang:

@@ -8,6 +8,8 @@ naming the file and the entry id, in the style of :func:`~rules.loader.load_rule
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -45,6 +47,10 @@ def _blank(text: str) -> bool:
     return not text.strip()
 
 
+# Enough phrasings to cover how people ask, few enough that each one is read by a person.
+MAX_ASKS = 12
+MAX_ASKS_EN = 8
+
 # An answer worked out from the rules data the scoring engine uses, instead of a text:
 # an indicator's bands (and the points of a value named in the question), a tier's
 # requirements, the four recognition conditions or one of them, the direct-pass routes.
@@ -60,6 +66,10 @@ class FaqEntry(Strict):
     Either `answer` (a text written from the seeds) or `rule` (an answer computed from the
     rules data, see :data:`RULE_PATTERN`). `not_in_sources`: the answer says that the
     sources do not state what is asked, and gives the secretariat's contacts.
+    `asks`, `asks_en`: other ways people ask it (no two entries share one). `about`: facet
+    words (see :class:`Facet`) the entry is about beyond those its question names.
+    `replaces`: ids of entries merged into this one, which still name it (a suggestion
+    button sent before the merge, a stored question set).
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -68,8 +78,10 @@ class FaqEntry(Strict):
     answer: Label | None = None
     rule: str | None = Field(default=None, pattern=RULE_PATTERN)
     not_in_sources: bool = False
-    asks: list[str] = Field(min_length=3, max_length=5)
-    asks_en: list[str] = Field(default_factory=list, max_length=3)
+    asks: list[str] = Field(min_length=3, max_length=MAX_ASKS)
+    asks_en: list[str] = Field(default_factory=list, max_length=MAX_ASKS_EN)
+    about: list[str] = Field(default_factory=list)
+    replaces: list[str] = Field(default_factory=list)
     source: Source
     valid_from: date | None = None
     valid_to: date | None = None
@@ -90,6 +102,10 @@ class FaqEntry(Strict):
             if _blank(ask):
                 raise ValueError("an ask is blank")
         _unique([a.strip() for a in self.asks], "ask")
+        _unique([a.strip().lower() for a in self.asks_en], "English ask")
+        for old in self.replaces:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", old):
+                raise ValueError(f"replaces {old!r}: not an entry id")
         for when in (self.valid_from, self.valid_to, self.as_of):
             if when is not None and not _EARLIEST <= when <= _LATEST:
                 raise ValueError(f"date {when} is out of range")
@@ -120,8 +136,22 @@ class FaqEntries(Strict):
 
     @model_validator(mode="after")
     def _ids(self) -> FaqEntries:
-        _unique([e.id for e in self.entry], "entry")
+        # an id merged into an entry stays taken: it still names that entry
+        _unique([i for e in self.entry for i in (e.id, *e.replaces)], "entry")
+        # one phrasing in two entries would make the search pick one of them at random
+        seen: dict[str, str] = {}
+        for e in self.entry:
+            for text in (e.question.zh, e.question.en, *e.asks, *e.asks_en):
+                key = _phrasing_key(text)
+                if key in seen and seen[key] != e.id:
+                    raise ValueError(f"entry[{e.id}]: {text!r} is also a phrasing of entry[{seen[key]}]")
+                seen[key] = e.id
         return self
+
+
+def _phrasing_key(text: str) -> str:
+    """A phrasing as compared across entries: case, spaces and punctuation aside."""
+    return re.sub(r"[\s\W_]+", "", unicodedata.normalize("NFKC", text).lower())
 
 
 # ---------------------------------------------------------------- lexicon
@@ -183,6 +213,27 @@ class Scope(Strict):
     topic_requires: dict[Topic, list[str]]
 
 
+class Facet(Strict):
+    """Words of which a question names one (a tier, a level of recognition, what is asked):
+    an entry about one of them does not answer a question that names another. With a
+    `default`, a question that names none is read as naming it: the general entry (the
+    会员单位's duties, the provincial conditions) answers a general question."""
+
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    words: list[str] = Field(min_length=2)
+    default: str | None = None
+    # Whether its words, as canonical words of the synonym table, weigh `synonym_boost`:
+    # yes for what is asked (条件, 流程), no for whose or which it is (促进会, 理事单位).
+    boost: bool = True
+
+    @model_validator(mode="after")
+    def _sound(self) -> Facet:
+        _unique(self.words, "facet word")
+        if self.default is not None and self.default not in self.words:
+            raise ValueError(f"facet {self.name}: default {self.default!r} is not one of its words")
+        return self
+
+
 class SearchSettings(Strict):
     k1: float = Field(gt=0)
     b: float = Field(ge=0, le=1)
@@ -190,19 +241,27 @@ class SearchSettings(Strict):
     entry_weight: float = Field(ge=0)
     answer_weight: float = Field(ge=0)
     ngram_weight: float = Field(ge=0)
+    cosine_weight: float = Field(ge=0)
+    cosine_ngram_weight: float = Field(ge=0)
     synonym_boost: float = Field(ge=1)
     handoff_below: float = Field(ge=0)
     suggest_at: float = Field(ge=0)
     answer_at: float = Field(ge=0)
     close_ratio: float = Field(gt=0, le=1)
     clear_gap: float = Field(gt=0)
+    # A match at `lead_at` or more answers when the runner-up scores at most `lead_ratio` of it.
+    lead_at: float = Field(ge=0)
+    lead_ratio: float = Field(ge=0, le=1)
     # An unknown proper name (a place, a company) weighs this many times an unknown word.
     unknown_name_weight: float = Field(ge=1)
+    # An entry about another word of a facet than the question's keeps this share of its score.
+    facet_penalty: float = Field(gt=0, le=1)
     max_chars: int = Field(gt=0)
 
     @model_validator(mode="after")
     def _order(self) -> SearchSettings:
-        if self.variant_weight + self.entry_weight + self.answer_weight + self.ngram_weight <= 0:
+        weights = (self.variant_weight, self.entry_weight, self.answer_weight, self.ngram_weight)
+        if sum(weights) + self.cosine_weight + self.cosine_ngram_weight <= 0:
             raise ValueError("the channel weights are all 0")
         if self.answer_at < self.handoff_below:
             raise ValueError("answer_at is below handoff_below")
@@ -217,6 +276,7 @@ class Lexicon(Strict):
     stopwords: Phrases
     handoff: Phrases
     scope: Scope
+    facet: list[Facet] = Field(default_factory=list)
     search: SearchSettings
 
     @model_validator(mode="after")
@@ -227,6 +287,7 @@ class Lexicon(Strict):
         words += [n for f in self.scope.foreign for n in f.names] + self.scope.anchors + self.scope.domain
         for s in self.synonym:
             words += [s.word, *s.zh, *s.en]
+        words += [w for f in self.facet for w in f.words]
         if any(_blank(w) for w in words):
             raise ValueError("a word is blank")
         _unique([s.word for s in self.synonym], "synonym word")
@@ -246,6 +307,8 @@ class Lexicon(Strict):
             ],
             "place",
         )
+        _unique([f.name for f in self.facet], "facet")
+        _unique([w for f in self.facet for w in f.words], "facet word")
         foreign = {n.lower() for f in self.scope.foreign for n in f.names}
         both = sorted(foreign & {a.lower() for a in self.scope.anchors})
         if both:
@@ -265,15 +328,24 @@ class FaqBase:
     _by_id: dict[str, FaqEntry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
+        by_id = {old: e for e in self.entries for old in e.replaces}
+        by_id.update({e.id: e for e in self.entries})
+        object.__setattr__(self, "_by_id", by_id)
 
     def get(self, entry_id: str) -> FaqEntry:
-        """The entry with this id. Raises KeyError for an unknown id."""
+        """The entry with this id, or the one it was merged into. Raises KeyError for an
+        unknown id."""
         return self._by_id[entry_id]
+
+    def resolve(self, entry_id: str) -> str:
+        """The id of the entry that answers for `entry_id` now (itself, unless merged).
+        Raises KeyError for an unknown id."""
+        return self._by_id[entry_id].id
 
     @property
     def ids(self) -> list[str]:
-        return [e.id for e in self.entries]
+        """Every id that names an entry: the entries' own, then those merged into them."""
+        return [e.id for e in self.entries] + [old for e in self.entries for old in e.replaces]
 
 
 def load_faq(folder: Path | str = DATA_DIR) -> FaqBase:
@@ -287,6 +359,13 @@ def load_faq(folder: Path | str = DATA_DIR) -> FaqBase:
         f"faq.toml: entry[{e.id}]: cites {e.source.file!r}, not a source in meta.toml"
         for e in entries.entry
         if e.source.file not in seeds
+    ]
+    facet_words = {w for f in lexicon.facet for w in f.words}
+    problems += [
+        f"faq.toml: entry[{e.id}].about: {word!r} is not a facet word of faq_lexicon.toml"
+        for e in entries.entry
+        for word in e.about
+        if word not in facet_words
     ]
     if problems:
         raise RulesError("\n".join(problems))

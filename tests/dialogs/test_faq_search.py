@@ -39,6 +39,7 @@ def figures(name: str) -> dict[str, float]:
         kind = q["decision"]
         count[kind] = count.get(kind, 0) + 1
         expect = [q["expect"]] if isinstance(q.get("expect"), str) else q.get("expect") or []
+        expect = [default_search().base.resolve(i) for i in expect]  # merged entries answer for theirs
         facts = all("".join(f.split()) in "".join(str(reply["answer"]).split()) for f in q.get("facts", []))
         first = reply["entry_id"] if reply["decision"] in ("answer", "suggest") else None
         checks = {
@@ -84,7 +85,6 @@ def test_held_out_in_scope_floors(held_out: dict[str, float]) -> None:
     assert held_out["wrong"] <= 0.02
 
 
-@pytest.mark.xfail(strict=True, reason="aim not reached: 61.7 % of in-scope questions answered directly")
 def test_held_out_direct_answers_reach_the_aim(held_out: dict[str, float]) -> None:
     assert held_out["direct"] >= 0.85
 
@@ -98,7 +98,7 @@ def test_held_out_not_in_sources_is_said(held_out: dict[str, float]) -> None:
     assert held_out["said_not"] >= 0.85
 
 
-@pytest.mark.xfail(strict=True, reason="aim not reached: 87.0 % of not-in-sources questions say so")
+@pytest.mark.xfail(strict=True, reason="aim not reached: 95.7 % of not-in-sources questions say so")
 def test_held_out_every_not_in_sources_question_says_so(held_out: dict[str, float]) -> None:
     assert held_out["said_not"] == 1
 
@@ -135,7 +135,7 @@ def test_the_question_sets_are_apart_and_their_expectations_exist(search: FaqSea
         ("What is the passing score?", "cond_score"),
         ("Can a service institution join?", "service_institution_join"),
         ("How much is the alliance fee?", "alliance_fee"),
-        ("where is your office", "contact_address"),
+        ("where is your office", "contact_association"),
     ],
 )
 def test_traditional_and_english_questions_find_their_entry(
@@ -154,8 +154,8 @@ def test_english_is_answered_in_english(search: FaqSearch) -> None:
 
 def test_a_confident_question_is_answered(search: FaqSearch) -> None:
     result = search.search("入会流程")
-    assert (result.decision, result.top[0][0], result.reason) == ("answer", "join_how", "confident")
-    assert 0 < result.confidence <= 1
+    assert (result.decision, result.top[0][0]) == ("answer", "join_how")
+    assert result.reason in ("confident", "clear_lead") and 0 < result.confidence <= 1
 
 
 def test_top_is_at_most_three_best_first(search: FaqSearch) -> None:
