@@ -60,7 +60,8 @@ def compose(
         entry = search.entry(result.entry_id)
         computed = None
         if entry.rule is not None:
-            computed = rule_answer(entry.rule, search.normalise(question), rules, lang, cat, today)
+            words = search.option_words
+            computed = rule_answer(entry.rule, search.normalise(question), rules, lang, cat, today, words)
             text, source = computed.text, computed.source
         else:
             assert entry.answer is not None

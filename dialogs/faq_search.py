@@ -71,7 +71,7 @@ _HAN_RUN = re.compile(f"[{_HAN}]+")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[&'-][a-z0-9]+)*")
 # A number and its unit stay one token, and apart from the words around them ("450万得几分"
 # would otherwise read as "万得", a company name).
-_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|万|亿|元|%|分|年|家|名|强|人|项|辆|级)?")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|万|亿|元|%|分|年|家|名|强|人|辆|级)?")
 _CONTENT = re.compile(f"[{_HAN}a-z0-9]")
 # A Chinese numeral with a unit after it ("七十分", "一千万", "三年半") reads as digits, as
 # people also type it ("70分", "1000万"); a numeral without one ("一下", "开四停四") stays.
@@ -129,6 +129,9 @@ class Match:
     top: list[tuple[str, float]]
     domain: bool
     lang: Lang
+    # the share (by IDF) of the question's subject words, all but those saying what is
+    # asked, that the best entry uses: low when the subject is something it does not know
+    covered: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -268,7 +271,12 @@ class FaqSearch:
             answer_docs.append(sorted(answer.words))
         self._entry_of = entry_of
         self._known = frozenset(w for doc in (*variant_docs, *answer_docs) for w in doc)
+        vocabulary: list[set[str]] = [set(doc) for doc in answer_docs]
+        for doc, owner in zip(variant_docs, entry_of, strict=True):
+            vocabulary[owner].update(doc)
+        self._vocabulary_of = [frozenset(v) for v in vocabulary]
         self._topic_of = [e.topic for e in base.entries]
+        self._index_of = {e.id: n for n, e in enumerate(base.entries)}
         k1, b = self.settings.k1, self.settings.b
         own = list(range(len(base.entries)))
         # (the setting of its weight, index, the entry of each document, n-grams rather than words)
@@ -353,37 +361,63 @@ class FaqSearch:
 
     def _facet_index(self, base: FaqBase) -> None:
         """The words of each facet, and the ones each entry is about (its `about`: said in
-        the data rather than guessed from its question, where 奖励 of 科技奖励 is no subsidy)."""
-        self._facets: list[tuple[frozenset[str], str | None]] = []
+        the data rather than guessed from its question, where 奖励 of 科技奖励 is no subsidy;
+        else its topic's, for a facet that says so)."""
+        self._facets: list[tuple[frozenset[str], frozenset[str]]] = []
+        self._implied: list[dict[str, str]] = []  # per facet: a word that implies → the facet word
         for facet in base.lexicon.facet:
             words = frozenset(self._norm(w) for w in facet.words)
             for word in words:
                 self._add_word(word)
-            self._facets.append((words, self._norm(facet.default) if facet.default else None))
+            self._facets.append((words, frozenset(self._norm(w) for w in facet.default)))
+            self._implied.append(
+                {self._norm(by): self._norm(word) for word, bys in facet.implied_by.items() for by in bys}
+            )
+        self._facet_words = frozenset(w for words, _ in self._facets for w in words)
         self._unboosted = frozenset(
             self._norm(w) for facet in base.lexicon.facet if not facet.boost for w in facet.words
+        ) | {self._norm(syn.word) for syn in base.lexicon.synonym if not syn.boost}
+        # the words that say what is asked (the boosted facets'): no subject of a question
+        self._asked = frozenset(
+            self._norm(w) for facet in base.lexicon.facet if facet.boost for w in facet.words
         )
         self._entry_facets: list[list[frozenset[str]]] = []
         for entry in base.entries:
             about = {self._norm(w) for w in entry.about}
-            self._entry_facets.append([words & about for words, _ in self._facets])
+            mine = []
+            for facet, (words, _) in zip(base.lexicon.facet, self._facets, strict=True):
+                named = words & about
+                if not named and entry.topic in facet.by_topic:
+                    named = frozenset({self._norm(facet.by_topic[entry.topic])})
+                mine.append(named)
+            self._entry_facets.append(mine)
 
     def _facet_factor(self, query: _Query) -> list[float]:
         """Per entry, the share of its score it keeps: `facet_penalty` for each facet where
         it is about a word other than the question's (or, when the question names none,
-        other than the facet's default)."""
+        other than the facet's defaults)."""
         named = query.words | query.concepts
-        asked = []
-        for words, default in self._facets:
-            found = words & named
-            asked.append(found or (frozenset({default}) if default else frozenset()))
+        # nothing but what it is about ("服务站", "上市联盟"): each word a facet's or a synonym's of one
+        bare = bool(named) and all(
+            w in self._facet_words or self._synonyms.get(w) in self._facet_words for w in named
+        )
+        asked, bare_words = [], []
+        for facet, (words, default), implied in zip(
+            self.base.lexicon.facet, self._facets, self._implied, strict=True
+        ):
+            found = (words & named) | {implied[w] for w in named if w in implied}
+            intro = not found and bare and facet.bare is not None
+            if intro:
+                found = frozenset({self._norm(facet.bare or "")})
+            asked.append(frozenset(found) or default)
+            bare_words.append(intro)
         penalty = self.settings.facet_penalty
         factors = []
         for about in self._entry_facets:
             factor = 1.0
-            for mine, theirs in zip(about, asked, strict=True):
-                if mine and theirs and not mine & theirs:
-                    factor *= penalty
+            for mine, theirs, intro in zip(about, asked, bare_words, strict=True):
+                if (mine or intro) and theirs and not mine & theirs:
+                    factor *= penalty  # an entry about nothing of a bare question's facet is no intro
             factors.append(factor)
         return factors
 
@@ -457,7 +491,7 @@ class FaqSearch:
                 continue
             elif not _HAN_CHAR.search(word):
                 words.add(word)  # English has no tags to tell a noun by
-            elif tags.get(word, "n")[:1] in _NAMING_TAGS:
+            elif tags.get(word, "n")[:1] in _NAMING_TAGS and word not in self._synonyms:
                 words.add(word)
                 unknown.add(word)
             elif tags.get(word, "")[:1] not in _FUNCTION_TAGS:
@@ -503,6 +537,36 @@ class FaqSearch:
         ranked = sorted(per_entry.items(), key=lambda item: (-item[1], item[0]))
         return [(self.base.entries[i].id, round(s / total, 4)) for i, s in ranked]
 
+    def _covered(self, query: _Query, heavy: frozenset[str], top: list[tuple[str, float]]) -> float:
+        """The share of the question's subject words (by IDF, an unknown noun or name
+        weighing unknown_name_weight) that the best entry's phrasings or answer use; 1 when
+        the question has no subject words (only what is asked: "联系方式")."""
+        if not top:
+            return 0.0
+        idf = self._channels[0][1]
+        # the words that say what it is about: known to the knowledge base, or unknown nouns
+        # ("笔试"); not an unknown verb or adjective ("尽", "可靠") that only shapes the question
+        # a synonym counts as its canonical word; a place of Guangzhou is context, not subject
+        subject = set()
+        for w in query.words:
+            w = self._synonyms.get(w, w)
+            if w in self._asked or self._places.get(w) == "guangzhou":
+                continue
+            # an unknown word of two characters or more is a subject too ("注销", "上班"): the
+            # entry has nothing on it; a single character ("尽") only shapes the sentence
+            if w in self._known or w in query.concepts or w in query.unknown or len(w) >= 2:
+                subject.add(w)
+        if not subject:
+            return 1.0
+        weighty = heavy | query.unknown
+        mine = self._vocabulary_of[self._index_of[top[0][0]]]
+
+        def mass(words: set[str]) -> float:
+            name_weight = self.settings.unknown_name_weight
+            return sum(idf.idf.get(w, idf.unseen_idf) * (name_weight if w in weighty else 1.0) for w in words)
+
+        return mass(subject & mine) / mass(subject)
+
     def _named(self, norm: str, query: _Query) -> _Named:
         """The places, foreign names and domain words of a normalised question."""
         spaced = _NUMBER.sub(" ", norm)
@@ -545,7 +609,9 @@ class FaqSearch:
             _NUMBER.fullmatch(w) and not w.isdigit() for w in query.words
         )
         anchored = has(self._anchors)
-        return _Named(places, foreign, anchored, anchored or known or has(self._domain_words))
+        # a district of Guangzhou is the domain's too: its SME authority is in the sources
+        local = "guangzhou" in places.values()
+        return _Named(places, foreign, anchored, anchored or known or local or has(self._domain_words))
 
     def _foreign_inside(self, word: str) -> str | None:
         """A foreign name inside a word the knowledge base does not know ("房贷利率" → 利率)."""
@@ -669,7 +735,7 @@ class FaqSearch:
         place = self._place_keeps_out(named, top[0][0] if top else None)
         if place is not None:
             return result("out_of_scope", "other_place", found, named=place)
-        return Match(top, named.domain, forced or found)
+        return Match(top, named.domain, forced or found, self._covered(query, heavy, top))
 
     def conclude(
         self, found: Match, staff_reachable: bool = False, settings: SearchSettings | None = None
@@ -683,6 +749,8 @@ class FaqSearch:
             return FaqResult(decision, ranked, _confidence(ranked), reason, lang)
 
         decision, reason = self.decide(top, s)
+        if found.covered < s.subject_floor:
+            decision = "handoff"  # the best entry knows what is asked, not what it is asked of
         if decision == "handoff":  # a weak match
             if not found.domain:
                 return result("out_of_scope", "off_topic", [])
@@ -724,6 +792,11 @@ class FaqSearch:
         """`text` in NFKC, lower case and simplified Chinese, its numerals as typed (the
         rule answers read 一级 and 三年半 themselves)."""
         return normalise(text, self._t2s)
+
+    @property
+    def option_words(self) -> dict[tuple[int, str], list[str]]:
+        """Words that name an indicator's option, for the rule answers (see the lexicon)."""
+        return {(a.indicator, a.option): a.words for a in self.base.lexicon.option_alias}
 
     def entry(self, entry_id: str) -> FaqEntry:
         return self.base.get(entry_id)

@@ -11,6 +11,7 @@ and a change of the data changes both. Pure: no I/O, no clock (`today` is given)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,6 +29,7 @@ from rules.model import (
     ChoicePart,
     Indicator,
     MultiPart,
+    Part,
     RatioHighPart,
     Source,
     StepPart,
@@ -58,14 +60,34 @@ class RuleAnswer:
     points: int | None = None
 
 
-def rule_answer(rule: str, question: str, rules: Rules, lang: str, cat: Catalogs, today: date) -> RuleAnswer:
+# Words that name an option of an indicator, beyond the option's own aliases in the rules
+# data: (indicator number, option value) → words, from the FAQ lexicon.
+OptionWords = Mapping[tuple[int, str], Sequence[str]]
+
+
+def rule_answer(
+    rule: str,
+    question: str,
+    rules: Rules,
+    lang: str,
+    cat: Catalogs,
+    today: date,
+    option_words: OptionWords | None = None,
+) -> RuleAnswer:
     """The answer to `question` by `rule`. Raises ValueError for a rule it does not know."""
     kind, _, arg = rule.partition(":")
     if kind == "indicator":
-        return _indicator(rules.indicators.indicator[int(arg) - 1], question, rules, lang, cat, today)
+        ind = rules.indicators.indicator[int(arg) - 1]
+        return _indicator(ind, question, rules, lang, cat, today, option_words or {})
     if kind == "tier":
         tier = next(t for t in rules.tiers.tier if t.id == arg)
-        return RuleAnswer(_tier_text(tier, rules, lang, cat), tier.source)
+        text = _tier_text(tier, rules, lang, cat)
+        higher = [t.label.get(lang) for t in rules.tiers.tier if t.rank > tier.rank]
+        if higher:  # a general question gets the entry tier; say that there is more above it
+            text += "\n" + cat.text(
+                lang, "faq.rule.tier.higher", tiers=cat.text(lang, "list.sep").join(higher)
+            )
+        return RuleAnswer(text, tier.source)
     if kind == "tiers":
         lines = [cat.text(lang, "faq.rule.tiers.head")]
         lines += ["• " + _tier_text(t, rules, lang, cat) for t in reversed(rules.tiers.tier)]
@@ -73,7 +95,11 @@ def rule_answer(rule: str, question: str, rules: Rules, lang: str, cat: Catalogs
     if kind == "conditions":
         return _conditions(rules, lang, cat)
     if kind == "condition":
-        return _condition(arg, rules, lang, cat)
+        answer = _condition(arg, rules, lang, cat)
+        verdict = _condition_named(arg, question, rules, lang, cat, today)
+        if verdict is None:
+            return answer
+        return RuleAnswer(verdict + "\n" + answer.text, answer.source)
     if kind == "direct_routes":
         return _routes(rules, lang, cat, with_score=True)
     raise ValueError(f"unknown rule {rule!r}")
@@ -102,14 +128,17 @@ def _pct(value: Decimal) -> str:
 
 
 def _indicator(
-    ind: Indicator, question: str, rules: Rules, lang: str, cat: Catalogs, today: date
+    ind: Indicator, question: str, rules: Rules, lang: str, cat: Catalogs, today: date, words: OptionWords
 ) -> RuleAnswer:
     lines = [cat.text(lang, "faq.rule.indicator", number=ind.number, label=ind.label.get(lang), max=ind.max)]
-    for part in ind.part:
+    value, points, band, named = _score_named(ind, question, rules, today, lang, cat, words)
+    # a value named in an indicator of separate items (9: the talent item) needs only its item;
+    # where the better of two parts counts (11), both stay
+    shown = [named] if named is not None and ind.combine != "max" else ind.part
+    for part in shown:
         lines.append(_part_text(part, lang, cat))
     if ind.combine == "max" and len(ind.part) > 1:
         lines.append(cat.text(lang, "faq.rule.indicator.best_of"))
-    value, points, band = _score_named(ind, question, rules, today, lang, cat)
     if value is not None and points is not None:
         key = "faq.rule.indicator.value.band" if band else "faq.rule.indicator.value"
         lines.insert(0, cat.text(lang, key, value=value, points=points, band=band or ""))
@@ -134,9 +163,9 @@ def _part_text(part: object, lang: str, cat: Catalogs) -> str:
 
 
 def _score_named(
-    ind: Indicator, question: str, rules: Rules, today: date, lang: str, cat: Catalogs
-) -> tuple[str | None, int | None, str | None]:
-    """(the value named in the question as shown, its points, its band) or Nones."""
+    ind: Indicator, question: str, rules: Rules, today: date, lang: str, cat: Catalogs, words: OptionWords
+) -> tuple[str | None, int | None, str | None, Part | None]:
+    """(the value named in the question as shown, its points, its band, its part) or Nones."""
     text = question.lower()
     for part in ind.part:
         data: dict[str, object] | None = None
@@ -158,9 +187,14 @@ def _score_named(
             if years is not None:
                 shown, data = cat.text(lang, "unit.years", n=format_decimal(years)), {part.field: years}
         elif isinstance(part, ChoicePart):
-            option = _named_option(part.options, text)
+            option = _named_option(part.options, text, ind.number, words)
             if option is not None:
                 shown, data = option.label.get(lang), {part.field: option.value}
+        elif isinstance(part, MultiPart):
+            held = [o for o in part.options if _names(o, text, ind.number, words)]
+            if held:
+                shown = cat.text(lang, "list.sep").join(o.label.get(lang) for o in held)
+                data = {part.field: [o.value for o in held]}
         if data is None:
             continue
         try:
@@ -169,8 +203,8 @@ def _score_named(
             continue
         result = assess(profile, rules, today).indicator_results[ind.number - 1]
         band = result.band_label.get(lang) if result.band_label is not None else None
-        return shown, result.points, band if band != shown else None
-    return None, None, None
+        return shown, result.points, band if band != shown else None, part
+    return None, None, None, None
 
 
 def _first(pattern: re.Pattern[str], text: str, read: object) -> Decimal | None:
@@ -192,12 +226,22 @@ def _money_value(text: str) -> Decimal:
     return parse_money(text)
 
 
-def _named_option(options: list[ChoiceOption], text: str) -> ChoiceOption | None:
+def _aliases(option: ChoiceOption, number: int, words: OptionWords) -> list[str]:
+    return [a.lower() for a in (*option.aliases, *words.get((number, str(option.value)), ())) if len(a) >= 2]
+
+
+def _names(option: ChoiceOption, text: str, number: int, words: OptionWords) -> bool:
+    return any(alias in text for alias in _aliases(option, number, words))
+
+
+def _named_option(
+    options: list[ChoiceOption], text: str, number: int, words: OptionWords
+) -> ChoiceOption | None:
     """The option whose alias the question names (the longest one, so 市级以下 beats 市级)."""
     best: tuple[int, ChoiceOption] | None = None
     for option in options:
-        for alias in option.aliases:
-            if len(alias) >= 2 and alias.lower() in text and (best is None or len(alias) > best[0]):
+        for alias in _aliases(option, number, words):
+            if alias in text and (best is None or len(alias) > best[0]):
                 best = (len(alias), option)
     return best[1] if best else None
 
@@ -279,6 +323,87 @@ def _condition(cid: str, rules: Rules, lang: str, cat: Catalogs) -> RuleAnswer:
         routes = _routes(rules, lang, cat, with_score=False)
         return RuleAnswer(line + "\n" + routes.text, _joined([source, routes.source]))
     return RuleAnswer(cat.text(lang, "faq.rule.condition.one", line=line), source)
+
+
+# Words before (or just after) an amount that say what it is an amount of.
+_FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("rd_expense", ("研发", "r&d", "research")),
+    ("equity_financing_2y", ("融资", "股权", "投资", "financing", "raised", "funding", "equity")),
+    ("revenue", ("营收", "营业收入", "收入", "营业额", "销售额", "revenue", "turnover", "sales")),
+)
+
+
+_NAMED_KEY = {
+    "rd_expense": "faq.rule.named.rd_expense",
+    "revenue": "faq.rule.named.revenue",
+    "equity_financing_2y": "faq.rule.named.equity_financing_2y",
+}
+
+
+def _named_figures(question: str) -> dict[str, Decimal]:
+    """The amounts a question names, by what they are of: the field whose word comes last
+    before the amount (within a few characters), else right after it ("200万的研发投入")."""
+    text = question.lower()
+    found: dict[str, Decimal] = {}
+    for match in _MONEY.finditer(text):
+        try:
+            value = _money_value(match.group(0))
+        except AnswerError:
+            continue
+        before, after = text[max(0, match.start() - 12) : match.start()], text[match.end() : match.end() + 6]
+        best: tuple[int, str] | None = None
+        for field, words in _FIELD_WORDS:
+            for word in words:
+                at = before.rfind(word)
+                if at >= 0 and (best is None or at > best[0]):
+                    best = (at, field)
+        if best is None:
+            best = next(((0, f) for f, words in _FIELD_WORDS if any(w in after for w in words)), None)
+        if best is not None and best[1] not in found:
+            found[best[1]] = value
+    return found
+
+
+def _condition_named(
+    cid: str, question: str, rules: Rules, lang: str, cat: Catalogs, today: date
+) -> str | None:
+    """Whether the figures the question names meet condition `cid`, as the engine checks it
+    ("营收3000万研发投入200万够不够" → met), or None when it names none that tell."""
+    text = question.lower()
+    data: dict[str, object] = {}
+    if cid == "niche_years":
+        years = _first(_YEARS, text, lambda t: parse_years(t, today=today))
+        if years is not None:
+            data["niche_years"] = years
+    elif cid in ("rd_expense", "revenue"):
+        figures = _named_figures(question)
+        needed = ("rd_expense", "revenue") if cid == "rd_expense" else ("revenue", "equity_financing_2y")
+        data = {k: v for k, v in figures.items() if k in needed}
+    if not data or (cid == "revenue" and "revenue" not in data):
+        return None
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError:
+        return None
+    result = next(c for c in assess(profile, rules, today).conditions if c.id == cid)
+    shown = []
+    for field, value in data.items():
+        if field == "niche_years":
+            assert isinstance(value, Decimal)
+            shown.append(cat.text(lang, "faq.rule.named.niche_years", years=format_decimal(value)))
+        else:
+            assert isinstance(value, Decimal)
+            shown.append(cat.text(lang, _NAMED_KEY[field], amount=amount(value, lang, cat)))
+    figures_text = cat.text(lang, "list.sep").join(shown)
+    if cid == "rd_expense" and "revenue" not in data:
+        amount_met = not any(g.metric == "rd_expense" for g in result.gaps)
+        key = "faq.rule.named.rd_amount_met" if amount_met else "faq.rule.named.unmet"
+        return cat.text(lang, key, figures=figures_text)
+    if cid == "revenue" and not result.met and "equity_financing_2y" not in data:
+        return cat.text(lang, "faq.rule.named.revenue_short", figures=figures_text)  # financing may still do
+    return cat.text(
+        lang, "faq.rule.named.met" if result.met else "faq.rule.named.unmet", figures=figures_text
+    )
 
 
 def _routes(rules: Rules, lang: str, cat: Catalogs, with_score: bool) -> RuleAnswer:

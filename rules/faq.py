@@ -162,11 +162,14 @@ class Terms(Strict):
 
 
 class Synonym(Strict):
-    """A canonical word and the ways people say it."""
+    """A canonical word and the ways people say it. `boost`: whether the canonical word,
+    when a question has it, weighs `synonym_boost` (it says what is asked: 条件, 会费); not
+    for a word that only says how it is asked (含义: "什么意思").)"""
 
     word: str = Field(min_length=1)
     zh: list[str] = Field(default_factory=list)
     en: list[str] = Field(default_factory=list)
+    boost: bool = True
 
 
 class Phrases(Strict):
@@ -216,22 +219,48 @@ class Scope(Strict):
 class Facet(Strict):
     """Words of which a question names one (a tier, a level of recognition, what is asked):
     an entry about one of them does not answer a question that names another. With a
-    `default`, a question that names none is read as naming it: the general entry (the
-    会员单位's duties, the provincial conditions) answers a general question."""
+    `default`, a question that names none is read as naming it (or them): the general entry
+    (the 会员单位's rights, the provincial conditions) answers a general question."""
 
     name: str = Field(pattern=r"^[a-z][a-z_]*$")
     words: list[str] = Field(min_length=2)
-    default: str | None = None
+    default: list[str] = Field(default_factory=list)
     # Whether its words, as canonical words of the synonym table, weigh `synonym_boost`:
     # yes for what is asked (条件, 流程), no for whose or which it is (促进会, 理事单位).
     boost: bool = True
+    # What an entry about none of its words is about, by its topic (every entry is someone's:
+    # the association's, the programme's, the alliance's…); an entry of a topic not listed,
+    # and of a facet without this, is about none of them (an entry for every tier is general).
+    by_topic: dict[Topic, str] = Field(default_factory=dict)
+    # Words (canonical, of the synonym table or of other facets) that name one of its words
+    # too: a question about 理事单位 or 入会 is about the association.
+    implied_by: dict[str, list[str]] = Field(default_factory=dict)
+    # The word a question that names nothing but other facets' words is read as naming:
+    # "服务站" alone asks what the service stations are.
+    bare: str | None = None
 
     @model_validator(mode="after")
     def _sound(self) -> Facet:
         _unique(self.words, "facet word")
-        if self.default is not None and self.default not in self.words:
-            raise ValueError(f"facet {self.name}: default {self.default!r} is not one of its words")
+        named = [
+            *self.default,
+            *self.by_topic.values(),
+            *self.implied_by,
+            *([self.bare] if self.bare else []),
+        ]
+        for word in named:
+            if word not in self.words:
+                raise ValueError(f"facet {self.name}: {word!r} is not one of its words")
         return self
+
+
+class OptionAlias(Strict):
+    """Words that name an option of an indicator in a question ("有ISO9001能加几分"), beyond
+    the option's own aliases in indicators.toml; the rule answers score the options named."""
+
+    indicator: int = Field(ge=1)
+    option: str = Field(min_length=1)
+    words: list[str] = Field(min_length=1)
 
 
 class SearchSettings(Strict):
@@ -249,6 +278,8 @@ class SearchSettings(Strict):
     answer_at: float = Field(ge=0)
     close_ratio: float = Field(gt=0, le=1)
     clear_gap: float = Field(gt=0)
+    # The share of the question's subject words the best entry must use, or it is a weak match.
+    subject_floor: float = Field(ge=0, le=1)
     # A match at `lead_at` or more answers when the runner-up scores at most `lead_ratio` of it.
     lead_at: float = Field(ge=0)
     lead_ratio: float = Field(ge=0, le=1)
@@ -277,6 +308,7 @@ class Lexicon(Strict):
     handoff: Phrases
     scope: Scope
     facet: list[Facet] = Field(default_factory=list)
+    option_alias: list[OptionAlias] = Field(default_factory=list)
     search: SearchSettings
 
     @model_validator(mode="after")

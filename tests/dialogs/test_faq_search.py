@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.ask import build_reply, render_plain, run_ask
-from dialogs.faq_search import FaqSearch, default_search, detect_lang, normalise
+from dialogs.faq_search import FaqResult, FaqSearch, arabic_numerals, default_search, detect_lang, normalise
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -353,3 +353,99 @@ def test_the_json_reply_carries_the_decision() -> None:
     assert computed["source"]["clause"] == "二、（四）12"
     unstated = json.loads(ask("促进会一年会费多少钱"))
     assert unstated["not_in_sources"] and unstated["contacts"]["email"] == "gzzjtx@gzzjtx.com"
+
+
+# ---------------------------------------------------------------- the general entry, facets, salient words
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("会员要承担哪些义务", "member_duties"),  # the duties are merged: one answer for every tier
+        ("理事单位要履行什么义务", "member_duties"),
+        ("入会门槛是多少", "member_qualification"),  # no tier named: the 会员单位's
+        ("理事单位要什么资质", "director_qualification"),
+        ("会员有啥好处", "member_rights"),
+        ("当理事单位的好处", "director_rights"),
+        ("副会长单位享有什么权益", "vp_rights"),
+        ("专精特新的认定条件", "recognition_conditions"),  # no level named: the provincial
+        ("小巨人评定条件", "little_giant_criteria"),
+        ("市级专精特新认定要求", "municipal_criteria"),
+        ("小巨人的奖励有多少", "subsidy_little_giant"),  # not the one for moving in
+        ("上市联盟的联系电话", "alliance_contact"),  # whose: the alliance's, named
+        ("你们的联系电话是多少", "contact_association"),  # whose: ours
+        ("What does a firm need to become a council member?", "director_qualification"),
+        ("律师事务所入会有什么要求", "service_institution_join"),
+    ],
+)
+def test_the_entry_of_what_is_named(search: FaqSearch, text: str, expect: str) -> None:
+    assert search.search(text).top[0][0] == expect
+
+
+def test_a_merged_id_still_answers(search: FaqSearch) -> None:
+    from datetime import date
+
+    from dialogs.faq_reply import entry_reply
+
+    reply = entry_reply("vp_duties", search, "zh", date(2026, 1, 5))  # a button sent before the merge
+    assert reply.entry_id == "member_duties" and "副会长单位另有一条" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("七十分是及格线吗", "70分"),
+        ("营收不到一千万", "1000万"),
+        ("做了三年半", "3年半"),
+        ("百分之五", "5%"),
+        ("年利润6千万", "6000万"),
+        ("十三项指标", "13项"),
+    ],
+)
+def test_chinese_numerals_with_a_unit_read_as_digits(text: str, digits: str) -> None:
+    assert digits in arabic_numerals(text)
+
+
+def test_numerals_without_a_unit_stay() -> None:
+    assert arabic_numerals("开四停四，千万不要，等一下") == "开四停四，千万不要，等一下"
+
+
+def test_a_numeral_in_words_finds_the_entry(search: FaqSearch) -> None:
+    assert search.search("七十分算及格吗").top[0][0] == "cond_score"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("入会要不要笔试", "not_in_sources"),  # 笔试 is nothing the sources know
+        ("理事单位的任期是几年", "not_in_sources"),
+        ("工商注册的流程", "not_in_sources"),  # only 流程 is shared
+        ("房贷利率是多少", "other_subject"),  # 利率 inside a word no entry uses
+    ],
+)
+def test_a_word_the_sources_do_not_know_weighs_against_a_match(
+    search: FaqSearch, text: str, reason: str
+) -> None:
+    result = search.search(text)
+    assert (result.reason, result.entry_id) == (reason, None)
+
+
+def test_a_tagged_piece_of_an_ordinary_question_is_no_foreign_name(search: FaqSearch) -> None:
+    result = search.search("省级人才项目在特色化里加几分")  # 里加 is tagged as a name (Riga)
+    assert result.decision != "out_of_scope" and result.top[0][0] == "ind_09_distinctive"
+
+
+def test_a_guangzhou_district_is_in_the_domain(search: FaqSearch) -> None:
+    assert search.search("黄埔区的企业去哪里申报专精特新").decision != "out_of_scope"
+
+
+def test_search_is_match_then_conclude(search: FaqSearch) -> None:
+    for text in ("入会流程", "会费多少", "深圳补贴", "天气", "入会要不要笔试"):
+        found = search.match(text)
+        expected = found if isinstance(found, FaqResult) else search.conclude(found)
+        assert search.search(text) == expected
+
+
+def test_a_suggestion_led_by_an_entry_the_sources_leave_open_says_so(search: FaqSearch) -> None:
+    result = search.search("协会官方网站网址")
+    assert result.reason == "not_in_sources"

@@ -126,3 +126,78 @@ def test_the_reply_and_the_score_come_from_the_same_data(tmp_path: Path) -> None
     reply = compose(search.search(question), question, search, TODAY)
     assert "75 分" in reply.text and "70 分" not in reply.text
     assert reply.source is not None and reply.source.file == "001_1cc477078b1fcf91.txt"
+
+
+WORDS = default_search().option_words
+
+
+@pytest.mark.parametrize(
+    ("rule", "question", "points"),
+    [
+        ("indicator:6", "有iso9001认证能加几分", 3),
+        ("indicator:6", "有自主品牌又参与制定标准能得几分", 5),  # capped at the indicator's 5
+        ("indicator:9", "有首台套和绿色制造能加几分", 10),
+        ("indicator:9", "how many points for staff in a provincial talent programme?", 3),
+        ("indicator:10", "有一项一类知识产权得几分", 6),
+        ("indicator:10", "有高价值一类知识产权得几分", 10),
+        ("indicator:4", "主导产品属于中华老字号得几分", 3),
+        ("indicator:13", "what points does a national r&d institution earn?", 10),
+    ],
+)
+def test_options_named_in_the_lexicon_score_as_the_engine_scores_them(
+    rules: Rules, rule: str, question: str, points: int
+) -> None:
+    assert rule_answer(rule, question, rules, "zh", CAT, TODAY, WORDS).points == points
+
+
+def test_a_named_item_shows_only_its_part(rules: Rules) -> None:
+    answer = rule_answer("indicator:9", "省级人才加几分", rules, "zh", CAT, TODAY, WORDS)
+    assert "拥有省级人才项目人员 3 分" in answer.text and "首台" not in answer.text
+
+
+def test_every_option_alias_names_an_option(rules: Rules) -> None:
+    options = {
+        (ind.number, str(o.value))
+        for ind in rules.indicators.indicator
+        for part in ind.part
+        for o in getattr(part, "options", [])
+    }
+    assert set(WORDS) <= options
+
+
+def test_a_tier_answer_says_there_are_higher_tiers(rules: Rules) -> None:
+    member = rule_answer("tier:member", "", rules, "zh", CAT, TODAY).text
+    assert "更高的级别：理事单位、副会长单位" in member
+    assert "更高的级别" not in rule_answer("tier:vice_president", "", rules, "zh", CAT, TODAY).text
+
+
+@pytest.mark.parametrize(
+    ("rule", "question", "verdict"),
+    [
+        ("condition:rd_expense", "去年营收3000万研发投入200万够不够", "满足这一条"),
+        ("condition:rd_expense", "营收1亿研发投入200万够不够", "不满足这一条"),  # 2% of revenue
+        ("condition:rd_expense", "研发费用只有80万能申报吗", "不满足这一条"),
+        ("condition:rd_expense", "研发费用150万能申报吗", "还要看营业收入"),
+        ("condition:revenue", "营收800万但融资了3000万行吗", "满足这一条"),
+        ("condition:revenue", "营收500万能申报吗", "还可以看近两年的股权融资"),
+        ("condition:niche_years", "细分市场做了一年半能报吗", "不满足这一条"),
+        ("condition:niche_years", "细分市场做了三年能报吗", "满足这一条"),
+    ],
+)
+def test_figures_named_in_a_condition_question_are_checked_as_the_engine_checks_them(
+    rules: Rules, rule: str, question: str, verdict: str
+) -> None:
+    first = rule_answer(rule, question, rules, "zh", CAT, TODAY).text.splitlines()[0]
+    assert verdict in first and (verdict != "满足这一条" or "不满足" not in first)
+
+
+def test_a_condition_question_without_figures_gets_the_condition(rules: Rules) -> None:
+    assert rule_answer("condition:rd_expense", "研发费用要求", rules, "zh", CAT, TODAY).text.startswith(
+        "认定条件之一"
+    )
+
+
+def test_a_changed_threshold_changes_the_verdict(tmp_path: Path) -> None:
+    changed = changed_rules(tmp_path, "conditions.toml", "min_years = 2", "min_years = 4")
+    text = rule_answer("condition:niche_years", "细分市场做了三年能报吗", changed, "zh", CAT, TODAY).text
+    assert "不满足这一条" in text and "4 年" in text

@@ -289,3 +289,61 @@ def test_the_required_topics_are_covered(faq: FaqBase) -> None:
         "contact",
     ]
     assert {f"alliance_{a}" for a in alliance} <= ids
+
+
+# ---------------------------------------------------------------- merged entries, phrasings, facets
+
+
+def test_a_phrasing_of_two_entries_is_refused(data: Path) -> None:
+    edit(data, "faq.toml", '"联盟会费用途", ', '"联盟会费多少", ')
+    message = refusal(data)
+    assert "entry[alliance_fee_use]" in message and "also a phrasing of entry[alliance_fee]" in message
+
+
+def test_a_merged_id_is_taken(data: Path) -> None:
+    edit(data, "faq.toml", 'id = "director_rights"', 'id = "vp_duties"')
+    assert "duplicate entry 'vp_duties'" in refusal(data)
+
+
+def test_about_names_a_facet_word(data: Path) -> None:
+    edit(
+        data,
+        "faq.toml",
+        'about = ["上市服务联盟", "会费"]\nsource = { file = "004_d278c02e86b8a761.txt", clause = "第十八条"',
+        'about = ["天气"]\nsource = { file = "004_d278c02e86b8a761.txt", clause = "第十八条"',
+    )
+    message = refusal(data)
+    assert "entry[alliance_fee_use].about" in message and "'天气'" in message
+
+
+def test_a_facet_default_is_one_of_its_words(data: Path) -> None:
+    edit(data, "faq_lexicon.toml", 'default = ["会员单位"]', 'default = ["会员"]')
+    assert "'会员' is not one of its words" in refusal(data)
+
+
+def test_a_merged_id_names_the_entry_that_answers_for_it(faq: FaqBase) -> None:
+    for old, new in (
+        ("vp_duties", "member_duties"),
+        ("director_procedure", "join_how"),
+        ("auto_withdrawal", "member_withdrawal"),
+    ):
+        assert faq.resolve(old) == new and faq.get(old).id == new and old in faq.ids
+    assert faq.resolve("join_how") == "join_how"
+    with pytest.raises(KeyError):
+        faq.resolve("no_such_entry")
+
+
+def test_merged_answers_keep_what_each_tier_had(faq: FaqBase) -> None:
+    join = written(faq, "join_how").zh
+    assert "副会长单位由会长单位授予牌匾" in join and "常务理事会或秘书处授予牌匾" in join
+    assert "秘书处授予证书" in join and "实际走访" in join and "线上调研" in join
+    duties = written(faq, "member_duties").zh
+    assert "按本会规定按时交纳会费" in duties and "副会长单位另有一条" in duties and "超过一年" in duties
+    leaving = written(faq, "member_withdrawal").zh
+    assert "超过一年不履行义务" in leaving and "书面申请" in leaving and "常务理事职务" in leaving
+
+
+def test_every_entry_has_several_phrasings(faq: FaqBase) -> None:
+    for entry in faq.entries:
+        assert len(entry.asks) >= 3, entry.id
+    assert sum(len(e.asks) + len(e.asks_en) for e in faq.entries) >= 10 * len(faq.entries)
