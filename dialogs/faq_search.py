@@ -44,7 +44,7 @@ import opencc
 import rjieba
 
 from dialogs.i18n import Catalogs, load_catalogs
-from dialogs.rule_answers import rule_text
+from dialogs.rule_answers import CUE, rule_text
 from rules import Rules, default_rules
 from rules.faq import FaqBase, FaqEntry, Lexicon, SearchSettings, default_faq
 
@@ -795,8 +795,10 @@ class FaqSearch:
 
     @property
     def option_words(self) -> dict[tuple[int, str], list[str]]:
-        """Words that name an indicator's option, for the rule answers (see the lexicon)."""
-        return {(a.indicator, a.option): a.words for a in self.base.lexicon.option_alias}
+        """Words that name an indicator's option, and (under CUE) the indicator's own words,
+        for the rule answers (see the lexicon)."""
+        words = {(a.indicator, a.option): a.words for a in self.base.lexicon.option_alias}
+        return words | {(c.indicator, CUE): c.words for c in self.base.lexicon.indicator_cue}
 
     def entry(self, entry_id: str) -> FaqEntry:
         return self.base.get(entry_id)

@@ -61,8 +61,11 @@ class RuleAnswer:
 
 
 # Words that name an option of an indicator, beyond the option's own aliases in the rules
-# data: (indicator number, option value) → words, from the FAQ lexicon.
+# data: (indicator number, option value) → words, from the FAQ lexicon; under the option
+# CUE, the words of the indicator itself, that bind a value to it when a question names
+# several ("主营业务占比85%、负债率45%").
 OptionWords = Mapping[tuple[int, str], Sequence[str]]
+CUE = "*"
 
 
 def rule_answer(
@@ -82,12 +85,17 @@ def rule_answer(
     if kind == "tier":
         tier = next(t for t in rules.tiers.tier if t.id == arg)
         text = _tier_text(tier, rules, lang, cat)
+        verdict = _tier_named(tier, question, lang, cat)
+        if verdict is not None:
+            text = verdict + "\n" + text
         higher = [t.label.get(lang) for t in rules.tiers.tier if t.rank > tier.rank]
         if higher:  # a general question gets the entry tier; say that there is more above it
             text += "\n" + cat.text(
                 lang, "faq.rule.tier.higher", tiers=cat.text(lang, "list.sep").join(higher)
             )
         return RuleAnswer(text, tier.source)
+    if kind == "tier_for":
+        return _tier_for(question, rules, lang, cat)
     if kind == "tiers":
         lines = [cat.text(lang, "faq.rule.tiers.head")]
         lines += ["• " + _tier_text(t, rules, lang, cat) for t in reversed(rules.tiers.tier)]
@@ -167,11 +175,12 @@ def _score_named(
 ) -> tuple[str | None, int | None, str | None, Part | None]:
     """(the value named in the question as shown, its points, its band, its part) or Nones."""
     text = question.lower()
+    cues = [w.lower() for w in words.get((ind.number, CUE), ())]
     for part in ind.part:
         data: dict[str, object] | None = None
         shown = ""
         if isinstance(part, BandHighPart | BandLowPart | RatioHighPart) and part.unit == "pct":
-            pct = _first(_PERCENT, text, lambda t: parse_percent(t, low=None, high=None))
+            pct = _first(_PERCENT, text, lambda t: parse_percent(t, low=None, high=None), cues)
             if pct is not None:
                 shown = _pct(pct)
                 if isinstance(part, RatioHighPart):
@@ -179,11 +188,11 @@ def _score_named(
                 else:
                     data = {part.field: pct}
         elif isinstance(part, BandHighPart) and part.unit == "yuan":
-            found = _first(_MONEY, text, _money_value)
+            found = _first(_MONEY, text, _money_value, cues)
             if found is not None:
                 shown, data = amount(found, lang, cat), {part.field: found}
         elif isinstance(part, StepPart):
-            years = _first(_YEARS, text, lambda t: parse_years(t, today=today))
+            years = _first(_YEARS, text, lambda t: parse_years(t, today=today), cues)
             if years is not None:
                 shown, data = cat.text(lang, "unit.years", n=format_decimal(years)), {part.field: years}
         elif isinstance(part, ChoicePart):
@@ -207,16 +216,25 @@ def _score_named(
     return None, None, None, None
 
 
-def _first(pattern: re.Pattern[str], text: str, read: object) -> Decimal | None:
+def _first(pattern: re.Pattern[str], text: str, read: object, cues: Sequence[str] = ()) -> Decimal | None:
+    """The first value of `pattern` in `text` that `read` reads. With `cues` (the words of
+    an indicator) and several values, only one with a cue shortly before it: in "主营业务
+    占比85%、负债率45%" the debt ratio is 45%; none when no value has one."""
     assert callable(read)
+    values: list[tuple[Decimal, bool]] = []
     for match in pattern.finditer(text):
         try:
             value = read(match.group(0))
         except AnswerError:
             continue
         if isinstance(value, Decimal):
-            return value
-    return None
+            before = text[max(0, match.start() - 12) : match.start()]
+            # the nearest cue wins: the part after the last of the other values
+            clause = re.split(r"[、,;，；]|和|及|与", before)[-1]
+            values.append((value, any(cue in clause for cue in cues)))
+    if len(values) > 1 and cues:
+        return next((value for value, cued in values if cued), None)
+    return values[0][0] if values else None
 
 
 def _money_value(text: str) -> Decimal:
@@ -330,6 +348,7 @@ _FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rd_expense", ("研发", "r&d", "research")),
     ("equity_financing_2y", ("融资", "股权", "投资", "financing", "raised", "funding", "equity")),
     ("revenue", ("营收", "营业收入", "收入", "营业额", "销售额", "revenue", "turnover", "sales")),
+    ("profit", ("利润", "profit")),
 )
 
 
@@ -337,7 +356,65 @@ _NAMED_KEY = {
     "rd_expense": "faq.rule.named.rd_expense",
     "revenue": "faq.rule.named.revenue",
     "equity_financing_2y": "faq.rule.named.equity_financing_2y",
+    "profit": "faq.rule.named.profit",
 }
+
+
+def _tier_for(question: str, rules: Rules, lang: str, cat: Catalogs) -> RuleAnswer:
+    """The highest tier whose figures the question's revenue and profit reach, then every
+    tier's requirements; without figures, the tiers and the self-assessment."""
+    figures = {k: v for k, v in _named_figures(question).items() if k in ("revenue", "profit")}
+    lines = []
+    if figures:
+        reached = [t for t in rules.tiers.tier if not _short_of(t, figures)]
+        shown = cat.text(lang, "list.sep").join(
+            cat.text(lang, _NAMED_KEY[k], amount=amount(v, lang, cat)) for k, v in figures.items()
+        )
+        if reached:
+            best = reached[-1].label.get(lang)
+            lines.append(cat.text(lang, "faq.rule.tier_for.reached", figures=shown, tier=best))
+        else:
+            lowest = rules.tiers.tier[0].label.get(lang)
+            lines.append(cat.text(lang, "faq.rule.named.tier_unmet", figures=shown, tier=lowest))
+    lines.append(cat.text(lang, "faq.rule.tiers.head"))
+    lines += [_tier_brief(t, rules, lang, cat) for t in reversed(rules.tiers.tier)]
+    lines.append(cat.text(lang, "faq.rule.tier_for.assess"))
+    return RuleAnswer("\n".join(lines), _joined([t.source for t in rules.tiers.tier]))
+
+
+def _tier_brief(tier: Tier, rules: Rules, lang: str, cat: Catalogs) -> str:
+    """One line of a tier's figures for an enterprise: revenue, profit, recognition."""
+    req = tier.enterprise
+    needs = [cat.text(lang, "faq.rule.tier.revenue", amount=amount(req.min_revenue, lang, cat))]
+    if req.min_profit is not None:
+        needs.append(cat.text(lang, "faq.rule.tier.profit", amount=amount(req.min_profit, lang, cat)))
+    if req.min_certification is not None:
+        level = rules.certifications.get(req.min_certification).label.get(lang)
+        needs.append(cat.text(lang, "faq.rule.tier.certification", level=level))
+    sep = cat.text(lang, "faq.rule.sep")
+    return cat.text(lang, "faq.rule.tier_for.line", tier=tier.label.get(lang), needs=sep.join(needs))
+
+
+def _short_of(tier: Tier, figures: Mapping[str, Decimal]) -> bool:
+    """Whether named revenue or profit falls short of `tier` (as the engine compares: at least)."""
+    req = tier.enterprise
+    return ("revenue" in figures and figures["revenue"] < req.min_revenue) or (
+        "profit" in figures and req.min_profit is not None and figures["profit"] < req.min_profit
+    )
+
+
+def _tier_named(tier: Tier, question: str, lang: str, cat: Catalogs) -> str | None:
+    """Whether the revenue and profit a question names reach `tier`'s figures (compared as
+    the engine compares them: at least the figure), or None when it names neither."""
+    figures = {k: v for k, v in _named_figures(question).items() if k in ("revenue", "profit")}
+    if not figures:
+        return None
+    short = _short_of(tier, figures)
+    shown = cat.text(lang, "list.sep").join(
+        cat.text(lang, _NAMED_KEY[k], amount=amount(v, lang, cat)) for k, v in figures.items()
+    )
+    key = "faq.rule.named.tier_unmet" if short else "faq.rule.named.tier_met"
+    return cat.text(lang, key, figures=shown, tier=tier.label.get(lang))
 
 
 def _named_figures(question: str) -> dict[str, Decimal]:
@@ -350,7 +427,7 @@ def _named_figures(question: str) -> dict[str, Decimal]:
             value = _money_value(match.group(0))
         except AnswerError:
             continue
-        before, after = text[max(0, match.start() - 12) : match.start()], text[match.end() : match.end() + 6]
+        before, after = text[max(0, match.start() - 20) : match.start()], text[match.end() : match.end() + 6]
         best: tuple[int, str] | None = None
         for field, words in _FIELD_WORDS:
             for word in words:
@@ -379,7 +456,12 @@ def _condition_named(
         figures = _named_figures(question)
         needed = ("rd_expense", "revenue") if cid == "rd_expense" else ("revenue", "equity_financing_2y")
         data = {k: v for k, v in figures.items() if k in needed}
-    if not data or (cid == "revenue" and "revenue" not in data):
+    # the condition's own figure must be named: revenue alone says nothing of the R&D condition
+    if (
+        not data
+        or (cid == "revenue" and "revenue" not in data)
+        or (cid == "rd_expense" and "rd_expense" not in data)
+    ):
         return None
     try:
         profile = Profile.model_validate(data)

@@ -53,9 +53,10 @@ MAX_ASKS_EN = 8
 
 # An answer worked out from the rules data the scoring engine uses, instead of a text:
 # an indicator's bands (and the points of a value named in the question), a tier's
-# requirements, the four recognition conditions or one of them, the direct-pass routes.
+# requirements, the tier the figures of a question reach, the four recognition conditions
+# or one of them, the direct-pass routes.
 RULE_PATTERN = (
-    r"^(indicator:[0-9]{1,2}|tier:(member|director|vice_president)|tiers|conditions"
+    r"^(indicator:[0-9]{1,2}|tier:(member|director|vice_president)|tiers|tier_for|conditions"
     r"|condition:(innovative_sme|niche_years|rd_expense|revenue|score_or_direct)|direct_routes)$"
 )
 
@@ -263,6 +264,14 @@ class OptionAlias(Strict):
     words: list[str] = Field(min_length=1)
 
 
+class IndicatorCue(Strict):
+    """Words of an indicator that bind a value to it when a question names several values
+    ("主营业务占比85%、负债率45%": 45% is the debt ratio's)."""
+
+    indicator: int = Field(ge=1)
+    words: list[str] = Field(min_length=1)
+
+
 class SearchSettings(Strict):
     k1: float = Field(gt=0)
     b: float = Field(ge=0, le=1)
@@ -309,6 +318,7 @@ class Lexicon(Strict):
     scope: Scope
     facet: list[Facet] = Field(default_factory=list)
     option_alias: list[OptionAlias] = Field(default_factory=list)
+    indicator_cue: list[IndicatorCue] = Field(default_factory=list)
     search: SearchSettings
 
     @model_validator(mode="after")

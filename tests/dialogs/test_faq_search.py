@@ -79,9 +79,8 @@ def test_the_held_out_set_is_large_and_varied() -> None:
 
 
 def test_held_out_in_scope_floors(held_out: dict[str, float]) -> None:
-    assert held_out["top1"] >= 0.85
-    assert held_out["direct"] >= 0.6
-    assert held_out["right"] >= 0.6
+    assert held_out["top1"] >= 0.92
+    assert held_out["right"] >= 0.85
     assert held_out["wrong"] <= 0.02
 
 
@@ -90,15 +89,15 @@ def test_held_out_direct_answers_reach_the_aim(held_out: dict[str, float]) -> No
 
 
 def test_held_out_out_of_scope_is_kept_out(held_out: dict[str, float]) -> None:
-    assert held_out["kept_out"] >= 0.9
+    assert held_out["kept_out"] >= 0.95
     assert held_out["oos_answered"] == 0
 
 
 def test_held_out_not_in_sources_is_said(held_out: dict[str, float]) -> None:
-    assert held_out["said_not"] >= 0.85
+    assert held_out["said_not"] >= 0.95
 
 
-@pytest.mark.xfail(strict=True, reason="aim not reached: 95.7 % of not-in-sources questions say so")
+@pytest.mark.xfail(strict=True, reason="aim not reached: 22 of 23 not-in-sources questions say so")
 def test_held_out_every_not_in_sources_question_says_so(held_out: dict[str, float]) -> None:
     assert held_out["said_not"] == 1
 

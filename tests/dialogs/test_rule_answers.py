@@ -12,7 +12,7 @@ import pytest
 from dialogs.faq_reply import compose
 from dialogs.faq_search import FaqSearch, default_search
 from dialogs.i18n import load_catalogs
-from dialogs.rule_answers import rule_answer
+from dialogs.rule_answers import CUE, rule_answer
 from rules import Rules, load_rules
 from rules.faq import load_faq
 from rules.loader import DATA_DIR
@@ -162,7 +162,9 @@ def test_every_option_alias_names_an_option(rules: Rules) -> None:
         for part in ind.part
         for o in getattr(part, "options", [])
     }
-    assert set(WORDS) <= options
+    assert {key for key in WORDS if key[1] != CUE} <= options
+    numbers = {ind.number for ind in rules.indicators.indicator}
+    assert {n for n, option in WORDS if option == CUE} <= numbers
 
 
 def test_a_tier_answer_says_there_are_higher_tiers(rules: Rules) -> None:
@@ -201,3 +203,46 @@ def test_a_changed_threshold_changes_the_verdict(tmp_path: Path) -> None:
     changed = changed_rules(tmp_path, "conditions.toml", "min_years = 2", "min_years = 4")
     text = rule_answer("condition:niche_years", "细分市场做了三年能报吗", changed, "zh", CAT, TODAY).text
     assert "不满足这一条" in text and "4 年" in text
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        ("营收3亿利润8000万能申请哪一级", "数额够得上理事单位"),
+        ("营收6亿利润7000万能申请哪一级", "数额够得上副会长单位"),
+        ("营收5000万能当什么会员", "未达到会员单位的数额要求"),
+    ],
+)
+def test_the_tier_the_named_figures_reach(rules: Rules, question: str, first: str) -> None:
+    text = rule_answer("tier_for", question, rules, "zh", CAT, TODAY).text
+    assert first in text.splitlines()[0] and "会员分三级" in text
+
+
+def test_a_tier_question_with_figures_says_whether_they_reach_it(rules: Rules) -> None:
+    met = rule_answer("tier:member", "营收9000万能入会吗", rules, "zh", CAT, TODAY).text
+    assert met.startswith("按您给的数字（营业收入 9000 万元）：达到会员单位的数额要求")
+    short = rule_answer("tier:director", "营收2亿利润1500万能当理事单位吗", rules, "zh", CAT, TODAY).text
+    assert short.startswith("按您给的数字（营业收入 2 亿元、年利润 1500 万元）：未达到理事单位")
+
+
+def test_a_value_binds_to_its_own_indicator(rules: Rules) -> None:
+    answer = rule_answer("indicator:8", "主营业务占比85%、负债率45%各得几分", rules, "zh", CAT, TODAY, WORDS)
+    assert (answer.value, answer.points) == ("45%", 5)
+    unsure = rule_answer("indicator:8", "占比85%和65%各得几分", rules, "zh", CAT, TODAY, WORDS)
+    assert unsure.points is None  # two values and nothing says which is the debt ratio
+
+
+def test_a_condition_is_judged_only_on_its_own_figure(rules: Rules) -> None:
+    text = rule_answer("condition:rd_expense", "营收4000万研发够不够", rules, "zh", CAT, TODAY).text
+    assert text.startswith("认定条件之一")  # no R&D figure named: no verdict
+    english = rule_answer(
+        "condition:rd_expense",
+        "our r&d spend was 1.5 million on revenue of 40 million",
+        rules,
+        "en",
+        CAT,
+        TODAY,
+    ).text
+    assert english.startswith(
+        "With your figures (R&D expense ¥1.5 million, revenue ¥40 million): this condition is met."
+    )
