@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's cl
     from bot.broadcast.worker import Worker
     from bot.channels.telegram.sender import TelegramSender
 
-__all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier"]
+__all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier", "staff_reachable"]
 
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
@@ -89,6 +89,15 @@ def staff_notifier(
         )
 
     return notify
+
+
+def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
+    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it (the channel
+    it names is running and sends notices): only then may a hand-off promise a reply."""
+    if not settings.staff_chat:
+        return False
+    name = settings.staff_chat.partition(":")[0]
+    return any(channel.name == name and hasattr(channel, "send_notice") for channel in channels)
 
 
 def http_app(db: Db, channels: Sequence[Channel], also_running: Sequence[str] = ()) -> web.Application:
@@ -222,6 +231,8 @@ def build(
     assistant = Assistant(store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk)
     if channels:
         made.extend(_chat_channels(settings, assistant))
+    # a hand-off promises a staff reply only when a running channel can post to the staff chat
+    assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
     return App(settings, db, store, broadcasts, assistant, made, senders, delivery)
 
 

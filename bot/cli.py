@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question from the FAQ knowledge base")
     p.add_argument("question", help="the question, in Chinese or English")
     p.add_argument("--lang", choices=["zh", "en"], help="answer in this language (default: the question's)")
-    p.add_argument("--json", action="store_true", help="answer, source, confidence, suggestions, handoff")
+    p.add_argument(
+        "--json", action="store_true", help="decision, reason, answer, source, suggestions, handoff, contacts"
+    )
 
     p = sub.add_parser("leads", help="enquiries for the secretariat")
     leads = p.add_subparsers(dest="leads_command", required=True, metavar="ACTION")
@@ -220,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask":
         from bot.ask import run_ask
 
-        return run_ask(args.question, args.lang, args.json, sys.stdout)
+        return run_ask(args.question, args.lang, args.json, sys.stdout, _today(None))
     if args.command in ("broadcast", "groups"):
         from bot.broadcast.cli import run as run_broadcast
 

@@ -6,15 +6,18 @@ session (and a finished assessment) before it sends the replies.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from dialogs import render, report, results
 from dialogs.commands import parse_command
+from dialogs.faq_reply import compose, entry_reply
 from dialogs.faq_search import FaqSearch, default_search
 from dialogs.figures import question_figures
 from dialogs.flow import (
@@ -63,6 +66,7 @@ from dialogs.parsing import (
 from dialogs.session import DECIMAL_FIELDS, Doubt, Session
 from rules import Assessment, Rules, assess, default_rules
 from rules.compare import compare
+from rules.model import Source
 
 SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
@@ -133,15 +137,34 @@ class WhatIfError(ValueError):
 
 
 class DialogEngine:
-    """Holds the rules and catalogs; :meth:`handle` is the only entry point."""
+    """Holds the rules and catalogs; :meth:`handle` is the only entry point.
+
+    `staff_reachable`: a staff chat is configured, so a hand-off can promise a reply and
+    emits a :class:`Notify`; without one (the terminal, ``zjtx ask``) the engine gives the
+    secretariat's contacts and promises nothing.
+    """
 
     def __init__(
-        self, rules: Rules | None = None, catalogs: Catalogs | None = None, faq: FaqSearch | None = None
+        self,
+        rules: Rules | None = None,
+        catalogs: Catalogs | None = None,
+        faq: FaqSearch | None = None,
+        staff_reachable: bool = False,
     ) -> None:
         self.rules = rules or default_rules()
         self.cat = catalogs or load_catalogs()
         self._faq = faq
+        self.staff_reachable = staff_reachable
         self._figures: dict[tuple[str, str], dict[str, str]] = {}  # (field, lang) → its why's figures
+
+    def reaching_staff(self, reachable: bool) -> DialogEngine:
+        """This engine, or a copy of it (sharing its rules, catalogs and FAQ index) whose
+        hand-offs promise a staff reply exactly when `reachable`."""
+        if reachable == self.staff_reachable:
+            return self
+        other = copy.copy(self)
+        other.staff_reachable = reachable
+        return other
 
     @property
     def faq(self) -> FaqSearch:
@@ -203,7 +226,7 @@ class DialogEngine:
         elif s.mode == "assess" and s.pending:
             self._answer(turn, inbound.text, today, chosen=False)
         else:
-            self._idle_text(turn, inbound.text)
+            self._idle_text(turn, inbound.text, today)
 
     def usable(self, session: Session) -> bool:
         """False for a stored session this version of the dialog cannot continue
@@ -762,12 +785,12 @@ class DialogEngine:
     def _reask_if_pending(self, turn: Turn, today: date) -> None:
         turn.replies.extend(self.resume(turn.session, today))
 
-    def _idle_text(self, turn: Turn, text: str) -> None:
+    def _idle_text(self, turn: Turn, text: str, today: date) -> None:
         s = turn.session
         if not normalize(text):
             turn.replies.append(self.menu(s))
             return
-        self._ask_faq(turn, text)
+        self._ask_faq(turn, text, today)
 
     # ------------------------------------------------------------ questions and answers
 
@@ -779,39 +802,37 @@ class DialogEngine:
             return
         if arg in self.faq.base.ids:  # a suggestion button: "/faq <entry id>"
             s.misses = 0
-            turn.replies.append(Text(self._faq_answer(s, arg, s.lang)))
+            reply = entry_reply(arg, self.faq, s.lang, today)
+            turn.replies.append(Text(self._with_source(reply.text, reply.source, s.lang)))
         else:
-            self._ask_faq(turn, arg)
+            self._ask_faq(turn, arg, today)
         self._reask_if_pending(turn, today)
 
-    def _faq_answer(self, s: Session, entry_id: str, lang: str) -> str:
-        entry = self.faq.entry(entry_id)
-        source = render.source_text(entry.source.file, entry.source.clause, self.rules, lang, self.cat)
-        return entry.answer.get(lang) + "\n\n" + source
+    def _with_source(self, text: str, source: Source | None, lang: str) -> str:
+        if source is None:
+            return text
+        return text + "\n\n" + render.source_text(source.file, source.clause, self.rules, lang, self.cat)
 
-    def _ask_faq(self, turn: Turn, question: str) -> None:
-        """Answer from the FAQ when sure; offer the likeliest three when not; else a person."""
+    def _ask_faq(self, turn: Turn, question: str, today: date) -> None:
+        """Answer from the FAQ when sure; offer the likeliest three when not; say what the
+        assistant covers when out of scope; a person only when asked for or reachable.
+        The reply is in the question's language (the session's when it has no words)."""
         s = turn.session
-        found = self.faq.search(question, s.lang if s.lang_chosen else None)
-        lang = found.lang
-        if found.decision == "answer":
-            s.misses = 0
-            turn.replies.append(Text(self._faq_answer(s, found.top[0][0], lang)))
-            return
-        if found.decision == "suggest" and s.misses < 1:
+        found = self.faq.search(question, fallback_lang=s.lang, staff_reachable=self.staff_reachable)
+        if found.decision == "suggest" and s.misses >= 1:  # the second miss in a row
+            found = dataclass_replace(found, decision="handoff" if self.staff_reachable else "answer", top=[])
+            found = dataclass_replace(found, reason="not_in_sources")
+        reply = compose(found, question, self.faq, today, self.staff_reachable)
+        lang = reply.lang
+        if reply.decision == "suggest":
             s.misses += 1
-            choices = tuple(
-                Choice(f"/faq {entry_id}", self.faq.entry(entry_id).question.get(lang))
-                for entry_id, _ in found.top
-            )
-            turn.replies.append(Menu(self.cat.text(lang, "faq.suggest"), choices))
+            choices = tuple(Choice(f"/faq {entry_id}", q) for entry_id, q in reply.suggestions)
+            turn.replies.append(Menu(reply.text, choices))
             return
         s.misses = 0
-        reason = "faq.handoff.asked" if found.reason == "asked_for_human" else "faq.handoff"
-        turn.replies.append(
-            Text(self.cat.text(lang, reason) + "\n\n" + render.contacts_text(self.rules, lang, self.cat))
-        )
-        turn.notices.append(Notify("handoff", question[:1000], {"reason": found.reason, "lang": lang}))
+        turn.replies.append(Text(self._with_source(reply.text, reply.source, lang)))
+        if reply.notify_staff:
+            turn.notices.append(Notify("handoff", question[:1000], {"reason": found.reason, "lang": lang}))
 
     # ------------------------------------------------------------ the questionnaire
 
@@ -949,7 +970,7 @@ class DialogEngine:
             if chosen:
                 turn.replies.append(self.menu(s, "choice.stale"))
             else:
-                self._idle_text(turn, raw)
+                self._idle_text(turn, raw, today)
             return
         if s.pending == CONFIRM:
             self._confirm(turn, raw, today)

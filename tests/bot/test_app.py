@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build
 from bot.settings import Settings
+from dialogs.engine import DialogEngine
 
 
 def settings(tmp_path: Path, **values: Any) -> Settings:
@@ -43,3 +44,33 @@ async def test_healthz_answers_from_a_read_only_probe(tmp_path: Path) -> None:
     async with TestClient(TestServer(app.web())) as client:
         response = await client.get("/healthz")
         assert response.status == 503  # a closed database is unhealthy, not a crash
+
+
+def test_a_hand_off_promises_staff_only_when_a_running_channel_reaches_the_staff_chat(
+    tmp_path: Path,
+) -> None:
+    def reachable(*, channels: bool = True, **values: Any) -> bool:
+        app = build(settings(tmp_path, WECOM_CORP_ID=None, **values), channels=channels, worker=False)
+        try:
+            return app.assistant.engine.staff_reachable
+        finally:
+            app.close()
+
+    assert reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT="telegram:-100")
+    # the terminal: no one to hand off to
+    assert not reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT="telegram:-100", channels=False)
+    assert not reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT=None)
+    assert not reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT="wecom:zhangsan")  # WeCom not running
+    assert not reachable(TELEGRAM_BOT_TOKEN=None, ZJTX_STAFF_CHAT="telegram:-100")
+
+
+def test_build_leaves_the_engine_it_is_given_as_it_was(tmp_path: Path) -> None:
+    engine = DialogEngine()
+    app = build(
+        settings(tmp_path, TELEGRAM_BOT_TOKEN="1:a", WECOM_CORP_ID=None, ZJTX_STAFF_CHAT="telegram:-1"),
+        engine=engine,
+        worker=False,
+    )
+    assert app.assistant.engine.staff_reachable and not engine.staff_reachable
+    assert app.assistant.engine.rules is engine.rules and app.assistant.engine.cat is engine.cat
+    app.close()
