@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["COOKIE", "ConsoleError", "NavEntry", "StaffConsole", "console_from_settings"]
 
 COOKIE = "zjtx_console"
+# aiohttp-session keeps its request keys as strings; aiohttp suggests typed keys, nothing is wrong
+warnings.filterwarnings("ignore", "It is recommended to use web.RequestKey", UserWarning, "aiohttp_session")
 HERE = Path(__file__).resolve().parent
 STATIC_VERSION = hashlib.sha256(
     b"".join(p.read_bytes() for p in sorted((HERE / "static").glob("*")) if p.is_file())

@@ -44,6 +44,8 @@ __all__ = [
 log = logging.getLogger("zjtx.console")
 BASE = "/console"
 CONSOLE_KEY = web.AppKey("console", object)
+STAFF_KEY = web.RequestKey("staff", Staff)
+LANG_KEY = web.RequestKey("lang", str)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
@@ -78,7 +80,7 @@ def console_of(request: web.Request) -> StaffConsole:
 
 
 def staff_of(request: web.Request) -> Staff:
-    staff = request.get("staff")
+    staff = request.get(STAFF_KEY)
     assert isinstance(staff, Staff), "only handlers behind the session check ask"
     return staff
 
@@ -94,7 +96,7 @@ def client_address(request: web.Request) -> str:
 
 def lang_of(request: web.Request) -> str:
     """The page's language: the switch's choice, else ``?lang=``, else the browser's, else Chinese."""
-    chosen = request.get("lang")
+    chosen = request.get(LANG_KEY)
     if isinstance(chosen, str):
         return chosen
     asked = normalize_lang(request.query.get("lang"))
@@ -117,7 +119,10 @@ async def csrf_token(request: web.Request) -> str:
 
 
 def _wants_html(request: web.Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("Accept", "text/html")
+    """A page a person opens (redirected to the login page), not a script's fetch (401)."""
+    if request.method != "GET" or "X-Requested-With" in request.headers:
+        return False
+    return "json" not in request.headers.get("Accept", "")
 
 
 def _handler_flag(request: web.Request, flag: str) -> bool:
@@ -132,7 +137,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """The session check, the role check and the CSRF check, in that order."""
     session = await get_session(request)
     if isinstance(session.get("lang"), str) and session["lang"] in LANGS:
-        request["lang"] = session["lang"]
+        request[LANG_KEY] = session["lang"]
     if _handler_flag(request, "_console_public"):
         return await handler(request)
     console = console_of(request)
@@ -144,7 +149,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if _wants_html(request):
             raise web.HTTPFound(f"{BASE}/login")
         raise web.HTTPUnauthorized(text="401: log in first\n")
-    request["staff"] = staff
+    request[STAFF_KEY] = staff
     session["seen"] = int(console.clock() // 60)  # re-sealed each minute: the cookie expires when idle
     if _handler_flag(request, "_console_admin") and not staff.admin:
         log.warning("console.forbidden %s %s by %s", request.method, request.path, staff.id)
@@ -196,7 +201,7 @@ async def _error_page(request: web.Request, status: int, message: str) -> web.Re
     lang = lang_of(request)
     console = console_of(request)
     context = {"status": status, "message": console.t(lang, message), **_base_context(request, lang)}
-    context["staff"] = request.get("staff")
+    context["staff"] = request.get(STAFF_KEY)
     context["csrf"] = ""
     response = aiohttp_jinja2.render_template("error.html", request, context, status=status)
     return response
@@ -234,7 +239,7 @@ async def page(
     the person may open), their CSRF token and ``context``."""
     lang = lang_of(request)
     console = console_of(request)
-    staff = request.get("staff")
+    staff = request.get(STAFF_KEY)
     full = _base_context(request, lang)
     full.update(
         {

@@ -17,7 +17,7 @@
       if (!withFile) data.delete("image");
       if (inFlight) inFlight.abort();
       inFlight = new AbortController();
-      fetch(url, { method: "POST", body: data, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin", signal: inFlight.signal })
+      fetch(url, { method: "POST", body: data, headers: { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" }, credentials: "same-origin", signal: inFlight.signal })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (html === null) return;
@@ -44,7 +44,7 @@
     var every = parseInt(el.getAttribute("data-live-every") || "4000", 10);
     function tick() {
       if (document.visibilityState !== "visible") return schedule();
-      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html", "X-Requested-With": "fetch" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (html === null) return;
