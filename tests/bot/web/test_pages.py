@@ -69,19 +69,19 @@ async def test_forgetting_a_person_takes_the_notes_about_them(app: App, client: 
 
 
 async def test_exports_neutralise_formulas(app: App, client: Client) -> None:
-    seed(app, company="=HYPERLINK(\"http://x.example\",\"点我\")")
+    seed(app, company='=HYPERLINK("http://x.example","点我")')
     await log_in(client, app)
     response = await client.get("/console/enquiries/export.csv?handled=all")
     assert response.headers["Content-Disposition"].startswith("attachment;")
     rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
     assert rows[0][:4] == ["编号", "提交时间", "类型", "单位"]
-    assert rows[1][3] == "'=HYPERLINK(\"http://x.example\",\"点我\")"
+    assert rows[1][3] == '\'=HYPERLINK("http://x.example","点我")'
     assert rows[1][5] == "13800138000"
     book = load_workbook(io.BytesIO(await (await client.get("/console/enquiries/export.xlsx")).read()))
     sheet = book.active
     assert sheet is not None
     cell = sheet.cell(row=2, column=4)
-    assert cell.value == "=HYPERLINK(\"http://x.example\",\"点我\")" and cell.data_type == "s"
+    assert cell.value == '=HYPERLINK("http://x.example","点我")' and cell.data_type == "s"
     assert cell.quotePrefix
     assert sheet.cell(row=2, column=7).value == 72  # numbers stay numbers
 
@@ -92,7 +92,9 @@ async def test_exports_neutralise_formulas(app: App, client: Client) -> None:
 async def test_assessments_filter_and_show_answers_and_result(app: App, client: Client) -> None:
     seeded = seed(app, district="黄埔区")
     await log_in(client, app)
-    listed = text_of(await (await client.get("/console/assessments?district=黄埔区&eligible=yes&tier=member")).text())
+    listed = text_of(
+        await (await client.get("/console/assessments?district=黄埔区&eligible=yes&tier=member")).text()
+    )
     assert "黄埔区" in listed and "72" in listed
     assert "共 0 条" in text_of(await (await client.get("/console/assessments?district=天河区")).text())
     assert "共 0 条" in text_of(await (await client.get("/console/assessments?tier=none")).text())
@@ -125,7 +127,9 @@ async def test_the_preview_is_each_platforms_rendering(app: App, client: Client)
     csrf = await log_in(client, app)
     source = "# 通知\n**新政**发布 <script>x</script>\n> 引用\n[详情](https://example.org/a)"
     fragment = await (
-        await client.post("/console/broadcasts/preview", data={"source": source}, headers={"X-CSRF-Token": csrf})
+        await client.post(
+            "/console/broadcasts/preview", data={"source": source}, headers={"X-CSRF-Token": csrf}
+        )
     ).text()
     telegram, wecom = fragment.split("在企业微信群中")
     assert "<b>通知</b>" in telegram and "<b>新政</b>" in telegram and "<blockquote>" in telegram
@@ -141,7 +145,14 @@ async def test_compose_refuses_bad_input_beside_each_field(app: App, client: Cli
     assert empty.status == 400 and "请填写这一项" in body and "请选择主题" in body
     past = await client.post(
         "/console/broadcasts/new",
-        data={"csrf": csrf, "source": "通知", "topic": "*", "when": "at", "at": "2020-01-01T09:00", "action": "send"},
+        data={
+            "csrf": csrf,
+            "source": "通知",
+            "topic": "*",
+            "when": "at",
+            "at": "2020-01-01T09:00",
+            "action": "send",
+        },
     )
     assert "2020-01-01 09:00" in await past.text()
     garbled = await client.post(
@@ -162,7 +173,13 @@ async def test_an_image_too_large_or_not_an_image_is_refused(
 
     csrf = await log_in(client, app)
     form = aiohttp.FormData()
-    for name, value in {"csrf": csrf, "source": "通知", "topic": "*", "when": "now", "action": "send"}.items():
+    for name, value in {
+        "csrf": csrf,
+        "source": "通知",
+        "topic": "*",
+        "when": "now",
+        "action": "send",
+    }.items():
         form.add_field(name, value)
     form.add_field("image", image, filename="poster.png", content_type="image/png")
     response = await client.post("/console/broadcasts/new", data=form)
@@ -171,13 +188,21 @@ async def test_an_image_too_large_or_not_an_image_is_refused(
 
 
 async def test_schedule_see_the_report_and_cancel(app: App, client: Client) -> None:
-    app.broadcasts.subscribe("telegram", "-1001", kind="group", name="会员群", topics=["policy"], by="t", now=1.0)
+    app.broadcasts.subscribe(
+        "telegram", "-1001", kind="group", name="会员群", topics=["policy"], by="t", now=1.0
+    )
     csrf = await log_in(client, app)
     tomorrow = time.strftime("%Y-%m-%dT09:00", time.localtime(time.time() + 2 * 86400))
     import aiohttp
 
     form = aiohttp.FormData()
-    for name, value in {"csrf": csrf, "source": "**政策速递**", "topic": "policy", "when": "at", "at": tomorrow}.items():
+    for name, value in {
+        "csrf": csrf,
+        "source": "**政策速递**",
+        "topic": "policy",
+        "when": "at",
+        "at": tomorrow,
+    }.items():
         form.add_field(name, value)
     form.add_field("action", "send")
     form.add_field("image", PNG, filename="p.png", content_type="image/png")
@@ -218,7 +243,9 @@ async def test_uncertain_rows_are_resent_only_after_a_warning(app: App, client: 
 
 async def test_admins_add_and_remove_a_robot(app: App, client: Client) -> None:
     csrf = await log_in(client, app, ADMIN)
-    bad = await client.post("/console/groups/robots", data={"csrf": csrf, "webhook": "http://evil/x", "name": "群"})
+    bad = await client.post(
+        "/console/groups/robots", data={"csrf": csrf, "webhook": "http://evil/x", "name": "群"}
+    )
     assert bad.status == 400 and "webhook" in (await bad.text()).lower()
     url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123"
     added = await client.post(
@@ -227,7 +254,9 @@ async def test_admins_add_and_remove_a_robot(app: App, client: Client) -> None:
     assert "会员二群" in await added.text() and "abc-123" not in await added.text()
     (sub,) = app.broadcasts.subscriptions()
     assert sub.topics == ("event",)
-    removed = text_of(await (await client.post(f"/console/groups/{sub.id}/remove", data={"csrf": csrf})).text())
+    removed = text_of(
+        await (await client.post(f"/console/groups/{sub.id}/remove", data={"csrf": csrf})).text()
+    )
     assert "已停用的订阅" in removed and "已被工作人员移除" in removed
     assert app.broadcasts.subscriptions() == []
 

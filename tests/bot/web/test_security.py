@@ -141,7 +141,11 @@ async def test_a_script_in_a_persons_text_is_shown_escaped(app: App, client: Cli
     script = "<script>alert(1)</script>"
     seeded = seed(app, company=script)
     await log_in(client, app)
-    for path in ("/console/enquiries", f"/console/enquiries/{seeded.lead_id}", f"/console/knowledge?q={script}"):
+    for path in (
+        "/console/enquiries",
+        f"/console/enquiries/{seeded.lead_id}",
+        f"/console/knowledge?q={script}",
+    ):
         body = await (await client.get(path)).text()
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
         assert script not in body, path
@@ -199,11 +203,15 @@ async def test_error_pages_are_in_the_pages_language_without_a_trace(
 async def test_the_language_switch_keeps_english(app: App, client: Client) -> None:
     csrf = await log_in(client, app)
     switched = await client.post(
-        "/console/lang", data={"csrf": csrf, "lang": "en", "next": "/console/enquiries"}, allow_redirects=False
+        "/console/lang",
+        data={"csrf": csrf, "lang": "en", "next": "/console/enquiries"},
+        allow_redirects=False,
     )
     assert switched.status == 303 and switched.headers["Location"] == "/console/enquiries"
     assert "Enquiries" in await (await client.get("/console/enquiries")).text()
-    away = await client.post("/console/lang", data={"csrf": csrf, "lang": "zh", "next": "https://evil.example/"})
+    away = await client.post(
+        "/console/lang", data={"csrf": csrf, "lang": "zh", "next": "https://evil.example/"}
+    )
     assert str(away.url).endswith("/console")
 
 
@@ -219,7 +227,9 @@ def test_the_console_refuses_to_start_without_its_key(tmp_path: Path) -> None:
 def test_without_its_settings_there_is_no_console(tmp_path: Path) -> None:
     app = build(console_settings(tmp_path, ZJTX_CONSOLE_KEY=None, ZJTX_PUBLIC_URL=None), channels=False)
     assert app.console is None
-    assert not any(str(r.resource.canonical).startswith("/console") for r in app.web().router.routes() if r.resource)
+    assert not any(
+        str(r.resource.canonical).startswith("/console") for r in app.web().router.routes() if r.resource
+    )
     app.close()
 
 
@@ -228,7 +238,9 @@ async def test_the_cookie_is_secure_behind_https(tmp_path: Path) -> None:
     assert app.console is not None
     async with TestClient(TestServer(app.web(), host="127.0.0.1")) as client:
         token = token_of(app.console.link_for(STAFF, via="test"))
-        assert app.console.link_for(STAFF, via="test").startswith("https://console.example.org/console/login?token=")
+        assert app.console.link_for(STAFF, via="test").startswith(
+            "https://console.example.org/console/login?token="
+        )
         response = await client.post("/console/login", data={"token": token}, allow_redirects=False)
         assert "Secure" in response.headers["Set-Cookie"]
     app.close()
