@@ -306,10 +306,9 @@ def m006_console(db: Database) -> None:
         conn.execute(
             f"CREATE INDEX idx_assessments_{'_'.join(columns)} ON assessments ({', '.join(columns)})"
         )
-    db["assessment_counts"].create(  # type: ignore[union-attr]
-        {"dimension": str, "day": str, "channel": str, "value": str, "n": int},
-        pk=("dimension", "day", "channel", "value"),
-        not_null={"n"},
+    conn.execute(  # without rowid: a range of days is read from the key's b-tree alone
+        "CREATE TABLE assessment_counts (dimension TEXT NOT NULL, day TEXT NOT NULL, channel TEXT NOT NULL, "
+        "value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (dimension, day, channel, value)) WITHOUT ROWID"
     )
     values = {  # one count per fact; '' when the fact is missing (a service institution)
         "finished": "''",

@@ -43,8 +43,9 @@ def bars_up(title: str, items: Sequence[tuple[str, int]], *, height: int = 180) 
             f'fill="{BAR_COLOUR}"><title>{escape(label)}: {value}</title></rect>'
         )
         if i % every == 0:
+            centre = min(max(x + bar / 2, 16.0), WIDTH - 16.0)  # a label never hangs off an edge
             parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{height - 12}" font-size="10" fill="#333" '
+                f'<text x="{centre:.1f}" y="{height - 12}" font-size="10" fill="#333" '
                 f'text-anchor="middle">{escape(_label(label, 8))}</text>'
             )
     parts.append("</svg>")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp_jinja2
 import jinja2
@@ -23,6 +23,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from bot.broadcast.report import CHANNELS, local_time, topic_label
+from bot.broadcast.subscriptions import Subscription
 from bot.settings import TIMEZONE, Settings
 
 from .access import IDLE_TIMEOUT, LINK_TTL, Access, BadLinkLimiter, Staff
@@ -45,6 +46,21 @@ STATIC_VERSION = hashlib.sha256(
     b"".join(p.read_bytes() for p in sorted((HERE / "static").glob("*")) if p.is_file())
 ).hexdigest()[:10]
 UPLOAD_LIMIT = 4 * 1024 * 1024  # a request body: the largest broadcast image and its text
+
+
+class AddRobot(Protocol):
+    """Subscribe a WeCom group by its robot's webhook URL (bot/channels/wecom/sender.py's
+    ``add_robot``, handed over by bot/app.py). Raises ValueError with a catalog ``key``."""
+
+    def __call__(
+        self, subscriptions: Any, url: str, *, name: str, topics: Iterable[str], by: str, now: float
+    ) -> Subscription: ...
+
+
+def _no_robots(
+    subscriptions: Any, url: str, *, name: str, topics: Iterable[str], by: str, now: float
+) -> Subscription:
+    raise ValueError("no WeCom robot sender in this process")
 
 
 class ConsoleError(ValueError):
@@ -147,6 +163,7 @@ class StaffConsole:
         clock: Callable[[], float] = time.time,
         limiter: BadLinkLimiter | None = None,
         nudge: Callable[[], None] | None = None,
+        add_robot: AddRobot | None = None,
     ) -> None:
         self.db = db
         self.store = store
@@ -157,6 +174,7 @@ class StaffConsole:
         self.limiter = limiter or BadLinkLimiter()
         self.clock = clock
         self.nudge = nudge
+        self.add_robot: AddRobot = add_robot or _no_robots
         self.public_url = public_url.rstrip("/")
         self.secure = self.public_url.startswith("https://")
         self._fernet = Fernet(key)
@@ -281,6 +299,7 @@ def console_from_settings(
     broadcasts: BroadcastStore,
     assistant: Assistant,
     nudge: Callable[[], None] | None = None,
+    add_robot: AddRobot | None = None,
 ) -> StaffConsole | None:
     """The console the settings describe: None when neither ZJTX_CONSOLE_KEY nor
     ZJTX_PUBLIC_URL is set. Raises ConsoleError when one is set and the other missing or bad."""
@@ -291,5 +310,5 @@ def console_from_settings(
     access = Access(db, settings.staff_ids, settings.admin_ids)
     return StaffConsole(
         db=db, store=store, broadcasts=broadcasts, assistant=assistant, access=access, key=key,
-        public_url=url, nudge=nudge,
+        public_url=url, nudge=nudge, add_robot=add_robot,
     )  # fmt: skip

@@ -2,9 +2,9 @@
 
 The text goes through the same code as a real broadcast: :func:`bot.broadcast.markup.render`
 (fixed when the broadcast is created) and each platform's own layout of the messages a
-target gets (:func:`~bot.channels.telegram.sender.telegram_parts`,
-:func:`~bot.channels.wecom.sender.robot_parts`): the image with the text as its caption or
-the image then the text on Telegram, the markdown then the image on WeCom. Each part is
+target gets (the ``parts`` of its :class:`~bot.broadcast.sending.Platform`, which the
+store holds: the image with the text as its caption or the image then the text on
+Telegram, the markdown then the image on WeCom). Each part is
 then shown in HTML the way that platform draws it, from an allowlist: Telegram's HTML
 subset, WeCom's markdown subset; everything else is escaped.
 """
@@ -19,11 +19,10 @@ from html.parser import HTMLParser
 
 from markupsafe import Markup
 
-from bot.broadcast.content import Content, Part
+from bot.broadcast.content import ROBOT, TELEGRAM, Content, Part
 from bot.broadcast.desk import check_text
 from bot.broadcast.markup import Rendered
-from bot.channels.telegram.sender import telegram_parts
-from bot.channels.wecom.sender import robot_parts
+from bot.broadcast.outbox import Outbox
 
 __all__ = ["Preview", "PreviewPart", "preview", "telegram_html", "wecom_html"]
 
@@ -143,15 +142,16 @@ def _parts(parts: list[Part], draw: object) -> list[PreviewPart]:
     return shown
 
 
-def preview(source: str, image: bytes | None) -> Preview:
-    """What each platform's target gets for ``source`` (and ``image``), in order."""
+def preview(source: str, image: bytes | None, outbox: Outbox) -> Preview:
+    """What each platform's target gets for ``source`` (and ``image``), in order, laid out
+    by the platforms ``outbox`` sends to."""
     rendered, problem = check_text(source)
     content = Content(
         0, rendered.telegram_html, rendered.telegram_visible, rendered.wecom_markdown, rendered.plain, image
     )
     return Preview(
-        _parts(telegram_parts(content), telegram_html),
-        _parts(robot_parts(content), wecom_html),
+        _parts(outbox.parts(TELEGRAM, content), telegram_html),
+        _parts(outbox.parts(ROBOT, content), wecom_html),
         (problem.key, dict(problem.values)) if problem is not None else None,
         rendered,
     )

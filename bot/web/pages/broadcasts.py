@@ -177,7 +177,7 @@ def _context(request: web.Request, composed: Composed | None) -> dict[str, Any]:
     store = console.broadcasts
     source = composed.source if composed else ""
     image = composed.image if composed else None
-    shown = preview(source, image) if source.strip() or image else None
+    shown = preview(source, image, store) if source.strip() or image else None
     topics = composed.topics if composed else None
     audience = store.audience(topics or []) if topics is not None else None
     errors = {

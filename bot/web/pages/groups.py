@@ -51,9 +51,6 @@ async def groups(request: web.Request) -> web.StreamResponse:
 
 @admin_only
 async def add_robot_form(request: web.Request) -> web.StreamResponse:
-    from bot.channels.wecom.robot import WebhookError
-    from bot.channels.wecom.sender import add_robot
-
     console = console_of(request)
     lang = lang_of(request)
     form = Form(await request.post())
@@ -66,7 +63,7 @@ async def add_robot_form(request: web.Request) -> web.StreamResponse:
     topics = [] if ALL in picked or not picked else [t for t in known if t in picked]
     if not form.errors:
         try:
-            sub = add_robot(
+            sub = console.add_robot(
                 console.broadcasts,
                 url,
                 name=name,
@@ -74,8 +71,8 @@ async def add_robot_form(request: web.Request) -> web.StreamResponse:
                 by=f"console:{staff_of(request).id}",
                 now=time.time(),
             )
-        except WebhookError as exc:
-            form.errors["webhook"] = (exc.key, {})
+        except ValueError as exc:  # WebhookError: its key names the catalog message
+            form.errors["webhook"] = (getattr(exc, "key", "broadcast.webhook.bad_url"), {})
         else:
             console.audit.record(
                 staff_of(request).id,

@@ -63,6 +63,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+REASONS = {
+    "failed": "Forbidden: bot was kicked",
+    "uncertain": "timed out",
+    "skipped": "broadcast.reason.removed",
+}
+
+
 def _seed(path: Path) -> None:
     """What the pages show: assessments over some weeks, enquiries (one with a script in it),
     subscriptions, a delivered broadcast with every kind of row."""
@@ -76,8 +83,8 @@ def _seed(path: Path) -> None:
             score = (i * 37) % 101
             day = today - timedelta(days=(i * 5) % 150)
             conn.execute(
-                "INSERT INTO assessments (channel, chat_id, user_id, made_on, rules_version, answers, result, "
-                "created_at) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO assessments (channel, chat_id, user_id, made_on, rules_version, answers, "
+                "result, created_at) VALUES (?,?,?,?,?,?,?,?)",
                 [
                     "telegram" if i % 3 else "wecom", str(i), str(i), day.isoformat(), "2026.11.0",
                     json.dumps({"district": districts[i % 5], "revenue": 30_000_000 + i}, ensure_ascii=False),
@@ -117,9 +124,7 @@ def _seed(path: Path) -> None:
         for row_id, state in zip(ids, states, strict=False):
             conn.execute(
                 "UPDATE broadcast_outbox SET state=?, parts_done=?, last_at=?, error=? WHERE id=?",
-                [state, 1 if state == "sent" else 0, time.time() - 3400,
-                 {"failed": "Forbidden: bot was kicked", "uncertain": "timed out", "skipped": "broadcast.reason.removed"}.get(state),
-                 row_id],
+                [state, 1 if state == "sent" else 0, time.time() - 3400, REASONS.get(state), row_id],
             )  # fmt: skip
     broadcasts.finish_if_complete(made.id, time.time() - 3300)
     db.close()
@@ -180,7 +185,7 @@ def shots() -> Path:
     return ARTIFACTS
 
 
-def _logged_in(browser, server: Server, width: str, staff: str = ADMIN):  # type: ignore[no-untyped-def]
+def _logged_in(browser, server: Server, width: str, staff: str = ADMIN):
     w, h = WIDTHS[width]
     context = browser.new_context(viewport={"width": w, "height": h}, accept_downloads=True, locale="zh-CN")
     context.set_default_timeout(20_000)
@@ -191,7 +196,7 @@ def _logged_in(browser, server: Server, width: str, staff: str = ADMIN):  # type
     return context, page
 
 
-def test_log_in_by_link_and_a_used_link_is_refused(browser, server: Server, shots: Path) -> None:  # type: ignore[no-untyped-def]
+def test_log_in_by_link_and_a_used_link_is_refused(browser, server: Server, shots: Path) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     page = context.new_page()
     link = server.link(STAFF)
@@ -209,7 +214,7 @@ def test_log_in_by_link_and_a_used_link_is_refused(browser, server: Server, shot
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_every_page_at_desk_and_phone_width(browser, server: Server, shots: Path, width: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_at_desk_and_phone_width(browser, server: Server, shots: Path, width: str) -> None:
     context, page = _logged_in(browser, server, width)
     pages = {
         "home": "/console",
@@ -242,7 +247,7 @@ def test_every_page_at_desk_and_phone_width(browser, server: Server, shots: Path
     context.close()
 
 
-def test_compose_and_schedule_a_broadcast_then_read_its_report(browser, server: Server, shots: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compose_and_schedule_a_broadcast_then_read_its_report(browser, server: Server, shots: Path) -> None:
     context, page = _logged_in(browser, server, "desk")
     page.goto(server.url + "/console/broadcasts/new")
     page.fill("#source", "**活动预告**：下周三专精特新政策解读会。")
@@ -261,7 +266,7 @@ def test_compose_and_schedule_a_broadcast_then_read_its_report(browser, server: 
     context.close()
 
 
-def test_export_enquiries(browser, server: Server) -> None:  # type: ignore[no-untyped-def]
+def test_export_enquiries(browser, server: Server) -> None:
     context, page = _logged_in(browser, server, "desk", STAFF)
     page.goto(server.url + "/console/enquiries?handled=all")
     with page.expect_download() as download:
@@ -274,7 +279,7 @@ def test_export_enquiries(browser, server: Server) -> None:  # type: ignore[no-u
     context.close()
 
 
-def test_the_statistics_open_with_their_charts(browser, server: Server) -> None:  # type: ignore[no-untyped-def]
+def test_the_statistics_open_with_their_charts(browser, server: Server) -> None:
     context, page = _logged_in(browser, server, "phone", STAFF)
     page.goto(server.url + "/console/statistics")
     assert page.locator("svg.chart").count() == 4
