@@ -7,11 +7,14 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
+from dialogs import render
 from dialogs.figures import condition_figures
+from dialogs.flow import STEP_BY_FIELD, options_for
 from dialogs.render import result_parts
 from rules import FIELDS, ProfileError, assess, parse_profile
 
@@ -167,8 +170,10 @@ async def assessment(request: web.Request) -> web.StreamResponse:
     rules = console.rules
     figures = condition_figures(rules, lang, console.catalogs)
     failed = [console.t(lang, f"condition.{c}", **figures) for c in result.get("failed_conditions", [])]
-    shown = [(console.t(lang, f"metric.{f}"), _value(answers[f])) for f in FIELDS if f in answers]
-    shown += [(name, _value(value)) for name, value in answers.items() if name not in FIELDS]
+    shown = [
+        (console.t(lang, f"metric.{f}"), _value(console, f, answers[f], lang)) for f in FIELDS if f in answers
+    ]
+    shown += [(name, _plain(value)) for name, value in answers.items() if name not in FIELDS]
     made_on = date.fromisoformat(found[3])
     try:
         profile = parse_profile(answers, rules.contacts.districts)
@@ -198,7 +203,28 @@ async def assessment(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _value(value: Any) -> str:
+def _value(console: Any, field: str, value: Any, lang: str) -> str:
+    """An answer as the person read it back in the summary: amounts in 万元, labels of choices."""
+    step = STEP_BY_FIELD.get(field)
+    kind = step.kind if step else None
+    try:
+        if kind in ("money", "percent", "years") and isinstance(value, int | float | str):
+            figure = Decimal(str(value))
+            if kind == "percent":
+                return str(render.percent(figure))
+            if kind == "years":
+                return str(render.years(figure, lang, console.catalogs))
+            return str(render.money(figure, lang, console.catalogs))
+        labels = {v: label for v, label, _ in options_for(field, console.rules, lang)}
+    except (ArithmeticError, ValueError, KeyError):
+        return _plain(value)
+    if isinstance(value, list):
+        separator: str = console.t(lang, "list.sep")
+        return separator.join(str(labels.get(v, v)) for v in value)
+    return str(labels.get(value, _plain(value)))
+
+
+def _plain(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):

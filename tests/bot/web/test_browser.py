@@ -100,16 +100,17 @@ def _seed(path: Path) -> None:
         SessionKey("wecom", "lisi", "lisi"), "callme", "<script>alert('x')</script>", "李四", "020-87654321"
     )
     broadcasts = BroadcastStore(db, broadcast_platforms())
+    now = time.time()
     for n in range(6):
         broadcasts.subscribe(
-            "telegram", f"-100{n}", kind="group", name=f"会员{n}群", topics=["policy"], by="t", now=1.0
+            "telegram", f"-100{n}", kind="group", name=f"会员{n}群", topics=["policy"], by="t", now=now
         )
     broadcasts.subscribe(
-        "wecom_robot", "k1", kind="robot", name="理事单位群", topics=[], by="t", now=1.0,
+        "wecom_robot", "k1", kind="robot", name="理事单位群", topics=[], by="t", now=now,
         webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1",
     )  # fmt: skip
-    gone = broadcasts.subscribe("telegram", "-2001", kind="group", name="旧群", topics=[], by="t", now=1.0)
-    broadcasts.retire(gone.id, "broadcast.reason.removed", 2.0)
+    gone = broadcasts.subscribe("telegram", "-2001", kind="group", name="旧群", topics=[], by="t", now=now)
+    broadcasts.retire(gone.id, "broadcast.reason.removed", now)
     rendered, _ = check_text(
         "# 政策速递\n**2026 年**专精特新申报通知已发布，详见 [通知](https://example.org/n)。"
     )

@@ -100,7 +100,7 @@ async def test_assessments_filter_and_show_answers_and_result(app: App, client: 
     assert "共 0 条" in text_of(await (await client.get("/console/assessments?tier=none")).text())
     assert "共 1 条" in text_of(await (await client.get("/console/assessments?channel=telegram")).text())
     detail = text_of(await (await client.get(f"/console/assessments/{seeded.assessment_id}")).text())
-    assert "营业收入" in detail and "50000000" in detail
+    assert "营业收入" in detail and "5000 万元" in detail
     assert "营业收入未达" in detail  # the stored failed condition, with the rules' figures filled in
     assert "会员单位" in detail
 
