@@ -301,7 +301,10 @@ def m006_console(db: Database) -> None:
     }
     for name, definition in facts.items():
         conn.execute(f"ALTER TABLE assessments ADD COLUMN {name} {definition}")
-    listed = (("made_on", "id"), ("district", "id"), ("tier", "id"), ("eligible", "id"), ("channel", "id"))
+    listed = (
+        ("made_on", "id"), ("district", "id"), ("tier", "id"), ("eligible", "id"), ("channel", "id"),
+        ("district", "tier", "eligible", "id"),  # the facts filtered together
+    )  # fmt: skip
     for columns in listed:
         conn.execute(
             f"CREATE INDEX idx_assessments_{'_'.join(columns)} ON assessments ({', '.join(columns)})"
