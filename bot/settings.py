@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     wecom_token: str | None = Field(default=None, alias="WECOM_TOKEN")
     wecom_aes_key: str | None = Field(default=None, alias="WECOM_AES_KEY")
     wecom_api_base_url: str = Field(default="https://qyapi.weixin.qq.com", alias="WECOM_API_BASE_URL")
+    wechat_app_id: str | None = Field(default=None, alias="WECHAT_APP_ID")
+    wechat_app_secret: str | None = Field(default=None, alias="WECHAT_APP_SECRET")
+    wechat_token: str | None = Field(default=None, alias="WECHAT_TOKEN")
+    wechat_aes_key: str | None = Field(default=None, alias="WECHAT_AES_KEY")
+    wechat_plaintext: bool = Field(default=False, alias="WECHAT_PLAINTEXT")
+    wechat_api_base_url: str = Field(default="https://api.weixin.qq.com", alias="WECHAT_API_BASE_URL")
+    public_url: str | None = Field(default=None, alias="ZJTX_PUBLIC_URL")
+    link_secret: str | None = Field(default=None, alias="ZJTX_LINK_SECRET")
 
     @property
     def staff_ids(self) -> frozenset[str]:
