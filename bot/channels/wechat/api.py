@@ -98,6 +98,7 @@ class WeChatApi(HttpClient):
         self._margin = token_margin_seconds
         self._timeout = timeout_seconds
         self._token: StoredToken | None = None
+        self._use_until = 0.0  # when the cached token is replaced (shortly before it expires)
         self._token_lock = asyncio.Lock()
 
     @classmethod
@@ -107,51 +108,51 @@ class WeChatApi(HttpClient):
 
     # --- access token ---------------------------------------------------------------------------
 
-    async def access_token(self) -> str:
+    async def access_token(self, rejected: str | None = None) -> str:
         """A valid access token: the cached one (memory, then SQLite) unless it is about to
-        expire, else a fresh one from stable_token. Raises WeChatError (a wrong AppID or
-        secret: 40013, 40125; an IP not on the allowlist: 40164)."""
-        token = self._usable(self._token)
-        if token is not None:
-            return token
+        expire, else a fresh one from stable_token. When WeChat has just ``rejected`` a token
+        and stable_token hands that same one back, it is asked with force_refresh for a new
+        one. Raises WeChatError (a wrong AppID or secret: 40013, 40125; an IP not on the
+        allowlist: 40164)."""
+        if self._token is not None and self._clock() < self._use_until:
+            return self._token.access_token
         async with self._token_lock:
-            token = self._usable(self._token)
-            if token is not None:
-                return token
+            if self._token is not None and self._clock() < self._use_until:
+                return self._token.access_token
             if self._tokens is not None:
                 stored = self._tokens.load_token(self._app_id)
-                if self._usable(stored) is not None:
-                    self._token = stored
-                    assert stored is not None
+                if stored is not None and self._clock() < stored.expires_at - self._margin:
+                    self._token, self._use_until = stored, stored.expires_at - self._margin
                     return stored.access_token
-            data = await self._call(
-                "POST",
-                STABLE_TOKEN,
-                payload={
-                    "grant_type": "client_credential",
-                    "appid": self._app_id,
-                    "secret": self._secret,
-                    "force_refresh": False,
-                },
-                with_token=False,
-            )
-            value = data.get("access_token")
-            if not isinstance(value, str) or not value:
-                raise WeChatError(-1, "stable_token answered without access_token")
-            expires_in = float(data.get("expires_in", 7200))
+            value, expires_in = await self._stable_token(force=False)
+            if rejected is not None and value == rejected:
+                logger.warning("wechat.token_still_rejected (fetching a new one with force_refresh)")
+                value, expires_in = await self._stable_token(force=True)
             now = self._clock()
             fresh = StoredToken(value, now + expires_in)
-            self._token = fresh
+            # a token handed back near its end is used for half of what is left, then asked again
+            self._token, self._use_until = fresh, fresh.expires_at - min(self._margin, expires_in / 2)
             if self._tokens is not None:
                 self._tokens.save_token(self._app_id, fresh, now)
             logger.info("wechat.token_refreshed expires_in=%d", int(expires_in))
             return value
 
-    def _usable(self, token: StoredToken | None) -> str | None:
-        if token is None:
-            return None
-        margin = min(self._margin, max(0.0, token.expires_at - self._clock()) / 2)
-        return token.access_token if self._clock() < token.expires_at - margin else None
+    async def _stable_token(self, *, force: bool) -> tuple[str, float]:
+        data = await self._call(
+            "POST",
+            STABLE_TOKEN,
+            payload={
+                "grant_type": "client_credential",
+                "appid": self._app_id,
+                "secret": self._secret,
+                "force_refresh": force,
+            },
+            with_token=False,
+        )
+        value = data.get("access_token")
+        if not isinstance(value, str) or not value:
+            raise WeChatError(-1, "stable_token answered without access_token")
+        return value, float(data.get("expires_in", 7200))
 
     def _forget_token(self, value: str) -> None:
         if self._token is not None and self._token.access_token == value:
@@ -233,11 +234,12 @@ class WeChatApi(HttpClient):
         with_token: bool = True,
     ) -> dict[str, Any]:
         token: str | None = None
+        rejected: str | None = None
         refreshed = False
 
         async def fetch_token() -> None:
             nonlocal token
-            token = await self.access_token()
+            token = await self.access_token(rejected)
 
         async def once() -> dict[str, Any]:
             query = dict(params or {})
@@ -254,11 +256,11 @@ class WeChatApi(HttpClient):
             )
 
         def decide(errcode: int, data: Mapping[str, Any], attempt: int) -> Again | None:
-            nonlocal refreshed
+            nonlocal refreshed, rejected
             if token is not None and errcode in _TOKEN_ERRORS and not refreshed:
                 logger.info("wechat.token_rejected path=%s errcode=%d", path, errcode)
                 self._forget_token(token)
-                refreshed = True
+                rejected, refreshed = token, True
                 return Again(0.0, counts=False)  # a token refresh is not a failed attempt
             if errcode == SYSTEM_BUSY:
                 return Again(self._backoff.delay(attempt))

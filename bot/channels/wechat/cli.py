@@ -18,7 +18,7 @@ from typing import TextIO
 __all__ = ["run"]
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run `zjtx wechat menu`. Exit status 0 when set (or shown), 1 when WeChat refused it,
     2 when the account is not configured."""
     from bot.cli import settings_for
@@ -30,6 +30,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     from .errors import WeChatError
     from .store import WeChatStore
 
+    out, err = out or sys.stdout, err or sys.stderr
     buttons = custom_menu(load_catalogs(), args.lang)
     if args.show:
         out.write(json.dumps({"button": buttons}, ensure_ascii=False, indent=2) + "\n")
