@@ -30,7 +30,8 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python bench/assess.py
-	$(BIN)/python bench/dialog.py
+	$(BIN)/python -m bench.dialog
+	$(BIN)/python -m bench.result
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -91,10 +91,15 @@ def run_assess(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: 
         fmt = _input_format(args.input, args.format)
         if fmt == "csv" and args.explain:
             raise InputError("--explain adds to JSON output only; a spreadsheet has no room for it")
+        pdf = getattr(args, "pdf", None)
+        if fmt == "csv" and pdf:
+            raise InputError("--pdf writes the report of one JSON profile, not of a spreadsheet")
         rules = default_rules()
         if fmt == "csv":
             return _assess_csv(args.input, args.output, rules, today, stdin, stdout, stderr)
-        return _assess_json(args.input, args.output, args.explain, rules, today, stdin, stdout, stderr)
+        return _assess_json(
+            args.input, args.output, args.explain, rules, today, stdin, stdout, stderr, pdf, args.pdf_lang
+        )
     except InputError as exc:
         print(f"zjtx assess: {exc}", file=stderr)
         return EXIT_UNREADABLE
@@ -135,9 +140,15 @@ def _assess_json(
     stdin: TextIO,
     stdout: TextIO,
     stderr: TextIO,
+    pdf: str | None = None,
+    pdf_lang: str = "zh",
 ) -> int:
     data = _read_json(source, stdin)
     districts = rules.contacts.districts
+    if pdf and not isinstance(data, dict):
+        raise InputError(
+            f"{_name(source)}: --pdf writes the report of one profile (a JSON object), not a list"
+        )
 
     def scored(profile_data: Any) -> dict[str, Any]:
         assessment = assess(parse_profile(profile_data, districts), rules, today)
@@ -150,6 +161,11 @@ def _assess_json(
             print(f"zjtx assess: {_name(source)}: the profile cannot be scored: {exc}", file=stderr)
             return EXIT_SOME_FAILED
         _write_json(result, output, stdout)
+        if pdf:
+            from bot.media import report_pdf
+
+            with _output_file(pdf, encoding="utf-8") as fh:  # whole or not at all, as -o
+                fh.buffer.write(report_pdf(data, rules, today, pdf_lang))
         return EXIT_OK
 
     if not isinstance(data, list):

@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--today", help="score as of this date, YYYY-MM-DD (default: today)")
     p.add_argument("--explain", action="store_true", help="JSON: add the structured explanation")
+    p.add_argument("--pdf", metavar="FILE", help="one JSON profile: also write its PDF report to FILE")
+    p.add_argument("--pdf-lang", choices=["zh", "en"], default="zh", help="the PDF report's language (zh)")
 
     p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom, WeChat)")
 
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["zh", "en"], help="the language to speak (remembered)")
     p.add_argument("--user", default="local", help="who is talking (default: local)")
     p.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
+    p.add_argument("--files", help="where score cards and reports are written (default: <db name>-files/)")
     p.add_argument("--today", help=argparse.SUPPRESS)
 
     from bot.broadcast.cli import add_parsers as add_broadcast_parsers
@@ -186,14 +189,17 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 
 def run_chat(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from bot.app import build
-    from bot.channels.console import Console
+    from bot.channels.console import Console, files_beside
 
     day = _today(args.today)
     # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
     app = build(settings_for(args), today=lambda: day, channels=False, worker=False)
     try:
-        console = Console(app.assistant, args.user, sys.stdout, args.jsonl)
+        files = Path(args.files) if args.files else files_beside(app.db.path)
+        console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)

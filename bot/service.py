@@ -136,7 +136,10 @@ class Assistant:
             loaded = self._load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
             turn = self.engine.handle(
-                loaded.session, inbound, self.today(), last.last_result() if last else None
+                loaded.session,
+                inbound.as_staff(self.is_staff(key)),
+                self.today(),
+                last.last_result() if last else None,
             )
             notices = [self._staff_view(key, n) for n in turn.notices]
             if turn.lead is not None:

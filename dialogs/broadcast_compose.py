@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dialogs.commands import parse_command
-from dialogs.parsing import is_skip
+from dialogs.parsing import is_skip, menu_number
 
 __all__ = [
     "ALL_TOPICS",
@@ -195,8 +195,9 @@ def parse_topics(
     chosen: set[str] = set()
     unknown: list[str] = []
     for word in words:
-        if word.isdecimal() and 1 <= int(word) <= len(known):
-            chosen.add(known[int(word) - 1])
+        number = menu_number(word)  # not isdecimal + int: int() refuses 5,000 digits
+        if number is not None and 1 <= number <= len(known):
+            chosen.add(known[number - 1])
         elif word in known:
             chosen.add(word)
         elif names is not None and names.get(word.casefold()) in known:

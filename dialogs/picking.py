@@ -13,10 +13,12 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from dialogs.messages import Menu, Outbound, Question
+from dialogs.parsing import menu_number
 
 __all__ = ["MenuNotes", "menu_commands", "option_numbers"]
 
-MAX_DIGITS = 3  # a longer number is an answer (an amount, a year), never a pick
+# A phone's Chinese keyboard types full-width digits: they pick as the ASCII ones do.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def option_numbers(message: Question | Menu) -> list[str]:
@@ -68,12 +70,15 @@ class MenuNotes:
             self.note(user, commands)
 
     def pick(self, user: str, typed: str) -> str | None:
-        """Return the command a typed 1-based number names in ``user``'s menu, or None."""
+        """Return the command a typed 1-based number names in ``user``'s menu, or None.
+
+        The number is one to four ASCII (or full-width) digits
+        (:func:`dialogs.parsing.menu_number`): ², ⑴ or a paste of thousands of digits pick
+        nothing."""
         commands = self._notes.get(user)
-        number = typed.strip()
-        if not commands or not number.isdecimal() or len(number) > MAX_DIGITS:
+        index = menu_number(typed.translate(_FULL_WIDTH_DIGITS))
+        if not commands or index is None:
             return None
-        index = int(number)
         return commands[index - 1] if 1 <= index <= len(commands) else None
 
     def __len__(self) -> int:

@@ -59,6 +59,8 @@ def amount_text(amount: Amount, lang: str, cat: Catalogs) -> str:
             share=percent(amount.share_pct),
             cap=money(amount.cap, lang, cat),
         )
+    if amount.kind == "unstated_award":
+        return cat.text(lang, "subsidy.amount.unstated_award")
     return cat.text(lang, "subsidy.amount.in_kind")
 
 
@@ -345,7 +347,7 @@ def result_parts(a: Assessment, rules: Rules, lang: str, cat: Catalogs) -> tuple
     lines = [
         cat.text(lang, "result.tier", tier=tiers[a.tier].label.get(lang))
         if a.tier
-        else cat.text(lang, "result.no_tier")
+        else cat.text(lang, "result.no_tier", tier=rules.tiers.tier[0].label.get(lang))
     ]
     if a.next_tier is not None:
         nxt = a.next_tier

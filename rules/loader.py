@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from rules.figures import Figures, build_figures
 from rules.model import (
     Certifications,
     Choices,
@@ -23,6 +24,7 @@ from rules.model import (
     Contacts,
     Indicators,
     Meta,
+    Plausibility,
     Source,
     Subsidies,
     Tiers,
@@ -55,6 +57,7 @@ class Rules:
     contacts: Contacts
     choices: Choices
     topics: Topics
+    figures: Figures  # plausible ranges and which way is better, per numeric field
 
     @property
     def version(self) -> str:
@@ -64,16 +67,26 @@ class Rules:
 def load_rules(folder: Path | str = DATA_DIR) -> Rules:
     """Read and check every rules file in `folder`. Raises :class:`RulesError`."""
     folder = Path(folder)
+    conditions = _load(folder, "conditions.toml", Conditions)
+    indicators = _load(folder, "indicators.toml", Indicators)
+    tiers = _load(folder, "tiers.toml", Tiers)
+    subsidies = _load(folder, "subsidies.toml", Subsidies)
+    plausibility = _load(folder, "plausibility.toml", Plausibility)
+    try:
+        figures = build_figures(plausibility, conditions, indicators, tiers, subsidies)
+    except ValueError as exc:
+        raise RulesError("\n".join(f"plausibility.toml: {line}" for line in str(exc).splitlines())) from None
     rules = Rules(
         meta=_load(folder, "meta.toml", Meta),
         certifications=_load(folder, "certifications.toml", Certifications),
-        conditions=_load(folder, "conditions.toml", Conditions),
-        indicators=_load(folder, "indicators.toml", Indicators),
-        tiers=_load(folder, "tiers.toml", Tiers),
-        subsidies=_load(folder, "subsidies.toml", Subsidies),
+        conditions=conditions,
+        indicators=indicators,
+        tiers=tiers,
+        subsidies=subsidies,
         contacts=_load(folder, "contacts.toml", Contacts),
         choices=_load(folder, "choices.toml", Choices),
         topics=_load(folder, "topics.toml", Topics),
+        figures=figures,
     )
     _check_references(rules)
     return rules

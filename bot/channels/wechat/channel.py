@@ -47,7 +47,7 @@ from bot.service import Assistant
 from bot.settings import TIMEZONE, Settings
 from bot.store import SessionKey
 from dialogs.i18n import Catalogs
-from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
 
 from .api import MENU_ITEM_LIMIT, OUT_OF_QUOTA, OUT_OF_WINDOW, UNSUBSCRIBED, WeChatApi
@@ -430,10 +430,11 @@ class WeChatChannel:
                 pending.clear()
 
         for message in replies:
-            media = self._media(key, lang, message)
-            if media is not None:
+            if isinstance(message, Image):
                 flush()
-                plan.extend(media)
+                plan.extend(self.image(_renderer(message), message.filename, message.alt))
+            elif isinstance(message, Document):
+                pending.append(self._document(key, lang, message))
             elif isinstance(message, Result):
                 pending.extend(message.parts)
             elif isinstance(message, Text) or not message.choices:
@@ -451,12 +452,14 @@ class WeChatChannel:
         self._menus.note_replies(key.user_id, replies)  # digits typed next pick from the last menu
         return plan
 
-    def _media(self, key: SessionKey, lang: str, message: Outbound) -> list[_Send] | None:
-        """A picture or a document as WeChat messages; None for any other message.
-
-        (The dialogs' Image and Document arrive with the score card: an Image becomes
-        :meth:`image`, a Document :meth:`document_text`.)"""
-        return None
+    def _document(self, key: SessionKey, lang: str, message: Document) -> str:
+        """A document as its caption and link; the caption alone if it cannot be written."""
+        try:
+            data = _renderer(message)()
+        except Exception:
+            log.exception("wechat.document_failed openid=%s filename=%s", key.user_id, message.filename)
+            return message.caption
+        return self.document_text(key, lang, message.caption, message.filename, message.mime, data)
 
     def image(self, render: Callable[[], bytes], filename: str, alt: str) -> list[_Send]:
         """A picture: uploaded when it is sent (``render`` draws it), ``alt`` if that fails."""
@@ -556,6 +559,17 @@ class WeChatChannel:
 
     async def _stop_on_shutdown(self, _app: web.Application) -> None:
         await self.stop()
+
+
+def _renderer(message: Image | Document) -> Callable[[], bytes]:
+    """Draws ``message`` (bot.media, imported when first used: Pillow and fpdf2 are large)."""
+
+    def render() -> bytes:
+        from bot.media import render as draw
+
+        return draw(message)
+
+    return render
 
 
 def _tag(question_id: str) -> str:

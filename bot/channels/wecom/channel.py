@@ -31,7 +31,7 @@ from bot.channels.tencent.replay import ReplayGuard
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
-from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
 
 from .api import ChoiceButton, WeComApi
@@ -249,8 +249,8 @@ class WeComChannel:
         for index, message in enumerate(replies):
             if isinstance(message, Result):
                 pending.extend(message.parts)
-            elif isinstance(message, Text) or not message.choices:
-                pending.append(message.text)
+            elif isinstance(message, Text | Image | Document) or not message.choices:
+                pending.append(message.text)  # media: alt text until uploads are wired
             else:
                 pending.append(self._with_options(lang, message))
                 flush()  # one list of numbered options per message

@@ -28,6 +28,7 @@ from bot.links import DocumentLinks
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import MemoryStore, SessionKey, SqliteStore
+from dialogs import results
 from dialogs.engine import DialogEngine
 from dialogs.i18n import load_catalogs
 from dialogs.messages import Inbound, Notify, Text
@@ -295,8 +296,14 @@ async def test_a_whole_assessment_in_passive_replies_ends_in_the_result(make_ser
 
     stored = served.store.last_assessment("wechat", OPENID)
     assert stored is not None and stored.result == expected_contract()
+    # the score card first, as the passive reply: uploaded as temporary media within the deadline
+    assert replies[0]["passive"] and replies[0]["msgtype"] == "image"
+    card = served.fake.uploads[replies[0]["image"]["media_id"]]
+    assert card.data.startswith(b"\x89PNG") and card.filename.endswith(".png")
     result_text = "\n\n".join(texts(replies))
-    assert "72" in result_text and "1. 申请入会（/join）" in result_text.splitlines()
+    lines = result_text.splitlines()
+    assert "72" in result_text and any(line.endswith(". 申请入会（/join）") for line in lines)
+    assert len(replies) <= 1 + 5  # the passive reply and at most five customer-service messages
     assert questions > 15
     everything = texts(served.fake.delivered())
     assert all(0 < utf8_size(text) <= 2048 for text in everything)
@@ -479,14 +486,18 @@ async def test_server_verification_answers_the_bare_echostr(make_served: MakeSer
 # --- replies: passive, customer service, the window ---------------------------------------------
 
 
-async def test_a_long_reply_is_split_under_2048_bytes_first_part_passive(make_served: MakeServed) -> None:
+async def test_a_long_reply_is_split_under_2048_bytes_first_part_passive(
+    make_served: MakeServed, monkeypatch: pytest.MonkeyPatch
+) -> None:
     served = await make_served()
+    long_parts = [f"{i}. " + "专精特新" * 60 for i in range(12)]  # /subsidies itself is short now
+    monkeypatch.setattr(results, "all_subsidies", lambda view, today: long_parts)
     alone = Assistant(MemoryStore(), ENGINE, lambda: TODAY)
     parts = [m.text for m in alone.handle_now(SessionKey("console", "u", "u"), Inbound("/subsidies"))]
     assert utf8_size("\n\n".join(parts)) > 2 * 2048
     got = await served.say("/subsidies")
     assert got[0]["passive"] and all(not m.get("passive") for m in got[1:])
-    assert 3 <= len(got) <= 5  # within the five customer-service messages a message allows
+    assert 3 <= len(got) <= 1 + 5  # the passive reply, then at most the five a message allows
     assert all(0 < utf8_size(text) <= 2048 for text in texts(got))
     assert "\n\n".join(texts(got)) == "\n\n".join(parts)
     assert served.fake.refused(45002) == []
@@ -800,3 +811,15 @@ def test_the_channel_texts_are_in_both_catalogs() -> None:
     catalogs = load_catalogs().messages
     keys = [k for k in catalogs["zh"] if k.startswith("wechat.")]
     assert len(keys) == 6 and all(catalogs["en"].get(k) for k in keys)
+
+
+async def test_the_report_after_a_result_is_a_link_to_the_pdf(make_served: MakeServed) -> None:
+    served = await make_served()
+    await answer_until_result(served, await served.say("/assess"))
+    got = await served.say("/report")
+    assert got[0]["passive"]
+    [url] = re.findall(r"https://zjtx\.example\.org(/files/\S+)", "\n".join(texts(got)))
+    response = await served.client.get(url)
+    pdf = await response.read()
+    assert response.status == 200 and pdf.startswith(b"%PDF")
+    assert response.headers["Content-Type"] == "application/pdf"
