@@ -403,7 +403,9 @@ class WeChatChannel:
         if image.media_id is not None:
             return image
         try:
-            image.media_id = await self._api.upload_image(image.render(), image.filename)
+            # drawn in a thread: the card takes tens of milliseconds, other conversations go on
+            data = await asyncio.to_thread(image.render)
+            image.media_id = await self._api.upload_image(data, image.filename)
         except Exception as exc:  # the alt text goes instead; the picture is not worth the turn
             log.warning("wechat.image_failed openid=%s error=%s (its text is sent)", key.user_id, exc)
         return image
