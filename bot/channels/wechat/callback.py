@@ -131,9 +131,11 @@ class WeChatCallback:
         response = self._response(answer.reply, sealed)
         if answer.after is None:
             return response
-        await response.prepare(request)
-        await response.write_eof()
-        answer.after()
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        finally:  # even when WeChat hung up: the turn is committed, its other messages still go
+            answer.after()
         return response
 
     # --- helpers --------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ class WeChatChannel:
         self._menus = menu_notes or MenuNotes()
         self._callback = WeChatCallback(config, self.on_message, replay_guard=replay_guard, clock=clock)
         self._posts: set[asyncio.Task[Any]] = set()
-        self._sending: dict[str, asyncio.Task[None]] = {}  # the last send task of each person
+        self._sending: dict[str, asyncio.Task[int]] = {}  # the last send task of each person
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -196,11 +196,7 @@ class WeChatChannel:
         messages, each within the person's window or not at all. Returns how many went out;
         the others are dropped and counted (``wechat_followers.dropped``)."""
         key = SessionKey(CHANNEL, openid, openid)
-        plan = self._plan(key, replies)
-        previous = self._sending.get(openid)
-        if previous is not None and not previous.done():
-            await asyncio.wait([previous])
-        return await self._deliver(key, "push", plan)
+        return await self._enqueue(key, "push", self._plan(key, replies))
 
     async def drain(self) -> None:
         """Return once every callback accepted so far has been answered and its sends made."""
@@ -249,6 +245,11 @@ class WeChatChannel:
             else:
                 log.info("wechat.passive_missed msg_id=%s deadline=%.1fs", inbound.msg_id, self._deadline)
         return Answer(None, lambda: self._send_later(key, inbound, turn))
+
+    def _send_later(
+        self, key: SessionKey, inbound: WeChatInbound, sends: Sequence[_Send] | Awaitable[list[_Send]]
+    ) -> None:
+        self._enqueue(key, inbound.msg_id or inbound.event or "", sends)
 
     async def _prepared(self, key: SessionKey, inbound: WeChatInbound) -> list[_Send]:
         """The turn's messages, the first one ready to go (a picture uploaded). Never raises:
@@ -316,26 +317,28 @@ class WeChatChannel:
             return image_reply(inbound.from_user, inbound.to_user, at, first.media_id)
         return text_reply(inbound.from_user, inbound.to_user, at, first.alt)
 
-    def _send_later(
-        self, key: SessionKey, inbound: WeChatInbound, sends: Sequence[_Send] | Awaitable[list[_Send]]
-    ) -> None:
-        """Send ``sends`` (or the turn's, once it is ready) after this person's earlier ones."""
+    def _enqueue(
+        self, key: SessionKey, what: str, sends: Sequence[_Send] | Awaitable[list[_Send]]
+    ) -> asyncio.Task[int]:
+        """Send ``sends`` (or the turn's, once it is ready) after this person's earlier ones;
+        the task's result is how many went out."""
         previous = self._sending.get(key.user_id)
 
-        async def run() -> None:
+        async def run() -> int:
             if previous is not None and not previous.done():
                 await asyncio.wait([previous])
             plan = await sends if isinstance(sends, Awaitable) else list(sends)
-            await self._deliver(key, inbound.msg_id or inbound.event or "", plan)
+            return await self._deliver(key, what, plan)
 
-        task = self._track(asyncio.ensure_future(run()))
+        task: asyncio.Task[int] = self._track(asyncio.ensure_future(run()))
         self._sending[key.user_id] = task
 
-        def finished(done: asyncio.Task[None]) -> None:
+        def finished(done: asyncio.Task[int]) -> None:
             if self._sending.get(key.user_id) is done:
                 del self._sending[key.user_id]
 
         task.add_done_callback(finished)
+        return task
 
     async def _deliver(self, key: SessionKey, what: str, plan: Sequence[_Send]) -> int:
         """Send ``plan`` as customer-service messages, each claimed from the window first; stop

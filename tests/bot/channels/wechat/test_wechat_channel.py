@@ -742,14 +742,16 @@ async def test_stop_refuses_new_callbacks(make_served: MakeServed) -> None:
     assert served.store.first_time("wechat", "wechat:msg:2") is True  # not marked: WeChat's retry counts
 
 
-async def test_the_customer_service_rest_waits_for_the_passive_answer(make_served: MakeServed) -> None:
+async def test_a_new_message_waits_behind_the_unsent_rest_of_the_last_one(
+    make_served: MakeServed, monkeypatch: pytest.MonkeyPatch
+) -> None:
     served = await make_served()
+    long_parts = [f"{i}. " + "专精特新" * 60 for i in range(6)]  # two messages and more
+    monkeypatch.setattr(results, "all_subsidies", lambda view, today: long_parts)
     gate = asyncio.Event()
     real = served.channel._api.send_text
-    order: list[str] = []
 
     async def gated(openid: str, content: str) -> None:
-        order.append("cs")
         await gate.wait()
         await real(openid, content)
 
@@ -757,7 +759,6 @@ async def test_the_customer_service_rest_waits_for_the_passive_answer(make_serve
     served.fake.follower_messaged(OPENID)
     query, body = served.envelope(text_xml(OPENID, "/subsidies", 3, int(served.clock())))
     status, answer = await served.post_raw(query, body)
-    order.append("answer")
     assert status == 200 and served.passive(answer) is not None
     assert served.channel.in_flight >= 1
     # the next message's turn must queue behind the unsent rest: no passive reply overtakes it
@@ -766,8 +767,9 @@ async def test_the_customer_service_rest_waits_for_the_passive_answer(make_serve
     assert (status, second) == (200, "success")
     gate.set()
     await served.channel.drain()
-    tiers = texts(served.new_messages())
-    assert "5.5 亿元" in tiers[-1] and order[0] in ("answer", "cs")
+    sent = texts(served.new_messages())
+    assert len(sent) >= 2 and "5.5 亿元" in sent[-1]  # the rest of the first turn, then the second
+    assert all("专精特新" in text for text in sent[:-1])
 
 
 FULL = {
