@@ -82,7 +82,8 @@ class WeChatCallback:
     async def handle_get(self, request: web.Request) -> web.StreamResponse:
         """Answer server verification with the bare ``echostr``.
 
-        400 for missing or duplicated parameters, 403 for a bad signature or a stale timestamp.
+        400 for a missing echostr or a duplicated parameter, 403 for a missing or bad
+        signature or a stale timestamp.
         """
         try:
             params = raw_query(request.rel_url.raw_query_string)
@@ -104,9 +105,10 @@ class WeChatCallback:
     async def handle_post(self, request: web.Request) -> web.StreamResponse:
         """Answer a callback with its passive reply (encrypted in safe mode) or ``success``.
 
-        413 for a body over the size limit; 400 for refused or malformed XML or missing
-        parameters; 403 for a forged signature, a stale timestamp, a failed decryption (a
-        wrong AppID) or a plaintext callback not allowed. Nothing is stored or handled then.
+        413 for a body over the size limit; 400 for refused or malformed XML, an unknown
+        ``encrypt_type`` or a duplicated parameter; 403 for a missing or forged signature, a
+        stale timestamp, a failed decryption (a wrong AppID) or a plaintext callback not
+        allowed. Nothing is stored or handled then.
         A replay is answered as the first time was (if that answer is still known) and not
         handled again.
         """
@@ -183,9 +185,10 @@ _NO_KEY = "A" * 43  # a well-formed key for the signature-only crypto of a plain
 
 
 def _signed(params: dict[str, str], name: str) -> tuple[str, str, str]:
+    """The signature ``name`` and what it signs; an unsigned request is refused as a forgery."""
     signature = params.get(name)
     timestamp = params.get("timestamp")
     nonce = params.get("nonce")
     if not signature or not timestamp or nonce is None:
-        raise Rejected(400, "missing_parameter")
+        raise Rejected(403, "missing_signature")
     return signature, timestamp, nonce

@@ -419,7 +419,7 @@ async def test_an_xml_bomb_is_400_outside_and_inside_the_envelope(make_served: M
 
 async def test_missing_parameters_and_an_oversized_body_are_refused(make_served: MakeServed) -> None:
     served = await make_served()
-    assert (await served.post_raw("encrypt_type=aes&timestamp=1&nonce=2", b"<xml/>"))[0] == 400
+    assert (await served.post_raw("encrypt_type=aes&timestamp=1&nonce=2", b"<xml/>"))[0] == 403  # unsigned
     assert (await served.post_raw("encrypt_type=rsa&timestamp=1&nonce=2&signature=a", b"<xml/>"))[0] == 400
     assert (await served.post_raw(served.query("abc"), b"<xml>" + b"a" * 70_000 + b"</xml>"))[0] == 413
 
@@ -480,7 +480,9 @@ async def test_server_verification_answers_the_bare_echostr(make_served: MakeSer
         f"signature={signature(TOKEN, '1409735669', nonce)}&echostr={echo}&timestamp=1409735669&nonce={nonce}"
     )
     assert (await served.client.get(URL(f"{CALLBACK_PATH}?{stale}", encoded=True))).status == 403
-    assert (await served.client.get(URL(f"{CALLBACK_PATH}?timestamp={at}", encoded=True))).status == 400
+    assert (await served.client.get(URL(f"{CALLBACK_PATH}?timestamp={at}", encoded=True))).status == 403
+    unechoed = good.replace(f"&echostr={echo}", "")
+    assert (await served.client.get(URL(f"{CALLBACK_PATH}?{unechoed}", encoded=True))).status == 400
 
 
 # --- replies: passive, customer service, the window ---------------------------------------------
@@ -825,3 +827,25 @@ async def test_the_report_after_a_result_is_a_link_to_the_pdf(make_served: MakeS
     pdf = await response.read()
     assert response.status == 200 and pdf.startswith(b"%PDF")
     assert response.headers["Content-Type"] == "application/pdf"
+
+
+async def test_no_request_crashes_the_callback_and_none_touches_state(make_served: MakeServed) -> None:
+    import random
+
+    served = await make_served()
+    pick = random.Random(18)
+    good_query, good_body = served.envelope(text_xml(OPENID, "/assess", 12, int(served.clock())))
+    for n in range(300):
+        body = bytes(pick.randrange(256) for _ in range(pick.randrange(0, 400)))
+        if n % 3 == 0:  # a real envelope with bits of its signed Encrypt flipped
+            flipped = bytearray(good_body)
+            start = good_body.index(b"<Encrypt><![CDATA[") + len(b"<Encrypt><![CDATA[")
+            end = good_body.index(b"]]></Encrypt>")
+            for _ in range(pick.randrange(1, 4)):
+                flipped[pick.randrange(start, end)] ^= 1 << pick.randrange(8)
+            body = bytes(flipped)
+        query = good_query if n % 2 else "".join(pick.choice("a=&%+/x1") for _ in range(pick.randrange(40)))
+        status, _ = await served.post_raw(query, body)
+        assert status in (400, 403, 413), (n, status)
+    for table in ("seen", "sessions", "wechat_followers"):
+        assert served.store.db.row(f"SELECT count(*) FROM {table}") == (0,), table
