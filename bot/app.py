@@ -2,14 +2,17 @@
 
 :func:`build` opens the database, makes the stores, the dialog engine and the
 :class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
-the channels the settings configure (Telegram, WeCom), each explicitly and in that order.
+the channels the settings configure (Telegram, WeCom, the WeChat Official Account), each
+explicitly and in that order, and the signed document links when ZJTX_PUBLIC_URL is set.
 ``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
 nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
-channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker
-beside them. On SIGTERM the server stops taking requests, every channel finishes what is
-in flight, the worker records the parts it has sent, and the database is closed.
+channel (``/telegram/webhook``, ``/wecom/callback``, ``/wechat/callback``, ``/healthz``,
+``/files/…`` for the document links, ``/console`` for the staff console), the broadcast
+worker beside them. On SIGTERM the
+server stops taking requests, every channel finishes what is in flight, the worker records
+the parts it has sent, and the database is closed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
+from bot.links import DocumentLinks, link_key
 from bot.service import STAFF_LANG, Assistant
 from bot.settings import Settings, today_in_guangzhou
 from bot.store import SqliteStore
@@ -67,6 +71,12 @@ class Channel(Protocol):
         ...
 
 
+class Routes(Protocol):
+    def install(self, app: web.Application) -> None:
+        """Add these routes to the shared server."""
+        ...
+
+
 class NoticeSender(Protocol):
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a plain text to one chat of this channel (the staff chat)."""
@@ -76,8 +86,9 @@ class NoticeSender(Protocol):
 def staff_notifier(
     settings: Settings, channels: Sequence[Channel]
 ) -> Callable[[Notify], Awaitable[None]] | None:
-    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`) through
-    whichever of ``channels`` (read when a notice goes out) has that name; None without one."""
+    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`,
+    `wechat:<openid>`) through whichever of ``channels`` (read when a notice goes out) has that
+    name; None without one."""
     if not settings.staff_chat:
         return None
     name, _, chat_id = settings.staff_chat.partition(":")
@@ -95,24 +106,33 @@ def staff_notifier(
 
 
 def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
-    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it (the channel
-    it names is running and sends notices): only then may a hand-off promise a reply."""
+    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it whenever a
+    notice goes out (the channel it names is running, sends notices, and not only inside a
+    window the person opened, as the WeChat Official Account does): only then may a
+    hand-off promise a reply."""
     if not settings.staff_chat:
         return False
     name = settings.staff_chat.partition(":")[0]
-    return any(channel.name == name and hasattr(channel, "send_notice") for channel in channels)
+    return any(
+        channel.name == name
+        and hasattr(channel, "send_notice")
+        and not getattr(channel, "notices_need_window", False)
+        for channel in channels
+    )
 
 
 def http_app(
     db: Db,
     channels: Sequence[Channel],
     also_running: Sequence[str] = (),
+    routes: Sequence[Routes] = (),
     *,
     console: StaffConsole | None = None,
 ) -> web.Application:
     """The shared server: ``/healthz`` (a read-only probe of the database), every channel's
-    routes and, when there is one, the staff console under ``/console``. ``also_running``
-    names background services /healthz lists after the channels."""
+    routes, ``routes`` (the document links) and, when there is one, the staff console under
+    ``/console``. ``also_running`` names background services /healthz lists after the
+    channels."""
     body_limit = 1024 * 1024 if console is None else max(1024 * 1024, console.body_limit)
     app = web.Application(client_max_size=body_limit)
     names = [*(c.name for c in channels), *also_running]
@@ -128,6 +148,8 @@ def http_app(
     app.router.add_get(HEALTH_PATH, healthz)
     for channel in channels:
         channel.install(app)
+    for extra in routes:
+        extra.install(app)
     if console is not None:
         app.add_subapp(CONSOLE_PATH, console.web())
     return app
@@ -146,16 +168,19 @@ class App:
     senders: list[Sender] = field(default_factory=list)
     worker: Worker | None = None
     console: StaffConsole | None = None
+    links: DocumentLinks | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
-        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the console)."""
+        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
+        document links, the console)."""
         running = [
             *(["broadcast"] if self.worker is not None else []),
             *(["console"] if self.console else []),
         ]
-        return http_app(self.db, self.channels, running, console=self.console)
+        routes = [self.links] if self.links is not None else []
+        return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
         """Start every channel (in order), then the broadcast worker."""
@@ -225,12 +250,14 @@ def build(
     """Make the assistant the settings describe.
 
     ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
-    WeCom with its five settings); ``worker`` adds the broadcast senders and worker (group
-    robots always, Telegram with a bot token). ``zjtx chat`` wants neither. The staff
-    console (bot/web) is made whenever ZJTX_CONSOLE_KEY or ZJTX_PUBLIC_URL is set; it
-    mints /console links for the assistant and serves pages under /console. Raises
-    ValueError (WeComCryptoError, bot.web.ConsoleError) for settings a channel or the
-    console cannot use, sqlite3.Error for a database that cannot be opened."""
+    WeCom with its five settings, the WeChat Official Account with its own); ``worker`` adds
+    the broadcast senders and worker (group robots always, Telegram with a bot token).
+    ``zjtx chat`` wants neither. The staff console (bot/web) is made whenever
+    ZJTX_CONSOLE_KEY is set (it needs ZJTX_PUBLIC_URL too); it mints /console links for the
+    assistant and serves pages under /console. With the channels, ZJTX_PUBLIC_URL also
+    serves signed document links under /files/. Raises ValueError (CryptoError,
+    bot.web.ConsoleError) for settings a channel or the console cannot use, sqlite3.Error
+    for a database that cannot be opened."""
     engine = engine or DialogEngine()
     db = connect(settings.db)
     store = SqliteStore(db)
@@ -268,11 +295,26 @@ def build(
             add_robot=add_robot,
         )
         assistant.console_links = console
+    links = document_links(settings, db) if channels else None
+    if links is not None:
+        assistant.on_forget(links.forget)
     if channels:
-        made.extend(_chat_channels(settings, assistant))
+        made.extend(_chat_channels(settings, assistant, db, links))
     # a hand-off promises a staff reply only when a running channel can post to the staff chat
     assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
-    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console)
+    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console, links)
+
+
+def document_links(settings: Settings, db: Db) -> DocumentLinks | None:
+    """The signed links of documents (the PDF report for WeChat) under ZJTX_PUBLIC_URL, keyed
+    by ZJTX_LINK_SECRET (or a key derived from WECHAT_APP_SECRET); None without either."""
+    if not settings.public_url:
+        return None
+    key = link_key(settings.link_secret, settings.wechat_app_secret)
+    if key is None:
+        log.warning("links.disabled reason=no ZJTX_LINK_SECRET (documents are sent as their caption)")
+        return None
+    return DocumentLinks(db, key=key, public_url=settings.public_url)
 
 
 def broadcast_platforms() -> tuple[Platform, ...]:
@@ -301,14 +343,18 @@ def _senders(settings: Settings) -> tuple[list[Sender], TelegramSender | None]:
     return senders, telegram
 
 
-def _chat_channels(settings: Settings, assistant: Assistant) -> list[Channel]:
-    """The chat channels the settings configure, in a fixed order: Telegram, then WeCom."""
+def _chat_channels(
+    settings: Settings, assistant: Assistant, db: Db, links: DocumentLinks | None
+) -> list[Channel]:
+    """The chat channels the settings configure, in a fixed order: Telegram, WeCom, WeChat."""
     from bot.channels.telegram import channel_from_settings as telegram_channel
+    from bot.channels.wechat.channel import channel_from_settings as wechat_channel
     from bot.channels.wecom.channel import channel_from_settings as wecom_channel
 
     found: list[Channel | None] = [
         telegram_channel(settings, assistant),
         wecom_channel(settings, assistant),
+        wechat_channel(settings, assistant, db, links),
     ]
     return [channel for channel in found if channel is not None]
 

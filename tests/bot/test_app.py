@@ -49,9 +49,12 @@ async def test_healthz_answers_from_a_read_only_probe(tmp_path: Path) -> None:
 def test_a_hand_off_promises_staff_only_when_a_running_channel_reaches_the_staff_chat(
     tmp_path: Path,
 ) -> None:
+    made: list[str] = []
+
     def reachable(*, channels: bool = True, **values: Any) -> bool:
         app = build(settings(tmp_path, WECOM_CORP_ID=None, **values), channels=channels, worker=False)
         try:
+            made[:] = [c.name for c in app.channels]
             return app.assistant.engine.staff_reachable
         finally:
             app.close()
@@ -62,6 +65,10 @@ def test_a_hand_off_promises_staff_only_when_a_running_channel_reaches_the_staff
     assert not reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT=None)
     assert not reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT="wecom:zhangsan")  # WeCom not running
     assert not reachable(TELEGRAM_BOT_TOKEN=None, ZJTX_STAFF_CHAT="telegram:-100")
+    wechat: dict[str, Any] = {"WECHAT_APP_ID": "wx1", "WECHAT_APP_SECRET": "s", "WECHAT_TOKEN": "t"}
+    # the Official Account sends a notice only inside that follower's window: no promise
+    assert not reachable(**wechat, WECHAT_AES_KEY="a" * 43, ZJTX_STAFF_CHAT="wechat:oStaff")
+    assert made == ["wechat"]
 
 
 def test_build_leaves_the_engine_it_is_given_as_it_was(tmp_path: Path) -> None:
