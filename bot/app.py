@@ -312,7 +312,9 @@ def document_links(settings: Settings, db: Db) -> DocumentLinks | None:
         return None
     key = link_key(settings.link_secret, settings.wechat_app_secret)
     if key is None:
-        log.warning("links.disabled reason=no ZJTX_LINK_SECRET (documents are sent as their caption)")
+        # ZJTX_PUBLIC_URL may be there for the console alone; only WeChat needs the links
+        if settings.wechat_app_id:
+            log.warning("links.disabled reason=no ZJTX_LINK_SECRET (documents are sent as their caption)")
         return None
     return DocumentLinks(db, key=key, public_url=settings.public_url)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build
@@ -80,4 +82,21 @@ def test_build_leaves_the_engine_it_is_given_as_it_was(tmp_path: Path) -> None:
     )
     assert app.assistant.engine.staff_reachable and not engine.staff_reachable
     assert app.assistant.engine.rules is engine.rules and app.assistant.engine.cat is engine.cat
+    app.close()
+
+
+def test_a_public_address_for_the_console_alone_warns_of_no_document_links(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "0" * 43 + "="
+    base = {"TELEGRAM_BOT_TOKEN": None, "WECOM_CORP_ID": None, "ZJTX_PUBLIC_URL": "https://zjtx.example.org"}
+    with caplog.at_level(logging.WARNING, logger="zjtx.server"):
+        app = build(settings(tmp_path, **base, ZJTX_CONSOLE_KEY=key), worker=False)
+    assert app.console is not None and app.links is None
+    assert "links.disabled" not in caplog.text  # only WeChat sends documents as links
+    app.close()
+    with caplog.at_level(logging.WARNING, logger="zjtx.server"):
+        app = build(settings(tmp_path, **base, ZJTX_LINK_SECRET="k" * 32), worker=False)
+    assert app.links is not None and app.console is None
+    assert any(r.resource and r.resource.canonical == "/files/{token}" for r in app.web().router.routes())
     app.close()
