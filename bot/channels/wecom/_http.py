@@ -56,16 +56,26 @@ async def request_json(
     *,
     params: Mapping[str, str] | None = None,
     payload: Mapping[str, Any] | None = None,
+    form: aiohttp.FormData | None = None,
     timeout_seconds: float = 10.0,
 ) -> dict[str, Any]:
-    """Return the JSON object WeCom answered.
+    """Return the JSON object WeCom answered to a JSON ``payload`` or a multipart ``form``
+    (an upload; a FormData is sent once, so give a fresh one to each attempt).
 
     Raises WeComTransportError for network errors, timeouts, a non-200 status or a body
     that is not a JSON object. The message never contains the URL's query (it can hold
     an access token or a robot key).
     """
-    body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    headers = None if body is None else {"Content-Type": "application/json; charset=utf-8"}
+    body: bytes | aiohttp.FormData | None = (
+        form
+        if form is not None
+        else None
+        if payload is None
+        else json.dumps(payload, ensure_ascii=False).encode()
+    )
+    headers = (
+        None if payload is None or form is not None else {"Content-Type": "application/json; charset=utf-8"}
+    )
     try:
         async with session.request(
             method,

@@ -1,4 +1,4 @@
-"""The WeCom server API for one self-built app: access token and app messages.
+"""The WeCom server API for one self-built app: access token, media uploads and app messages.
 
 Calls retry with exponential backoff on 45009 (rate limit), -1 (system busy) and
 network errors; an expired or invalid access token (42001, 40014) is refreshed once
@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -24,8 +24,12 @@ from .errors import WeComError
 from .text import TEXT_LIMIT_BYTES, split_text
 
 __all__ = [
+    "FILE_LIMIT_BYTES",
+    "IMAGE_LIMIT_BYTES",
     "ChoiceButton",
+    "MediaKind",
     "SendResult",
+    "Uploaded",
     "WeComApi",
 ]
 
@@ -39,6 +43,14 @@ _TOKEN_ERRORS = frozenset({TOKEN_EXPIRED, TOKEN_INVALID})
 _RETRYABLE = frozenset({RATE_LIMITED, SYSTEM_BUSY})
 _TASK_ID = re.compile(r"^[A-Za-z0-9_\-@]{1,128}$")
 _MAX_BUTTONS = 6
+# media/upload (上传临时素材): an image is a JPG or PNG of at most 10 MB, a file at most
+# 20 MB, each more than 5 bytes; the media_id answered is valid for three days.
+IMAGE_LIMIT_BYTES = 10 * 1024 * 1024
+FILE_LIMIT_BYTES = 20 * 1024 * 1024
+MEDIA_MIN_BYTES = 6
+MEDIA_TTL_SECONDS = 3 * 24 * 3600.0
+MediaKind = Literal["image", "file"]
+_MEDIA_LIMITS: dict[str, int] = {"image": IMAGE_LIMIT_BYTES, "file": FILE_LIMIT_BYTES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +76,19 @@ class SendResult:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Uploaded:
+    """What media/upload answered: the media_id to send, and when it stops being valid
+    (on the client's monotonic clock)."""
+
+    media_id: str
+    kind: MediaKind
+    expires_at: float
+
+
 class WeComApi(HttpClient):
-    """A client of ``/cgi-bin/gettoken`` and ``/cgi-bin/message/send`` for one app.
+    """A client of ``/cgi-bin/gettoken``, ``/cgi-bin/media/upload`` and ``/cgi-bin/message/send``
+    for one app.
 
     ``clock`` (monotonic seconds) times the token cache; ``sleep`` waits between retries.
     Pass a ``session`` to share one; otherwise the client opens its own and ``aclose``
@@ -207,6 +230,40 @@ class WeComApi(HttpClient):
         }
         return await self.send_message(user_id, "template_card", card)
 
+    async def upload_media(
+        self, kind: MediaKind, content: bytes, *, filename: str, content_type: str
+    ) -> Uploaded:
+        """Upload ``content`` as temporary media of ``kind`` (``image``: JPG or PNG at most
+        10 MB; ``file``: at most 20 MB) under ``filename``, the name a file message shows.
+
+        Raises ValueError for content outside those limits (before any call), WeComError."""
+        limit = _MEDIA_LIMITS[kind]
+        if not MEDIA_MIN_BYTES <= len(content) <= limit:
+            raise ValueError(f"a WeCom {kind} takes {MEDIA_MIN_BYTES} bytes to {limit // (1024 * 1024)} MB")
+
+        def form() -> aiohttp.FormData:
+            data = aiohttp.FormData()
+            data.add_field("media", content, filename=filename, content_type=content_type)
+            return data
+
+        started = self._clock()
+        data = await self._call_with_retries(
+            "POST", "/cgi-bin/media/upload", params={"type": kind}, payload=None, form=form
+        )
+        media_id = data.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise WeComError(-1, "media/upload answered without media_id")
+        logger.info("wecom.media_uploaded type=%s bytes=%d", kind, len(content))
+        return Uploaded(media_id, kind, started + MEDIA_TTL_SECONDS)
+
+    async def send_image(self, user_id: str, media_id: str) -> SendResult:
+        """Send the uploaded image ``media_id`` to ``user_id``. Raises WeComError."""
+        return await self.send_message(user_id, "image", {"media_id": media_id})
+
+    async def send_file(self, user_id: str, media_id: str) -> SendResult:
+        """Send the uploaded file ``media_id`` to ``user_id``. Raises WeComError."""
+        return await self.send_message(user_id, "file", {"media_id": media_id})
+
     async def send_message(self, user_id: str, msgtype: str, body: Mapping[str, Any]) -> SendResult:
         """Send one app message of ``msgtype`` with ``body`` (the object under that key) to ``user_id``.
 
@@ -236,6 +293,7 @@ class WeComApi(HttpClient):
         *,
         params: Mapping[str, str],
         payload: Mapping[str, Any] | None,
+        form: Callable[[], aiohttp.FormData] | None = None,
         with_token: bool = True,
     ) -> dict[str, Any]:
         token: str | None = None
@@ -255,6 +313,7 @@ class WeComApi(HttpClient):
                 self._base_url + path,
                 params=query,
                 payload=payload,
+                form=form() if form is not None else None,
                 timeout_seconds=self._timeout,
             )
 
