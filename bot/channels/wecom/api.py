@@ -242,7 +242,9 @@ class WeComApi(HttpClient):
             raise ValueError(f"a WeCom {kind} takes {MEDIA_MIN_BYTES} bytes to {limit // (1024 * 1024)} MB")
 
         def form() -> aiohttp.FormData:
-            data = aiohttp.FormData()
+            # the file name as UTF-8 in the part's header, as WeCom shows it (aiohttp would
+            # otherwise percent-encode a Chinese name)
+            data = aiohttp.FormData(quote_fields=False)
             data.add_field("media", content, filename=filename, content_type=content_type)
             return data
 
@@ -255,6 +257,10 @@ class WeComApi(HttpClient):
             raise WeComError(-1, "media/upload answered without media_id")
         logger.info("wecom.media_uploaded type=%s bytes=%d", kind, len(content))
         return Uploaded(media_id, kind, started + MEDIA_TTL_SECONDS)
+
+    def valid_for(self, uploaded: Uploaded) -> float:
+        """Seconds left before ``uploaded``'s media_id expires (negative once it has)."""
+        return uploaded.expires_at - self._clock()
 
     async def send_image(self, user_id: str, media_id: str) -> SendResult:
         """Send the uploaded image ``media_id`` to ``user_id``. Raises WeComError."""
