@@ -22,11 +22,12 @@ from dialogs import results
 from dialogs.messages import Choice, Menu, Outbound, Result, Text
 from rules import default_rules
 from tests.conversations import ENGINE, EXAMPLE_A_TYPED, TODAY, Chat
-from tests.fakes.telegram_api import ApiError, FakeTelegramBotApi
+from tests.fakes.telegram_api import ApiError, FakeTelegramBotApi, find_button
 from tests.rules.examples import EXAMPLE_A, assess_answers
 
 from .test_telegram_channel import (
     EN,
+    GROUP,
     USER,
     ZH,
     Served,
@@ -253,3 +254,13 @@ def test_a_picture_a_result_and_a_document_are_each_a_message_of_their_own() -> 
         (document, document.caption),
     ]
     assert planned[3].markup is not None and planned[2].markup is None
+
+
+@pytest.mark.parametrize("command", ["/report", "/details indicators", "/whatif 研发费用 300万", "/result"])
+async def test_in_a_group_ones_result_report_and_whatifs_go_private(bot: Served, command: str) -> None:
+    await finish(bot)  # a result of one's own, in the private chat
+    since = bot.api.checkpoint()
+    await bot.say(command, chat=GROUP, chat_type="supergroup")
+    [link] = [c.result for c in bot.api.calls()[since:] if c.method in SENDS and c.ok]
+    assert link["chat"]["id"] == GROUP and link["text"] == ZH["tg.go_private"]
+    assert find_button(link, ZH["tg.open_private"])["url"] == "https://t.me/zjtx_test_bot"
