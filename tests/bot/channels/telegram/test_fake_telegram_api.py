@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,7 +42,9 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram.transport import retry_after_seconds
 from tests.fakes.pictures import png
 from tests.fakes.telegram_api import (
     BOT_BLOCKED,
@@ -51,9 +54,6 @@ from tests.fakes.telegram_api import (
     FakeTelegramBotApi,
     find_button,
 )
-
-# PTB warns each time it builds a RetryAfter: its retry_after will become a timedelta.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 GROUP = -1001234567890
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -310,8 +310,17 @@ async def test_whole_second_retry_after_reaches_ptb_as_retry_after(api: FakeTele
     for _ in range(2):
         with pytest.raises(RetryAfter) as caught:
             await bot.send_message(42, "通知")
-        assert caught.value.retry_after == 3
+        assert retry_after_seconds(caught.value) == 3
     assert (await bot.send_message(42, "通知")).text == "通知"
+
+
+def test_a_retry_after_is_read_as_seconds_from_a_timedelta_or_an_int(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert os.environ["PTB_TIMEDELTA"] == "true"  # the package opts in to PTB's timedelta
+    assert RetryAfter(7).retry_after == dtm.timedelta(seconds=7)
+    assert retry_after_seconds(RetryAfter(7)) == 7.0
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")  # PTB 22's default: int seconds, with a warning
+    with pytest.warns(PTBDeprecationWarning):
+        assert retry_after_seconds(RetryAfter(7)) == 7.0
 
 
 async def test_flood_limits_refuse_sends_beyond_telegrams_limits() -> None:
@@ -333,10 +342,10 @@ async def test_flood_limits_refuse_sends_beyond_telegrams_limits() -> None:
             await bot.send_message(GROUP, "群通知")
         with pytest.raises(RetryAfter) as group:
             await bot.send_message(GROUP, "群通知")
-        clock.now += group.value.retry_after  # type: ignore[operator]
+        clock.now += retry_after_seconds(group.value)
         await bot.send_message(GROUP, "群通知")
-    assert overall.value.retry_after == 1
-    assert group.value.retry_after == 41  # the first of the 20 was sent 41 s before the window frees
+    assert retry_after_seconds(overall.value) == 1
+    assert retry_after_seconds(group.value) == 41  # the first of the 20 was sent 41 s before the window frees
     assert api.flood_refusals == 2
 
 

@@ -49,9 +49,6 @@ from dialogs.session import Session
 from tests.conversations import EXAMPLE_A, EXAMPLE_A_TYPED, Chat
 from tests.fakes.telegram_api import FakeTelegramBotApi, find_button
 
-# PTB warns each time it builds a RetryAfter: its retry_after will become a timedelta.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
 TODAY = date(2026, 11, 23)
 ENGINE = DialogEngine()
 CAT = load_catalogs().messages

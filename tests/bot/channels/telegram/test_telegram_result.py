@@ -37,8 +37,6 @@ from .test_telegram_channel import (
     stop_served,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
 SENDS = ("sendMessage", "sendPhoto", "sendDocument")
 DETAILS = {part: ZH[key] for part, key in results.DETAIL_LABELS.items()}
 
