@@ -28,7 +28,6 @@ import asyncio
 import statistics
 import tempfile
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -189,7 +188,6 @@ def unlimited() -> AIORateLimiter:
 
 
 async def main(quick: bool) -> None:
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
     engine = DialogEngine()
     messages = script(engine)
     total = 400 if quick else 3000

@@ -2,13 +2,15 @@
 
 :func:`build` opens the database, makes the stores, the dialog engine and the
 :class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
-the channels the settings configure (Telegram, WeCom), each explicitly and in that order.
+the channels the settings configure (Telegram, WeCom, the WeChat Official Account), each
+explicitly and in that order, and the signed document links when ZJTX_PUBLIC_URL is set.
 ``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
 nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
-channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker
-beside them. Every channel keeps what it receives in the durable inbox and sends its
+channel (``/telegram/webhook``, ``/wecom/callback``, ``/wechat/callback``, ``/healthz``,
+``/files/…`` for the document links, ``/console`` for the staff console), the broadcast
+worker beside them. Every channel keeps what it receives in the durable inbox and sends its
 replies through the reply outbox, both in the :class:`~bot.mailroom.Mailroom` made here;
 staff notices and broadcast reports go through the outbox too. On SIGTERM the server stops
 taking requests, every channel finishes what is in flight (the rest waits in the inbox and
@@ -19,6 +21,7 @@ database is closed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -35,6 +38,7 @@ from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
 from bot.inbox import Inbox
+from bot.links import DocumentLinks, link_key
 from bot.mailroom import Mailroom
 from bot.replies import ReplyOutbox
 from bot.service import STAFF_LANG, Assistant
@@ -48,11 +52,24 @@ if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's cl
     from bot.broadcast.sending import Sender
     from bot.broadcast.worker import Worker
     from bot.channels.telegram.sender import TelegramSender
+    from bot.web import StaffConsole
 
-__all__ = ["App", "Channel", "SettingsError", "build", "http_app", "serve", "staff_notifier"]
+__all__ = [
+    "App",
+    "Channel",
+    "SettingsError",
+    "build",
+    "http_app",
+    "serve",
+    "staff_notifier",
+    "staff_reachable",
+]
 
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
+# the channels that keep their updates in the inbox and send through the reply outbox
+OUTBOX_CHANNELS = frozenset({"telegram", "wecom"})
+CONSOLE_PATH = "/console"
 
 
 class SettingsError(ValueError):
@@ -75,6 +92,12 @@ class Channel(Protocol):
         ...
 
 
+class Routes(Protocol):
+    def install(self, app: web.Application) -> None:
+        """Add these routes to the shared server."""
+        ...
+
+
 class NoticeSender(Protocol):
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a plain text to one chat of this channel (the staff chat)."""
@@ -84,9 +107,10 @@ class NoticeSender(Protocol):
 def staff_notifier(
     settings: Settings, channels: Sequence[Channel]
 ) -> Callable[[Notify], Awaitable[None]] | None:
-    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`) through
-    whichever of ``channels`` (read when a notice goes out) has that name, at once and not
-    durably; None without one. (``zjtx serve`` queues its notices in the reply outbox.)"""
+    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`,
+    `wechat:<openid>`) through whichever of ``channels`` (read when a notice goes out) has that
+    name, at once and not durably; None without one. (A channel on the reply outbox queues
+    its turns' notices there instead.)"""
     if not settings.staff_chat:
         return None
     name, _, chat_id = settings.staff_chat.partition(":")
@@ -103,11 +127,37 @@ def staff_notifier(
     return notify
 
 
-def http_app(db: Db, channels: Sequence[Channel], also_running: Sequence[str] = ()) -> web.Application:
+def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
+    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it whenever a
+    notice goes out (the channel it names is running, sends notices, and not only inside a
+    window the person opened, as the WeChat Official Account does): only then may a
+    hand-off promise a reply."""
+    if not settings.staff_chat:
+        return False
+    name = settings.staff_chat.partition(":")[0]
+    return any(
+        channel.name == name
+        and hasattr(channel, "send_notice")
+        and not getattr(channel, "notices_need_window", False)
+        for channel in channels
+    )
+
+
+def http_app(
+    db: Db,
+    channels: Sequence[Channel],
+    also_running: Sequence[str] = (),
+    routes: Sequence[Routes] = (),
+    *,
+    console: StaffConsole | None = None,
+) -> web.Application:
     """The shared server: ``/healthz`` (a read-only probe of the database, with the sizes of
-    the inbox and the reply outbox) and every channel's routes. ``also_running`` names
-    background services /healthz lists after the channels."""
-    app = web.Application(client_max_size=1024 * 1024)
+    the inbox and the reply outbox), every channel's
+    routes, ``routes`` (the document links) and, when there is one, the staff console under
+    ``/console``. ``also_running`` names background services /healthz lists after the
+    channels."""
+    body_limit = 1024 * 1024 if console is None else max(1024 * 1024, console.body_limit)
+    app = web.Application(client_max_size=body_limit)
     names = [*(c.name for c in channels), *also_running]
     inbox, replies = Inbox(db), ReplyOutbox(db)
 
@@ -123,6 +173,10 @@ def http_app(db: Db, channels: Sequence[Channel], also_running: Sequence[str] = 
     app.router.add_get(HEALTH_PATH, healthz)
     for channel in channels:
         channel.install(app)
+    for extra in routes:
+        extra.install(app)
+    if console is not None:
+        app.add_subapp(CONSOLE_PATH, console.web())
     return app
 
 
@@ -139,12 +193,20 @@ class App:
     channels: list[Channel] = field(default_factory=list)
     senders: list[Sender] = field(default_factory=list)
     worker: Worker | None = None
+    console: StaffConsole | None = None
+    links: DocumentLinks | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
-        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz)."""
-        return http_app(self.db, self.channels, ["broadcast"] if self.worker is not None else [])
+        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
+        document links, the console)."""
+        running = [
+            *(["broadcast"] if self.worker is not None else []),
+            *(["console"] if self.console else []),
+        ]
+        routes = [self.links] if self.links is not None else []
+        return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
         """Start every channel (in order), then the broadcast worker."""
@@ -180,6 +242,10 @@ class App:
         """Run until SIGTERM/SIGINT (or ``stop`` is set). Returns the exit status."""
         runner = web.AppRunner(self.web())
         await runner.setup()
+        # what is built now lives as long as the process: out of the collector's way, so a full
+        # collection never scans it mid-request (bench/console.py: p99 spikes of 60 ms gone)
+        gc.collect()
+        gc.freeze()
         host, port = self.settings.listen_host_port
         await web.TCPSite(runner, host, port).start()
         names = [c.name for c in self.channels]
@@ -210,16 +276,27 @@ def build(
     """Make the assistant the settings describe.
 
     ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
-    WeCom with its five settings); ``worker`` adds the broadcast senders and worker (group
-    robots always, Telegram with a bot token). ``zjtx chat`` wants neither. Raises
-    SettingsError for settings a channel cannot use, bot.db.DatabaseError for a database
-    that cannot be used."""
+    WeCom with its five settings, the WeChat Official Account with its own); ``worker`` adds
+    the broadcast senders and worker (group robots always, Telegram with a bot token).
+    ``zjtx chat`` wants neither. The staff console (bot/web) is made whenever
+    ZJTX_CONSOLE_KEY is set (it needs ZJTX_PUBLIC_URL too); it mints /console links for the
+    assistant and serves pages under /console. With the channels, ZJTX_PUBLIC_URL also
+    serves signed document links under /files/. Raises SettingsError for
+    settings a channel cannot use, ValueError (bot.web.ConsoleError) for the console's,
+    bot.db.DatabaseError for a database that cannot be used."""
     engine = engine or DialogEngine()
     db = connect(settings.db)
     store = SqliteStore(db)
     broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
-    mail = Mailroom(db, staff_chat=settings.staff_chat, prune_days=settings.prune_days)
-    made: list[Channel] = []
+    made: list[Channel] = []  # filled last; the staff notifier reads it when a notice goes out
+    notify = staff_notifier(settings, made)
+    mail = Mailroom(
+        db,
+        staff_chat=settings.staff_chat,
+        prune_days=settings.prune_days,
+        outbox_channels=OUTBOX_CHANNELS,
+        elsewhere=notify,
+    )
 
     senders: list[Sender] = []
     telegram: TelegramSender | None = None
@@ -235,19 +312,55 @@ def build(
     desk = BroadcastDesk(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
-    assistant = Assistant(store, engine, today, staff=settings.staff_ids, broadcasts=desk, mail=mail)
+    assistant = Assistant(
+        store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk, mail=mail
+    )
+    console = None
+    if settings.console_wanted:
+        from bot.channels.wecom.sender import add_robot
+        from bot.web import console_from_settings
+
+        console = console_from_settings(
+            settings,
+            db=db,
+            store=store,
+            broadcasts=broadcasts,
+            assistant=assistant,
+            nudge=delivery.nudge if delivery is not None else None,
+            add_robot=add_robot,
+        )
+        assistant.console_links = console
+    links = document_links(settings, db) if channels else None
+    if links is not None:
+        assistant.on_forget(links.forget)
     if channels:
-        from bot.channels.wecom.crypto import WeComCryptoError
+        from bot.channels.tencent.crypto import CryptoError
 
         try:
-            made.extend(_chat_channels(settings, assistant))
-        except WeComCryptoError as exc:
+            made.extend(_chat_channels(settings, assistant, db, links))
+        except CryptoError as exc:
             db.close()
-            raise SettingsError(f"WECOM_AES_KEY cannot be used ({exc})") from exc
+            raise SettingsError(f"an EncodingAESKey cannot be used ({exc})") from exc
         except ValueError as exc:
             db.close()
             raise SettingsError(str(exc)) from exc
-    return App(settings, db, store, broadcasts, assistant, mail, made, senders, delivery)
+    # a hand-off promises a staff reply only when a running channel can post to the staff chat
+    assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
+    return App(settings, db, store, broadcasts, assistant, mail, made, senders, delivery, console, links)
+
+
+def document_links(settings: Settings, db: Db) -> DocumentLinks | None:
+    """The signed links of documents (the PDF report for WeChat) under ZJTX_PUBLIC_URL, keyed
+    by ZJTX_LINK_SECRET (or a key derived from WECHAT_APP_SECRET); None without either."""
+    if not settings.public_url:
+        return None
+    key = link_key(settings.link_secret, settings.wechat_app_secret)
+    if key is None:
+        # ZJTX_PUBLIC_URL may be there for the console alone; only WeChat needs the links
+        if settings.wechat_app_id:
+            log.warning("links.disabled reason=no ZJTX_LINK_SECRET (documents are sent as their caption)")
+        return None
+    return DocumentLinks(db, key=key, public_url=settings.public_url)
 
 
 def broadcast_platforms() -> tuple[Platform, ...]:
@@ -276,14 +389,18 @@ def _senders(settings: Settings) -> tuple[list[Sender], TelegramSender | None]:
     return senders, telegram
 
 
-def _chat_channels(settings: Settings, assistant: Assistant) -> list[Channel]:
-    """The chat channels the settings configure, in a fixed order: Telegram, then WeCom."""
+def _chat_channels(
+    settings: Settings, assistant: Assistant, db: Db, links: DocumentLinks | None
+) -> list[Channel]:
+    """The chat channels the settings configure, in a fixed order: Telegram, WeCom, WeChat."""
     from bot.channels.telegram import channel_from_settings as telegram_channel
+    from bot.channels.wechat.channel import channel_from_settings as wechat_channel
     from bot.channels.wecom.channel import channel_from_settings as wecom_channel
 
     found: list[Channel | None] = [
         telegram_channel(settings, assistant),
         wecom_channel(settings, assistant),
+        wechat_channel(settings, assistant, db, links),
     ]
     return [channel for channel in found if channel is not None]
 

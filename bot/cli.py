@@ -29,23 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("assess", help="score profiles: a JSON object or list, or a CSV spreadsheet")
-    p.add_argument("input", help="a .json or .csv file, or - for standard input (JSON unless --format csv)")
-    p.add_argument("-o", "--output", help="write the result to this file (default: standard output)")
-    p.add_argument(
-        "--format",
-        choices=["json", "csv"],
-        help="input format, also the output's (default: .csv is CSV, else JSON)",
-    )
-    p.add_argument("--today", help="score as of this date, YYYY-MM-DD (default: today)")
-    p.add_argument("--explain", action="store_true", help="JSON: add the structured explanation")
+    from bot.batch import add_parser as add_assess_parser
 
-    p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom)")
+    add_assess_parser(sub)  # assess FILE|- [-o OUT] [--sheet NAME] [--lang] [--template]
+
+    p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom, WeChat)")
 
     p = sub.add_parser("ask", help="answer a question from the FAQ knowledge base")
     p.add_argument("question", help="the question, in Chinese or English")
     p.add_argument("--lang", choices=["zh", "en"], help="answer in this language (default: the question's)")
-    p.add_argument("--json", action="store_true", help="answer, source, confidence, suggestions, handoff")
+    p.add_argument(
+        "--json", action="store_true", help="decision, reason, answer, source, suggestions, handoff, contacts"
+    )
 
     p = sub.add_parser("leads", help="enquiries for the secretariat")
     leads = p.add_subparsers(dest="leads_command", required=True, metavar="ACTION")
@@ -61,16 +56,30 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("-o", "--output", help="the file to write (default: standard output)")
     q.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
 
+    p = sub.add_parser("console", help="the staff console on the web")
+    ca = p.add_subparsers(dest="console_command", required=True, metavar="ACTION")
+    q = ca.add_parser("link", help="print a one-time login link for a staff member (valid 10 minutes)")
+    q.add_argument("staff_id", help="as in ZJTX_STAFF or ZJTX_ADMIN, e.g. telegram:123456")
+    q.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
+
     p = sub.add_parser("chat", help="talk to the assistant in the terminal (no token, no network)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per line, for programs")
     p.add_argument("--lang", choices=["zh", "en"], help="the language to speak (remembered)")
     p.add_argument("--user", default="local", help="who is talking (default: local)")
     p.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
+    p.add_argument("--files", help="where score cards and reports are written (default: <db name>-files/)")
     p.add_argument("--today", help=argparse.SUPPRESS)
 
     from bot.broadcast.cli import add_parsers as add_broadcast_parsers
 
     add_broadcast_parsers(sub)  # broadcast send|list|report|cancel|resend|worker, groups add|list|remove
+
+    p = sub.add_parser("wechat", help="the WeChat Official Account (公众号)")
+    wechat = p.add_subparsers(dest="wechat_command", required=True, metavar="ACTION")
+    q = wechat.add_parser("menu", help="set the account's custom menu: 自测评估, 常见问题, 联系我们")
+    q.add_argument("--show", action="store_true", help="print the menu as JSON instead of setting it")
+    q.add_argument("--lang", choices=["zh", "en"], default="zh", help="the labels' language (default: zh)")
+    q.add_argument("--db", help="the SQLite file keeping the access token (default: $ZJTX_DB or zjtx.db)")
 
     return parser
 
@@ -106,6 +115,7 @@ LEAD_COLUMNS = (
 def run_leads_export(args: argparse.Namespace) -> int:
     import csv
 
+    from bot.cell_safety import safe_csv_cell
     from bot.db import connect
     from bot.store import SqliteStore
 
@@ -115,8 +125,10 @@ def run_leads_export(args: argparse.Namespace) -> int:
         writer = csv.writer(out)
         writer.writerow(LEAD_COLUMNS)
         for lead in rows:
+            # what people typed (a company name, a contact) must not run as a formula in Excel
             writer.writerow(
-                [
+                safe_csv_cell(cell)
+                for cell in [
                     lead.id,
                     lead.created_at,
                     lead.kind,
@@ -184,9 +196,41 @@ def run_serve() -> int:
 
     from bot.app import serve
     from bot.settings import Settings
+    from bot.web import ConsoleError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(serve(Settings()))
+    try:
+        return asyncio.run(serve(Settings()))
+    except ConsoleError as exc:  # settings the console cannot use: say which, no traceback
+        print(f"zjtx serve: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_console_link(args: argparse.Namespace) -> int:
+    """`zjtx console link STAFF_ID`: a one-time login link on standard output."""
+    from bot.app import build
+    from bot.web import ConsoleError
+
+    try:
+        app = build(settings_for(args), channels=False, worker=False)
+    except ConsoleError as exc:
+        print(f"zjtx console: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if app.console is None:
+            print(
+                "zjtx console: the console is not configured: set ZJTX_CONSOLE_KEY and ZJTX_PUBLIC_URL",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            print(app.console.link_for(args.staff_id, via="cli"))
+        except PermissionError:
+            print(f"zjtx console: {args.staff_id} is in neither ZJTX_STAFF nor ZJTX_ADMIN", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        app.close()
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -199,8 +243,10 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 
 def run_chat(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from bot.app import build
-    from bot.channels.console import Console
+    from bot.channels.console import Console, files_beside
 
     day = _today(args.today)
     # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
@@ -208,7 +254,8 @@ def run_chat(args: argparse.Namespace) -> int:
     try:
         if args.jsonl:  # one JSON object a line, always UTF-8, whatever the locale says
             sys.stdout.reconfigure(encoding="utf-8", errors="strict")  # type: ignore[union-attr]
-        console = Console(app.assistant, args.user, sys.stdout, args.jsonl)
+        files = Path(args.files) if args.files else files_beside(app.db.path)
+        console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)
@@ -268,10 +315,16 @@ def _run(args: argparse.Namespace) -> int:
         return run_leads_export(args)
     if args.command == "serve":
         return run_serve()
+    if args.command == "console":
+        return run_console_link(args)
     if args.command == "ask":
         from bot.ask import run_ask
 
-        return run_ask(args.question, args.lang, args.json, sys.stdout)
+        return run_ask(args.question, args.lang, args.json, sys.stdout, _today(None))
+    if args.command == "wechat":
+        from bot.channels.wechat.cli import run as run_wechat
+
+        return run_wechat(args)
     if args.command in ("broadcast", "groups"):
         from bot.broadcast.cli import run as run_broadcast
 

@@ -100,12 +100,19 @@ class Mailroom:
         max_conversations: int = 256,
         max_chats: int = 64,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        outbox_channels: frozenset[str] | None = None,
+        elsewhere: Callable[[Notify], Awaitable[None]] | None = None,
     ) -> None:
-        """``sleep``: how the outbox waits between attempts (tests pass a manual clock's)."""
+        """``sleep``: how the outbox waits between attempts (tests pass a manual clock's).
+        ``outbox_channels``: the channels that send through the outbox (None: all); a staff
+        chat on another channel gets its notices through ``elsewhere`` once the turn commits."""
         self.db = db
         self.clock = clock
         self.prune_days = prune_days
         self.staff_chat = staff_chat or None
+        self.outbox_channels = outbox_channels
+        self._elsewhere = elsewhere
+        self._posting: set[asyncio.Future[None]] = set()
         self.inbox = Inbox(db, clock)
         self.outbox = ReplyOutbox(db, clock)
         self.dispatcher = Dispatcher(self.inbox, max_conversations=max_conversations)
@@ -215,6 +222,9 @@ class Mailroom:
             log.info("staff notice (no staff chat configured): %s", notice.text)
             return None
         channel, _, chat_id = self.staff_chat.partition(":")
+        if self.outbox_channels is not None and channel not in self.outbox_channels:
+            self.db.after_commit(lambda: self._post_elsewhere(notice))
+            return None
         attempt = uuid.uuid4().hex
         row_id = self.outbox.add(
             channel,
@@ -227,6 +237,20 @@ class Mailroom:
             attempt_id=attempt,
         )
         return row_id, attempt
+
+    def _post_elsewhere(self, notice: Notify) -> None:
+        """A notice for a staff chat on a channel outside the outbox: its own notifier, at once."""
+        if self._elsewhere is None:
+            log.warning("staff notice for %s not sent (no channel for it): %s", self.staff_chat, notice.text)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            log.info("staff notice (no event loop): %s", notice.text)
+            return
+        task: asyncio.Future[None] = asyncio.ensure_future(self._elsewhere(notice), loop=loop)
+        self._posting.add(task)
+        task.add_done_callback(self._posting.discard)
 
     def _offer_after_commit(self, claims: dict[int, str]) -> None:
         if not claims:

@@ -33,12 +33,28 @@ if TYPE_CHECKING:
     from bot.broadcast.desk import BroadcastDesk
     from bot.mailroom import Mailroom
 
+
+class ConsoleLinks(Protocol):
+    """What the assistant asks of the web console (bot/web) for /console."""
+
+    def may_enter(self, staff_id: str) -> bool: ...
+
+    def link_for(self, staff_id: str, via: str) -> str:
+        """A one-time login link. Raises PermissionError for anyone not staff."""
+        ...
+
+    @property
+    def link_minutes(self) -> int: ...
+
+
 log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
 STAFF_LANG = "zh"
 STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from the store, not the dialog
+CONSOLE_COMMAND = "/console"  # a one-time login link to the web console, for staff in a private chat
 
 Notifier = Callable[[Notify], Awaitable[None]]
+Forgetter = Callable[[str, str], int]  # (channel, user id) -> rows deleted
 
 
 def well_formed(inbound: Inbound) -> Inbound:
@@ -85,7 +101,14 @@ class Assistant:
         self.today = today
         self.staff = staff
         self.notify = notify
+        self.console_links: ConsoleLinks | None = None  # set by bot/app.py when the console runs
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._forgetters: list[Forgetter] = []
+
+    def on_forget(self, forget: Forgetter) -> None:
+        """Also run ``forget(channel, user_id)`` on /forget: what a channel keeps of its own
+        about a person (the WeChat follower's window, a published report)."""
+        self._forgetters.append(forget)
 
     @property
     def mail(self) -> Mailroom | None:
@@ -182,6 +205,12 @@ class Assistant:
         if command is not None and command.name in STORE_COMMANDS:
             with self.store.transaction():
                 return self._store_command(key, command, reply), []
+        if command is not None and command.name == CONSOLE_COMMAND:
+            with self.store.transaction():
+                replies = [self._console_link(key)]
+                if reply is not None:
+                    reply.record(replies)
+            return replies, []
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             with self.store.transaction():
                 lang = self.store.load(key).session.lang
@@ -204,7 +233,12 @@ class Assistant:
         if loaded.corrupt:
             self.store.set_aside(key, "unreadable by this version")
         last = self.store.last_assessment(key.channel, key.user_id)
-        turn = self.engine.handle(loaded.session, inbound, self.today(), last.last_result() if last else None)
+        turn = self.engine.handle(
+            loaded.session,
+            inbound.as_staff(self.is_staff(key)),
+            self.today(),
+            last.last_result() if last else None,
+        )
         notices = [self._staff_view(key, n) for n in turn.notices]
         if turn.lead is not None:
             lead = self.store.add_lead(
@@ -277,6 +311,7 @@ class Assistant:
         enquiries, subscriptions of their private chat, drafts, replay keys, the inbox and
         the outbox; staff's names in audit columns are replaced). Returns how many went."""
         count = self.store.forget_user(key.channel, key.user_id)
+        count += sum(forget(key.channel, key.user_id) for forget in self._forgetters)
         if self.broadcasts is not None:
             count += self.broadcasts.forget(key)
         mail = self.mail
@@ -320,6 +355,25 @@ class Assistant:
         if self.store.mark_handled(number, f"{key.channel}:{key.user_id}"):
             return [Text(t(session, "leads.handled", id=number))]
         return [Text(t(session, "leads.not_found", id=number))]
+
+    def _console_link(self, key: SessionKey) -> Outbound:
+        """/console: a login link for staff in a private chat; a refusal for anyone else."""
+        lang = self.store.load(key).session.lang
+        who = f"{key.channel}:{key.user_id}"
+        links = self.console_links
+        if not (self.is_staff(key) or (links is not None and links.may_enter(who))):
+            log.warning("refused /console from non-staff %s", key)
+            return Text(self.t(lang, "staff.only"))
+        if key.chat_id != key.user_id:  # a group: a login link is for one person's eyes
+            return Text(self.t(lang, "web.link.private_only"))
+        if links is None:
+            return Text(self.t(lang, "web.link.off"))
+        try:
+            link = links.link_for(who, via=key.channel)
+        except PermissionError:  # staff for the chat, not for the console (ZJTX_STAFF changed)
+            return Text(self.t(lang, "staff.only"))
+        log.info("console link sent to %s", who)  # never the link itself
+        return Text(self.t(lang, "web.link.sent", link=link, minutes=links.link_minutes))
 
     def resume(self, key: SessionKey) -> list[Outbound]:
         """The pending question of an unfinished questionnaire, asked again."""

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     staff: str = Field(default="", alias="ZJTX_STAFF")
     staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
     prune_days: float = Field(default=7.0, gt=0, alias="ZJTX_PRUNE_DAYS")
+    admin: str = Field(default="", alias="ZJTX_ADMIN")
+    # the address people reach this server at: the console's login links, the document links
+    public_url: str | None = Field(default=None, alias="ZJTX_PUBLIC_URL")
+    console_key: str | None = Field(default=None, alias="ZJTX_CONSOLE_KEY")
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
     telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
@@ -34,10 +38,28 @@ class Settings(BaseSettings):
     wecom_token: str | None = Field(default=None, alias="WECOM_TOKEN")
     wecom_aes_key: str | None = Field(default=None, alias="WECOM_AES_KEY")
     wecom_api_base_url: str = Field(default="https://qyapi.weixin.qq.com", alias="WECOM_API_BASE_URL")
+    wechat_app_id: str | None = Field(default=None, alias="WECHAT_APP_ID")
+    wechat_app_secret: str | None = Field(default=None, alias="WECHAT_APP_SECRET")
+    wechat_token: str | None = Field(default=None, alias="WECHAT_TOKEN")
+    wechat_aes_key: str | None = Field(default=None, alias="WECHAT_AES_KEY")
+    wechat_plaintext: bool = Field(default=False, alias="WECHAT_PLAINTEXT")
+    wechat_api_base_url: str = Field(default="https://api.weixin.qq.com", alias="WECHAT_API_BASE_URL")
+    link_secret: str | None = Field(default=None, alias="ZJTX_LINK_SECRET")
 
     @property
     def staff_ids(self) -> frozenset[str]:
         return frozenset(s.strip() for s in self.staff.split(",") if s.strip())
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        """Staff who also manage groups and the knowledge base in the web console."""
+        return frozenset(s.strip() for s in self.admin.split(",") if s.strip())
+
+    @property
+    def console_wanted(self) -> bool:
+        """Whether the web console is configured: its key is set (it needs ZJTX_PUBLIC_URL
+        too). The public address alone is not the console's: it also serves document links."""
+        return bool(self.console_key)
 
     @property
     def listen_host_port(self) -> tuple[str, int]:

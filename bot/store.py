@@ -54,7 +54,7 @@ class StoredAssessment:
     created_at: str
 
     def last_result(self) -> LastResult:
-        return LastResult(self.answers, self.made_on, self.rules_version)
+        return LastResult(self.answers, self.made_on, self.rules_version, self.result)
 
 
 @dataclass(frozen=True, slots=True)

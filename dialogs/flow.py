@@ -190,6 +190,7 @@ for _s in STEPS:
 
 CONFIRM = "confirm"
 CONFIRM_PREFIX = "confirm_"
+VERIFY_PREFIX = "verify_"  # a figure asked back before it is taken: "verify_revenue"
 # Pairs checked after an answer: (field, must not exceed)
 PLAUSIBILITY = (("rd_expense", "revenue"), ("profit", "revenue"))
 
@@ -208,17 +209,21 @@ def context(session: Session, rules: Rules, today: date) -> Context:
     return Context(session, rules, today, {})
 
 
-def remaining(ctx: Context) -> list[Step]:
-    """The relevant questions not yet settled, in order (a field appears once)."""
+def relevant(ctx: Context) -> list[Step]:
+    """The questions that apply as things stand, settled or not, in flow order (a field
+    appears once, at its first relevant place)."""
     out: list[Step] = []
     seen: set[str] = set()
     for step in STEPS:
-        if step.field in seen or ctx.session.settled(step.field):
-            continue
-        if step.when(ctx):
+        if step.field not in seen and step.when(ctx):
             out.append(step)
             seen.add(step.field)
     return out
+
+
+def remaining(ctx: Context) -> list[Step]:
+    """The relevant questions not yet settled, in order (a field appears once)."""
+    return [step for step in relevant(ctx) if not ctx.session.settled(step.field)]
 
 
 def next_step(ctx: Context) -> Step | None:
@@ -229,11 +234,37 @@ def next_step(ctx: Context) -> Step | None:
 
 
 def progress(ctx: Context, current: str) -> tuple[int, int]:
-    """(number of this question, number of questions in all) as things stand."""
-    done = len([f for f in ctx.session.history if f != current])
-    left = remaining(ctx)
-    total = done + len(left) + (0 if any(s.field == current for s in left) else 1)
-    return min(done + 1, total), total
+    """(number of this question, number of questions in all) as things stand: its place
+    among the questions that apply, in flow order, whatever order they were answered in."""
+    fields = [step.field for step in relevant(ctx)]
+    if current not in fields:
+        return len(fields) + 1, len(fields) + 1
+    return fields.index(current) + 1, len(fields)
+
+
+def summary_fields(ctx: Context) -> list[str]:
+    """The settled questions that apply, in flow order: the lines of the summary."""
+    return [step.field for step in relevant(ctx) if ctx.session.settled(step.field)]
+
+
+def prune(session: Session, rules: Rules, today: date) -> tuple[list[str], Context]:
+    """Forget the answers to questions that no longer apply (a direct-pass answer once the
+    score reaches the pass mark, the enterprise answers of a service institution), until
+    none is left; return the fields forgotten, in flow order, and a context of what is left."""
+    dropped: list[str] = []
+    ctx = context(session, rules, today)
+    for _ in range(len(STEPS)):
+        keep = {step.field for step in relevant(ctx)}
+        settled = [*session.history, *session.answers, *session.skipped]
+        gone = [f for f in dict.fromkeys(settled) if f not in keep]
+        if not gone:
+            break
+        for field in gone:
+            session.forget(field)
+        dropped += gone
+        ctx = context(session, rules, today)
+    order = {step.field: i for i, step in enumerate(STEPS)}
+    return sorted(dict.fromkeys(dropped), key=lambda f: order.get(f, len(order))), ctx
 
 
 # ---------------------------------------------------------------- options
@@ -271,6 +302,17 @@ def options_for(field: str, rules: Rules, lang: str) -> list[tuple[Any, str, tup
     if STEP_BY_FIELD.get(field, Step(field, "money")).kind == "yesno":
         return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.yes_no.options]
     raise KeyError(field)
+
+
+def all_means(field: str, rules: Rules) -> Any:
+    """The option "都有 / all of them" names in a one-choice question that asks for the
+    highest level held: the option worth the most points; None for any other question."""
+    for ind in rules.indicators.indicator:
+        for part in ind.part:
+            if isinstance(part, ChoicePart) and part.field == field:
+                best = max(part.options, key=lambda o: o.points)
+                return best.value if best.points > 0 else None
+    return None
 
 
 def parser_options(field: str, rules: Rules) -> list[Option[Any]]:

@@ -3,12 +3,18 @@
 A channel turns a platform update into an :class:`Inbound`; the engine answers with
 :data:`Outbound` messages, which the channel turns into platform calls. Texts are plain
 (no markup): each channel escapes and formats them its own way.
+
+Pictures and documents are intents, not bytes: an :class:`Image` carries a
+:class:`ScoreCard` and a :class:`Document` a :class:`ReportDoc`, every word already in the
+person's language. The bot layer draws them (``bot.media.render``) when a channel sends
+them, so the dialogs stay free of fonts, Pillow and files. A channel that cannot send
+pictures or files yet shows their ``text`` (the alt text or caption) instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,10 +24,15 @@ class Inbound:
     text: str = ""
     choice: str | None = None  # the `value` of a choice button the person pressed
     lang_hint: str | None = None  # the platform's idea of the person's language
+    staff: bool = False  # set by the caller: the person is association staff (/help lists theirs)
 
     @property
     def is_command(self) -> bool:
         return self.choice is None and self.text.strip().startswith("/")
+
+    def as_staff(self, staff: bool) -> Inbound:
+        """The same message, marked as sent by staff or not."""
+        return replace(self, staff=staff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,4 +91,156 @@ class Notify:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-Outbound = Text | Question | Menu | Result
+# ------------------------------------------------------------------ pictures and documents
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a chart: `value` points out of `max`."""
+
+    label: str
+    value: int
+    max: int
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One condition: met or not, and what is missing (`note`) when it is not."""
+
+    label: str
+    met: bool
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreCard:
+    """What the score card picture shows. `score` is None for a service institution, which
+    is not scored; then `groups` and `conditions` are empty."""
+
+    lang: str
+    title: str
+    subtitle: str
+    score: int | None
+    score_max: int
+    pass_mark: int
+    pass_caption: str  # "及格线 70 分"
+    verdict: str
+    verdict_ok: bool | None
+    groups_title: str
+    groups: tuple[Bar, ...]
+    conditions_title: str
+    conditions: tuple[Check, ...]
+    tier_title: str
+    tier: str
+    next_tier: str
+    footer: tuple[str, ...]  # the date and rules version, the association, a disclaimer
+
+    def texts(self) -> tuple[str, ...]:
+        """Every string the card draws, besides the score's digits."""
+        return (
+            self.title,
+            self.subtitle,
+            self.pass_caption,
+            self.verdict,
+            self.groups_title,
+            *(b.label for b in self.groups),
+            self.conditions_title,
+            *(c.label for c in self.conditions),
+            *(c.note for c in self.conditions if c.note),
+            self.tier_title,
+            self.tier,
+            self.next_tier,
+            *self.footer,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """Rows of cells under a header; `widths` are the columns' relative widths. A row's
+    `marks` entry ("ok", "fail" or "") lets a renderer colour it."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[int, ...]
+    marks: tuple[str, ...] = ()
+
+
+Block = str | Table  # a paragraph (lines joined by "\n") or a table
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str
+    blocks: tuple[Block, ...]
+    source: str = ""  # the seed document and clause this part comes from
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDoc:
+    """A report to keep (a PDF): headed sections of paragraphs and tables."""
+
+    lang: str
+    title: str
+    subtitle: str
+    meta: tuple[str, ...]  # date, rules version
+    headline: str
+    sections: tuple[Section, ...]
+    footer: str
+
+    def texts(self) -> tuple[str, ...]:
+        """Every string the report prints."""
+        out = [self.title, self.subtitle, *self.meta, self.headline, self.footer]
+        for section in self.sections:
+            out += [section.heading, section.source]
+            for block in section.blocks:
+                if isinstance(block, Table):
+                    out += [*block.header, *(cell for row in block.rows for cell in row)]
+                else:
+                    out.append(block)
+        return tuple(t for t in out if t)
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture (PNG) to show: Telegram sendPhoto with `alt` as the caption, WeCom an
+    uploaded image; `filename` names the file. The bot layer draws `card` on demand."""
+
+    card: ScoreCard
+    alt: str
+    filename: str
+    mime: ClassVar[str] = "image/png"
+
+    @property
+    def text(self) -> str:
+        """What a channel without pictures shows instead."""
+        return self.alt
+
+    @property
+    def choices(self) -> tuple[()]:
+        """No buttons (for channels that treat every message alike)."""
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file (PDF) to send: Telegram sendDocument with `caption`, WeCom a file message.
+    The bot layer writes `report` on demand."""
+
+    report: ReportDoc
+    caption: str
+    filename: str
+    mime: ClassVar[str] = "application/pdf"
+
+    @property
+    def text(self) -> str:
+        """What a channel without files shows instead."""
+        return self.caption
+
+    @property
+    def choices(self) -> tuple[()]:
+        """No buttons (for channels that treat every message alike)."""
+        return ()
+
+
+Media = Image | Document
+Outbound = Text | Question | Menu | Result | Image | Document

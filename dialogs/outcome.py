@@ -25,8 +25,11 @@ class Finished:
 
 @dataclass(frozen=True)
 class LastResult:
-    """A stored assessment, for /result: its answers and the date it was made."""
+    """A stored assessment, for /result, /details, /report, /whatif and the progress since:
+    its answers, the date it was made, and the result as it was given then
+    (docs/interfaces.md#assessment)."""
 
     answers: dict[str, Any]
     made_on: date
     rules_version: str
+    result: dict[str, Any] | None = None

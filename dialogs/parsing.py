@@ -42,10 +42,13 @@ __all__ = [
     "YES_WORDS",
     "AnswerError",
     "ChoiceValue",
+    "Figure",
+    "FigureKind",
     "MoneyReading",
     "Option",
     "format_decimal",
     "is_skip",
+    "likelier_reading",
     "menu_number",
     "normalize",
     "parse_choice",
@@ -54,6 +57,9 @@ __all__ = [
     "parse_money_reading",
     "parse_percent",
     "parse_years",
+    "read_money",
+    "read_percent",
+    "read_years",
     "yes_no_options",
 ]
 
@@ -282,13 +288,18 @@ def _strip_affixes(text: str, table: _Affixes) -> tuple[str, list[str]]:
 # fmt: off
 _APPROX_BEFORE: Final = (
     "大约", "大概", "大致", "约为", "约莫", "约合", "约", "差不多", "将近", "接近", "近", "估计",
-    "超过", "超", "逾", "至少", "不少于", "不低于", "高于", "多于", "大于", "about", "around",
-    "approximately", "approx.", "approx", "roughly", "circa", "ca.", "over", "more than", "above",
-    "at least", "almost", "nearly", "~", "≈",
+    "about", "around", "approximately", "approx.", "approx", "roughly", "circa", "ca.", "almost",
+    "nearly", "~", "≈",
+)
+_AT_LEAST_BEFORE: Final = (
+    "超过", "超", "逾", "至少", "不少于", "不低于", "高于", "多于", "大于", "over", "more than", "above",
+    "at least",
 )
 _APPROX_AFTER: Final = (
-    "左右", "上下", "以上", "或以上", "及以上", "多", "余", "出头", "之多", "不止", "吧", "啊", "呢",
-    "哦", "了", "的样子", "这样", "or so", "or more", "+", "plus",
+    "左右", "上下", "吧", "啊", "呢", "哦", "了", "的样子", "这样", "or so",
+)
+_AT_LEAST_AFTER: Final = (
+    "以上", "或以上", "及以上", "多", "余", "出头", "之多", "不止", "or more", "+", "plus",
 )
 _UPPER_BEFORE: Final = (
     "不到", "不足", "低于", "少于", "小于", "未满", "不超过", "最多", "至多", "less than", "under",
@@ -297,20 +308,27 @@ _UPPER_BEFORE: Final = (
 _UPPER_AFTER: Final = ("以下", "或以下", "及以下", "以内", "之内", "不到", "or less", "or below")
 _FILLER_BEFORE: Final = (
     "是", "有", "为", "共", "总共", "一共", "合计", "总计", "全年", "去年", "我们", "我司", "本公司", "公司",
-    "企业", "is", "was",
+    "企业", "目前", "暂时", "还", "is", "was", "we had", "we have", "it is", "it was",
 )
-# What the question was about, repeated in the answer: 营收大概3000万.
+# What the question was about, repeated in the answer: 营收大概3000万, 没有融资.
 _MONEY_SUBJECTS: Final = (
-    "营收", "营业收入", "收入", "销售额", "研发费用", "研发投入", "研发", "融资", "注册资本", "纳税", "税收",
-    "交税", "年营收", "年收入",
+    "营收", "营业收入", "收入", "销售额", "研发费用", "研发投入", "研发", "融资", "股权融资", "注册资本",
+    "纳税", "税收", "交税", "年营收", "年收入", "投资", "revenue", "sales", "turnover", "financing",
+    "funding", "equity financing", "investment", "r&d", "r&d spending", "tax", "taxes",
+)
+# "None of it": 没有融资, 无研发投入, no financing (with nothing else, reads 0).
+_NONE_BEFORE: Final = (
+    "没有", "没", "无", "暂无", "还没有", "尚无", "并无", "从未有过", "一直没有", "no", "zero",
 )
 
 _MONEY_AFFIXES: Final = _affixes(
     {
         "currency": ("¥", "rmb", "cny", "人民币"),
         "approx": _APPROX_BEFORE,
+        "at_least": _AT_LEAST_BEFORE,
         "upper": _UPPER_BEFORE,
         "filler": (*_FILLER_BEFORE, *_MONEY_SUBJECTS),
+        "none": _NONE_BEFORE,
         "neg": (
             "-", "−", "–", "负", "净亏损", "净亏", "亏损了", "亏损", "亏了", "亏", "minus", "negative",
             "a loss of", "net loss of", "net loss", "loss of", "loss", "deficit of", "deficit",
@@ -323,8 +341,10 @@ _MONEY_AFFIXES: Final = _affixes(
     {
         "currency": ("元", "圆", "块钱", "块", "rmb", "cny", "yuan", "人民币"),
         "approx": _APPROX_AFTER,
+        "at_least": _AT_LEAST_AFTER,
         "upper": _UPPER_AFTER,
-        "filler": ("整",),
+        "filler": ("整", *_MONEY_SUBJECTS),
+        "none": ("没有", "都没有", "为零", "为0", "是零", "是0"),
         "neg": ("亏损", "的亏损", "loss", "deficit"),
         "pos": ("盈利", "利润", "profit"),
     },
@@ -334,6 +354,7 @@ _PERCENT_AFFIXES: Final = _affixes(
     {
         "pct": ("百分之",),
         "approx": _APPROX_BEFORE,
+        "at_least": _AT_LEAST_BEFORE,
         "upper": _UPPER_BEFORE,
         "filler": (
             *_FILLER_BEFORE,
@@ -357,6 +378,7 @@ _PERCENT_AFFIXES: Final = _affixes(
         "permille": ("‰",),
         "tenth": ("成",),
         "approx": _APPROX_AFTER,
+        "at_least": _AT_LEAST_AFTER,
         "upper": _UPPER_AFTER,
         "neg": ("的下降", "下降", "的负增长", "负增长", "decrease", "decline"),
         "pos": ("的增长", "增长", "increase", "growth"),
@@ -366,11 +388,12 @@ _PERCENT_AFFIXES: Final = _affixes(
 _YEARS_AFFIXES: Final = _affixes(
     {
         "approx": (*_APPROX_BEFORE, "已经", "已", "做了", "干了", "从业", "深耕"),
+        "at_least": _AT_LEAST_BEFORE,
         "upper": _UPPER_BEFORE,
-        "filler": _FILLER_BEFORE,
+        "filler": (*_FILLER_BEFORE, "才", "刚", "刚刚", "就", "只有", "只"),
         "since": (
             "从", "自从", "自", "始于", "成立于", "创立于", "于", "since", "from", "in", "started in",
-            "starting in",
+            "starting in", "started", "began in", "began", "we started in", "we started", "beginning in",
         ),
     },
     {
@@ -378,12 +401,15 @@ _YEARS_AFFIXES: Final = _affixes(
         "month": ("个月", "months", "month", "mos", "mo"),
         "half": ("年半", "and a half", "and half"),
         "approx": (*_APPROX_AFTER, "之久", "时间", "的时间"),
+        "at_least": _AT_LEAST_AFTER,
         "upper": _UPPER_AFTER,
         "ago": ("前", "以前", "之前", "ago"),
         "since": (
             "起", "开始", "以来", "至今", "到现在", "到今天", "到今", "成立", "创立", "进入", "入行",
             "起步", "onwards", "onward", "until now", "till now", "to now", "to date",
         ),
+        # 2019年开始做的, 去年才开始: the words around "since" people add
+        "filler": ("做的", "干的", "做起", "的", "才", "就", "做", "干", "刚", "刚刚"),
     },
 )
 
@@ -392,11 +418,6 @@ _RANGE: Final = re.compile(
     r"[0-9零一二两三四五六七八九十百千万亿%]\s*(?:-|~|到|至|—|–|或)\s*[0-9零一二两三四五六七八九十]"
     r"|[0-9]\s+to\s+[0-9]"
 )
-
-
-def _refuse_range(text: str, kind: str) -> None:
-    if _RANGE.search(text):
-        raise AnswerError(f"{kind}.invalid", reason="range")
 
 
 _EN_SMALL: Final = {
@@ -638,6 +659,132 @@ def format_decimal(value: Decimal) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# Figures: one value, a range or a bound
+
+
+FigureKind = Literal["exact", "range", "at_least", "below"]
+_Bound = Literal["exact", "at_least", "below"]
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure as a person gave it: one value (``exact``), a range (五六千万, 3-5年:
+    ``range``), a lower bound (一千多万, 50%以上: ``at_least``) or an upper bound (不到两千万:
+    ``below``).
+
+    `low` and `high` are its ends, exact Decimals in the field's unit, None where it is
+    open; `reading` says how it was written: a :data:`MoneyReading`, ``"percent"`` or
+    ``"years"``."""
+
+    kind: FigureKind
+    low: Decimal | None
+    high: Decimal | None
+    reading: str
+
+    @property
+    def value(self) -> Decimal | None:
+        """The one value of an ``exact`` figure; None for any other."""
+        return self.low if self.kind == "exact" else None
+
+
+def likelier_reading(value: Decimal, reading: str, unit: str) -> Decimal | None:
+    """The likelier reading of an implausible figure, or None: the amount in yuan where a
+    bare number was read as 万元 (or 万 typed after yuan, 亿 for 万); the percentage where
+    a fraction was typed (0.92 → 92). `reading` is a :class:`Figure`'s, `unit` the
+    field's (``yuan``, ``pct``, ``years``)."""
+    with localcontext(_EXACT):
+        if unit == "yuan" and reading in ("bare_wan", "wan", "yi"):
+            return Decimal(format_decimal(value / _WAN))
+        if unit == "pct" and 0 < value < 1:
+            return Decimal(format_decimal(value * 100))
+    return None
+
+
+def _figure(value: Decimal, bound: _Bound, reading: str) -> Figure:
+    if bound == "at_least":
+        return Figure("at_least", value, None, reading)
+    if bound == "below":
+        return Figure("below", None, value, reading)
+    return Figure("exact", value, value, reading)
+
+
+def _range_figure(a: Decimal, b: Decimal, reading: str) -> Figure:
+    low, high = min(a, b), max(a, b)
+    return Figure("exact" if low == high else "range", low, high, reading)
+
+
+def _bound_of(tags: list[str], more_inside: bool, *, negative: bool = False) -> _Bound:
+    """at_least for 300多万, 超过, 以上; below for 不到, 以下; swapped for a loss (亏损超过
+    100万 is at most -100万). Both at once is no figure."""
+    at_least = more_inside or "at_least" in tags
+    below = "upper" in tags
+    if at_least and below:
+        raise AnswerError("invalid")
+    if negative:
+        at_least, below = below, at_least
+    return "at_least" if at_least else "below" if below else "exact"
+
+
+# Two neighbouring Chinese digits before a unit are a range: 五六千万, 一两亿, 十一二万, 三五年.
+_CN_PAIR: Final = re.compile(
+    r"(?<![零一二两三四五六七八九0-9点.])([一二两三四五六七八九])([一二两三四五六七八九])(?![零一二两三四五六七八九0-9])"
+)
+_RANGE_SIDES: Final = re.compile(
+    r"(?P<left>.*?[0-9零一二两三四五六七八九十百千万亿%a-z])\s*(?:-|~|～|〜|到|至|—|–|或)\s*"
+    r"(?P<right>[+\-−负]?\s*[0-9零一二两三四五六七八九十].*)"
+)
+_RANGE_SIDES_EN: Final = re.compile(
+    r"(?:between\s+|from\s+)?(?P<left>.*?[0-9][a-z%]*)\s+(?:to|and)\s+(?P<right>[+\-−]?[0-9].*)"
+)
+_RANGE_AROUND: Final = re.compile(r"^(?:大概在|大约在|大致在|介于|在)|(?:之间|中间|区间)$")
+_PLAIN_NUMBER: Final = re.compile(
+    r"[+\-−负]?\s*(?:[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+|[零一二两三四五六七八九]+)"
+)
+_UNIT_TAGS: Final = frozenset({"currency", "pct", "permille", "tenth", "year", "month", "half"})
+
+
+def _contracted(text: str) -> tuple[str, str] | None:
+    """五六千万 → (五千万, 六千万): the text with the first digit, and with the second."""
+    text = text.translate(_TRADITIONAL)  # 伍陆仟萬, 一兩億
+    for match in _CN_PAIR.finditer(text):
+        first, second = _CN_DIGITS[match[1]], _CN_DIGITS[match[2]]
+        if second == first + 1 or (first, second) == (3, 5):
+            head, tail = text[: match.start()], text[match.end() :]
+            return head + match[1] + tail, head + match[2] + tail
+    return None
+
+
+def _range_sides(text: str, table: _Affixes) -> tuple[str, str] | None:
+    """The two ends of a range as texts each parser reads alone, or None for no range.
+
+    5000-6000万 → (5000万, 6000万): a bare left end takes the right end's units; 五六千万 →
+    (五千万, 六千万); "between 3 and 5 years", 在3到5年之间 too."""
+    pair = _contracted(text)
+    if pair is not None:
+        return pair
+    inner = _RANGE_AROUND.sub("", text).strip()
+    match = _RANGE_SIDES.fullmatch(inner) or _RANGE_SIDES_EN.fullmatch(inner)
+    if match is None or not any(ch.isdigit() or ch in _CN_DIGITS for ch in match["left"]):
+        return None
+    left, right = match["left"].strip(), match["right"].strip()
+    core, tags = _strip_affixes(left, table)
+    lead = _PLAIN_NUMBER.match(right)
+    if _PLAIN_NUMBER.fullmatch(core) and not _UNIT_TAGS & set(tags) and lead is not None:
+        left += right[lead.end() :]  # 5000-6000万: the left end is 5000万 too
+    return left, right
+
+
+def _refuse_range(text: str, kind: str) -> None:
+    if _RANGE.search(text) or _contracted(text) is not None:
+        raise AnswerError(f"{kind}.invalid", reason="range")
+
+
+def _has_sign(text: str, table: _Affixes) -> bool:
+    _, tags = _strip_affixes(text, table)
+    return "neg" in tags or "pos" in tags
+
+
+# ---------------------------------------------------------------------------------------
 # Money
 
 
@@ -664,26 +811,54 @@ def parse_money_reading(text: str, *, allow_negative: bool = False) -> tuple[Dec
 
     1.5亿, 6千万, 5500万元, 1,200万, 两千万, 1亿2000万, 一千二百万, 1.5个亿, ¥3,000,000元,
     300万左右, 300多万, RMB 5 million, 800k, 300w all read. A bare number (300, 一千二百)
-    is 万元 (reading ``"bare_wan"``); 元/¥/RMB without 万 or 亿 means yuan. 没有/无 read 0.
+    is 万元 (reading ``"bare_wan"``); 元/¥/RMB without 万 or 亿 means yuan. 没有/无 (没有融资,
+    no financing) read 0. A lower bound (300多万, 超过300万) reads as the bound.
 
     Raises AnswerError: ``empty``, ``too_long``; ``money.invalid`` (not an amount; with
-    ``reason="range"`` for 300-500万, ``reason="upper_bound"`` for 不到300万);
+    ``reason="range"`` for 300-500万 or 五六千万, ``reason="upper_bound"`` for 不到300万);
     ``money.negative`` for a loss when `allow_negative` is false (-300万, 亏损300万);
-    ``money.too_large`` above :data:`MAX_MONEY`.
+    ``money.too_large`` above :data:`MAX_MONEY`. :func:`read_money` reads ranges and bounds.
     """
-    prepared = _prepare(text).casefold()
+    value, reading, _ = _money_one(_prepare(text).casefold(), allow_negative=allow_negative, strict=True)
+    return value, reading
+
+
+def read_money(text: str, *, allow_negative: bool = False) -> Figure:
+    """Return the amount, range or bound in `text`, in yuan: 1.2亿 (exact), 五六千万 and
+    5000-6000万 (5000万 to 6000万), 一千多万 (at least 1000万), 不到两千万 (below 2000万).
+
+    Raises AnswerError as :func:`parse_money_reading` does, without the ``reason``s."""
+    prepared = _english_numbers(_prepare(text).casefold())
+    sides = _range_sides(prepared, _MONEY_AFFIXES)
+    if sides is not None:
+        left, right = sides
+        a, _, _ = _money_one(left, allow_negative=allow_negative, strict=False)
+        b, reading, _ = _money_one(right, allow_negative=allow_negative, strict=False)
+        if a < 0 < b and not _has_sign(right, _MONEY_AFFIXES):
+            b = -b  # 亏损100-200万: the loss is on both ends
+        return _range_figure(a, b, reading)
+    value, reading, bound = _money_one(prepared, allow_negative=allow_negative, strict=False)
+    return _figure(value, bound, reading)
+
+
+def _money_one(prepared: str, *, allow_negative: bool, strict: bool) -> tuple[Decimal, MoneyReading, _Bound]:
+    """One amount (no range) and its bound; `strict` refuses an upper bound (不到300万)."""
     _refuse_range(prepared, "money")
     core, tags = _strip_affixes(_english_numbers(prepared), _MONEY_AFFIXES)
-    if "upper" in tags:
+    if strict and "upper" in tags:
         raise AnswerError("money.invalid", reason="upper_bound")
     signs = tags.count("neg") + tags.count("pos")
     if signs > 1:
         raise AnswerError("money.invalid")
     negative = "neg" in tags
     reading: MoneyReading
-    if core in _NO_MONEY_WORDS:
+    more = False
+    if "none" in tags or core in _NO_MONEY_WORDS:
+        if (core and core not in _NO_MONEY_WORDS) or signs or {"at_least", "upper"} & set(tags):
+            raise AnswerError("money.invalid")  # 没有300万, 没有亏损: not "none at all"
         value, reading = Decimal(0), "yuan"
     else:
+        more = "多" in core or "余" in core
         core = core.replace("个亿", "亿").replace("多", "").replace("余", "").strip()
         value, reading = _money_core(core, has_currency="currency" in tags)
     if value > MAX_MONEY:
@@ -692,7 +867,11 @@ def parse_money_reading(text: str, *, allow_negative: bool = False) -> tuple[Dec
         if not allow_negative:
             raise AnswerError("money.negative")
         value = -value
-    return _canonical(value), reading
+    try:
+        bound = _bound_of(tags, more, negative=negative and not value.is_zero())
+    except AnswerError:
+        raise AnswerError("money.invalid") from None
+    return _canonical(value), reading, bound
 
 
 def _money_core(core: str, *, has_currency: bool) -> tuple[Decimal, MoneyReading]:
@@ -731,19 +910,44 @@ def parse_percent(
 ) -> Decimal:
     """Return the number of percent in `text`: 12.5%, 12.5, 百分之十二点五, 8个百分点, 八成,
     ５％, 5 percent; 负3%, -3%, 下降3%, 减少3% are negative, 增长5% positive. 0.08 stays 0.08.
+    A lower bound (80%以上) reads as the bound.
 
     Raises AnswerError: ``empty``, ``too_long``; ``percent.invalid`` (with ``reason`` as for
     money); ``percent.range`` with ``low`` and ``high`` when the value lies outside them
-    (either bound may be None: unbounded).
+    (either bound may be None: unbounded). :func:`read_percent` reads ranges and bounds.
     """
-    prepared = _prepare(text).casefold()
+    return _percent_one(_prepare(text).casefold(), low=low, high=high, strict=True)[0]
+
+
+def read_percent(
+    text: str, *, low: Decimal | None = _PERCENT_LOW, high: Decimal | None = _PERCENT_HIGH
+) -> Figure:
+    """Return the percentage, range or bound in `text`: 45%, 10%到15%, 五六十%, 50%以上,
+    不到5%. Each end must lie within `low` and `high`. Raises AnswerError as
+    :func:`parse_percent` does, without the ``reason``s."""
+    prepared = _english_numbers(_prepare(text).casefold())
+    sides = _range_sides(prepared, _PERCENT_AFFIXES)
+    if sides is not None:
+        left, right = sides
+        a, _ = _percent_one(left, low=low, high=high, strict=False)
+        b, _ = _percent_one(right, low=low, high=high, strict=False)
+        return _range_figure(a, b, "percent")
+    value, bound = _percent_one(prepared, low=low, high=high, strict=False)
+    return _figure(value, bound, "percent")
+
+
+def _percent_one(
+    prepared: str, *, low: Decimal | None, high: Decimal | None, strict: bool
+) -> tuple[Decimal, _Bound]:
     _refuse_range(prepared, "percent")
     core, tags = _strip_affixes(_english_numbers(prepared), _PERCENT_AFFIXES)
-    if "upper" in tags:
+    if strict and "upper" in tags:
         raise AnswerError("percent.invalid", reason="upper_bound")
     units = {tag for tag in tags if tag in ("pct", "permille", "tenth")}
     if tags.count("neg") + tags.count("pos") > 1 or len(units) > 1:
         raise AnswerError("percent.invalid")
+    more = "多" in core
+    core = core.replace("多", "").strip()
     if core in _HALF_WORDS and not units:
         value = Decimal(50)
     else:
@@ -763,7 +967,11 @@ def parse_percent(
     value = _canonical(value)
     if (low is not None and value < low) or (high is not None and value > high):
         raise AnswerError("percent.range", low=low, high=high)
-    return value
+    try:
+        bound = _bound_of(tags, more, negative=value < 0)
+    except AnswerError:
+        raise AnswerError("percent.invalid") from None
+    return value, bound
 
 
 # ---------------------------------------------------------------------------------------
@@ -777,33 +985,72 @@ _YEAR_MONTH: Final = re.compile(
 _YEARS_AND_MONTHS: Final = re.compile(r"(?P<years>[^年]+)年 ?零? ?(?P<months>[^年]+)")
 _HALF_YEAR: Final = frozenset({"半", "半年", "half", "half a", "half an", "half a year", "half year"})
 _FIRST_YEAR: Final = 1900
+# A year named relative to today: 去年才开始, since last year (years before today's year).
+_RELATIVE_YEARS: Final = (
+    ("大前年", 3), ("前年", 2), ("去年", 1), ("今年", 0), ("the year before last", 2),
+    ("last year", 1), ("this year", 0),
+)  # fmt: skip
+
+
+def _relative_years(text: str, today: date) -> str:
+    for word, back in _RELATIVE_YEARS:
+        if word in text:
+            year = today.year - back
+            return text.replace(word, str(year) if word.isascii() else f"{year}年", 1)
+    return text
 
 
 def parse_years(text: str, *, today: date) -> Decimal:
     """Return a number of years: 7, 七年, 3.5年, 三年半, 半年, 18个月, 1年6个月, seven years;
-    or the years since a calendar year (2015年, 从2015年起, since 2015, 2015年3月) as of
-    `today`. Months count in twelfths, cut down to two decimals.
+    or the years since a calendar year (2015年, 从2015年起, 2019年开始做的, since 2015,
+    2015年3月) or a year named from today (去年才开始, since last year) as of `today`.
+    Months count in twelfths, cut down to two decimals. A lower bound (20年以上) reads as
+    the bound.
 
     Raises AnswerError: ``empty``, ``too_long``; ``years.invalid`` for anything else,
     including a negative span, more than :data:`MAX_YEARS`, a year before 1900 or after
     `today` (then with ``year``), a range (``reason="range"``) or an upper bound
-    (``reason="upper_bound"``: 不到两年).
+    (``reason="upper_bound"``: 不到两年). :func:`read_years` reads ranges and bounds.
     """
-    prepared = _prepare(text).casefold()
+    prepared = _relative_years(_prepare(text).casefold(), today)
+    return _years_one(prepared, today=today, strict=True)[0]
+
+
+def read_years(text: str, *, today: date) -> Figure:
+    """Return the years, range or bound in `text`: 7年, 三到五年, 两三年, 十多年, 不到两年,
+    as of `today`. Raises AnswerError as :func:`parse_years` does, without the ``reason``s."""
+    prepared = _english_numbers(_relative_years(_prepare(text).casefold(), today))
+    core, _ = _strip_affixes(prepared, _YEARS_AFFIXES)
+    calendar = _YEAR_MONTH.fullmatch(core) is not None  # 2019-05 is a month, not a range
+    sides = None if calendar else _range_sides(prepared, _YEARS_AFFIXES)
+    if sides is not None:
+        left, right = sides
+        a, _ = _years_one(left, today=today, strict=False)
+        b, _ = _years_one(right, today=today, strict=False)
+        return _range_figure(a, b, "years")
+    value, bound = _years_one(prepared, today=today, strict=False)
+    return _figure(value, bound, "years")
+
+
+def _years_one(prepared: str, *, today: date, strict: bool) -> tuple[Decimal, _Bound]:
     core, tags = _strip_affixes(_english_numbers(prepared), _YEARS_AFFIXES)
-    if "upper" in tags:
+    if strict and "upper" in tags:
         raise AnswerError("years.invalid", reason="upper_bound")
+    try:
+        bound = _bound_of(tags, "多" in core or "余" in core)
+    except AnswerError:
+        raise AnswerError("years.invalid") from None
     calendar = _YEAR_MONTH.fullmatch(core)
     if calendar is not None:
         month_text = calendar["month"] or calendar["month_digits"]
-        return _years_since(_whole_number(calendar["year"]), _whole_number(month_text), today)
+        return _years_since(_whole_number(calendar["year"]), _whole_number(month_text), today), bound
     _refuse_range(prepared, "years")
-    value = _years_count(core, tags)
+    value = _years_count(core.replace("多", "").replace("余", "").strip(), tags)
     if _is_calendar_year(value) and not {"half", "month", "ago"} & set(tags):
-        return _years_since(int(value), None, today)
+        return _years_since(int(value), None, today), bound
     if "since" in tags or value < 0 or value > MAX_YEARS:
         raise AnswerError("years.invalid")
-    return _canonical(value)
+    return _canonical(value), bound
 
 
 def _is_calendar_year(value: Decimal) -> bool:
@@ -1065,14 +1312,17 @@ def _match_choice(key: str, options: Sequence[Option[V]], shown: str, *, label_i
     raise AnswerError("choice.unknown", text=shown)
 
 
-def parse_choice(text: str, options: Sequence[Option[V]]) -> V:
+def parse_choice(text: str, options: Sequence[Option[V]], *, all_means: V | None = None) -> V:
     """Return the value of the option `text` names.
 
     Tried in order: the value itself (any case; "A类", "选A", "3级" too); the option's
     1-based number (1, 第一个), unless some values are numbers, which then win; a whole
     label or alias; a label containing the text or contained in it (at least 2 characters,
     one-character labels only at the start, never behind a negation: 不是省级 is not 省级),
-    the longest overlap winning.
+    the longest overlap winning. Failing those, the answer as people say it: 只有省级,
+    我们有市级的 (words of having or "only" around a label); a none word (没有, none) names
+    the one option that means none; an all word (都有, all of them) names `all_means`
+    (the best option, for a question asking for the highest level held).
 
     Raises AnswerError: ``empty``, ``too_long``; ``choice.unknown`` with ``text``;
     ``choice.ambiguous`` with ``text`` and ``candidates`` (values, in option order).
@@ -1081,7 +1331,13 @@ def parse_choice(text: str, options: Sequence[Option[V]]) -> V:
     key = _key(prepared)
     if not key:
         raise AnswerError("empty")
-    return _match_choice(key, options, prepared)
+    try:
+        return _match_choice(key, options, prepared)
+    except AnswerError as error:
+        found = _natural_choice(prepared, options, all_means)
+        if found is None:
+            raise error from None
+        return found
 
 
 _STRONG_SEPARATORS: Final = re.compile(r"[,;/|\n、。]+")
@@ -1103,7 +1359,10 @@ def parse_choices(
     Items are separated by commas, 、, ;, /, spaces, 和, 与, 及, and; "AC" reads as A and C
     when every value is a single letter; 1、3 are option numbers as in :func:`parse_choice`;
     labels may also simply follow each other (自主品牌和参与制定标准). A none word (都没有, 无,
-    none) gives [], an all word (全部, 都有) every value.
+    none) gives [], an all word (全部, 都有) every value. Failing those, the answer as people
+    say it: 有ISO9001，还有自主品牌 and "we have ISO 9001 and also our own brand" (words of
+    having and joining), 只有自主品牌 (only), 有质量认证，没有自主品牌 (a negated item is left
+    out), 除了质量奖都有 and "all except the quality award" (all but the negated ones).
 
     Raises AnswerError: ``empty``, ``too_long``; ``choice.unknown`` or ``choice.ambiguous``
     naming the bad ``item`` (and its ``candidates``); ``choice.too_many`` with ``max`` when
@@ -1116,17 +1375,29 @@ def parse_choices(
     squeezed = key.replace(" ", "")
     chosen: list[V]
     exact = _exact_choice(key, options)
+    all_but = None if exact else _ALL_EXCEPT.match(normalize(prepared).casefold())
     if len(exact) == 1:
         chosen = exact
+    elif all_but is not None:  # 除了质量奖都有: read before any label inside it is taken alone
+        natural = _natural_choices(prepared, options, none_words, all_words)
+        if natural is None:
+            raise AnswerError("choice.unknown", item=prepared)
+        chosen = natural
     elif squeezed in {_key(word).replace(" ", "") for word in none_words}:
         return []
     elif squeezed in {_key(word).replace(" ", "") for word in all_words}:
         chosen = [option.value for option in options]
     else:
-        chosen = []
-        for part in _STRONG_SEPARATORS.split(prepared):
-            if _key(part):
-                chosen.extend(_choices_in_part(part.strip(), options))
+        try:
+            chosen = []
+            for part in _STRONG_SEPARATORS.split(prepared):
+                if _key(part):
+                    chosen.extend(_choices_in_part(part.strip(), options))
+        except AnswerError as error:
+            natural = _natural_choices(prepared, options, none_words, all_words)
+            if natural is None:
+                raise error from None
+            chosen = natural
     wanted = set(chosen)
     ordered = [option.value for option in options if option.value in wanted]
     if max_choices is not None and len(ordered) > max_choices:
@@ -1197,3 +1468,164 @@ def _labels_named(key: str, options: Sequence[Option[V]]) -> list[V]:
     if _JOINING_WORDS.sub("", rest):
         return []
     return [value for _, _, value in sorted(taken, key=lambda span: span[0])]
+
+
+# ---------------------------------------------------------------------------------------
+# Choices as people say them: having, only, not, all but
+
+
+# fmt: off
+_HAVING_WORDS: Final = tuple(sorted({
+    "我们有", "我们还有", "我们也有", "我们都有", "公司有", "公司还有", "我司有", "还有", "也有", "另外还有",
+    "另外有", "另外", "以及", "并且", "而且", "同时", "拥有", "已有", "具有", "具备", "获得了", "获得过",
+    "获得", "取得了", "取得", "通过了", "通过", "属于", "只有", "仅有", "只", "仅", "就", "有", "是", "都",
+    "但是", "但", "不过", "选", "还", "也", "另外还", "我们还",
+    "we have", "we also have", "we've got", "we got", "we hold", "we are", "have", "has", "hold",
+    "also", "and also", "plus", "only", "just", "our", "an", "a", "the", "but", "and", "we",
+}, key=lambda word: (-len(word), word)))
+_NEGATIONS: Final = tuple(sorted({
+    "但是没有", "但没有", "不过没有", "可是没有", "并没有", "还没有", "暂时没有", "目前没有", "没有", "没",
+    "无", "暂无", "尚未", "未", "不是", "不",
+    "but no", "but not", "no", "not", "without", "don't have", "dont have", "do not have",
+    "we don't have", "we do not have", "haven't", "no longer",
+}, key=lambda word: (-len(word), word)))
+_NEGATED_AFTER: Final = ("还没有", "暂时没有", "没有", "暂无", "没", "无", "not yet")
+_HAVING_AFTER: Final = ("都有的", "都有", "也有", "都具备", "都是", "有的", "已获得", "有")
+_REST_WORDS: Final = frozenset({
+    "其他都有", "其它都有", "其余都有", "别的都有", "其他都是", "其余都是", "其他的都有", "其它的都有",
+    "其余的都有", "其他", "其它", "其余", "都有", "全都有", "都是", "全部", "the rest", "all the rest",
+    "all others", "all the others", "everything else", "the others", "all", "all of them", "everything",
+})
+_NATURAL_ALL: Final = frozenset({
+    "都有", "全都有", "全部都有", "都具备", "都满足", "都符合", "全都是", "全都具备", "都有的", "全有",
+    "all of them", "all of these", "everything", "we have all", "we have them all", "all yes",
+})
+_NATURAL_NONE: Final = frozenset({
+    "一个都没有", "一项都没有", "都不具备", "都不符合", "都不满足", "全都没有", "啥都没有", "什么都没有",
+    "none of them", "none of these", "neither", "nothing", "not any", "we have none", "no none",
+})
+# fmt: on
+_CLAUSES: Final = re.compile(
+    r"[,;/|\n、。，；]+|以及|还有|也有|另外|而且|并且|但是|不过|可是|和|(?<!参)与|跟|(?<![以涉])及"
+    r"|(?<![a-z])(?:and also|as well as|but also|but|and|plus|also)(?![a-z])"
+)
+_ALL_EXCEPT: Final = re.compile(
+    r"^(?:除了|除去|除)(?P<rest>.+?)(?:以外|之外|外)?[,，]?(?:其他|其它|其余|别的)?的?(?:都有|都是|全有|全都有|都具备|都满足|都符合)$"
+    r"|^(?:都有|全都有|都是)[,，]?(?:除了|除去|就差|只差|只是没有|就是没有|但没有|没有)(?P<rest2>.+?)$"
+    r"|^(?:all|everything|all of them|all of these)(?: of them)?,? (?:except|but|apart from|other than)"
+    r" (?:for )?(?P<rest3>.+)$"
+)
+
+
+def _strip_words(text: str, words: Sequence[str]) -> tuple[str, bool]:
+    """`text` without the listed words in front (longest first, as many as there are), and
+    whether any was taken off. ASCII words end at a space; something must be left."""
+    rest, taken = text.strip(), False
+    changed = True
+    while changed:
+        changed = False
+        for word in words:
+            if not rest.startswith(word) or len(rest) == len(word):
+                continue
+            after = rest[len(word)]
+            if _is_ascii_letter(word[-1]) and (_is_ascii_letter(after) or after.isdigit()):
+                continue
+            rest, taken, changed = rest[len(word) :].strip(), True, True
+            break
+    return rest, taken
+
+
+def _negated(part: str) -> tuple[str, bool]:
+    """(the item, whether it was said not to be held): 没有自主品牌, 自主品牌没有, no brand."""
+    body, negated = _strip_words(part, _NEGATIONS)
+    if not negated:
+        for word in _NEGATED_AFTER:
+            if body.endswith(word) and len(body) > len(word):
+                return body[: -len(word)].strip(), True
+    return body, negated
+
+
+def _natural_item(part: str, options: Sequence[Option[V]]) -> V:
+    body, _ = _strip_words(part, _HAVING_WORDS)
+    for word in _HAVING_AFTER:
+        if body.endswith(word) and len(body) > len(word):
+            body = body[: -len(word)].strip()
+            break
+    try:
+        return _match_choice(_key(body), options, body)
+    except AnswerError:
+        # ISO9001 for "ISO 9001 …": compare without the spaces
+        squeezed = [
+            Option(o.value, tuple(_key(label).replace(" ", "") for label in o.labels)) for o in options
+        ]
+        return _match_choice(_key(body).replace(" ", ""), squeezed, body)
+
+
+def _natural_choices(
+    prepared: str, options: Sequence[Option[V]], none_words: Iterable[str], all_words: Iterable[str]
+) -> list[V] | None:
+    """The values a multi-choice answer names as people say it; None when it does not read."""
+    text = normalize(prepared).casefold()
+    squeezed = _key(text).replace(" ", "")
+    if squeezed in {_key(word).replace(" ", "") for word in _NATURAL_NONE}:
+        return []
+    if squeezed in {_key(word).replace(" ", "") for word in _NATURAL_ALL} or (
+        squeezed == "both" and len(options) == 2
+    ):
+        return [option.value for option in options]
+    every = [option.value for option in options]
+    excepted = _ALL_EXCEPT.match(text)
+    if excepted is not None:
+        rest = excepted["rest"] or excepted["rest2"] or excepted["rest3"] or ""
+        left_out = _natural_choices(rest, options, none_words, all_words)
+        if not left_out:
+            return None
+        return [value for value in every if value not in left_out]
+    held: list[V] = []
+    lacking: list[V] = []
+    rest_held = False
+    for part in _CLAUSES.split(text):
+        if not _key(part):
+            continue
+        body, negated = _negated(part.strip())
+        plain, _ = _strip_words(body, _HAVING_WORDS)
+        if not negated and (plain in _REST_WORDS or _key(plain).replace(" ", "") in _REST_WORDS):
+            rest_held = True
+            continue
+        if negated and _key(plain).replace(" ", "") in {"", *(_key(w).replace(" ", "") for w in none_words)}:
+            continue
+        try:
+            value = _natural_item(body, options)
+        except AnswerError:
+            return None
+        (lacking if negated else held).append(value)
+    if rest_held:
+        return [value for value in every if value not in lacking]
+    if not held and not lacking:
+        return None
+    return [value for value in held if value not in lacking]
+
+
+def _natural_choice(prepared: str, options: Sequence[Option[V]], all_means: V | None) -> V | None:
+    """The value a one-choice answer names as people say it (只有省级, 都有, 没有); None if none."""
+    text = normalize(prepared).casefold()
+    squeezed = _key(text).replace(" ", "")
+    if all_means is not None and squeezed in {
+        _key(word).replace(" ", "") for word in (*ALL_WORDS, *_NATURAL_ALL)
+    }:
+        return all_means
+    if squeezed in {_key(word).replace(" ", "") for word in (*NONE_WORDS, *_NATURAL_NONE)}:
+        nil = {_key(word).replace(" ", "") for word in NONE_WORDS}
+        meaning_none = [
+            option.value
+            for option in options
+            if option.value == "none" or any(_key(label).replace(" ", "") in nil for label in option.labels)
+        ]
+        return meaning_none[0] if len(meaning_none) == 1 else None
+    body, taken = _strip_words(text, _HAVING_WORDS)
+    if not taken or (len(body) == 1 and not body.isascii()):
+        return None  # 是否: one character left is a guess, not an answer
+    try:
+        return _match_choice(_key(body), options, body)
+    except AnswerError:
+        return None

@@ -10,7 +10,6 @@ command (:class:`MenuNotes`), until a question comes.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Final
@@ -20,7 +19,6 @@ from dialogs.parsing import menu_number
 
 __all__ = ["MenuNotes", "menu_commands", "option_numbers", "record_number"]
 
-MAX_DIGITS = 3  # a longer number is an answer (an amount, a year), never a pick
 _RECORD_NUMBER: Final = re.compile(r"#?([0-9]{1,18})")
 
 
@@ -30,6 +28,10 @@ def record_number(text: str) -> int | None:
     Never raises, whatever the digits (², ⑴, ፩, 𐩀, thousands of them)."""
     found = _RECORD_NUMBER.fullmatch(text.strip())
     return int(found.group(1)) if found else None
+
+
+# A phone's Chinese keyboard types full-width digits: they pick as the ASCII ones do.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def option_numbers(message: Question | Menu) -> list[str]:
@@ -81,11 +83,14 @@ class MenuNotes:
             self.note(user, commands)
 
     def pick(self, user: str, typed: str) -> str | None:
-        """Return the command a typed 1-based number names in ``user``'s menu, or None."""
+        """Return the command a typed 1-based number names in ``user``'s menu, or None.
+
+        The number is one to four ASCII (or full-width) digits
+        (:func:`dialogs.parsing.menu_number`): ², ⑴ or a paste of thousands of digits pick
+        nothing."""
         commands = self._notes.get(user)
-        typed = unicodedata.normalize("NFKC", typed)  # full-width digits, as phones type them
-        index = menu_number(typed)
-        if not commands or index is None or len(typed.strip()) > MAX_DIGITS:
+        index = menu_number(typed.translate(_FULL_WIDTH_DIGITS))
+        if not commands or index is None:
             return None
         return commands[index - 1] if 1 <= index <= len(commands) else None
 

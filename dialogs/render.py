@@ -6,12 +6,13 @@ data. Each function returns plain text in short lines.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 from dialogs.figures import condition_figures, direct_routes_text
 from dialogs.i18n import Catalogs
-from dialogs.parsing import format_decimal
+from dialogs.parsing import Figure, format_decimal
 from rules import Assessment, Rules
 from rules.assessment import ConditionResult, Gap, Improvement, SubsidyHint
 from rules.model import Amount, DirectRoute, Subsidy, Tier
@@ -41,6 +42,39 @@ def years(value: Decimal, lang: str, cat: Catalogs) -> str:
     return cat.text(lang, "unit.years", n=format_decimal(value))
 
 
+def figure(kind: str, value: Decimal, lang: str, cat: Catalogs) -> str:
+    """A figure of a question of `kind` (money, percent, years) as a person reads it:
+    1200 万元, 45%, 7 年."""
+    if kind == "percent":
+        return percent(value)
+    if kind == "years":
+        return years(value, lang, cat)
+    return money(value, lang, cat)
+
+
+_SPAN = re.compile(r"(\D*?)([0-9][0-9,.]*)(\D*)")
+
+
+def span(kind: str, low: Decimal, high: Decimal, lang: str, cat: Catalogs) -> str:
+    """Both ends of a range with the unit once where they share it: 5000–6000 万元, 10–15%."""
+    a, b = figure(kind, low, lang, cat), figure(kind, high, lang, cat)
+    left, right = _SPAN.fullmatch(a), _SPAN.fullmatch(b)
+    if low >= 0 and left and right and (left[1], left[3]) == (right[1], right[3]):
+        return f"{left[1]}{left[2]}–{right[2]}{left[3]}"
+    return cat.text(lang, "range.to", low=a, high=b)
+
+
+def figure_given(given: Figure, kind: str, lang: str, cat: Catalogs) -> str:
+    """What a range or a bound said, for the words around its conservative value:
+    区间 5000–6000 万元, “1000 万元以上”, “不到 2000 万元”."""
+    if given.kind == "range" and given.low is not None and given.high is not None:
+        return cat.text(lang, "range.between", span=span(kind, given.low, given.high, lang, cat))
+    if given.kind == "at_least" and given.low is not None:
+        return cat.text(lang, "range.at_least", low=figure(kind, given.low, lang, cat))
+    assert given.high is not None, given
+    return cat.text(lang, "range.below", high=figure(kind, given.high, lang, cat))
+
+
 def certification(level: str | None, rules: Rules, lang: str, cat: Catalogs) -> str:
     if level is None:
         return cat.text(lang, "value.unanswered")
@@ -59,6 +93,8 @@ def amount_text(amount: Amount, lang: str, cat: Catalogs) -> str:
             share=percent(amount.share_pct),
             cap=money(amount.cap, lang, cat),
         )
+    if amount.kind == "unstated_award":
+        return cat.text(lang, "subsidy.amount.unstated_award")
     return cat.text(lang, "subsidy.amount.in_kind")
 
 
@@ -346,7 +382,7 @@ def result_parts(a: Assessment, rules: Rules, lang: str, cat: Catalogs) -> tuple
     lines = [
         cat.text(lang, "result.tier", tier=tiers[a.tier].label.get(lang))
         if a.tier
-        else cat.text(lang, "result.no_tier")
+        else cat.text(lang, "result.no_tier", tier=rules.tiers.tier[0].label.get(lang))
     ]
     if a.next_tier is not None:
         nxt = a.next_tier

@@ -15,6 +15,17 @@ DECIMAL_FIELDS = frozenset((*MONEY_FIELDS, *PERCENT_FIELDS, "niche_years"))
 Mode = Literal["idle", "assess", "lead"]
 
 
+class Doubt(BaseModel):
+    """A figure asked back before it is taken ("您填的是 1200 亿元吗？"): the value as
+    read and the likelier reading, both Decimal strings in the field's unit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    value: str
+    alternative: str | None = None  # None: no other reading, only "keep" or "change"
+
+
 class Session(BaseModel):
     """Where one person is in the dialog. Answers are profile values (docs/interfaces.md#profile), with
     Decimals kept as strings so they survive JSON exactly."""
@@ -32,6 +43,10 @@ class Session(BaseModel):
     editing: bool = False  # the pending field was reopened by /back or from the summary
     misses: int = 0  # consecutive questions the FAQ could not answer
     lead: dict[str, str] = Field(default_factory=dict)
+    # Added without a version change: a stored session without them reads with these defaults.
+    doubt: Doubt | None = None  # the figure asked back while `pending` is "verify_<field>"
+    attempt: int = 0  # questionnaires started, numbering this person's statistics events
+    reminders_off: bool = False  # /stop_reminders: no reminder is scheduled until an opt-in
 
     def settled(self, field: str) -> bool:
         return field in self.answers or field in self.skipped
@@ -74,3 +89,4 @@ class Session(BaseModel):
         self.history.clear()
         self.pending = None
         self.editing = False
+        self.doubt = None

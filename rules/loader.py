@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,19 +17,22 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from rules.figures import Figures, build_figures
 from rules.model import (
     Certifications,
     Choices,
     Conditions,
     Contacts,
+    Fields,
     Indicators,
     Meta,
+    Plausibility,
     Source,
     Subsidies,
     Tiers,
     Topics,
 )
-from rules.profile import FIELDS
+from rules.profile import BOOL_FIELDS, FIELDS, LIST_FIELDS, MONEY_FIELDS, PERCENT_FIELDS
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -55,6 +59,8 @@ class Rules:
     contacts: Contacts
     choices: Choices
     topics: Topics
+    figures: Figures  # plausible ranges and which way is better, per numeric field
+    fields: Fields
 
     @property
     def version(self) -> str:
@@ -64,16 +70,27 @@ class Rules:
 def load_rules(folder: Path | str = DATA_DIR) -> Rules:
     """Read and check every rules file in `folder`. Raises :class:`RulesError`."""
     folder = Path(folder)
+    conditions = _load(folder, "conditions.toml", Conditions)
+    indicators = _load(folder, "indicators.toml", Indicators)
+    tiers = _load(folder, "tiers.toml", Tiers)
+    subsidies = _load(folder, "subsidies.toml", Subsidies)
+    plausibility = _load(folder, "plausibility.toml", Plausibility)
+    try:
+        figures = build_figures(plausibility, conditions, indicators, tiers, subsidies)
+    except ValueError as exc:
+        raise RulesError("\n".join(f"plausibility.toml: {line}" for line in str(exc).splitlines())) from None
     rules = Rules(
         meta=_load(folder, "meta.toml", Meta),
         certifications=_load(folder, "certifications.toml", Certifications),
-        conditions=_load(folder, "conditions.toml", Conditions),
-        indicators=_load(folder, "indicators.toml", Indicators),
-        tiers=_load(folder, "tiers.toml", Tiers),
-        subsidies=_load(folder, "subsidies.toml", Subsidies),
+        conditions=conditions,
+        indicators=indicators,
+        tiers=tiers,
+        subsidies=subsidies,
         contacts=_load(folder, "contacts.toml", Contacts),
         choices=_load(folder, "choices.toml", Choices),
         topics=_load(folder, "topics.toml", Topics),
+        figures=figures,
+        fields=_load(folder, "fields.toml", Fields),
     )
     _check_references(rules)
     return rules
@@ -175,5 +192,45 @@ def _check_references(rules: Rules) -> None:
     cite("contacts.toml: association", rules.contacts.association.source)
     cite("contacts.toml: listing_alliance", rules.contacts.listing_alliance.source)
     cite("contacts.toml: districts", rules.contacts.districts.source)
+    problems += _check_fields(rules.fields, cite)
     if problems:
         raise RulesError("\n".join(problems))
+
+
+def column_key(name: str) -> str:
+    """How a column name is compared: half-width, case-folded, without spaces."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _expected_kind(field: str) -> str:
+    if field in MONEY_FIELDS:
+        return "money"
+    if field in PERCENT_FIELDS:
+        return "percent"
+    if field in LIST_FIELDS:
+        return "multi"
+    if field in BOOL_FIELDS:
+        return "yesno"
+    return "years" if field == "niche_years" else "choice"
+
+
+def _check_fields(fields: Fields, cite: Any) -> list[str]:
+    """fields.toml names every profile field once, with the right kind and no shared names."""
+    problems: list[str] = []
+    ids = [f.id for f in fields.field]
+    for missing in (f for f in FIELDS if f not in ids):
+        problems.append(f"fields.toml: profile field {missing!r} is missing")
+    names: dict[str, str] = {}
+    for f in fields.field:
+        where = f"fields.toml: field[{f.id}]"
+        if f.id not in FIELDS:
+            problems.append(f"{where}: not a profile field")
+            continue
+        if f.kind != _expected_kind(f.id):
+            problems.append(f"{where}: kind {f.kind!r}, but the profile field is {_expected_kind(f.id)!r}")
+        cite(where, f.source)
+        for name in dict.fromkeys(column_key(n) for n in (f.id, f.label.zh, f.label.en, *f.aliases)):
+            other = names.setdefault(name, f.id)
+            if other != f.id:
+                problems.append(f"{where}: the name {name!r} also names field {other!r}")
+    return problems

@@ -399,7 +399,10 @@ class Tiers(Strict):
 
 
 class Amount(Strict):
-    kind: Literal["fixed", "cap", "share_cap", "in_kind"]
+    """What an item gives. `unstated_award`: a one-off award whose amount the source does not
+    state (it must not be shown as non-cash support, nor given a figure)."""
+
+    kind: Literal["fixed", "cap", "share_cap", "in_kind", "unstated_award"]
     amount: Decimal | None = Field(default=None, gt=0)
     cap: Decimal | None = Field(default=None, gt=0)
     share_pct: Decimal | None = Field(default=None, gt=0, le=100)
@@ -411,6 +414,7 @@ class Amount(Strict):
             "cap": {"cap"},
             "share_cap": {"share_pct", "cap"},
             "in_kind": set(),
+            "unstated_award": set(),
         }[self.kind]
         given = {k for k in ("amount", "cap", "share_pct") if getattr(self, k) is not None}
         if given != needs:
@@ -552,6 +556,36 @@ class Topics(Strict):
         return tuple(t.id for t in self.topic)
 
 
+# ---------------------------------------------------------------- profile fields as columns
+
+FieldKind = Literal["money", "percent", "years", "choice", "multi", "yesno"]
+
+
+class FieldInfo(Strict):
+    """One profile field as a spreadsheet names it: labels, other names, its source."""
+
+    id: str
+    kind: FieldKind
+    label: Label
+    aliases: list[str] = []
+    source: Source
+
+
+class Fields(Strict):
+    field: list[FieldInfo]
+
+    @model_validator(mode="after")
+    def _ids(self) -> Fields:
+        _unique([f.id for f in self.field], "field")
+        return self
+
+    def get(self, field_id: str) -> FieldInfo:
+        for f in self.field:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+
 # ---------------------------------------------------------------- other choices
 
 
@@ -564,6 +598,42 @@ class Choices(Strict):
     org_type: OptionList
     sci_award: OptionList
     yes_no: OptionList
+
+
+# ---------------------------------------------------------------- plausible figures
+
+
+class PlausibleRange(Strict):
+    """The values a person plausibly gives for one figure question, in the field's unit.
+
+    A figure outside [`min`, `max`] is asked back before it is taken (0 is always
+    accepted: none at all); it is never used to score."""
+
+    field: str
+    unit: Unit
+    min: Decimal
+    max: Decimal
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlausibleRange:
+        if not self.min < self.max:
+            raise ValueError(f"{self.field}: min must be below max")
+        return self
+
+    def contains(self, value: Decimal) -> bool:
+        return value.is_zero() or self.min <= value <= self.max
+
+
+class Plausibility(Strict):
+    figure: list[PlausibleRange] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fields(self) -> Plausibility:
+        _unique([f.field for f in self.figure], "figure")
+        return self
+
+    def get(self, field: str) -> PlausibleRange | None:
+        return next((f for f in self.figure if f.field == field), None)
 
 
 def _unique(values: Sequence[object], what: str) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from bot.channels.console import Console
@@ -115,7 +117,11 @@ class Chat:
 
     def __init__(self, store: Store, user: str = "u1", lang: str | None = None) -> None:
         self.out = io.StringIO()
-        self.console = Console(Assistant(store, ENGINE, lambda: TODAY), user, self.out, jsonl=True)
+        self._files = tempfile.TemporaryDirectory()  # score cards and reports, removed with the chat
+        files = Path(self._files.name)
+        self.console = Console(
+            Assistant(store, ENGINE, lambda: TODAY), user, self.out, jsonl=True, files=files
+        )
         self.console.start(lang)
         self.opening = self._drain()
 

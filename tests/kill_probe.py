@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from bot.channels.telegram import TelegramChannel
-from bot.channels.wecom.channel import WeComChannel, _TextSend
+from bot.channels.telegram.media import _caption as caption_of
+from bot.channels.wecom.channel import WeComChannel, _MediaSend, _TextSend
 from bot.channels.wecom.config import WeComConfig
 from bot.channels.wecom.crypto import WeComCrypto
 from bot.replies import Reply
@@ -46,10 +47,10 @@ from bot.settings import today_in_guangzhou
 from bot.store import MemoryStore, SessionKey
 from dialogs.engine import DialogEngine
 from dialogs.flow import CONFIRM
-from dialogs.messages import Inbound, Outbound, Question
+from dialogs.messages import Image, Inbound, Outbound, Question
 from tests.conversations import FIGURES_TYPED
 from tests.fakes.telegram_api import FakeTelegramBotApi
-from tests.fakes.wecom_api import FakeWeComApi, FakeWeComCallbacks
+from tests.fakes.wecom_api import MESSAGE_SEND, FakeWeComApi, FakeWeComCallbacks
 
 ROOT = Path(__file__).resolve().parents[1]
 Mode = Literal["webhook", "polling", "wecom"]
@@ -59,6 +60,7 @@ WECOM_TOKEN = "killtoken"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 WECOM_SECRET = "kill-secret"
 AGENT_ID = 218
+SENDING = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 HINT = "zh-hans"  # the fake Telegram's users' language
 # Worked example A as people type it (tests/conversations.py); options answered by their number.
 CHOSEN = {
@@ -232,6 +234,8 @@ class TelegramPlatform:
         self.mode: str = mode
         self.port = port
         self.ready = "telegram.ready"
+        self._read = 0
+        self._by_chat: dict[int, list[str]] = {}
         self.planner = TelegramChannel(
             Assistant(MemoryStore(), DialogEngine(), today_in_guangzhou), token=api.token
         )
@@ -257,19 +261,28 @@ class TelegramPlatform:
         else:
             await self.api.push_update(update)
 
+    def _sent(self, chat: int) -> list[str]:
+        """What the chat got: each message's text, each picture's or document's caption."""
+        calls = self.api.calls()
+        for call in calls[self._read :]:
+            if call.method in SENDING and call.ok:
+                got = str(call.result.get("text", call.result.get("caption", "")))
+                self._by_chat.setdefault(call.result["chat"]["id"], []).append(got)
+        self._read = len(calls)
+        return self._by_chat.get(chat, [])
+
     def delivered(self, person: int) -> list[str]:
-        return [str(m.get("text", "")) for m in self.api.sent_messages(self.chat(person))]
+        return self._sent(self.chat(person))
 
     def replies_seen(self, person: int) -> int:
-        return len(self.api.sent_messages(self.chat(person)))
+        return len(self._sent(self.chat(person)))
 
     async def wait_replies(self, person: int, count: int, timeout: float) -> None:  # noqa: ASYNC109
         chat = self.chat(person)
         if self.replies_seen(person) >= count:
             return
         await self.api.wait_for(
-            lambda c: c.method == "sendMessage" and c.ok and len(self.api.sent_messages(chat)) >= count,
-            timeout,
+            lambda c: c.method in SENDING and c.ok and len(self._sent(chat)) >= count, timeout
         )
 
     async def restarted(self) -> None:
@@ -281,7 +294,10 @@ class TelegramPlatform:
     def expected(self, replies: list[Outbound], lang: str, person: int) -> list[str]:
         chat = str(self.chat(person))
         reply = Reply(0, "telegram", chat, chat, "reply", lang, tuple(replies))
-        return [planned.plain for planned, _ in self.planner.parts(reply)]
+        return [
+            caption_of(planned.plain) if planned.media is not None else planned.plain
+            for planned, _ in self.planner.parts(reply)
+        ]
 
 
 class WeComPlatform:
@@ -291,6 +307,8 @@ class WeComPlatform:
         self.port = port
         self.mode = "wecom"
         self.ready = "wecom.channel_ready"
+        self._read = 0
+        self._by_user: dict[str, list[str]] = {}
         self.ids = iter(range(8_000_000_000, 9_000_000_000))
         config = WeComConfig(
             corp_id=CORP_ID,
@@ -329,12 +347,17 @@ class WeComPlatform:
         await self.callbacks.deliver(xml, str(msg_id))
 
     def _texts(self, person: int) -> list[str]:
-        user = self.user(person)
-        return [
-            str(m["text"]["content"])
-            for m in self.api.delivered_messages()
-            if m.get("touser") == user and m.get("msgtype") == "text"
-        ]
+        """What the person got: each text, and "[image]" or "[file]" for a picture or a file."""
+        calls = self.api.calls
+        for call in calls[self._read :]:
+            m = call.body if isinstance(call.body, dict) else {}
+            if call.path == MESSAGE_SEND and call.answer.get("errcode") == 0:
+                kind = m.get("msgtype")
+                if kind in ("text", "image", "file"):
+                    got = str(m["text"]["content"]) if kind == "text" else f"[{kind}]"
+                    self._by_user.setdefault(str(m.get("touser")), []).append(got)
+        self._read = len(calls)
+        return self._by_user.get(self.user(person), [])
 
     def delivered(self, person: int) -> list[str]:
         return self._texts(person)
@@ -354,7 +377,13 @@ class WeComPlatform:
     def expected(self, replies: list[Outbound], lang: str, person: int) -> list[str]:
         user = self.user(person)
         reply = Reply(0, "wecom", user, user, "reply", lang, tuple(replies))
-        return [part.content for part in self.planner.parts(reply) if isinstance(part, _TextSend)]
+        out = []
+        for part in self.planner.parts(reply):
+            if isinstance(part, _TextSend):
+                out.append(part.content)
+            elif isinstance(part, _MediaSend):
+                out.append("[image]" if isinstance(part.message, Image) else "[file]")
+        return out
 
 
 def expected_conversation(platform: Platform, lines: list[str], today: date, person: int) -> list[str]:

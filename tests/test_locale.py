@@ -314,6 +314,10 @@ def templates() -> dict[str, set[str]]:
         "{}.invalid": {"lead_company", "lead_name"},  # the free-text lead steps
         "direct_route.{}": {r.id for r in default_rules().conditions.direct_route},
         "topic.{}": set(default_rules().topics.ids),
+        # the direct-pass routes with an amount (dialogs/rule_answers.py)
+        "faq.rule.route.{}": {
+            r.id for r in default_rules().conditions.direct_route if r.min_amount is not None
+        },
     }
 
 
@@ -332,6 +336,7 @@ TEMPLATE_NAMES = (
     "{}.invalid",
     "direct_route.{}",
     "topic.{}",
+    "faq.rule.route.{}",
 )
 
 

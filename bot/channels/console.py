@@ -3,24 +3,46 @@
 With `--jsonl` every line written is one JSON object (docs/interfaces.md#command-line),
 flushed at once; every line read is one message. At end of input the state is already
 saved: the next run with the same --user and --db asks the pending question again.
+
+Pictures and documents (the score card PNG, the PDF report) are written to files in the
+files folder (``--files``; by default ``<db name>-files/`` beside the database) and their
+path is printed; with `--jsonl` as ``{"type": "image", "path": …, "alt": …}`` and
+``{"type": "document", "path": …, "caption": …}`` lines, in the order they come.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
+from bot import media
 from bot.service import Assistant
 from bot.store import SessionKey
-from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
 
 CHANNEL = "console"
 
 
-def to_json(message: Outbound) -> dict[str, Any]:
-    """One outbound message as a docs/interfaces.md#command-line JSON line."""
+def files_beside(db: str) -> Path:
+    """Where `zjtx chat` writes pictures and documents by default: beside the database."""
+    if db == ":memory:":
+        return Path(tempfile.gettempdir()) / "zjtx-files"
+    path = Path(db)
+    return path.with_name(f"{path.stem}-files")
+
+
+def to_json(message: Outbound, path: Path | None = None) -> dict[str, Any]:
+    """One outbound message as a docs/interfaces.md#command-line JSON line (a picture or a
+    document: the file it was written to)."""
+    if isinstance(message, Image):
+        return {"type": "image", "path": str(path), "alt": message.alt}
+    if isinstance(message, Document):
+        return {"type": "document", "path": str(path), "caption": message.caption}
     if isinstance(message, Question):
         line: dict[str, Any] = {"type": "question", "id": message.id, "text": message.text}
         if message.choices:
@@ -51,22 +73,53 @@ def to_text(message: Outbound) -> str:
         return "\n".join(lines)
     if isinstance(message, Result):
         return "\n\n".join(message.parts)
-    assert isinstance(message, Text)
+    assert isinstance(message, Text | Image | Document)
     return message.text
 
 
 class Console:
-    def __init__(self, assistant: Assistant, user: str, out: TextIO, jsonl: bool) -> None:
+    def __init__(
+        self, assistant: Assistant, user: str, out: TextIO, jsonl: bool, files: Path | None = None
+    ) -> None:
         self.assistant = assistant
         self.key = SessionKey(CHANNEL, user, user)
         self.out = out
         self.jsonl = jsonl
+        self.files = files  # where pictures and documents go; a temporary folder if None
         self._menus = MenuNotes(max_users=1)  # the last menu's commands, so "2" picks its second item
+
+    def save(self, message: Image | Document) -> Path:
+        """Write a picture or document to the files folder; returns its path (never overwrites)."""
+        if self.files is None:
+            self.files = Path(tempfile.mkdtemp(prefix="zjtx-files-"))
+        self.files.mkdir(parents=True, exist_ok=True)
+        user = re.sub(r"[^A-Za-z0-9_-]+", "_", self.key.user_id)[:40] or "user"
+        stem, dot, ext = message.filename.rpartition(".")
+        data = media.render(message)
+        for n in range(1, 10_000):
+            path = self.files / f"{user}-{stem}{'' if n == 1 else f'-{n}'}{dot}{ext}"
+            try:
+                with path.open("xb") as fh:  # exclusive: a second result of the day gets -2
+                    fh.write(data)
+            except FileExistsError:
+                continue
+            return path.resolve()
+        raise FileExistsError(f"{self.files}: too many files named {message.filename}")
 
     def emit(self, messages: Iterable[Outbound]) -> None:
         messages = list(messages)
         self._menus.note_replies(self.key.user_id, messages)
         for message in messages:
+            if isinstance(message, Image | Document):
+                path = self.save(message)
+                if self.jsonl:
+                    self.out.write(json.dumps(to_json(message, path), ensure_ascii=False) + "\n")
+                else:
+                    key = "console.image" if isinstance(message, Image) else "console.document"
+                    lang = message.card.lang if isinstance(message, Image) else message.report.lang
+                    self.out.write(self.assistant.t(lang, key, path=path) + "\n\n")
+                self.out.flush()
+                continue
             if self.jsonl:
                 self.out.write(json.dumps(to_json(message), ensure_ascii=False) + "\n")
             else:

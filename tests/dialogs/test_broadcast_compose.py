@@ -70,6 +70,11 @@ def test_topics_by_name_number_or_all(typed: str, topics: list[str] | None, unkn
     assert parse_topics(typed, KNOWN) == (topics, unknown)
 
 
+@pytest.mark.parametrize("typed", ["9" * 5000, "²", "١"])
+def test_a_number_int_refuses_is_an_unknown_topic_not_a_crash(typed: str) -> None:
+    assert parse_topics(typed, KNOWN) == ([], [typed])
+
+
 def test_the_steps_in_order_then_send() -> None:
     draft, action = step(Draft(), "**新政**")
     assert draft is not None and draft.step == "image" and action == Ask("image")

@@ -240,3 +240,31 @@ def test_a_route_met_above_the_pass_mark_is_shown_as_met_too_not_as_the_way_in()
     assert result.score == 70 and result.direct_pass == ["maker_top500"]
     text = "\n".join(result_parts(result, default_rules(), "zh", load_catalogs()))
     assert "另满足直通条件" in text and "经直通条件" not in text
+
+
+@pytest.mark.parametrize("typed", ["²", "⑴", "፩", "𐩀", "9" * 5000, "2"])
+def test_the_terminal_picks_menu_items_by_ascii_numbers_only(typed: str) -> None:
+    chat = Chat(MemoryStore())
+    menu = chat.send("/menu")[0]
+    assert menu["choices"][1]["value"] == "/tiers"
+    replies = chat.send(typed)  # a digit int() refuses is text, never a crash
+    if typed == "2":
+        assert "5.5 亿元" in replies[0]["text"]  # the menu's second item: /tiers
+    else:
+        assert replies and all(line["type"] in ("message", "question") for line in replies)
+
+
+def test_a_figure_asked_back_is_asked_again_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "ask.db"
+    first = Chat(SqliteStore(connect(db)))
+    for text in ("/assess", "1", "4", "天河区", "7"):
+        first.send(text)
+    replies = first.send("12,000,000")
+    assert question(replies)["id"] == "verify_revenue"
+    again = Chat(SqliteStore(connect(db)))  # a new process on the same store
+    asked = [line for line in again.opening if line["type"] == "question"]
+    assert [q["id"] for q in asked] == ["verify_revenue"]
+    assert asked[0]["text"] == "您填的是 1200 亿元吗？如果是 1200 万元，请回复 1。"
+    assert again.send("1")[0]["text"] == "好的，按 1200 万元计。"
+    loaded = again.console.assistant.store.load(again.console.key)
+    assert Decimal(loaded.session.answers["revenue"]) == 12_000_000

@@ -20,6 +20,7 @@ from dialogs.parsing import (
     Option,
     format_decimal,
     is_skip,
+    likelier_reading,
     normalize,
     parse_choice,
     parse_choices,
@@ -1051,3 +1052,238 @@ def test_format_decimal_reads_back(value: Decimal) -> None:
     written = format_decimal(value)
     assert Decimal(written) == value
     assert "E" not in written and (not written.endswith("0") or "." not in written)
+
+
+# ---------------------------------------------------------------------------------------
+# Figures: ranges and bounds as people give them
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("五六千万", 50_000_000, 60_000_000),
+        ("一两亿", 100_000_000, 200_000_000),
+        ("七八百万", 7_000_000, 8_000_000),
+        ("五六百万", 5_000_000, 6_000_000),
+        ("两三千万", 20_000_000, 30_000_000),
+        ("十一二万", 110_000, 120_000),
+        ("三四十万", 300_000, 400_000),
+        ("5000-6000万", 50_000_000, 60_000_000),
+        ("5000～6000万元", 50_000_000, 60_000_000),
+        ("5000到6000万", 50_000_000, 60_000_000),
+        ("五到六千万", 50_000_000, 60_000_000),
+        ("5千-6千万", 50_000_000, 60_000_000),
+        ("1亿到1.5亿", 100_000_000, 150_000_000),
+        ("300-500", 3_000_000, 5_000_000),  # bare numbers are 万元 on both ends
+        ("大约300-500元", 300, 500),
+        ("在5000到6000万之间", 50_000_000, 60_000_000),
+        ("3 to 5 million", 3_000_000, 5_000_000),
+        ("3-5m", 3_000_000, 5_000_000),
+        ("between 3 and 5 million", 3_000_000, 5_000_000),
+        ("6000-5000万", 50_000_000, 60_000_000),  # either order
+    ],
+)
+def test_money_ranges(text: str, low: int, high: int) -> None:
+    figure = parsing.read_money(text)
+    assert (figure.kind, figure.low, figure.high) == ("range", Decimal(low), Decimal(high))
+    assert code_of(lambda: parse_money(text)) == "money.invalid"  # the strict reader refuses them
+
+
+def test_a_loss_range_is_a_loss_at_both_ends() -> None:
+    figure = parsing.read_money("亏损100-200万", allow_negative=True)
+    assert (figure.kind, figure.low, figure.high) == ("range", Decimal(-2_000_000), Decimal(-1_000_000))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("一千多万", "at_least", 10_000_000),
+        ("1000万以上", "at_least", 10_000_000),
+        ("超过300万", "at_least", 3_000_000),
+        ("至少300万", "at_least", 3_000_000),
+        ("300多万", "at_least", 3_000_000),
+        ("more than 5m", "at_least", 5_000_000),
+        ("不到两千万", "below", 20_000_000),
+        ("2000万以下", "below", 20_000_000),
+        ("less than 1m", "below", 1_000_000),
+        ("1.2亿", "exact", 120_000_000),
+        ("约1.2亿", "exact", 120_000_000),
+    ],
+)
+def test_money_bounds(text: str, kind: str, value: int) -> None:
+    figure = parsing.read_money(text)
+    assert figure.kind == kind
+    assert (figure.low if kind != "below" else figure.high) == value
+    assert (figure.high if kind == "at_least" else figure.low) is None or kind == "exact"
+
+
+def test_a_loss_of_more_than_is_an_upper_bound_on_profit() -> None:
+    figure = parsing.read_money("亏损超过100万", allow_negative=True)
+    assert (figure.kind, figure.high) == ("below", Decimal(-1_000_000))
+
+
+@pytest.mark.parametrize(
+    ("text", "yuan"),
+    [
+        ("没有融资", 0),
+        ("无融资", 0),
+        ("融资没有", 0),
+        ("目前没有融资", 0),
+        ("no financing", 0),
+        ("no funding", 0),
+    ],
+)
+def test_none_of_it_reads_zero(text: str, yuan: int) -> None:
+    assert parse_money(text) == yuan
+    assert parsing.read_money(text).value == yuan
+
+
+@pytest.mark.parametrize("text", ["没有300万", "没有亏损", "没有多少"])
+def test_none_with_a_figure_is_not_read(text: str) -> None:
+    assert code_of(lambda: parse_money(text, allow_negative=True)) == "money.invalid"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "low", "high"),
+    [
+        ("10%到15%", "range", 10, 15),
+        ("10-15%", "range", 10, 15),
+        ("10到15", "range", 10, 15),
+        ("五六十%", "range", 50, 60),
+        ("负3%到5%", "range", -3, 5),
+        ("50%以上", "at_least", 50, None),
+        ("不到5%", "below", None, 5),
+        ("45%", "exact", 45, 45),
+    ],
+)
+def test_percent_ranges_and_bounds(text: str, kind: str, low: int | None, high: int | None) -> None:
+    figure = parsing.read_percent(text, low=Decimal(-100), high=None)
+    assert (figure.kind, figure.low, figure.high) == (kind, low, high)
+
+
+def test_a_percent_range_end_out_of_bounds_is_refused() -> None:
+    assert code_of(lambda: parsing.read_percent("90%到120%")) == "percent.range"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "low", "high"),
+    [
+        ("三到五年", "range", 3, 5),
+        ("3-5年", "range", 3, 5),
+        ("两三年", "range", 2, 3),
+        ("三五年", "range", 3, 5),
+        ("between 3 and 5 years", "range", 3, 5),
+        ("2015-2018年", "range", 7, 10),  # started between 2015 and 2018, as of 2025
+        ("十多年", "at_least", 10, None),
+        ("7年多", "at_least", 7, None),
+        ("不到两年", "below", None, 2),
+        ("2019-05", "exact", Decimal("6.5"), Decimal("6.5")),  # a month, not a range
+    ],
+)
+def test_years_ranges_and_bounds(text: str, kind: str, low: Decimal | None, high: Decimal | None) -> None:
+    figure = parsing.read_years(text, today=TODAY)
+    assert (figure.kind, figure.low, figure.high) == (kind, low, high)
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("2019年开始做的", 6),
+        ("2019年开始的", 6),
+        ("从2019年开始", 6),
+        ("去年才开始", 1),
+        ("去年开始做的", 1),
+        ("前年开始", 2),
+        ("今年刚开始", 0),
+        ("since last year", 1),
+        ("started in 2019", 6),
+        ("last year", 1),
+    ],
+)
+def test_years_from_a_year_of_starting(text: str, years: int) -> None:
+    assert parse_years(text, today=TODAY) == years
+    assert parsing.read_years(text, today=TODAY).value == years
+
+
+def test_years_named_from_today_follow_the_injected_date() -> None:
+    assert parse_years("去年才开始", today=date(2030, 1, 1)) == 1
+    assert parse_years("前年", today=date(2030, 1, 1)) == 2
+
+
+BRAND_AND_STANDARDS = ["own_brand", "standards"]
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen"),
+    [
+        ("有ISO9001，还有自主品牌", ["quality_certification", "own_brand"]),
+        ("有ISO9001还有自主品牌", ["quality_certification", "own_brand"]),
+        ("我们有ISO9001和自主品牌", ["quality_certification", "own_brand"]),
+        ("有质量管理体系认证，也有自主品牌，还参与制定标准", ["quality_certification", *BRAND_AND_STANDARDS]),
+        ("只有自主品牌", ["own_brand"]),
+        ("都有", ["provincial_quality_award", "quality_certification", "own_brand", "standards"]),
+        ("有质量管理体系认证，没有自主品牌", ["quality_certification"]),
+        ("除了省级及以上质量奖都有", ["quality_certification", "own_brand", "standards"]),
+        ("没有省级及以上质量奖，其他都有", ["quality_certification", "own_brand", "standards"]),
+        ("都有，除了省级及以上质量奖", ["quality_certification", "own_brand", "standards"]),
+        ("没有自主品牌", []),
+        ("一个都没有", []),
+        ("we have ISO 9001 quality certification and also our brand", ["quality_certification", "own_brand"]),
+        ("only own brand", ["own_brand"]),
+        ("all of them", ["provincial_quality_award", "quality_certification", "own_brand", "standards"]),
+        (
+            "all except the provincial or higher quality award",
+            ["quality_certification", *BRAND_AND_STANDARDS],
+        ),
+        ("no quality award, but we have our own brand", ["own_brand"]),
+        ("none of them", []),
+    ],
+)
+def test_multi_choice_as_people_say_it(text: str, chosen: list[str]) -> None:
+    assert parse_choices(text, QUALITY) == chosen
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("只有省级专精特新", "provincial"),
+        ("我们是市级专精特新", "municipal"),
+        ("没有", "none"),
+        ("none", "none"),
+    ],
+)
+def test_one_choice_as_people_say_it(text: str, value: str) -> None:
+    assert parse_choice(text, CERTIFICATION) == value
+
+
+def test_all_of_them_names_the_best_option_where_given() -> None:
+    assert parse_choice("都有", DIGITAL_LEVEL, all_means=3) == 3
+    assert code_of(lambda: parse_choice("都有", DIGITAL_LEVEL)) == "choice.unknown"
+
+
+@pytest.mark.parametrize("text", ["1", "12", "0003", " 7 "])
+def test_menu_numbers(text: str) -> None:
+    assert parsing.menu_number(text) == int(text)
+
+
+@pytest.mark.parametrize("text", ["²", "⑴", "፩", "𐩀", "١", "9" * 5000, "12345", "-1", "1.5", "", "一"])
+def test_menu_numbers_refuse_what_int_would_choke_on(text: str) -> None:
+    assert parsing.menu_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "reading", "unit", "likelier"),
+    [
+        (Decimal(120_000_000_000), "bare_wan", "yuan", Decimal(12_000_000)),  # 12000000 read as 万元
+        (Decimal(120_000_000_000), "wan", "yuan", Decimal(12_000_000)),
+        (Decimal(300_000_000_000), "yi", "yuan", Decimal(30_000_000)),  # 3000亿 meant 3000万
+        (Decimal(20_000_000_000), "yuan", "yuan", None),  # written in yuan: no other reading
+        (Decimal("0.92"), "percent", "pct", Decimal(92)),  # a fraction for a percentage
+        (Decimal(3), "percent", "pct", None),
+        (Decimal(150), "years", "years", None),
+    ],
+)
+def test_the_likelier_reading_of_an_implausible_figure(
+    value: Decimal, reading: str, unit: str, likelier: Decimal | None
+) -> None:
+    assert likelier_reading(value, reading, unit) == likelier

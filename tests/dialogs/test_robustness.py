@@ -3,8 +3,10 @@
 Every question the flow can ask is reached by answering the ones before it the way people
 type (three walks: a service institution, a small municipal-level enterprise below the
 pass mark, a "little giant" with figures that trigger both plausibility checks). At each,
-any text: the engine never raises; an answer that reads is stored, a skip word skips, and
-anything else keeps the same question pending, stores nothing and explains with an example.
+any text: the engine never raises; an answer that reads is stored (a range at its
+conservative end), a figure outside its plausible range is asked back before it is stored,
+a skip word skips, and anything else keeps the same question pending, stores nothing and
+explains with an example, in the language the text is written in (else the session's).
 """
 
 from __future__ import annotations
@@ -18,19 +20,29 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dialogs.engine import DialogEngine, Turn
-from dialogs.flow import CONFIRM, CONFIRM_PREFIX, PLAUSIBILITY, STEP_BY_FIELD, parser_options
+from dialogs.flow import (
+    CONFIRM,
+    CONFIRM_PREFIX,
+    PLAUSIBILITY,
+    STEP_BY_FIELD,
+    VERIFY_PREFIX,
+    all_means,
+    parser_options,
+)
 from dialogs.i18n import LANGS
+from dialogs.language import message_lang
 from dialogs.leads import clean_field, normalize_phone
 from dialogs.messages import Inbound, Question, Text
 from dialogs.parsing import (
     AnswerError,
+    Figure,
     is_skip,
     normalize,
     parse_choice,
     parse_choices,
-    parse_money_reading,
-    parse_percent,
-    parse_years,
+    read_money,
+    read_percent,
+    read_years,
     yes_no_options,
 )
 from dialogs.session import Session
@@ -146,22 +158,30 @@ def at(qid: str, lang: str) -> Session:
 
 
 def read(field: str, text: str) -> tuple[bool, Any]:
-    """(True, the value as the session keeps it) if `text` reads as an answer to `field`."""
+    """(True, the value as the session keeps it) if `text` reads as an answer to `field`;
+    the value is None for a figure outside its plausible range (it is asked back)."""
     step = STEP_BY_FIELD[field]
     try:
         value: Any
+        figure: Figure | None = None
         if step.kind == "money":
-            value, _ = parse_money_reading(text, allow_negative=step.allow_negative)
+            figure = read_money(text, allow_negative=step.allow_negative)
         elif step.kind == "percent":
-            value = parse_percent(text, low=step.percent_low, high=step.percent_high)
+            figure = read_percent(text, low=step.percent_low, high=step.percent_high)
         elif step.kind == "years":
-            value = parse_years(text, today=TODAY)
+            figure = read_years(text, today=TODAY)
         elif step.kind == "multi":
             value = parse_choices(text, parser_options(field, ENGINE.rules))
         else:
-            value = parse_choice(text, parser_options(field, ENGINE.rules))
+            best = all_means(field, ENGINE.rules)
+            value = parse_choice(text, parser_options(field, ENGINE.rules), all_means=best)
     except AnswerError:
         return False, None
+    if figure is not None:
+        rule = ENGINE.rules.figures[field]
+        value = figure.low if figure.kind == "exact" else rule.conservative(figure.low, figure.high)
+        if not rule.plausible(value):
+            return True, None
     probe = Session()
     probe.set_answer(field, value)
     return True, probe.answers[field]
@@ -202,6 +222,10 @@ def check_field_answer(before: Session, turn: Turn, field: str, text: str, lang:
         assert field in after.skipped and field not in after.answers
         return
     ok, value = read(field, text)
+    if ok and value is None:  # asked back: nothing stored yet
+        assert after.pending == VERIFY_PREFIX + field and after.doubt is not None
+        assert after.answers == before.answers and isinstance(turn.replies[-1], Question)
+        return
     if ok:
         assert after.answers[field] == value
         return
@@ -227,6 +251,7 @@ def test_any_text_at_any_question_is_answered_and_nothing_is_lost(qid: str, text
     assert_well_formed(turn)
     if is_command(text):
         return  # /back, /cancel, /lang … change things on purpose; not raising is the point
+    lang = message_lang(text) or lang  # a text plainly in the other language is answered in it
     after = turn.session
     if qid == CONFIRM:
         if turn.finished is not None:
@@ -304,3 +329,39 @@ def test_typing_the_consent_buttons_label_gives_consent(lang: str) -> None:
     agree = next(c.label for c in question.choices if c.value == "yes")
     turn = ENGINE.handle(asked.session, Inbound(text=agree), TODAY)
     assert turn.session.pending == "lead_company"
+
+
+# ---------------------------------------------------------------- a figure asked back
+
+
+@cache
+def asked_back() -> dict[str, Session]:
+    """Sessions asking a figure back: one with another reading, one without."""
+    out: dict[str, Session] = {}
+    for field, text in (("revenue", "12,000,000"), ("debt_ratio_pct", "150%")):
+        session = at(field, "zh") if field in reachable() else reachable()["revenue"].model_copy(deep=True)
+        turn = ENGINE.handle(session, Inbound(text=text), TODAY)
+        assert turn.session.pending == VERIFY_PREFIX + field, turn.replies
+        out[field] = turn.session
+    return out
+
+
+@pytest.mark.parametrize("field", ["revenue", "debt_ratio_pct"])
+@settings(max_examples=40, deadline=None)
+@given(text=ANY_TEXT, lang=st.sampled_from(LANGS))
+@example(text="1", lang="zh")
+@example(text="2", lang="en")
+@example(text="/back", lang="zh")
+@example(text="/skip", lang="zh")
+@example(text="²", lang="zh")
+def test_any_text_at_an_ask_back_is_answered_and_nothing_is_lost(field: str, text: str, lang: str) -> None:
+    before = asked_back()[field].model_copy(deep=True)
+    before.lang = lang
+    turn = ENGINE.handle(before, Inbound(text=text), TODAY)
+    assert_well_formed(turn)
+    assert ENGINE.usable(turn.session)
+    after = turn.session
+    if after.pending == before.pending:  # still asking (this figure, or a new one as odd)
+        assert after.answers == before.answers and after.doubt is not None
+    elif field in after.answers:  # taken: the typed reading, the other one, or a new answer
+        assert after.doubt is None

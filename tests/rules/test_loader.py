@@ -149,3 +149,29 @@ def test_uncited_source(data: Path) -> None:
 def test_missing_file(data: Path) -> None:
     (data / "tiers.toml").unlink()
     assert "tiers.toml" in refusal(data)
+
+
+# ---------------------------------------------------------------- fields.toml (the columns of a sheet)
+
+
+def test_every_profile_field_has_a_column(data: Path) -> None:
+    edit(data, "fields.toml", 'id = "annual_tax"', 'id = "annual_taxes"')
+    message = refusal(data)
+    assert "fields.toml" in message and "'annual_tax' is missing" in message and "annual_taxes" in message
+
+
+def test_a_field_of_the_wrong_kind(data: Path) -> None:
+    edit(data, "fields.toml", 'id = "revenue"\nkind = "money"', 'id = "revenue"\nkind = "percent"')
+    assert "field[revenue]: kind 'percent', but the profile field is 'money'" in refusal(data)
+
+
+def test_a_column_name_shared_by_two_fields(data: Path) -> None:
+    edit(data, "fields.toml", '"注册资金"', '"营收"')
+    assert "field[registered_capital]: the name '营收' also names field 'revenue'" in refusal(data)
+
+
+def test_a_field_citing_an_unknown_source(data: Path) -> None:
+    text = (data / "fields.toml").read_text(encoding="utf-8")
+    first = text.replace('file = "003_cb9b15ec6ed65fd7.txt"', 'file = "009.txt"', 1)  # operates_park's
+    (data / "fields.toml").write_text(first, encoding="utf-8")
+    assert "fields.toml: field[operates_park]: cites '009.txt'" in refusal(data)

@@ -51,7 +51,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -70,6 +70,7 @@ from bot.channels.telegram.groups import (
     private_link,
     replies_to_bot,
 )
+from bot.channels.telegram.media import FileIds, MediaTooLarge, send_media
 from bot.channels.telegram.render import (
     TEXT_LIMIT,
     Planned,
@@ -91,6 +92,7 @@ from bot.channels.telegram.transport import (
 )
 from bot.inbox import AlreadyHandled, InboxRow
 from bot.mailroom import Mailroom, Recorder
+from bot.media import unsent_text
 from bot.replies import Again, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import Settings
@@ -111,12 +113,18 @@ BOT_COMMANDS: Final = (
     ("restart", "tgcmd.restart"),
     ("cancel", "tgcmd.cancel"),
     ("result", "tgcmd.result"),
+    ("details", "tgcmd.details"),
+    ("report", "tgcmd.report"),
+    ("whatif", "tgcmd.whatif"),
     ("tiers", "tgcmd.tiers"),
     ("subsidies", "tgcmd.subsidies"),
     ("contacts", "tgcmd.contacts"),
     ("faq", "tgcmd.faq"),
     ("join", "tgcmd.join"),
     ("callme", "tgcmd.callme"),
+    ("remind_yearly", "tgcmd.remind_yearly"),
+    ("stop_reminders", "tgcmd.stop_reminders"),
+    ("forget", "tgcmd.forget"),
     ("lang", "tgcmd.lang"),
     ("help", "tgcmd.help"),
 )
@@ -257,6 +265,7 @@ class TelegramChannel:
         self._app.add_error_handler(self._on_error)
         self._values: _Bounded = _Bounded(4096)  # v:<token> → a long menu value
         self._selections: _Bounded = _Bounded(10_000)  # (chat, message) → toggled choices
+        self._file_ids = FileIds()  # score cards and reports sent: Telegram's file_id of each
         self._posts: set[asyncio.Task[Any]] = set()  # webhook requests past the secret check
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -326,7 +335,8 @@ class TelegramChannel:
         """Post a staff notice to a chat (ZJTX_STAFF_CHAT=telegram:<chat id>). Raises TelegramError."""
         target: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
         for planned in plan_messages([Text(text)], self._catalog("zh"), self._data_for, self._text_limit):
-            await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
+            if planned.media is None:
+                await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
 
     async def _stop(self) -> None:
         self._stopping = True
@@ -679,10 +689,34 @@ class TelegramChannel:
         return [(p, reply_to if i == 0 else None) for i, p in enumerate(planned)]
 
     async def send(self, reply: Reply, part: Any) -> Verdict:
-        """Send one part (HTML, or as plain text if Telegram refuses the HTML)."""
+        """Send one part: a picture or a document (:mod:`bot.channels.telegram.media`; when
+        Telegram refuses the file, its alt text or caption instead), or a message (HTML, or as
+        plain text if Telegram refuses the HTML)."""
         planned, reply_to = part
         chat: int | str = int(reply.chat_id) if re.fullmatch(r"-?\d+", reply.chat_id) else reply.chat_id
         answer = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+        if planned.media is not None:
+            try:
+                await send_media(
+                    self._app.bot, chat, planned.media, file_ids=self._file_ids, reply_parameters=answer
+                )
+                return Sent()
+            except RetryAfter as exc:
+                return Again(f"429: {exc.message}", wait=max(retry_after_seconds(exc), 0.01))
+            except Forbidden as exc:
+                log.info("telegram.forbidden chat=%s error=%s", chat, exc)
+                return Undeliverable(exc.message)
+            except (TelegramError, MediaTooLarge) as exc:
+                if isinstance(exc, TimedOut) or (isinstance(exc, NetworkError) and not _refusal(exc)):
+                    return Again(exc.message)  # no answer: it may have left, send it again
+                log.error(
+                    "telegram.media_refused chat=%s file=%s error=%s (sending its text instead)",
+                    chat,
+                    planned.media.filename,
+                    exc,
+                )
+                text = unsent_text(planned.media, self._catalog(reply.lang))
+                planned = Planned(escape(text), text)
         text, mode = planned.html, ParseMode.HTML
         while True:
             try:
@@ -771,6 +805,12 @@ class TelegramChannel:
 
 
 _Answer = Callable[..., Awaitable[None]]
+
+
+def _refusal(exc: NetworkError) -> bool:
+    """Whether Telegram answered (400, 413, …), rather than the request failing on its way
+    (a NetworkError with the transport's exception as its cause)."""
+    return isinstance(exc, BadRequest) or exc.__cause__ is None
 
 
 def _key(chat_id: int, user_id: int) -> SessionKey:

@@ -9,11 +9,14 @@ committed together, and the reply outbox sends the replies through the app API (
 after a crash).
 
 Rendering: texts of one turn are joined and sent as few text messages as fit under 2048
-bytes. A question or menu with choices lists them numbered ("2. 二级", or for the menu
-"1. 自测评估（/assess）") and, when they fit (one answer, at most 6 short labels), a
-button card follows. Digits typed after a menu pick its command through a small
-in-memory note per user (:class:`dialogs.picking.MenuNotes`); after a question they go to the engine,
-which reads them as option numbers.
+bytes. The score card goes before the result as an image message and the PDF report as a
+file message, both uploaded as temporary media (:mod:`bot.channels.wecom.media`). A
+question or menu with choices lists them numbered, one short line each ("2. 二级"; for a
+menu "1. 自测评估（/assess）", or "1. 指标明细" when the command takes words after it)
+and, when they fit (one answer, at most 6 short labels), a button card follows. Digits
+typed after a menu pick its command through a small in-memory note per user
+(:class:`dialogs.picking.MenuNotes`); after a question they go to the engine, which reads
+them as option numbers.
 """
 
 from __future__ import annotations
@@ -26,17 +29,21 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
+from bot.channels.tencent import replay
+from bot.channels.tencent.replay import ReplayGuard
+from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text
 from bot.inbox import InboxRow
 from bot.mailroom import Mailroom, Recorder
+from bot.media import unsent_text
 from bot.replies import Again, Dropped, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
-from dialogs.messages import Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
 
 from .api import ChoiceButton, WeComApi
@@ -44,8 +51,7 @@ from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
 from .errors import WeComError, WeComTransportError
 from .inbound import WeComInbound, parse_inbound
-from .replay import ReplayGuard
-from .text import TEXT_LIMIT_BYTES, split_text
+from .media import MediaIds, send_media
 
 __all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
 
@@ -60,22 +66,11 @@ _TRY_LATER = frozenset({-1, 45009})  # busy, rate limited: still so after the cl
 log = logging.getLogger("zjtx.wecom")
 
 
-class Seen(Protocol):
-    def first_time(self, scope: str, key: str) -> bool: ...
+class StoreReplayGuard(replay.StoreReplayGuard):
+    """The durable replay guard (the ``seen`` table) under the scope ``wecom``."""
 
-
-class StoreReplayGuard:
-    """A ReplayGuard kept in the database's ``seen`` table (through the Assistant or the
-    store): durable across restarts. The channel itself no longer needs one (its inbox
-    recognises replays); kept for the callback used on its own."""
-
-    def __init__(self, seen: Seen, scope: str = CHANNEL) -> None:
-        self._seen = seen
-        self._scope = scope
-
-    async def first_time(self, key: str) -> bool:
-        """Return True the first time ``key`` is offered (and record it), False ever after."""
-        return self._seen.first_time(self._scope, key)
+    def __init__(self, seen: replay.Seen, scope: str = CHANNEL) -> None:
+        super().__init__(seen, scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +85,12 @@ class _CardSend:
     buttons: tuple[ChoiceButton, ...]
 
 
-_Send = _TextSend | _CardSend
+@dataclass(frozen=True, slots=True)
+class _MediaSend:
+    message: Image | Document
+
+
+_Send = _TextSend | _CardSend | _MediaSend
 
 
 class WeComChannel:
@@ -123,6 +123,7 @@ class WeComChannel:
         self._mail: Mailroom | None = None
         self._grace = drain_grace_seconds
         self._menus = menu_notes or MenuNotes()
+        self._media_ids = MediaIds()  # score cards and reports uploaded: WeCom's media_id of each
         self._posts: set[asyncio.Task[object]] = set()
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -272,10 +273,12 @@ class WeComChannel:
         return parts
 
     async def send(self, reply: Reply, part: Any) -> Verdict:
-        """Send one part. A refused card only loses its buttons (its numbered text was sent);
-        a refused text ends the reply."""
+        """Send one part. A refused card only loses its buttons (its numbered text was sent),
+        a refused picture or file becomes its text; a refused text ends the reply."""
         try:
-            if isinstance(part, _TextSend):
+            if isinstance(part, _MediaSend):
+                await self._send_media(reply.chat_id, reply.lang, part.message)
+            elif isinstance(part, _TextSend):
                 await self._api.send_text(reply.chat_id, part.content)
             else:
                 await self._api.send_choices(
@@ -298,8 +301,27 @@ class WeComChannel:
             )
             return Undeliverable(f"{exc.errcode} {exc.errmsg}")
 
+    async def _send_media(self, user: str, lang: str, message: Image | Document) -> None:
+        """The picture or the file (:mod:`bot.channels.wecom.media`); when WeCom refuses it,
+        its alt text or caption as text instead. Raises WeComError when that fails too."""
+        try:
+            await send_media(self._api, user, message, media_ids=self._media_ids)
+            return
+        except (WeComError, ValueError) as exc:
+            if isinstance(exc, WeComTransportError) or getattr(exc, "errcode", None) in _TRY_LATER:
+                raise  # no answer, or busy: the outbox sends the part again
+            log.error(
+                "wecom.media_refused user=%s file=%s error=%s (sending its text instead)",
+                user,
+                message.filename,
+                exc,
+            )
+        await self._api.send_text(user, unsent_text(message, lambda k, **v: self._t(lang, k, **v)))
+
     def _plan(self, lang: str, replies: Sequence[Outbound]) -> list[_Send]:
-        """The WeCom messages for one turn: texts joined, a card after the last list of choices."""
+        """The WeCom messages for one turn: texts joined, a card after the last list of choices;
+        a picture, a file and a result each a message of their own; a menu too long for a card
+        ends with how to pick from it."""
         with_choices = [i for i, m in enumerate(replies) if isinstance(m, Question | Menu) and m.choices]
         last_list = with_choices[-1] if with_choices else None
         plan: list[_Send] = []
@@ -311,16 +333,22 @@ class WeComChannel:
                 pending.clear()
 
         for index, message in enumerate(replies):
-            if isinstance(message, Result):
+            if isinstance(message, Image | Document):
+                flush()
+                plan.append(_MediaSend(message))
+            elif isinstance(message, Result):
+                flush()  # what a person forwards to the boss: the result alone
                 pending.extend(message.parts)
-            elif isinstance(message, Text) or not isinstance(message, Question | Menu) or not message.choices:
+                flush()
+            elif isinstance(message, Text) or not message.choices:
                 pending.append(message.text)
             else:
-                pending.append(self._with_options(lang, message))
+                card = self._card(lang, message) if index == last_list else None
+                listed = self._with_options(lang, message)
+                if isinstance(message, Menu) and card is None:
+                    listed += "\n" + self._t(lang, "wecom.pick_number")
+                pending.append(listed)
                 flush()  # one list of numbered options per message
-                if index != last_list:
-                    continue
-                card = self._card(lang, message)
                 if card is not None:
                     plan.append(card)
         flush()
@@ -328,8 +356,12 @@ class WeComChannel:
 
     def _with_options(self, lang: str, message: Question | Menu) -> str:
         if isinstance(message, Menu):
+            # one short line each on a phone: a command is shown when it is one word a person
+            # might type again (/join); "/details indicators" and "/whatif …" go by number
             lines = [
                 self._t(lang, "wecom.menu_option", n=n, label=c.label, command=c.value)
+                if " " not in c.value
+                else self._t(lang, "wecom.option", n=n, label=c.label)
                 for n, c in enumerate(message.choices, start=1)
             ]
         elif message.choices_in_text:

@@ -1,0 +1,97 @@
+"""The console channel with pictures and documents: files written, paths printed, and the
+JSON lines of docs/interfaces.md#command-line unchanged besides the new image and document lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from PIL import Image as PILImage
+
+from bot.channels.console import Console, files_beside
+from bot.service import Assistant
+from bot.store import MemoryStore
+from tests.conversations import ENGINE, EXAMPLE_A_TYPED, TODAY
+
+
+def chat(files: Path, jsonl: bool = True) -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(Assistant(MemoryStore(), ENGINE, lambda: TODAY), "u/1", out, jsonl, files), out
+
+
+def lines_of(out: io.StringIO) -> list[dict[str, Any]]:
+    found = [json.loads(line) for line in out.getvalue().splitlines()]
+    out.seek(0)
+    out.truncate()
+    return found
+
+
+def finish(console: Console, out: io.StringIO) -> list[dict[str, Any]]:
+    console.send("/assess")
+    replies = lines_of(out)
+    for _ in range(60):
+        if any(r["type"] == "result" for r in replies):
+            return replies
+        q = replies[-1]
+        console.send("yes" if q["id"].startswith("confirm") else EXAMPLE_A_TYPED.get(q["id"], "跳过"))
+        replies = lines_of(out)
+    raise AssertionError("no result")
+
+
+def test_the_image_line_comes_before_the_result_and_names_a_png(tmp_path: Path) -> None:
+    console, out = chat(tmp_path)
+    replies = finish(console, out)
+    kinds = [r["type"] for r in replies]
+    assert kinds[kinds.index("image") + 1] == "result"
+    image = replies[kinds.index("image")]
+    assert set(image) == {"type", "path", "alt"} and image["alt"].startswith("自测得分 72/100")
+    path = Path(image["path"])
+    assert path.parent == tmp_path.resolve() and path.name == "u_1-zjtx-score-2026-11-23.png"
+    assert PILImage.open(path).size == (1080, 1350)
+    result = replies[kinds.index("result")]
+    assert set(result) == {"type", "assessment", "text"}  # the contract's line, unchanged
+
+
+def test_report_writes_a_pdf_and_a_second_card_does_not_overwrite_the_first(tmp_path: Path) -> None:
+    console, out = chat(tmp_path)
+    finish(console, out)
+    console.send("/report")
+    [document] = lines_of(out)
+    assert document["type"] == "document" and document["caption"] == "专精特新自测报告（2026-11-23）"
+    assert Path(document["path"]).read_bytes().startswith(b"%PDF")
+    console.send("/result")
+    again = next(r for r in lines_of(out) if r["type"] == "image")
+    assert again["path"].endswith("u_1-zjtx-score-2026-11-23-2.png")
+
+
+def test_a_person_at_the_terminal_is_told_where_the_files_are(tmp_path: Path) -> None:
+    console, out = chat(tmp_path, jsonl=False)
+    console.send("/assess")
+    for answer in ["1", *(["跳过"] * 30)]:
+        console.send(
+            "确认" if console.assistant.store.load(console.key).session.pending == "confirm" else answer
+        )
+        if "成绩卡已保存" in out.getvalue():
+            break
+    text = out.getvalue()
+    assert f"🖼 成绩卡已保存：{tmp_path.resolve()}" in text
+
+
+def test_files_go_beside_the_database_by_default() -> None:
+    assert files_beside("/var/lib/zjtx/zjtx.db") == Path("/var/lib/zjtx/zjtx-files")
+
+
+def test_the_real_command_writes_the_card_beside_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    cmd = [sys.executable, "-m", "bot", "chat", "--jsonl", "--db", str(db), "--today", "2026-11-23"]
+    answers = "\n".join(["/assess", "2", "1000万", "否", "天河", "yes", "/report"]) + "\n"
+    run = subprocess.run(cmd, input=answers, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    media = [line for line in lines if line["type"] in ("image", "document")]
+    assert [m["type"] for m in media] == ["image", "document"]
+    assert all(Path(m["path"]).parent == tmp_path / "chat-files" for m in media)
