@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.db import Db
-from bot.inbox import CURRENT, Dispatcher, Handler, Inbox
+from bot.inbox import CURRENT, Dispatcher, Handler, Inbox, InboxRow
 from bot.replies import NOTICE, Postman, ReplyOutbox, ReplySender
 from dialogs.messages import Notify, Outbound, Text
 
@@ -61,6 +61,7 @@ class Recorder:
         user_id: str | None,
         lang: Lang,
         extra: Mapping[str, Any] | None = None,
+        outbox: bool = True,
     ) -> None:
         self.mailroom = mailroom
         self.channel = channel
@@ -68,6 +69,7 @@ class Recorder:
         self.user_id = user_id
         self._lang = lang
         self.extra = dict(extra or {})
+        self.outbox = outbox
 
     @property
     def lang(self) -> str:
@@ -123,11 +125,13 @@ class Mailroom:
 
     # --- channels ------------------------------------------------------------------------------
 
-    def attach(self, channel: str, *, handle: Handler, sender: ReplySender) -> None:
+    def attach(self, channel: str, *, handle: Handler, sender: ReplySender | None) -> None:
         """Handle ``channel``'s stored updates and send its stored replies, those left by an
-        earlier process first. Starts the pruning the first time."""
+        earlier process first (``sender`` None: the channel sends its replies itself).
+        Starts the pruning the first time."""
         self._attached.add(channel)
-        self.postman.attach(channel, sender)
+        if sender is not None:
+            self.postman.attach(channel, sender)
         self.dispatcher.attach(channel, handle)
         if self._pruner is None:
             self._stop.clear()
@@ -153,13 +157,21 @@ class Mailroom:
     ) -> bool:
         """Store one update before acknowledging it; True when it is new (and then queued),
         False when it was stored before. Raises sqlite3.Error when it cannot be stored."""
-        row = self.inbox.put(
-            channel, platform_id, conversation=conversation, user_id=user_id, payload=payload
-        )
+        row = self.store(channel, platform_id, conversation=conversation, user_id=user_id, payload=payload)
         if row is None:
             return False
         self.dispatcher.offer(row)
         return True
+
+    def store(
+        self, channel: str, platform_id: str, *, conversation: str, user_id: str | None, payload: str
+    ) -> InboxRow | None:
+        """Store one update the channel handles at once itself (a WeChat callback whose answer
+        is the reply); the dispatcher hands it back only if it is still pending at the next
+        start. None when it was stored before. Raises sqlite3.Error."""
+        return self.inbox.put(
+            channel, platform_id, conversation=conversation, user_id=user_id, payload=payload
+        )
 
     def to(
         self,
@@ -169,11 +181,14 @@ class Mailroom:
         user_id: str | None,
         lang: Lang,
         extra: Mapping[str, Any] | None = None,
+        outbox: bool = True,
     ) -> Recorder:
         """A recorder of replies to ``chat_id`` on ``channel``, about ``user_id``; ``lang``
         (or a function giving it, read when the replies are recorded) is the buttons'
-        language; ``extra`` is the channel's own (Telegram: the message to reply to)."""
-        return Recorder(self, channel, chat_id, user_id=user_id, lang=lang, extra=extra)
+        language; ``extra`` is the channel's own (Telegram: the message to reply to).
+        ``outbox`` False: the channel sends the replies itself (WeChat's passive reply); the
+        recorder still marks the update done and queues the staff notices with the turn."""
+        return Recorder(self, channel, chat_id, user_id=user_id, lang=lang, extra=extra, outbox=outbox)
 
     def record(
         self,
@@ -187,7 +202,7 @@ class Mailroom:
         inbox_id = row.id if row is not None else None
         claims: dict[int, str] = {}
         with self.db.tx():
-            if replies:
+            if replies and to.outbox:
                 attempt = uuid.uuid4().hex  # claimed with the turn: one commit fewer per reply
                 row_id = self.outbox.add(
                     to.channel,

@@ -3,8 +3,9 @@
 GET carries ``signature`` = SHA-1 of the sorted token, timestamp and nonce, and is
 answered with the bare ``echostr``. A POST in safe mode (``encrypt_type=aes``) is checked
 (size, XML, ``msg_signature`` over the ``Encrypt`` and ``signature`` in constant time,
-freshness), decrypted with the AppID as receive id, parsed, de-duplicated durably, and
-handed to ``on_message``, whose :class:`Answer` is the HTTP response: an encrypted passive
+freshness), decrypted with the AppID as receive id, parsed, stored durably (``accept``: in
+the inbox, before it is answered; a replay is one stored before) and handed to
+``on_message``, whose :class:`Answer` is the HTTP response: an encrypted passive
 reply (被动回复) or ``success``. A plaintext POST (no ``encrypt_type``) is refused unless
 the config allows it (``WECHAT_PLAINTEXT=1``). What ``on_message`` wants done after the
 answer (the customer-service messages of the turn) starts once the response is written,
@@ -49,6 +50,8 @@ class Answer:
 
 
 OnMessage = Callable[[WeChatInbound], Awaitable[Answer]]
+# Store a verified message (its plaintext XML too) before it is answered; False for one stored before.
+Accept = Callable[[WeChatInbound, bytes], Awaitable[bool]]
 
 
 class WeChatCallback:
@@ -62,7 +65,8 @@ class WeChatCallback:
         config: WeChatConfig,
         on_message: OnMessage,
         *,
-        replay_guard: ReplayGuard,
+        replay_guard: ReplayGuard | None = None,
+        accept: Accept | None = None,
         clock: Callable[[], float] = time.time,
         max_age_seconds: float = 300.0,
         max_body_bytes: int = 64 * 1024,
@@ -70,8 +74,11 @@ class WeChatCallback:
         self._token_crypto = MsgCrypto(config.token, config.aes_key or _NO_KEY, config.app_id)
         self._crypto = self._token_crypto if config.aes_key else None
         self._plaintext = config.plaintext
+        if accept is None and replay_guard is None:
+            raise ValueError("give accept or a replay_guard")
         self._on_message = on_message
         self._replay_guard = replay_guard
+        self._accept = accept
         self._clock = clock
         self._max_age = max_age_seconds
         self._max_body = max_body_bytes
@@ -115,7 +122,7 @@ class WeChatCallback:
         try:
             params = raw_query(request.rel_url.raw_query_string)
             body = await read_body(request, self._max_body)
-            inbound, sealed = self._open(params, body)
+            inbound, sealed, plaintext = self._open(params, body)
         except Rejected as exc:
             return refuse(logger, request, "message", exc.status, exc.reason)
         except XmlError as exc:
@@ -124,7 +131,16 @@ class WeChatCallback:
             return refuse(logger, request, "message", 403, exc.reason.value)
 
         key = inbound.replay_key()
-        if not await self._replay_guard.first_time(key):
+        if self._accept is not None:  # stored durably before it is answered, or not answered
+            try:
+                new = await self._accept(inbound, plaintext)
+            except Exception as exc:
+                logger.error("wechat.not_stored kind=%s msg_id=%s: %s", inbound.kind, inbound.msg_id, exc)
+                return web.json_response({"error": "unavailable"}, status=503)
+        else:
+            assert self._replay_guard is not None
+            new = await self._replay_guard.first_time(key)
+        if not new:
             logger.info("wechat.replay_ignored kind=%s msg_id=%s", inbound.kind, inbound.msg_id)
             return self._response(self._recent.get(key), sealed)
         answer = await self._on_message(inbound)
@@ -142,8 +158,8 @@ class WeChatCallback:
 
     # --- helpers --------------------------------------------------------------------------------
 
-    def _open(self, params: dict[str, str], body: bytes) -> tuple[WeChatInbound, bool]:
-        """The inbound message of a checked request, and whether it came encrypted."""
+    def _open(self, params: dict[str, str], body: bytes) -> tuple[WeChatInbound, bool, bytes]:
+        """The inbound message of a checked request, whether it came encrypted, its XML."""
         encrypt_type = params.get("encrypt_type", "raw")
         if encrypt_type == "aes":
             if self._crypto is None:
@@ -156,7 +172,8 @@ class WeChatCallback:
             if "signature" in params:  # always sent by WeChat; a wrong one is a forgery too
                 self._crypto.verify_signature(params["signature"], timestamp, nonce)
             check_fresh(timestamp, self._clock(), self._max_age)
-            return parse_inbound(self._crypto.decrypt(encrypt)), True
+            plaintext = self._crypto.decrypt(encrypt)
+            return parse_inbound(plaintext), True, plaintext
         if encrypt_type != "raw":
             raise Rejected(400, "unknown_encrypt_type")
         if not self._plaintext:
@@ -164,7 +181,7 @@ class WeChatCallback:
         signature, timestamp, nonce = _signed(params, "signature")
         self._token_crypto.verify_signature(signature, timestamp, nonce)
         check_fresh(timestamp, self._clock(), self._max_age)
-        return parse_inbound(body), False
+        return parse_inbound(body), False, body
 
     def _response(self, reply: bytes | None, sealed: bool) -> web.Response:
         if reply is None:

@@ -1,9 +1,12 @@
 """The WeChat Official Account (公众号) channel: callbacks on /wechat/callback in, passive
 replies and customer-service messages out, the Assistant between.
 
-A callback is verified, de-duplicated in SQLite (``first_time("wechat", …)``) and the
-person's customer-service window recorded (:mod:`bot.channels.wechat.store`) before the
-dialog runs. The turn is committed by the Assistant; if it is ready within
+A callback is verified, stored in the durable inbox (:mod:`bot.mailroom`; a retry finds its
+row and is answered as the first time was) and the person's customer-service window
+recorded (:mod:`bot.channels.wechat.store`) before the dialog runs; it is not answered
+when it cannot be stored (503: WeChat sends it again). The turn is committed by the
+Assistant with the row's "done"; a row a crash left pending is handled at the next start
+(its replies as customer-service messages). If the turn is ready within
 ``passive_deadline`` (2 s, well under WeChat's 5), its first message is the passive reply
 in the HTTP answer, which costs no customer-service message; the rest of the turn, and
 all of a turn that was late, goes out as customer-service messages once the answer is
@@ -42,7 +45,9 @@ from bot.channels.tencent import replay
 from bot.channels.tencent.replay import ReplayGuard
 from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text, utf8_size
 from bot.db import Db
+from bot.inbox import CURRENT, InboxRow
 from bot.links import DocumentLinks
+from bot.mailroom import Mailroom, Recorder
 from bot.service import Assistant
 from bot.settings import TIMEZONE, Settings
 from bot.store import SessionKey
@@ -54,7 +59,7 @@ from .api import MENU_ITEM_LIMIT, OUT_OF_QUOTA, OUT_OF_WINDOW, UNSUBSCRIBED, WeC
 from .callback import CALLBACK_PATH, Answer, WeChatCallback
 from .config import WeChatConfig
 from .errors import WeChatError
-from .inbound import WeChatInbound
+from .inbound import WeChatInbound, parse_inbound
 from .reply import image_reply, text_reply
 from .store import Shut, WeChatStore
 
@@ -139,7 +144,7 @@ class WeChatChannel:
         assistant: Assistant,
         *,
         store: WeChatStore,
-        replay_guard: ReplayGuard,
+        replay_guard: ReplayGuard | None = None,
         api: WeChatApi | None = None,
         links: DocumentLinks | None = None,
         clock: Callable[[], float] = time.time,
@@ -156,7 +161,17 @@ class WeChatChannel:
         self._deadline = passive_deadline
         self._grace = drain_grace_seconds
         self._menus = menu_notes or MenuNotes()
-        self._callback = WeChatCallback(config, self.on_message, replay_guard=replay_guard, clock=clock)
+        # with the Assistant's inbox, a callback is stored there before it is answered, and a
+        # replay is one stored before; ``replay_guard`` (the ``seen`` table) only without it
+        self._mail: Mailroom | None = assistant.mail
+        self._rows: dict[str, InboxRow] = {}  # stored callbacks, until their turn takes them
+        self._callback = WeChatCallback(
+            config,
+            self.on_message,
+            replay_guard=replay_guard if self._mail is None else None,
+            accept=self._store_callback if self._mail is not None else None,
+            clock=clock,
+        )
         self._posts: set[asyncio.Task[Any]] = set()
         self._sending: dict[str, asyncio.Task[int]] = {}  # the last send task of each person
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -176,7 +191,10 @@ class WeChatChannel:
         app.on_shutdown.append(self._stop_on_shutdown)
 
     async def start(self) -> None:
-        """Nothing to start: WeChat pushes callbacks to the shared server."""
+        """Take the callbacks a crash left pending in the inbox (their replies go as
+        customer-service messages); WeChat pushes new ones to the shared server."""
+        if self._mail is not None:
+            self._mail.attach(CHANNEL, handle=self._handle_row, sender=None)
         safe = "aes" if self._config.aes_key else "plaintext"
         log.info("wechat.channel_ready app_id=%s mode=%s path=%s", self._config.app_id, safe, CALLBACK_PATH)
 
@@ -203,7 +221,11 @@ class WeChatChannel:
 
     async def drain(self) -> None:
         """Return once every callback accepted so far has been answered and its sends made."""
-        while self._posts or self._tasks:
+        while True:
+            if self._mail is not None:
+                await self._mail.drain(CHANNEL)  # rows a crash left, handled at start
+            if not (self._posts or self._tasks):
+                return
             await asyncio.wait({*self._posts, *self._tasks})
 
     @property
@@ -223,17 +245,24 @@ class WeChatChannel:
         and answer with its first message if it is ready in time."""
         openid = inbound.from_user
         now = self._clock()
+        row = self._rows.pop(inbound.replay_key(), None)
         event = (inbound.event or "").lower() if inbound.kind == "event" else ""
         if event == "unsubscribe":
             self._store.record_event(openid, now, subscribed=False)
             log.info("wechat.unsubscribed openid=%s", openid)
+            if row is not None and self._mail is not None:
+                self._mail.inbox.close_if_pending(row.id)
             return Answer()
         if inbound.kind == "event":
             self._store.record_event(openid, now, subscribed=True if event == "subscribe" else None)
         else:
             self._store.record_message(openid, now)
         key = SessionKey(CHANNEL, openid, openid)
-        turn = self._track(asyncio.ensure_future(self._prepared(key, inbound)))
+        token = CURRENT.set(row)  # the turn's task copies it
+        try:
+            turn = self._track(asyncio.ensure_future(self._prepared(key, inbound)))
+        finally:
+            CURRENT.reset(token)
         earlier = self._sending.get(openid)
         if earlier is None or earlier.done():
             done, _ = await asyncio.wait({turn}, timeout=self._deadline)
@@ -259,6 +288,7 @@ class WeChatChannel:
         a failure is logged and the turn has no messages."""
         try:
             replies = await self._replies(key, inbound)
+            self._close_row()
             plan = self._plan(key, replies) if replies else []
             if plan and isinstance(plan[0], _Image):
                 plan[0] = await self._uploaded(key, plan[0])
@@ -274,7 +304,7 @@ class WeChatChannel:
                 return await self._menu_clicked(key, inbound.menu_id, content)
             command = self._menus.pick(key.user_id, content)
             typed = Inbound(choice=command) if command is not None else Inbound(text=content)
-            return await self._assistant.handle(key, typed)
+            return await self._assistant.handle(key, typed, reply=self._to(key))
         if inbound.kind == "event":
             return await self._event(key, inbound)
         log.info("wechat.not_text kind=%s type=%s", inbound.kind, inbound.raw_type)
@@ -284,9 +314,9 @@ class WeChatChannel:
         event = (inbound.event or "").lower()
         event_key = (inbound.event_key or "").strip()
         if event == "subscribe":
-            return await self._assistant.handle(key, Inbound(text="/start"))
+            return await self._assistant.handle(key, Inbound(text="/start"), reply=self._to(key))
         if event == "click" and event_key.startswith("/"):
-            return await self._assistant.handle(key, Inbound(choice=event_key))
+            return await self._assistant.handle(key, Inbound(choice=event_key), reply=self._to(key))
         log.debug("wechat.event_ignored event=%s", event)
         return None
 
@@ -295,18 +325,67 @@ class WeChatChannel:
         belongs to a question no longer asked (refused, the current one asked again)."""
         tag, number = menu_id[:4], menu_id[4:]
         if not (menu_id.isdecimal() and number):
-            return await self._assistant.handle(key, Inbound(text=content))
+            return await self._assistant.handle(key, Inbound(text=content), reply=self._to(key))
         if tag == MENU_TAG:
             command = self._menus.pick(key.user_id, number)
             typed = Inbound(choice=command) if command is not None else Inbound(text=content)
-            return await self._assistant.handle(key, typed)
+            return await self._assistant.handle(key, typed, reply=self._to(key))
         pending = self._assistant.pending(key)
         if pending is None or _tag(pending) != tag:
             log.info("wechat.stale_choice tag=%s pending=%s", tag, pending)
             lang = self._lang(key)
             again = self._assistant.resume(key) or [self._assistant.menu(lang)]
             return [Text(self._t(lang, "wechat.stale_choice")), *again]
-        return await self._assistant.handle(key, Inbound(text=number))
+        return await self._assistant.handle(key, Inbound(text=number), reply=self._to(key))
+
+    # --- the inbox ----------------------------------------------------------------------------
+
+    async def _store_callback(self, inbound: WeChatInbound, plaintext: bytes) -> bool:
+        """Commit a verified callback to the inbox before it is answered; False for one stored
+        before (a replay). Raises sqlite3.Error when it cannot be stored."""
+        assert self._mail is not None
+        if self._stopping:
+            raise RuntimeError("the WeChat channel is stopping")
+        openid = inbound.from_user
+        row = self._mail.store(
+            CHANNEL,
+            inbound.replay_key(),
+            conversation=openid,
+            user_id=openid,
+            payload=plaintext.decode("utf-8", errors="replace"),
+        )
+        if row is None:
+            return False
+        self._rows[inbound.replay_key()] = row
+        return True
+
+    def _to(self, key: SessionKey) -> Recorder | None:
+        """Marks the stored callback done with the turn (and queues its staff notices); the
+        replies are this channel's to send (a passive reply cannot wait in an outbox)."""
+        if self._mail is None:
+            return None
+        return self._mail.to(
+            CHANNEL, key.user_id, user_id=key.user_id, lang=lambda: self._lang(key), outbox=False
+        )
+
+    def _close_row(self) -> None:
+        """A callback whose handling needed no turn (an event ignored, "please type") is done too."""
+        row = CURRENT.get()
+        if row is not None and self._mail is not None:
+            if row.id in self._mail.inbox.finished:
+                self._mail.inbox.finished.discard(row.id)
+            else:
+                self._mail.inbox.close_if_pending(row.id)
+
+    async def _handle_row(self, row: InboxRow) -> None:
+        """A callback a crash left pending: its turn now, its replies as customer-service
+        messages (within the person's window)."""
+        inbound = parse_inbound(row.payload.encode("utf-8"))
+        key = SessionKey(CHANNEL, inbound.from_user, inbound.from_user)
+        replies = await self._replies(key, inbound)
+        plan = self._plan(key, replies) if replies else []
+        if plan:
+            await self._enqueue(key, inbound.msg_id or inbound.event or "", plan)
 
     # --- outbound -----------------------------------------------------------------------------
 
@@ -550,6 +629,8 @@ class WeChatChannel:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._grace
         try:
+            if self._mail is not None:  # the rows a crash left, being handled, finish
+                await self._mail.detach(CHANNEL, grace_seconds=self._grace)
             if self._posts or self._tasks:
                 log.info("wechat.draining in_flight=%d", self.in_flight)
             while self._posts or self._tasks:  # an answer just written may start more sends

@@ -357,7 +357,7 @@ async def test_a_replayed_callback_is_handled_once_and_answered_alike(make_serve
     replies = [served.passive(text) for _, text in answers]
     assert replies[0] is not None and replies[0] == replies[1] == replies[2]
     assert served.store.db.row("SELECT rev FROM sessions") == (1,)
-    assert served.store.first_time("wechat", "wechat:msg:99") is False
+    assert served.store.db.row("SELECT state FROM inbox WHERE platform_id=?", ["wechat:msg:99"]) == ("done",)
 
 
 async def test_a_forged_signature_is_403_and_nothing_is_stored(make_served: MakeServed) -> None:
@@ -383,7 +383,7 @@ async def test_a_message_for_another_appid_is_403(make_served: MakeServed) -> No
     )
     status, text = await served.post_raw(served.query(encrypt), body.encode())
     assert (status, "wrong_receiver" in text) == (403, True)
-    assert served.store.db.row("SELECT count(*) FROM seen") == (0,)
+    assert served.store.db.row("SELECT count(*) FROM inbox") == (0,)
 
 
 async def test_a_stale_or_future_timestamp_is_403(make_served: MakeServed) -> None:
@@ -395,7 +395,7 @@ async def test_a_stale_or_future_timestamp_is_403(make_served: MakeServed) -> No
             served.query(encrypt, timestamp=str(int(served.clock() + shift))), body
         )
         assert (status, "stale_timestamp" in text) == (403, True)
-    assert served.store.db.row("SELECT count(*) FROM seen") == (0,)
+    assert served.store.db.row("SELECT count(*) FROM inbox") == (0,)
 
 
 async def test_malformed_xml_is_400_outside_and_inside_the_envelope(make_served: MakeServed) -> None:
@@ -431,7 +431,7 @@ async def test_plaintext_callbacks_are_refused_without_wechat_plaintext(make_ser
     query = f"signature={signature(TOKEN, at, nonce)}&timestamp={at}&nonce={nonce}&openid={OPENID}"
     status, text = await served.post_raw(query, text_xml(OPENID, "/tiers", 8, int(at)).encode())
     assert (status, "plaintext_refused" in text) == (403, True)
-    assert served.store.db.row("SELECT count(*) FROM seen") == (0,)
+    assert served.store.db.row("SELECT count(*) FROM inbox") == (0,)
 
 
 async def test_a_test_account_in_plaintext_mode_gets_plain_passive_replies(
@@ -546,11 +546,11 @@ async def test_a_turn_late_for_the_deadline_goes_out_as_customer_service_message
     assistant = served.channel._assistant
     handle, gate = assistant.handle, asyncio.Event()
 
-    async def slow(key: SessionKey, inbound: Inbound) -> list[Any]:
+    async def slow(key: SessionKey, inbound: Inbound, **how: Any) -> list[Any]:
         await gate.wait()  # the dialog is held until WeChat has had its answer
-        return await handle(key, inbound)
+        return await handle(key, inbound, **how)
 
-    assistant.handle = slow  # type: ignore[method-assign, assignment]
+    assistant.handle = slow  # type: ignore[method-assign]
     served.fake.follower_messaged(OPENID)
     query, body = served.envelope(text_xml(OPENID, "/tiers", 11, int(served.clock())))
     assert await served.post_raw(query, body) == (200, "success")
@@ -669,17 +669,19 @@ async def test_staff_notices_go_to_a_wechat_staff_chat_within_its_window(make_se
 
 async def test_a_handoff_from_a_follower_reaches_the_staff_chat(make_served: MakeServed) -> None:
     served = await make_served()
-    seen: list[Notify] = []
+    mail = served.channel._assistant.mail
+    assert mail is not None
+    mail.staff_chat = "telegram:-1001234"  # queued with the turn in the reply outbox, for Telegram
 
-    async def staff(notice: Notify) -> None:
-        seen.append(notice)
+    def seen() -> list[tuple[str, str]]:
+        return served.store.db.rows("SELECT chat_id, messages FROM reply_outbox WHERE kind='notice'")
 
-    served.channel._assistant.notify = staff
     unreachable = texts(await served.say("转人工"))  # no staff chat that can be reached
-    assert seen == [] and ZH["faq.handoff.unreachable"] in "\n".join(unreachable)
+    assert seen() == [] and ZH["faq.handoff.unreachable"] in "\n".join(unreachable)
     served.channel._assistant.engine = ENGINE.reaching_staff(True)  # a staff chat, e.g. on Telegram
     promised = texts(await served.say("转人工"))
-    assert [n.kind for n in seen] == ["handoff"] and "wechat" in seen[0].text and OPENID in seen[0].text
+    [(chat, notice)] = seen()
+    assert chat == "-1001234" and "wechat" in notice and OPENID in notice
     assert ZH["faq.handoff.asked"].split("。")[0] in "\n".join(promised)
 
 
@@ -746,7 +748,7 @@ async def test_stop_refuses_new_callbacks(make_served: MakeServed) -> None:
     query, body = served.envelope(text_xml(OPENID, "/help", 2, int(served.clock())))
     status, text = await served.post_raw(query, body)
     assert (status, "shutting_down" in text) == (503, True)
-    assert served.store.first_time("wechat", "wechat:msg:2") is True  # not marked: WeChat's retry counts
+    assert served.store.db.row("SELECT count(*) FROM inbox WHERE platform_id=?", ["wechat:msg:2"]) == (0,)
 
 
 async def test_a_new_message_waits_behind_the_unsent_rest_of_the_last_one(
@@ -854,3 +856,33 @@ async def test_no_request_crashes_the_callback_and_none_touches_state(make_serve
         assert status in (400, 403, 413), (n, status)
     for table in ("seen", "sessions", "wechat_followers"):
         assert served.store.db.row(f"SELECT count(*) FROM {table}") == (0,), table
+
+
+async def test_a_callback_stored_but_not_handled_before_a_crash_is_handled_at_the_next_start(
+    make_served: MakeServed, tmp_path: Path
+) -> None:
+    db = tmp_path / "crash.db"
+    served = await make_served(db)
+    await served.say("/menu")  # the follower's window is open
+    # a callback stored (acknowledged or not), then the process died before its turn committed
+    stored = served.store.db
+    mail = served.channel._assistant.mail
+    assert mail is not None
+    row = mail.store(
+        "wechat",
+        "wechat:msg:4242",
+        conversation=OPENID,
+        user_id=OPENID,
+        payload=text_xml(OPENID, "/tiers", 4242, int(served.clock())),
+    )
+    assert row is not None and stored.row("SELECT state FROM inbox WHERE id=?", [row.id]) == ("pending",)
+    served.new_messages()
+    again = await restart(served, make_served, db)
+    await again.channel.drain()
+    assert again.store.db.row("SELECT state FROM inbox WHERE id=?", [row.id]) == ("done",)
+    assert "5.5 亿元" in "\n".join(texts(again.new_messages()))  # as customer-service messages
+    # WeChat retrying that callback now finds it done: answered, not handled again
+    query, body = again.envelope(text_xml(OPENID, "/tiers", 4242, int(again.clock())))
+    assert await again.post_raw(query, body) == (200, "success")
+    await again.channel.drain()
+    assert again.new_messages() == []
