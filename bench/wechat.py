@@ -120,6 +120,7 @@ async def run_wechat(
     )
     server = TestServer(http_app(app.db, [channel]), host="127.0.0.1")
     await server.start_server()
+    await channel.start()
     base = str(server.make_url("")).rstrip("/")
     latencies: list[float] = []
     acks: list[float] = []

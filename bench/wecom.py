@@ -177,6 +177,7 @@ async def run_channel(
     channel.waiting = {}
     server = TestServer(http_app(store.db, [channel]), host="127.0.0.1")
     await server.start_server()
+    await channel.start()
     base = str(server.make_url("")).rstrip("/")
     latencies: list[float] = []
     acks: list[float] = []
