@@ -344,6 +344,8 @@ def build(
         except ValueError as exc:
             db.close()
             raise SettingsError(str(exc)) from exc
+    # notices for a staff chat on a channel made here that sends through the outbox wait there
+    mail.outbox_channels = frozenset(c.name for c in made) & OUTBOX_CHANNELS
     # a hand-off promises a staff reply only when a running channel can post to the staff chat
     assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
     return App(settings, db, store, broadcasts, assistant, mail, made, senders, delivery, console, links)

@@ -51,7 +51,7 @@ class Form:
         value = self.text(name)
         if not value:
             return None
-        if not value.isdigit() or len(value) > 12:
+        if not (value.isascii() and value.isdigit()) or len(value) > 12:  # int() refuses ², ⑴
             self.errors[name] = ("web.form.bad_number", {})
             return None
         return int(value)

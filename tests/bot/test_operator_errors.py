@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import json
 import os
 import resource
 import sqlite3
@@ -289,3 +290,21 @@ async def test_three_commands_started_together_on_a_new_file_all_succeed(tmp_pat
         assert codes == [0, 0, 0], [err.decode() for _, err in outcomes]
         found = sqlite3.connect(path).execute("SELECT count(*) FROM broadcast_subscriptions").fetchone()
         assert found == (3,)
+
+
+def test_bytes_that_are_not_utf8_on_standard_input_give_valid_utf8_out(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZJTX_")}
+    env |= {"PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1"}
+    typed = b"\xff\xfe/start\n/assess\n\xc3\n1\xed\xa0\x80\n" + bytes(range(128, 256)) + b"\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--jsonl", "--db", str(tmp_path / "z.db")],
+        input=typed,
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    lines = result.stdout.decode("utf-8").splitlines()  # strict: every byte written is UTF-8
+    assert len(lines) >= 5 and all(json.loads(line) for line in lines)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 import httpx
 from telegram import Bot, LinkPreviewOptions
@@ -85,7 +86,7 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def _chat(address: str) -> int | str:
-    return int(address) if address.lstrip("-").isdigit() else address
+    return int(address) if re.fullmatch(r"-?[0-9]{1,20}", address) else address
 
 
 class TelegramSender:
