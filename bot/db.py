@@ -15,9 +15,21 @@ broadcast outbox and drafts in :mod:`bot.broadcast`) works on a :class:`Db` from
   transaction. The lock is re-entrant, so a store may read inside its own transaction.
 - **Writes are BEGIN IMMEDIATE.** Two processes writing at once queue on SQLite's write
   lock (waiting up to ``BUSY_TIMEOUT_MS``) instead of failing half way through.
+- **One unit of work, one commit.** A transaction opened inside another (on the same
+  thread) is a savepoint of it: a turn, its replies and its inbox row's "done" are written
+  by three stores and committed once. ``after_commit`` runs a callback only once the
+  outermost transaction has committed (the outbox is told of new replies then).
+- **Errors an operator can act on.** :func:`connect` raises :class:`DatabaseError` with one
+  line saying what is wrong and what to do (a missing folder, a directory, a file that is
+  not a database, a read-only file, a full disk, a newer version's file); :func:`describe`
+  words any sqlite3 error met later the same way.
 
 The schema is :data:`MIGRATIONS`, applied in order by sqlite-utils and recorded in
-``_sqlite_migrations`` (set ``zjtx``), each at most once. To add a table (a later store):
+``_sqlite_migrations`` (set ``zjtx``), each at most once, all in one exclusive transaction
+that a second process opening the same new file waits for; ``PRAGMA user_version`` then
+holds how many there are. A file whose version is ahead, or that records a migration this
+version does not know, is refused. ``connect(path, read_only=True)`` writes nothing (not
+even a migration) and refuses a file whose migrations are behind. To add a table (a later store):
 write a function ``mNNN_what(db)`` below that creates it, append it to MIGRATIONS, and
 give the store's class a ``Db`` argument; never change a migration that has shipped.
 """
