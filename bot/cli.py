@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("-o", "--output", help="the file to write (default: standard output)")
     q.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
 
+    p = sub.add_parser("console", help="the staff console on the web")
+    ca = p.add_subparsers(dest="console_command", required=True, metavar="ACTION")
+    q = ca.add_parser("link", help="print a one-time login link for a staff member (valid 10 minutes)")
+    q.add_argument("staff_id", help="as in ZJTX_STAFF or ZJTX_ADMIN, e.g. telegram:123456")
+    q.add_argument("--db", help="the SQLite file (default: $ZJTX_DB or zjtx.db)")
+
     p = sub.add_parser("chat", help="talk to the assistant in the terminal (no token, no network)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object per line, for programs")
     p.add_argument("--lang", choices=["zh", "en"], help="the language to speak (remembered)")
@@ -163,9 +169,41 @@ def run_serve() -> int:
 
     from bot.app import serve
     from bot.settings import Settings
+    from bot.web import ConsoleError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(serve(Settings()))
+    try:
+        return asyncio.run(serve(Settings()))
+    except ConsoleError as exc:  # settings the console cannot use: say which, no traceback
+        print(f"zjtx serve: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_console_link(args: argparse.Namespace) -> int:
+    """`zjtx console link STAFF_ID`: a one-time login link on standard output."""
+    from bot.app import build
+    from bot.web import ConsoleError
+
+    try:
+        app = build(settings_for(args), channels=False, worker=False)
+    except ConsoleError as exc:
+        print(f"zjtx console: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if app.console is None:
+            print(
+                "zjtx console: the console is not configured: set ZJTX_CONSOLE_KEY and ZJTX_PUBLIC_URL",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            print(app.console.link_for(args.staff_id, via="cli"))
+        except PermissionError:
+            print(f"zjtx console: {args.staff_id} is in neither ZJTX_STAFF nor ZJTX_ADMIN", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        app.close()
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -219,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_leads_export(args)
     if args.command == "serve":
         return run_serve()
+    if args.command == "console":
+        return run_console_link(args)
     if args.command == "ask":
         from bot.ask import run_ask
 

@@ -259,6 +259,89 @@ def m005_broadcast_topic_ids(db: Database) -> None:
                 )
 
 
+def m006_console(db: Database) -> None:
+    """The staff console on the web (bot/web): one-time login links and console sessions (only
+    hashes of their secrets), the audit log, staff notes on enquiries; the facts of an
+    assessment its lists filter on (generated from the stored JSON, indexed), and a count per
+    day, channel and fact that triggers keep, so that statistics add up a few hundred rows
+    instead of reading every assessment."""
+    db["console_links"].create(  # type: ignore[union-attr]
+        {"token_hash": str, "staff_id": str, "created_at": float, "expires_at": float, "used_at": float},
+        pk="token_hash",
+        not_null={"staff_id", "created_at", "expires_at"},
+    )
+    db["console_sessions"].create(  # type: ignore[union-attr]
+        {"id_hash": str, "staff_id": str, "created_at": float, "seen_at": float, "ended_at": float},
+        pk="id_hash",
+        not_null={"staff_id", "created_at", "seen_at"},
+    )
+    db["console_audit"].create(  # type: ignore[union-attr]
+        {"id": int, "at": float, "who": str, "action": str, "subject": str, "detail": str},
+        pk="id",
+        not_null={"at", "who", "action"},
+    )
+    db["console_audit"].create_index(["at"])  # type: ignore[union-attr]
+    db["lead_notes"].create(  # type: ignore[union-attr]
+        {"id": int, "lead_id": int, "at": float, "by": str, "text": str},
+        pk="id",
+        not_null={"lead_id", "at", "by", "text"},
+    )
+    db["lead_notes"].create_index(["lead_id", "id"])  # type: ignore[union-attr]
+    conn = db.conn
+    # /forget deletes a person's enquiries: the notes about them go with them
+    conn.execute(
+        "CREATE TRIGGER lead_notes_forget AFTER DELETE ON leads BEGIN "
+        "DELETE FROM lead_notes WHERE lead_id = OLD.id; END"
+    )
+    facts = {
+        "score": "INTEGER GENERATED ALWAYS AS (json_extract(result, '$.score')) VIRTUAL",
+        "eligible": "INTEGER GENERATED ALWAYS AS (json_extract(result, '$.eligible')) VIRTUAL",
+        "tier": "TEXT GENERATED ALWAYS AS (json_extract(result, '$.tier')) VIRTUAL",
+        "district": "TEXT GENERATED ALWAYS AS (json_extract(answers, '$.district')) VIRTUAL",
+    }
+    for name, definition in facts.items():
+        conn.execute(f"ALTER TABLE assessments ADD COLUMN {name} {definition}")
+    listed = (
+        ("made_on", "id"), ("district", "id"), ("tier", "id"), ("eligible", "id"), ("channel", "id"),
+        ("district", "tier", "eligible", "id"),  # the facts filtered together
+    )  # fmt: skip
+    for columns in listed:
+        conn.execute(
+            f"CREATE INDEX idx_assessments_{'_'.join(columns)} ON assessments ({', '.join(columns)})"
+        )
+    conn.execute(  # without rowid: a range of days is read from the key's b-tree alone
+        "CREATE TABLE assessment_counts (dimension TEXT NOT NULL, day TEXT NOT NULL, channel TEXT NOT NULL, "
+        "value TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (dimension, day, channel, value)) WITHOUT ROWID"
+    )
+    values = {  # one count per fact; '' when the fact is missing (a service institution)
+        "finished": "''",
+        "score": "coalesce(CAST({row}.score / 10 AS TEXT), '')",
+        "eligible": "coalesce(CAST({row}.eligible AS TEXT), '')",
+        "tier": "coalesce({row}.tier, '')",
+        "district": "coalesce({row}.district, '')",
+    }
+    added = ", ".join(
+        f"('{d}', NEW.made_on, NEW.channel, {v.format(row='NEW')}, 1)" for d, v in values.items()
+    )
+    conn.execute(
+        "CREATE TRIGGER assessment_counts_add AFTER INSERT ON assessments BEGIN "
+        f"INSERT INTO assessment_counts (dimension, day, channel, value, n) VALUES {added} "
+        "ON CONFLICT(dimension, day, channel, value) DO UPDATE SET n = n + 1; END"
+    )
+    removed = " ".join(
+        f"UPDATE assessment_counts SET n = n - 1 WHERE dimension = '{d}' AND day = OLD.made_on "
+        f"AND channel = OLD.channel AND value = {v.format(row='OLD')};"
+        for d, v in values.items()
+    )
+    conn.execute(f"CREATE TRIGGER assessment_counts_remove AFTER DELETE ON assessments BEGIN {removed} END")
+    for dimension, value in values.items():
+        conn.execute(
+            "INSERT INTO assessment_counts (dimension, day, channel, value, n) "
+            f"SELECT '{dimension}', made_on, channel, {value.format(row='assessments')}, count(*) "
+            "FROM assessments GROUP BY 2, 3, 4"
+        )
+
+
 # Every migration, oldest first. Append only: a shipped database has run the ones before.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_sessions_and_assessments,
@@ -266,6 +349,7 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m003_broadcasts,
     m004_broadcast_outbox_by_channel,
     m005_broadcast_topic_ids,
+    m006_console,
 )
 
 

@@ -15,7 +15,7 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.store import Conflict, Lead, Loaded, SessionKey, Store
 from dialogs.commands import Command, parse_command
@@ -27,10 +27,25 @@ from dialogs.session import Session
 if TYPE_CHECKING:
     from bot.broadcast.desk import BroadcastDesk
 
+
+class ConsoleLinks(Protocol):
+    """What the assistant asks of the web console (bot/web) for /console."""
+
+    def may_enter(self, staff_id: str) -> bool: ...
+
+    def link_for(self, staff_id: str, via: str) -> str:
+        """A one-time login link. Raises PermissionError for anyone not staff."""
+        ...
+
+    @property
+    def link_minutes(self) -> int: ...
+
+
 log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
 STAFF_LANG = "zh"
 STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from the store, not the dialog
+CONSOLE_COMMAND = "/console"  # a one-time login link to the web console, for staff in a private chat
 
 Notifier = Callable[[Notify], Awaitable[None]]
 
@@ -51,6 +66,7 @@ class Assistant:
         self.today = today
         self.staff = staff
         self.notify = notify
+        self.console_links: ConsoleLinks | None = None  # set by bot/app.py when the console runs
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def is_staff(self, key: SessionKey) -> bool:
@@ -122,6 +138,8 @@ class Assistant:
         command = parse_command(inbound.text) if inbound.is_command else None
         if command is not None and command.name in STORE_COMMANDS:
             return self._store_command(key, command), []
+        if command is not None and command.name == CONSOLE_COMMAND:
+            return [self._console_link(key)], []
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             lang = self.store.load(key).session.lang
             return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
@@ -229,6 +247,25 @@ class Assistant:
         if self.store.mark_handled(int(arg), f"{key.channel}:{key.user_id}"):
             return [Text(t(session, "leads.handled", id=int(arg)))]
         return [Text(t(session, "leads.not_found", id=int(arg)))]
+
+    def _console_link(self, key: SessionKey) -> Outbound:
+        """/console: a login link for staff in a private chat; a refusal for anyone else."""
+        lang = self.store.load(key).session.lang
+        who = f"{key.channel}:{key.user_id}"
+        links = self.console_links
+        if not (self.is_staff(key) or (links is not None and links.may_enter(who))):
+            log.warning("refused /console from non-staff %s", key)
+            return Text(self.t(lang, "staff.only"))
+        if key.chat_id != key.user_id:  # a group: a login link is for one person's eyes
+            return Text(self.t(lang, "web.link.private_only"))
+        if links is None:
+            return Text(self.t(lang, "web.link.off"))
+        try:
+            link = links.link_for(who, via=key.channel)
+        except PermissionError:  # staff for the chat, not for the console (ZJTX_STAFF changed)
+            return Text(self.t(lang, "staff.only"))
+        log.info("console link sent to %s", who)  # never the link itself
+        return Text(self.t(lang, "web.link.sent", link=link, minutes=links.link_minutes))
 
     def resume(self, key: SessionKey) -> list[Outbound]:
         """The pending question of an unfinished questionnaire, asked again."""

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     listen: str = Field(default="127.0.0.1:8080", alias="ZJTX_LISTEN")
     staff: str = Field(default="", alias="ZJTX_STAFF")
     staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
+    admin: str = Field(default="", alias="ZJTX_ADMIN")
+    public_url: str | None = Field(default=None, alias="ZJTX_PUBLIC_URL")
+    console_key: str | None = Field(default=None, alias="ZJTX_CONSOLE_KEY")
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
     telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
@@ -37,6 +40,16 @@ class Settings(BaseSettings):
     @property
     def staff_ids(self) -> frozenset[str]:
         return frozenset(s.strip() for s in self.staff.split(",") if s.strip())
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        """Staff who also manage groups and the knowledge base in the web console."""
+        return frozenset(s.strip() for s in self.admin.split(",") if s.strip())
+
+    @property
+    def console_wanted(self) -> bool:
+        """Whether the web console is configured (its key or the public address is set)."""
+        return bool(self.console_key or self.public_url)
 
     @property
     def listen_host_port(self) -> tuple[str, int]:

@@ -102,6 +102,7 @@ STAFF_HELP_LINES: Final = {
     "/handled": "help.handled",
     "/broadcast": "help.broadcast",
     "/broadcasts": "help.broadcasts",
+    "/console": "help.console",
 }
 
 

@@ -162,6 +162,8 @@ def test_the_http_paths_are_the_servers(tmp_path: Path) -> None:
         WECOM_SECRET="x",
         WECOM_TOKEN="t",
         WECOM_AES_KEY="a" * 43,
+        ZJTX_CONSOLE_KEY="0" * 43 + "=",
+        ZJTX_PUBLIC_URL="https://console.example.org",
     )
     app = build(settings, worker=False)
     served = {route.resource.canonical for route in app.web().router.routes() if route.resource is not None}
