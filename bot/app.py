@@ -21,7 +21,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, cast
 
 from aiohttp import web
@@ -31,12 +31,16 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
+from bot.delivery import Router
+from bot.knowledge import Knowledge
 from bot.service import STAFF_LANG, Assistant
-from bot.settings import Settings, today_in_guangzhou
+from bot.settings import TIMEZONE, Settings, today_in_guangzhou
 from bot.store import SqliteStore
+from bot.tickets import TicketDesk, TicketStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import Catalogs
 from dialogs.messages import Notify
+from dialogs.office_hours import OfficeHours
 
 if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
     from bot.broadcast.sending import Sender
@@ -49,6 +53,7 @@ __all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier", "st
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
 CONSOLE_PATH = "/console"
+TOPIC_FLOOR = 0.15  # a weaker match says nothing of what a question is about
 
 
 class Channel(Protocol):
@@ -146,8 +151,13 @@ class App:
     senders: list[Sender] = field(default_factory=list)
     worker: Worker | None = None
     console: StaffConsole | None = None
+    router: Router = field(default_factory=Router)
+    tickets: TicketDesk | None = None
+    knowledge: Knowledge | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+    _desk_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _desk_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
         """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the console)."""
@@ -158,16 +168,25 @@ class App:
         return http_app(self.db, self.channels, running, console=self.console)
 
     async def start(self) -> None:
-        """Start every channel (in order), then the broadcast worker."""
+        """Start every channel (in order), then the broadcast worker and the desk's sweep
+        (ticket reminders and idle closing, every minute)."""
         for channel in self.channels:
             await channel.start()
         if self.worker is not None:
             self._worker_stop.clear()
             self._worker_task = asyncio.create_task(self.worker.run(self._worker_stop))
+        if self.tickets is not None and self.channels:
+            self._desk_stop.clear()
+            self._desk_task = asyncio.create_task(self.tickets.run(self._desk_stop))
 
     async def stop(self) -> None:
-        """Stop every channel (each finishes what is in flight), then the worker (its parts
-        in flight are recorded), then close the senders. Safe to call more than once."""
+        """Stop the desk's sweep, every channel (each finishes what is in flight), then the
+        worker (its parts in flight are recorded), then close the senders. Safe to call more
+        than once."""
+        self._desk_stop.set()
+        if self._desk_task is not None:
+            await self._desk_task
+            self._desk_task = None
         for channel in self.channels:
             try:
                 await channel.stop()
@@ -221,17 +240,24 @@ def build(
     engine: DialogEngine | None = None,
     channels: bool = True,
     worker: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> App:
     """Make the assistant the settings describe.
 
-    ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
+    ``clock`` (Unix seconds) is the desk's and the dialog's: office hours, ticket
+    reminders and closing (a test's clock moves when told). ``channels`` adds the chat
+    channels the settings configure (Telegram with a bot token,
     WeCom with its five settings); ``worker`` adds the broadcast senders and worker (group
     robots always, Telegram with a bot token). ``zjtx chat`` wants neither. The staff
     console (bot/web) is made whenever ZJTX_CONSOLE_KEY or ZJTX_PUBLIC_URL is set; it
-    mints /console links for the assistant and serves pages under /console. Raises
-    ValueError (WeComCryptoError, bot.web.ConsoleError) for settings a channel or the
-    console cannot use, sqlite3.Error for a database that cannot be opened."""
+    mints /console links for the assistant and serves pages under /console. The staff
+    desk (bot/tickets) and the knowledge base with staff entries are always made; the
+    router delivers their messages through the channels made here. Raises ValueError
+    (WeComCryptoError, bot.web.ConsoleError, bad office hours) for settings a channel, the
+    desk or the console cannot use, sqlite3.Error for a database that cannot be opened."""
     engine = engine or DialogEngine()
+    office = OfficeHours.parse(settings.office_hours)
+    remind_hours = settings.ticket_remind_hours
     db = connect(settings.db)
     store = SqliteStore(db)
     broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
@@ -252,7 +278,26 @@ def build(
     desk = BroadcastDesk(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
-    assistant = Assistant(store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk)
+    assistant = Assistant(
+        store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk,
+        now=lambda: datetime.fromtimestamp(clock(), TIMEZONE),
+    )  # fmt: skip
+    router = Router(made)
+    knowledge = Knowledge(
+        db,
+        engine.faq_base,
+        engine.rules,
+        engine.cat,
+        apply=lambda search: assistant.engine.use_faq(search),
+        clock=clock,
+    )
+    tickets = TicketDesk(
+        TicketStore(db), store, engine.cat, router, staff=settings.staff_ids, staff_chat=settings.staff_chat,
+        office=office, remind_hours=remind_hours, idle_days=settings.ticket_idle_days, knowledge=knowledge,
+        topic_of=lambda text: topic_of(assistant.engine, text), clock=clock,
+    )  # fmt: skip
+    assistant.tickets, assistant.knowledge = tickets, knowledge
+    assistant.on_forget(tickets.store.forget)
     console = None
     if settings.console_wanted:
         from bot.channels.wecom.sender import add_robot
@@ -268,11 +313,34 @@ def build(
             add_robot=add_robot,
         )
         assistant.console_links = console
+        console.tickets = tickets
     if channels:
         made.extend(_chat_channels(settings, assistant))
     # a hand-off promises a staff reply only when a running channel can post to the staff chat
-    assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
-    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console)
+    assistant.engine = engine.reaching_staff(staff_reachable(settings, made), office)
+    knowledge.sync()  # staff entries kept from an earlier run are answered from the start
+    return App(
+        settings,
+        db,
+        store,
+        broadcasts,
+        assistant,
+        made,
+        senders,
+        delivery,
+        console,
+        router,
+        tickets,
+        knowledge,
+    )
+
+
+def topic_of(engine: DialogEngine, text: str) -> str | None:
+    """The knowledge-base topic a handed-off question is nearest to (for the statistics)."""
+    ranked = engine.faq.rank(text)
+    if not ranked or ranked[0][1] < TOPIC_FLOOR:
+        return None
+    return engine.faq.entry(ranked[0][0]).topic
 
 
 def broadcast_platforms() -> tuple[Platform, ...]:

@@ -5,7 +5,9 @@ new session is committed before the replies are handed back to the channel. A wr
 races another process is retried on the fresh session, so no answer is lost. Staff-only
 commands (/leads, /handled) and /forget act on the store here, outside the dialog, and the
 broadcast desk (when there is one) takes /broadcast, /broadcasts, /subscribe, /unsubscribe
-and the messages of a staff member composing a broadcast.
+and the messages of a staff member composing a broadcast. The staff desk (bot/tickets,
+when there is one) takes what staff write to tickets, and keeps a person's ticket: the
+dialog is told of it, and what the turn did to it is stored after the turn is committed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.store import Conflict, Lead, Loaded, SessionKey, Store
@@ -26,6 +28,8 @@ from dialogs.session import Session
 
 if TYPE_CHECKING:
     from bot.broadcast.desk import BroadcastDesk
+    from bot.knowledge import Knowledge
+    from bot.tickets import TicketDesk
 
 
 class ConsoleLinks(Protocol):
@@ -48,6 +52,13 @@ STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from t
 CONSOLE_COMMAND = "/console"  # a one-time login link to the web console, for staff in a private chat
 
 Notifier = Callable[[Notify], Awaitable[None]]
+Forgetter = Callable[[str, str], int]  # (channel, user id) -> rows deleted
+
+
+def _now_in_guangzhou() -> datetime:
+    from bot.settings import TIMEZONE
+
+    return datetime.now(TIMEZONE)
 
 
 class Assistant:
@@ -59,15 +70,25 @@ class Assistant:
         staff: frozenset[str] = frozenset(),
         notify: Notifier | None = None,
         broadcasts: BroadcastDesk | None = None,
+        now: Callable[[], datetime] = _now_in_guangzhou,
     ) -> None:
         self.store = store
         self.broadcasts = broadcasts
         self.engine = engine
         self.today = today
+        self.now = now
         self.staff = staff
         self.notify = notify
         self.console_links: ConsoleLinks | None = None  # set by bot/app.py when the console runs
+        self.tickets: TicketDesk | None = None  # set by bot/app.py: the staff desk
+        self.knowledge: Knowledge | None = None  # set by bot/app.py: the FAQ with staff entries
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._forgetters: list[Forgetter] = []
+
+    def on_forget(self, forget: Forgetter) -> None:
+        """Also run ``forget(channel, user_id)`` on /forget: what another store keeps about a
+        person (their tickets, a channel's own records)."""
+        self._forgetters.append(forget)
 
     def is_staff(self, key: SessionKey) -> bool:
         return f"{key.channel}:{key.user_id}" in self.staff
@@ -110,6 +131,8 @@ class Assistant:
     async def handle(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
         """The replies to one message, after its effects are committed; notices go to staff."""
         async with self._lock(key):
+            if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
+                return await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
                 return await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
@@ -119,6 +142,12 @@ class Assistant:
         return replies
 
     async def send_notice(self, notice: Notify) -> None:
+        if notice.kind.startswith("ticket.") and self.tickets is not None:
+            try:
+                await self.tickets.post(notice)
+            except Exception:  # the ticket is stored; the sweep raises an unposted one again
+                log.exception("could not post a %s to the staff chat", notice.kind)
+            return
         if self.notify is None:
             log.info("staff notice (no staff chat configured): %s", notice.text)
             return
@@ -143,14 +172,19 @@ class Assistant:
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             lang = self.store.load(key).session.lang
             return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
+        if self.knowledge is not None:
+            self.knowledge.sync()  # staff entries changed by another process are answered too
         for _ in range(MAX_ATTEMPTS):
             loaded = self._load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
+            ticket = self.tickets.open_in(key) if self.tickets is not None else None
             turn = self.engine.handle(
                 loaded.session,
                 inbound.as_staff(self.is_staff(key)),
                 self.today(),
                 last.last_result() if last else None,
+                now=self.now(),
+                ticket=ticket.id if ticket is not None else None,
             )
             notices = [self._staff_view(key, n) for n in turn.notices]
             if turn.lead is not None:
@@ -164,6 +198,9 @@ class Assistant:
             except Conflict:
                 log.info("session %s changed underneath; handling the message again", key)
                 continue
+            if self.tickets is not None:  # the hand-off becomes a ticket, posted after the commit
+                notices = [n for n in notices if n.kind != "handoff"]
+                notices += self.tickets.after_turn(key, inbound, turn, ticket)
             return self._with_notes(loaded.corrupt, turn), notices
         raise Conflict(f"{key}: gave up after {MAX_ATTEMPTS} concurrent writes")
 
@@ -214,6 +251,7 @@ class Assistant:
         t = self.engine.t
         if command.name == "/forget":
             count = self.store.forget_user(key.channel, key.user_id)
+            count += sum(forget(key.channel, key.user_id) for forget in self._forgetters)
             return [Text(t(session, "forget.done", count=count))]
         if not self.is_staff(key):
             log.warning("refused %s from non-staff %s", command.name, key)

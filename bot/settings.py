@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     listen: str = Field(default="127.0.0.1:8080", alias="ZJTX_LISTEN")
     staff: str = Field(default="", alias="ZJTX_STAFF")
     staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
+    office_hours: str = Field(default="Mon-Fri 09:00-18:00 Asia/Shanghai", alias="ZJTX_OFFICE_HOURS")
+    ticket_remind: str = Field(default="4h", alias="ZJTX_TICKET_REMIND")
+    ticket_idle_days: float = Field(default=7, gt=0, alias="ZJTX_TICKET_IDLE_DAYS")
     admin: str = Field(default="", alias="ZJTX_ADMIN")
     public_url: str | None = Field(default=None, alias="ZJTX_PUBLIC_URL")
     console_key: str | None = Field(default=None, alias="ZJTX_CONSOLE_KEY")
@@ -50,6 +53,24 @@ class Settings(BaseSettings):
     def console_wanted(self) -> bool:
         """Whether the web console is configured (its key or the public address is set)."""
         return bool(self.console_key or self.public_url)
+
+    @property
+    def ticket_remind_hours(self) -> float:
+        """ZJTX_TICKET_REMIND in working hours: "4h", "90m" or a number of hours. Raises
+        ValueError for anything else."""
+        text = self.ticket_remind.strip().lower()
+        try:
+            if text.endswith("m"):
+                hours = float(text[:-1]) / 60
+            else:
+                hours = float(text.removesuffix("h"))
+        except ValueError:
+            raise ValueError(
+                f"ZJTX_TICKET_REMIND must be working hours like 4h or 90m, got {text!r}"
+            ) from None
+        if not 0 < hours <= 24 * 14:
+            raise ValueError(f"ZJTX_TICKET_REMIND must be between 1m and 336h, got {text!r}")
+        return hours
 
     @property
     def listen_host_port(self) -> tuple[str, int]:

@@ -27,10 +27,11 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bot.delivery import Posted
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
-from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Choice, Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
 
 from .api import ChoiceButton, WeComApi
@@ -210,10 +211,13 @@ class WeComChannel:
 
     # --- outbound -----------------------------------------------------------------------------
 
-    async def _send(self, key: SessionKey, inbound: WeComInbound, replies: Sequence[Outbound]) -> None:
+    async def _send(self, key: SessionKey, inbound: WeComInbound, replies: Sequence[Outbound]) -> bool:
         """Send the replies in order; stop at the first text WeCom refuses (after the client's
-        retries) and log it with its errcode; a refused card only loses its buttons."""
-        plan = self._plan(key, replies)
+        retries) and log it with its errcode; a refused card only loses its buttons. True
+        when every text was sent."""
+        return await self._send_plan(key, self._plan(key, replies), inbound.msg_id or inbound.event or "")
+
+    async def _send_plan(self, key: SessionKey, plan: Sequence[_Send], what: str) -> bool:
         for done, step in enumerate(plan):
             try:
                 if isinstance(step, _TextSend):
@@ -235,13 +239,51 @@ class WeComChannel:
                     "wecom.reply_undelivered user=%s msg_id=%s errcode=%d errmsg=%s undelivered=%d/%d "
                     "(the turn itself is saved)",
                     key.user_id,
-                    inbound.msg_id or inbound.event or "",
+                    what,
                     exc.errcode,
                     exc.errmsg,
                     len(plan) - done,
                     len(plan),
                 )
-                return
+                return False
+        return True
+
+    # --- delivering unprompted, and the staff desk (bot/delivery.py) ----------------------------
+
+    async def deliver(self, key: SessionKey, messages: Sequence[Outbound]) -> bool:
+        """Send ``messages`` to the user of ``key`` as a turn's replies are sent; True when
+        WeCom took every text."""
+        return await self._send_plan(key, self._plan(key, messages), "push")
+
+    async def post_staff(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: Sequence[Choice] = (),
+        reply_to: str | None = None,
+        thread: str | None = None,
+    ) -> Posted | None:
+        """Send a staff user a desk message: a text, the buttons written out as commands to
+        type (a WeCom app message cannot be replied to or edited)."""
+        lines = [text, *(self._t("zh", "wecom.desk_command", label=c.label, command=c.value) for c in buttons)]
+        try:
+            sent = await self._api.send_text(chat_id, "\n".join(lines))
+        except WeComError as exc:
+            log.error("wecom.staff_post_failed user=%s errcode=%d errmsg=%s", chat_id, exc.errcode, exc.errmsg)
+            return None
+        first = sent[0].msgid if sent else None
+        return Posted(first or "", None)
+
+    async def edit_staff(
+        self, chat_id: str, message_id: str, text: str, *, buttons: Sequence[Choice] = ()
+    ) -> bool:
+        """WeCom app messages cannot be edited."""
+        return False
+
+    async def open_topic(self, chat_id: str, title: str) -> str | None:
+        """WeCom has no forum topics."""
+        return None
 
     def _plan(self, key: SessionKey, replies: Sequence[Outbound]) -> list[_Send]:
         """The WeCom messages for one turn: texts joined, a card after the last list of choices."""
