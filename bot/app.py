@@ -40,7 +40,6 @@ from bot.tickets import TicketDesk, TicketStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import Catalogs
 from dialogs.messages import Notify
-from dialogs.office_hours import OfficeHours
 
 if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
     from bot.broadcast.sending import Sender
@@ -256,7 +255,7 @@ def build(
     (WeComCryptoError, bot.web.ConsoleError, bad office hours) for settings a channel, the
     desk or the console cannot use, sqlite3.Error for a database that cannot be opened."""
     engine = engine or DialogEngine()
-    office = OfficeHours.parse(settings.office_hours)
+    office = settings.office
     remind_hours = settings.ticket_remind_hours
     db = connect(settings.db)
     store = SqliteStore(db)

@@ -368,6 +368,8 @@ def m007_tickets(db: Database) -> None:
         "CREATE INDEX tickets_close ON tickets (close_at) WHERE close_at IS NOT NULL",
         "CREATE INDEX tickets_thread ON tickets (staff_chat, thread) WHERE thread IS NOT NULL",
         "CREATE INDEX tickets_changed ON tickets (changed_at)",
+        "CREATE INDEX tickets_first_reply ON tickets (first_reply_at) WHERE first_reply_at IS NOT NULL",
+        "CREATE INDEX tickets_closed ON tickets (closed_at) WHERE closed_at IS NOT NULL",
     )
     for statement in indexes:
         conn.execute(statement)

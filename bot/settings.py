@@ -6,9 +6,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
+
+from dialogs.office_hours import DEFAULT_OFFICE_HOURS, OfficeHours
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it and says what is expected."""
 
 
 def today_in_guangzhou() -> date:
@@ -23,7 +29,7 @@ class Settings(BaseSettings):
     listen: str = Field(default="127.0.0.1:8080", alias="ZJTX_LISTEN")
     staff: str = Field(default="", alias="ZJTX_STAFF")
     staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
-    office_hours: str = Field(default="Mon-Fri 09:00-18:00 Asia/Shanghai", alias="ZJTX_OFFICE_HOURS")
+    office_hours: str = Field(default=DEFAULT_OFFICE_HOURS, alias="ZJTX_OFFICE_HOURS")
     ticket_remind: str = Field(default="4h", alias="ZJTX_TICKET_REMIND")
     ticket_idle_days: float = Field(default=7, gt=0, alias="ZJTX_TICKET_IDLE_DAYS")
     admin: str = Field(default="", alias="ZJTX_ADMIN")
@@ -57,20 +63,23 @@ class Settings(BaseSettings):
     @property
     def ticket_remind_hours(self) -> float:
         """ZJTX_TICKET_REMIND in working hours: "4h", "90m" or a number of hours. Raises
-        ValueError for anything else."""
+        SettingsError for anything else."""
         text = self.ticket_remind.strip().lower()
         try:
-            if text.endswith("m"):
-                hours = float(text[:-1]) / 60
-            else:
-                hours = float(text.removesuffix("h"))
+            hours = float(text[:-1]) / 60 if text.endswith("m") else float(text.removesuffix("h"))
         except ValueError:
-            raise ValueError(
-                f"ZJTX_TICKET_REMIND must be working hours like 4h or 90m, got {text!r}"
-            ) from None
+            raise SettingsError(f"ZJTX_TICKET_REMIND must be working hours like 4h or 90m, got {text!r}") from None
         if not 0 < hours <= 24 * 14:
-            raise ValueError(f"ZJTX_TICKET_REMIND must be between 1m and 336h, got {text!r}")
+            raise SettingsError(f"ZJTX_TICKET_REMIND must be between 1m and 336h, got {text!r}")
         return hours
+
+    @property
+    def office(self) -> OfficeHours:
+        """ZJTX_OFFICE_HOURS, read. Raises SettingsError saying what is wrong."""
+        try:
+            return OfficeHours.parse(self.office_hours)
+        except ValueError as exc:
+            raise SettingsError(str(exc).replace("office hours:", "ZJTX_OFFICE_HOURS:", 1)) from None
 
     @property
     def listen_host_port(self) -> tuple[str, int]:
