@@ -312,7 +312,8 @@ def build(
             add_robot=add_robot,
         )
         assistant.console_links = console
-        console.tickets = tickets
+        if console is not None:
+            console.tickets = tickets
     if channels:
         made.extend(_chat_channels(settings, assistant))
     # a hand-off promises a staff reply only when a running channel can post to the staff chat

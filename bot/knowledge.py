@@ -33,7 +33,7 @@ from rules import Rules
 from rules.faq import STAFF_SOURCE, FaqBase, FaqEntries, FaqEntry, StaffEntry, Topic, phrasing_key
 from rules.model import Label, Source
 
-__all__ = ["Knowledge", "KnowledgeError", "StaffRecord", "TOPICS"]
+__all__ = ["TOPICS", "Knowledge", "KnowledgeError", "StaffRecord"]
 
 log = logging.getLogger("zjtx.knowledge")
 QUESTION_LIMIT = 500
@@ -87,16 +87,12 @@ def _record(row: Sequence[Any]) -> StaffRecord:
     )  # fmt: skip
 
 
-def split_by_language(question: str, answer: str) -> dict[str, str | None]:
-    """The question and answer as the fields of their language (Chinese unless plainly English)."""
-    lang = "en" if detect_lang(answer, detect_lang(question)) == "en" else "zh"
-    other = "zh" if lang == "en" else "en"
-    return {
-        f"question_{lang}": question,
-        f"answer_{lang}": answer,
-        f"question_{other}": None,
-        f"answer_{other}": None,
-    }
+def by_language(question: str, answer: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """(question_zh, answer_zh, question_en, answer_en): the texts in their language's
+    fields, Chinese unless the answer is plainly English."""
+    if detect_lang(answer, detect_lang(question)) == "en":
+        return None, None, question, answer
+    return question, answer, None, None
 
 
 class Knowledge:
@@ -170,7 +166,7 @@ class Knowledge:
         try:
             return StaffEntry(
                 id=record.id,
-                topic=record.topic,  # type: ignore[arg-type]  # checked above
+                topic=record.topic,  # checked above
                 question=question,
                 answer=answer,
                 asks=asks,

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dialogs.office_hours import DEFAULT_OFFICE_HOURS, OfficeHours
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
@@ -68,7 +68,9 @@ class Settings(BaseSettings):
         try:
             hours = float(text[:-1]) / 60 if text.endswith("m") else float(text.removesuffix("h"))
         except ValueError:
-            raise SettingsError(f"ZJTX_TICKET_REMIND must be working hours like 4h or 90m, got {text!r}") from None
+            raise SettingsError(
+                f"ZJTX_TICKET_REMIND must be working hours like 4h or 90m, got {text!r}"
+            ) from None
         if not 0 < hours <= 24 * 14:
             raise SettingsError(f"ZJTX_TICKET_REMIND must be between 1m and 336h, got {text!r}")
         return hours

@@ -9,9 +9,9 @@ counts working hours by it. Pure: the caller gives the moment.
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialogs.i18n import Catalogs

@@ -22,7 +22,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     """Add the `tickets` and `faq` commands to the `zjtx` parser."""
     p = sub.add_parser("tickets", help="the staff desk's tickets")
     actions = p.add_subparsers(dest="tickets_command", required=True, metavar="ACTION")
-    q = actions.add_parser("stats", help="opened, answered, closed, open now, time to the first reply, topics")
+    q = actions.add_parser(
+        "stats", help="opened, answered, closed, open now, time to the first reply, topics"
+    )
     q.add_argument("--since", help="count from this Beijing day, YYYY-MM-DD (default: every ticket)")
     q.add_argument("--json", action="store_true", help="one JSON object (times in seconds)")
     _common(q)
@@ -75,10 +77,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             for record in knowledge.records():
                 shown = record.question_zh if lang == "zh" and record.question_zh else record.question_en
                 who = record.made_by_name or record.made_by
-                out.write(
-                    cat.text(lang, "cli.faq.staff_line", id=record.id, topic=record.topic, question=shown or "",
-                             date=record.made_on.isoformat(), who=who) + "\n"
+                line = cat.text(
+                    lang, "cli.faq.staff_line", id=record.id, topic=record.topic, question=shown or "",
+                    date=record.made_on.isoformat(), who=who,
                 )  # fmt: skip
+                out.write(line + "\n")
             if not args.staff:
                 for entry in knowledge.base.entries:
                     out.write(
@@ -91,7 +94,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
                 print(cat.text(lang, "desk.staff.removed", id=args.id), file=err)
                 return 0
             seed = any(e.id == args.id for e in knowledge.base.entries)
-            print(cat.text(lang, "cli.faq.seed_kept" if seed else "desk.staff.remove_unknown", id=args.id), file=err)
+            print(
+                cat.text(lang, "cli.faq.seed_kept" if seed else "desk.staff.remove_unknown", id=args.id),
+                file=err,
+            )
             return 1
         text = knowledge.export_toml()
         if args.output:
@@ -134,7 +140,9 @@ def stats_text(stats: TicketStats, cat: Catalogs, lang: str, since: str | None) 
     if stats.topics:
         lines.append(t("cli.tickets.topics"))
         for topic, count in stats.topics:
-            label = cat.text(lang, TOPIC_LABELS[topic]) if topic in TOPIC_LABELS else t("cli.tickets.no_topic")
+            label = (
+                cat.text(lang, TOPIC_LABELS[topic]) if topic in TOPIC_LABELS else t("cli.tickets.no_topic")
+            )
             lines.append(t("cli.tickets.topic_line", topic=label, count=count))
     return "\n".join(lines)
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.delivery import Router, StaffBoard
-from bot.knowledge import Knowledge, KnowledgeError, StaffRecord, split_by_language
+from bot.knowledge import Knowledge, KnowledgeError, StaffRecord, by_language
 from bot.settings import TIMEZONE
 from bot.store import SessionKey, Store
 from dialogs.commands import command_of
@@ -286,8 +286,10 @@ class TicketDesk:
             lines.append(t(lang, "desk.notice.claimed", name=ticket.claimed_name or ticket.claimed_by,
                            at=self._clock_text(ticket.claimed_at)))  # fmt: skip
         if ticket.answered_at:
-            lines.append(t(lang, "desk.notice.answered", name=ticket.answered_name or ticket.answered_by or "",
-                           at=self._clock_text(ticket.answered_at)))  # fmt: skip
+            answered = ticket.answered_name or ticket.answered_by or ""
+            lines.append(
+                t(lang, "desk.notice.answered", name=answered, at=self._clock_text(ticket.answered_at))
+            )
         if ticket.state == "closed":
             reason = t(lang, CLOSED_BY.get(ticket.close_reason or "", "desk.closed.staff"))
             lines.append(t(lang, "desk.notice.closed", reason=reason, at=self._clock_text(ticket.closed_at)))
@@ -541,11 +543,16 @@ class TicketDesk:
 
     def record_for(self, ticket: Ticket, answer: str, *, by: str, name: str | None) -> StaffRecord:
         today = datetime.fromtimestamp(self.clock(), TIMEZONE).date()
-        question = _clip(self.subject(ticket), 500)
+        question_zh, answer_zh, question_en, answer_en = by_language(
+            _clip(self.subject(ticket), 500), answer.strip()
+        )
         return StaffRecord(
             id=f"staff_{ticket.id}",
             topic=ticket.topic or "association",
-            **split_by_language(question, answer.strip()),
+            question_zh=question_zh,
+            answer_zh=answer_zh,
+            question_en=question_en,
+            answer_en=answer_en,
             made_by=by,
             made_by_name=name,
             made_on=today,

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.db import Db
 
-__all__ = ["Waits", "TicketStats", "ticket_stats"]
+__all__ = ["TicketStats", "Waits", "ticket_stats"]
 
 TOP_TOPICS = 5
 
@@ -77,8 +77,8 @@ def ticket_stats(db: Db, since: float | None = None) -> TicketStats:
     """The desk's figures for tickets since ``since`` (Unix seconds; all without it)."""
     start = since if since is not None else float("-inf")
     topics = db.rows(
-        "SELECT coalesce(topic, ''), count(*) FROM tickets WHERE opened_at >= ? GROUP BY 1 ORDER BY 2 DESC, 1 "
-        "LIMIT ?",
+        "SELECT coalesce(topic, ''), count(*) FROM tickets WHERE opened_at >= ? "
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
         [start, TOP_TOPICS],
     )
     closed_by = db.rows(

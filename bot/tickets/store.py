@@ -171,7 +171,7 @@ class TicketStore:
 
     def counts(self) -> dict[str, int]:
         """How many tickets are in each state."""
-        found = dict(self.db.rows("SELECT state, count(*) FROM tickets GROUP BY state"))
+        found: dict[str, int] = dict(self.db.rows("SELECT state, count(*) FROM tickets GROUP BY state"))
         return {state: int(found.get(state, 0)) for state in STATES}
 
     def last_change(self) -> float:
@@ -197,7 +197,8 @@ class TicketStore:
     def due_reminders(self, now: float, limit: int = 100) -> list[Ticket]:
         """Open tickets nobody claimed whose reminder is due."""
         rows = self.db.rows(
-            f"SELECT {_COLUMNS} FROM tickets WHERE remind_at <= ? AND state = 'open' ORDER BY remind_at LIMIT ?",
+            f"SELECT {_COLUMNS} FROM tickets WHERE remind_at <= ? AND state = 'open' "
+            "ORDER BY remind_at LIMIT ?",
             [now, limit],
         )
         return [_ticket(r) for r in rows]
@@ -205,7 +206,8 @@ class TicketStore:
     def due_closing(self, now: float, limit: int = 100) -> list[Ticket]:
         """Answered tickets the person has not written to since for the idle time."""
         rows = self.db.rows(
-            f"SELECT {_COLUMNS} FROM tickets WHERE close_at <= ? AND state = 'answered' ORDER BY close_at LIMIT ?",
+            f"SELECT {_COLUMNS} FROM tickets WHERE close_at <= ? AND state = 'answered' "
+            "ORDER BY close_at LIMIT ?",
             [now, limit],
         )
         return [_ticket(r) for r in rows]
@@ -228,14 +230,18 @@ class TicketStore:
                 ticket_id, created = int(existing[0]), False
             else:
                 cur = conn.execute(
-                        "INSERT INTO tickets (channel, chat_id, user_id, name, lang, question, reason, topic, "
+                        "INSERT INTO tickets (channel, chat_id, user_id, name, lang, question, reason, "
+                        "topic, "
                         "recent, score, tier, assessment_id, state, opened_at, in_hours, last_person_at, "
-                        "staff_chat, remind_at, changed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'open',?,?,?,?,?,?)",
+                        "staff_chat, remind_at, changed_at) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'open',?,?,?,?,?,?)",
                         [
                             o.key.channel, o.key.chat_id, o.key.user_id, o.name, o.lang, o.question, o.reason,
                             o.topic, json.dumps(o.recent, ensure_ascii=False),
-                            last.result.get("score") if last else None, last.result.get("tier") if last else None,
-                            last.id if last else None, o.now, int(o.in_hours), o.now, o.staff_chat, o.remind_at,
+                            last.result.get("score") if last else None,
+                            last.result.get("tier") if last else None,
+                            last.id if last else None, o.now, int(o.in_hours), o.now, o.staff_chat,
+                            o.remind_at,
                             o.now,
                         ],
                     )  # fmt: skip
@@ -277,7 +283,8 @@ class TicketStore:
         call claimed it (False when it is closed or someone has it already)."""
         with self.db.tx() as conn:
             cur = conn.execute(
-                "UPDATE tickets SET claimed_by=?, claimed_name=?, claimed_at=?, remind_at=NULL, changed_at=?, "
+                "UPDATE tickets SET claimed_by=?, claimed_name=?, claimed_at=?, remind_at=NULL, "
+                "changed_at=?, "
                 "state=CASE state WHEN 'open' THEN 'claimed' ELSE state END "
                 "WHERE id=? AND state != 'closed' AND claimed_by IS NULL",
                 [by, name, now, now, ticket_id],
@@ -321,7 +328,8 @@ class TicketStore:
         whether this call closed it."""
         with self.db.tx() as conn:
             cur = conn.execute(
-                "UPDATE tickets SET state='closed', closed_at=?, closed_by=?, close_reason=?, remind_at=NULL, "
+                "UPDATE tickets SET state='closed', closed_at=?, closed_by=?, close_reason=?, "
+                "remind_at=NULL, "
                 "close_at=NULL, changed_at=? WHERE id=? AND state != 'closed'",
                 [now, by, reason, now, ticket_id],
             )
@@ -333,7 +341,8 @@ class TicketStore:
         """Mark a ticket's one reminder as sent; False when another sweep got there first."""
         with self.db.tx() as conn:
             cur = conn.execute(
-                "UPDATE tickets SET remind_at=NULL, reminded_at=?, changed_at=? WHERE id=? AND remind_at IS NOT NULL",
+                "UPDATE tickets SET remind_at=NULL, reminded_at=?, changed_at=? "
+                "WHERE id=? AND remind_at IS NOT NULL",
                 [now, now, ticket_id],
             )
             return cur.rowcount == 1
@@ -373,7 +382,8 @@ class TicketStore:
         delivered: bool | None = None,
     ) -> int:
         cur = conn.execute(
-            "INSERT INTO ticket_messages (ticket_id, at, direction, author, author_name, text, via, delivered) "
+            "INSERT INTO ticket_messages (ticket_id, at, direction, author, author_name, text, via, "
+            "delivered) "
             "VALUES (?,?,?,?,?,?,?,?)",
             [
                 ticket_id,
@@ -392,7 +402,8 @@ class TicketStore:
     def _person_wrote(conn: sqlite3.Connection, ticket_id: int, now: float) -> None:
         conn.execute(
             "UPDATE tickets SET last_person_at=?, close_at=NULL, changed_at=?, "
-            "state=CASE WHEN state='answered' THEN CASE WHEN claimed_by IS NULL THEN 'open' ELSE 'claimed' END "
+            "state=CASE WHEN state='answered' THEN "
+            "CASE WHEN claimed_by IS NULL THEN 'open' ELSE 'claimed' END "
             "ELSE state END WHERE id=?",
             [now, now, ticket_id],
         )

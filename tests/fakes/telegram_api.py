@@ -1879,7 +1879,11 @@ class FakeTelegramBotApi:
             return {"id": chat_id, "type": "group", "title": chat_title or f"测试群 {chat_id}"}
         if chat_type == "supergroup" and str(chat_id).startswith("-100"):
             known = self._chats.get(chat_id, {})
-            made: JSONDict = {"id": chat_id, "type": "supergroup", "title": chat_title or f"测试超级群 {chat_id}"}
+            made: JSONDict = {
+                "id": chat_id,
+                "type": "supergroup",
+                "title": chat_title or f"测试超级群 {chat_id}",
+            }
             if known.get("is_forum"):
                 made.update(title=chat_title or known.get("title", made["title"]), is_forum=True)
             return made

@@ -266,11 +266,16 @@ class WeComChannel:
     ) -> Posted | None:
         """Send a staff user a desk message: a text, the buttons written out as commands to
         type (a WeCom app message cannot be replied to or edited)."""
-        lines = [text, *(self._t("zh", "wecom.desk_command", label=c.label, command=c.value) for c in buttons)]
+        lines = [
+            text,
+            *(self._t("zh", "wecom.desk_command", label=c.label, command=c.value) for c in buttons),
+        ]
         try:
             sent = await self._api.send_text(chat_id, "\n".join(lines))
         except WeComError as exc:
-            log.error("wecom.staff_post_failed user=%s errcode=%d errmsg=%s", chat_id, exc.errcode, exc.errmsg)
+            log.error(
+                "wecom.staff_post_failed user=%s errcode=%d errmsg=%s", chat_id, exc.errcode, exc.errmsg
+            )
             return None
         first = sent[0].msgid if sent else None
         return Posted(first or "", None)

@@ -10,5 +10,16 @@ __all__ = ["install"]
 
 
 def install(router: web.UrlDispatcher) -> None:
-    for module in (login, home, desk, enquiries, assessments, statistics, broadcasts, groups, knowledge, audit):
+    for module in (
+        login,
+        home,
+        desk,
+        enquiries,
+        assessments,
+        statistics,
+        broadcasts,
+        groups,
+        knowledge,
+        audit,
+    ):
         module.routes(router)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.tickets import ACTIVE, STATES, Outcome, Ticket, TicketDesk, TicketMessage
 
+from ..console import StaffConsole
 from ..core import BASE, console_of, lang_of, page, staff_of
 from ..forms import Form
 
@@ -87,7 +88,9 @@ async def desk(request: web.Request) -> web.StreamResponse:
     if console.tickets is None:
         return await page(request, "desk_off.html", {}, current="desk")
     state = _state(request)
-    return await page(request, "desk.html", {**_list_context(request, state), "filters": FILTERS}, current="desk")
+    return await page(
+        request, "desk.html", {**_list_context(request, state), "filters": FILTERS}, current="desk"
+    )
 
 
 async def listing(request: web.Request) -> web.StreamResponse:
@@ -122,7 +125,7 @@ def _lines(request: web.Request, ticket: Ticket) -> list[Line]:
     return shown
 
 
-def _note_text(console: Any, lang: str, note: str, by: str) -> str:
+def _note_text(console: StaffConsole, lang: str, note: str, by: str) -> str:
     kind, _, rest = note.partition(":")
     if kind == "claimed":
         return console.t(lang, "web.desk.note.claimed", by=by)
@@ -155,7 +158,8 @@ async def ticket(
             "errors": errors or {},
             "draft": draft,
             "said": said,
-            "said_ok": said_key in ("desk.staff.sent", "desk.staff.claimed", "desk.staff.closed", "desk.staff.saved"),
+            "said_ok": said_key
+            in ("desk.staff.sent", "desk.staff.claimed", "desk.staff.closed", "desk.staff.saved"),
             "channel": _desk(request).channel_label(lang, found.key.channel),
             "limit": REPLY_LIMIT,
         },
@@ -167,7 +171,9 @@ async def ticket(
 async def transcript(request: web.Request) -> web.StreamResponse:
     """The transcript alone, for the page's script to refresh."""
     found = _ticket(request)
-    return await page(request, "_transcript.html", {"ticket": found, "lines": _lines(request, found)}, current="desk")
+    return await page(
+        request, "_transcript.html", {"ticket": found, "lines": _lines(request, found)}, current="desk"
+    )
 
 
 def _done(ticket_id: int, outcome: Outcome) -> web.HTTPSeeOther:
@@ -196,7 +202,10 @@ async def reply(request: web.Request) -> web.StreamResponse:
     who = staff_of(request).id
     outcome = await _desk(request).reply(found.id, text, by=who, name=None, via="console")
     console.audit.record(
-        who, "ticket.reply", f"ticket:{found.id}", {"chars": len(text), "delivered": outcome.ok, "said": outcome.key}
+        who,
+        "ticket.reply",
+        f"ticket:{found.id}",
+        {"chars": len(text), "delivered": outcome.ok, "said": outcome.key},
     )
     raise _done(found.id, outcome)
 

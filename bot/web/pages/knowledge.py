@@ -12,8 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.knowledge import ANSWER_LIMIT, QUESTION_LIMIT as ENTRY_QUESTION_LIMIT
-from bot.knowledge import TOPICS, KnowledgeError, StaffRecord
+from bot.knowledge import ANSWER_LIMIT, TOPICS, KnowledgeError, StaffRecord
+from bot.knowledge import QUESTION_LIMIT as ENTRY_QUESTION_LIMIT
 from dialogs.messages import Inbound, Menu, Outbound, Question
 from dialogs.session import Session
 from rules.faq import STAFF_SOURCE
@@ -77,11 +77,18 @@ def _entries(request: web.Request, lang: str, topic: str, words: str) -> list[En
             continue
         staff = e.source.file == STAFF_SOURCE
         title = meta.source_title(e.source.file)
-        source = console.t(lang, "web.knowledge.staff_source") if staff else title.get(lang) if title else e.source.file
+        source = (
+            console.t(lang, "web.knowledge.staff_source")
+            if staff
+            else title.get(lang)
+            if title
+            else e.source.file
+        )
         shown.append(
             EntryView(
                 e.id, e.topic, question, answer, source, e.source.clause, e.valid_from, e.valid_to, e.as_of,
-                e.valid_to is not None and e.valid_to < today, "staff" if staff else "seed", made.get(e.id, ""),
+                e.valid_to is not None and e.valid_to < today, "staff" if staff else "seed",
+                made.get(e.id, ""),
             )
         )  # fmt: skip
     return shown
@@ -198,8 +205,9 @@ async def edit_staff_entry(request: web.Request) -> web.StreamResponse:
     raw_asks = form.text("asks", max_chars=4000)
     asks = tuple(dict.fromkeys(line.strip() for line in raw_asks.splitlines() if line.strip()))
     record = StaffRecord(
-        id=kept.id, topic=topic, question_zh=values["question_zh"] or None, answer_zh=values["answer_zh"] or None,
-        question_en=values["question_en"] or None, answer_en=values["answer_en"] or None, asks=asks,
+        id=kept.id, topic=topic, question_zh=values["question_zh"] or None,
+        answer_zh=values["answer_zh"] or None, question_en=values["question_en"] or None,
+        answer_en=values["answer_en"] or None, asks=asks,
         made_by=kept.made_by, made_by_name=kept.made_by_name, made_on=kept.made_on, ticket_id=kept.ticket_id,
     )  # fmt: skip
     errors = form.messages(lambda key, **v: console.t(lang, key, **v))

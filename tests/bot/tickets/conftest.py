@@ -120,7 +120,9 @@ class Desk:
     def notice(self, ticket_id: int = 1) -> dict[str, Any]:
         """The ticket's notice as the staff group shows it now (after edits)."""
         shown = [
-            m for m in self.telegram.chat_messages(GROUP) if m.get("text", "").startswith(f"🙋 工单 #{ticket_id} ")
+            m
+            for m in self.telegram.chat_messages(GROUP)
+            if m.get("text", "").startswith(f"🙋 工单 #{ticket_id} ")
         ]
         assert shown, f"no notice of ticket #{ticket_id} in the staff group"
         return shown[0]
@@ -144,7 +146,9 @@ class Desk:
 
         async with (
             ClientSession() as session,
-            session.post(URL(f"{self.base}{CALLBACK_PATH}?{query}", encoded=True), data=envelope.xml) as response,
+            session.post(
+                URL(f"{self.base}{CALLBACK_PATH}?{query}", encoded=True), data=envelope.xml
+            ) as response,
         ):
             assert response.status == 200, await response.text()
         await self.drain()

@@ -87,7 +87,9 @@ async def test_a_ticket_nobody_claims_is_raised_once_after_four_working_hours(de
     desk.clock.advance(0.2 * HOUR)  # 14:06: four working hours have passed
     assert await tickets.sweep() == (1, 0)
     reminders = [m for m in desk.sent_to(GROUP) if m["text"].startswith("⏰ 工单 #1")]
-    assert len(reminders) == 1 and reminders[0]["reply_to_message"]["message_id"] == desk.notice(1)["message_id"]
+    assert (
+        len(reminders) == 1 and reminders[0]["reply_to_message"]["message_id"] == desk.notice(1)["message_id"]
+    )
     desk.clock.advance(48 * HOUR)
     assert await tickets.sweep() == (0, 0)  # once
     assert len([m for m in desk.sent_to(GROUP) if m["text"].startswith("⏰")]) == 1
@@ -142,7 +144,9 @@ async def test_an_english_speaker_is_told_in_english(desk: Desk) -> None:
 
 async def test_a_saved_answer_answers_the_next_person_without_a_restart(desk: Desk) -> None:
     await desk.say(NOT_IN_SOURCES)
-    await desk.in_group("会员证书遗失的，请发邮件到秘书处申请补办，3 个工作日内寄出。", reply_to=desk.notice(1))
+    await desk.in_group(
+        "会员证书遗失的，请发邮件到秘书处申请补办，3 个工作日内寄出。", reply_to=desk.notice(1)
+    )
     await desk.press(desk.notice(1), "存为常见问题")
     saved = [m for m in desk.sent_to(GROUP) if "已存为常见问题 staff_1" in m["text"]]
     assert len(saved) == 1

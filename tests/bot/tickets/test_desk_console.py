@@ -96,11 +96,15 @@ async def test_claim_close_and_save_from_the_console(served: Desk, client: Clien
     assert "Email gzzjtx@gzzjtx.com" in english
     closed = await (await client.post("/console/desk/1/close", data={"csrf": csrf})).text()
     assert "已关闭工单 #1" in closed
-    actions = [r[0] for r in served.app.db.rows("SELECT action FROM console_audit WHERE who=? ORDER BY id", [ADMIN])]
+    actions = [
+        r[0] for r in served.app.db.rows("SELECT action FROM console_audit WHERE who=? ORDER BY id", [ADMIN])
+    ]
     assert actions[-5:] == ["ticket.claim", "ticket.reply", "ticket.save", "faq.edit", "ticket.close"]
 
 
-async def test_a_staff_entry_that_repeats_a_phrasing_is_refused_beside_the_form(served: Desk, client: Client) -> None:
+async def test_a_staff_entry_that_repeats_a_phrasing_is_refused_beside_the_form(
+    served: Desk, client: Client
+) -> None:
     await served.say(NOT_IN_SOURCES)
     await served.in_group("请发邮件申请补办。", reply_to=served.notice(1))
     await served.in_group("/save 1")

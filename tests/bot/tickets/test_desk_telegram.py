@@ -20,7 +20,9 @@ async def test_a_hand_off_opens_a_ticket_and_the_staff_reply_reaches_the_person_
     assert buttons == ["认领", "关闭"]
 
     since = desk.telegram.checkpoint()
-    confirmations = await desk.in_group("国家级小巨人由工业和信息化部认定，请关注工信部通知。", reply_to=notice)
+    confirmations = await desk.in_group(
+        "国家级小巨人由工业和信息化部认定，请关注工信部通知。", reply_to=notice
+    )
     to_person = desk.sent_to(PERSON, since)
     assert len(to_person) == 1  # exactly once
     assert "秘书处答复（工单 #1）" in to_person[0]["text"]
@@ -28,11 +30,17 @@ async def test_a_hand_off_opens_a_ticket_and_the_staff_reply_reaches_the_person_
     assert "已发给 王小明" in texts(confirmations)
     edited = desk.notice(1)
     assert "已答复" in edited["text"] and "陈老师" in edited["text"]  # who answered, on the notice
-    assert [b["text"] for row in edited["reply_markup"]["inline_keyboard"] for b in row] == ["关闭", "存为常见问题"]
+    assert [b["text"] for row in edited["reply_markup"]["inline_keyboard"] for b in row] == [
+        "关闭",
+        "存为常见问题",
+    ]
     ticket = desk.app.tickets.store.get(1)  # type: ignore[union-attr]
     assert ticket is not None and ticket.state == "answered" and ticket.answered_by == f"telegram:{STAFF}"
     messages = desk.app.tickets.store.messages(1)  # type: ignore[union-attr]
-    assert [(m.direction, m.delivered) for m in messages if m.direction != "note"] == [("in", None), ("out", True)]
+    assert [(m.direction, m.delivered) for m in messages if m.direction != "note"] == [
+        ("in", None),
+        ("out", True),
+    ]
 
 
 async def test_the_persons_later_messages_arrive_in_the_same_thread_and_are_not_searched(desk: Desk) -> None:

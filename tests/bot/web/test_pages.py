@@ -277,7 +277,9 @@ async def test_the_knowledge_box_shows_what_the_assistant_would_answer(app: App,
     assert "来源：" in listing
 
 
-async def test_the_knowledge_list_shows_answers_computed_from_the_rules_data(app: App, client: Client) -> None:
+async def test_the_knowledge_list_shows_answers_computed_from_the_rules_data(
+    app: App, client: Client
+) -> None:
     await log_in(client, app)
     faq = app.assistant.engine.faq
     computed = [e for e in faq.base.entries if e.rule is not None]
