@@ -31,7 +31,9 @@ def record(**values: object) -> StaffRecord:
 @pytest.fixture
 def knowledge() -> Knowledge:
     applied: list[FaqSearch] = []
-    made = Knowledge(connect(":memory:"), default_faq(), default_rules(), load_catalogs(), apply=applied.append)
+    made = Knowledge(
+        connect(":memory:"), default_faq(), default_rules(), load_catalogs(), apply=applied.append
+    )
     made.applied = applied  # type: ignore[attr-defined]
     return made
 
@@ -43,7 +45,11 @@ async def test_a_saved_entry_is_searched_with_the_seed_entries(knowledge: Knowle
     found = search.search(QUESTION)
     assert found.decision == "answer" and found.entry_id == "staff_1"
     entry = search.entry("staff_1")
-    assert isinstance(entry, StaffEntry) and entry.source.file == STAFF_SOURCE and entry.source.clause == "2026-11-24"
+    assert (
+        isinstance(entry, StaffEntry)
+        and entry.source.file == STAFF_SOURCE
+        and entry.source.clause == "2026-11-24"
+    )
     assert entry.answer is not None and "以中文作答" not in entry.answer.zh
     assert entry.answer.en.startswith("(The secretariat answered this in Chinese.)")
 
@@ -66,7 +72,9 @@ def test_an_entry_in_english_only_says_so_in_chinese() -> None:
         ({"answer_zh": "长" * 3001}, "faq.staff.error.too_long"),
     ],
 )
-def test_an_entry_is_checked_like_every_entry(knowledge: Knowledge, values: dict[str, object], key: str) -> None:
+def test_an_entry_is_checked_like_every_entry(
+    knowledge: Knowledge, values: dict[str, object], key: str
+) -> None:
     with pytest.raises(KnowledgeError) as refused:
         knowledge.save(record(**values), by="telegram:7")
     assert refused.value.key == key
@@ -80,7 +88,9 @@ def test_two_staff_entries_cannot_share_a_phrasing(knowledge: Knowledge) -> None
     assert refused.value.values["id"] == "staff_1"
     knowledge.save(record(answer_zh="更新后的答复"), by="telegram:8")  # the same entry changed
     [kept] = knowledge.records()
-    assert kept.answer_zh == "更新后的答复" and kept.made_by == "telegram:7" and kept.changed_by == "telegram:8"
+    assert (
+        kept.answer_zh == "更新后的答复" and kept.made_by == "telegram:7" and kept.changed_by == "telegram:8"
+    )
 
 
 def test_a_change_by_another_process_is_noticed_by_sync(knowledge: Knowledge) -> None:

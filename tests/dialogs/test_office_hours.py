@@ -22,7 +22,11 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 def test_the_default_is_weekdays_nine_to_six_in_guangzhou() -> None:
     assert DEFAULT.is_open(at(1, 10)) and DEFAULT.is_open(at(4, 17, 59))
-    assert not DEFAULT.is_open(at(1, 18)) and not DEFAULT.is_open(at(5, 10)) and not DEFAULT.is_open(at(0, 8, 59))
+    assert (
+        not DEFAULT.is_open(at(1, 18))
+        and not DEFAULT.is_open(at(5, 10))
+        and not DEFAULT.is_open(at(0, 8, 59))
+    )
     assert DEFAULT.describe("zh", CAT) == "周一至周五 09:00–18:00"
     assert DEFAULT.describe("en", CAT) == "Mon–Fri 09:00–18:00"
 

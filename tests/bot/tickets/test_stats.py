@@ -37,7 +37,9 @@ def seed(path: Path) -> None:
         )  # fmt: skip
         store.answered(ticket.id, "telegram:7", None, "答复", opened_at + wait, via="telegram", delivered=True,
                        close_at=None)  # fmt: skip
-    late, _ = store.open(Opening(key=SessionKey("wecom", "z", "z"), question="晚一点", lang="zh", now=START + 3 * DAY))
+    late, _ = store.open(
+        Opening(key=SessionKey("wecom", "z", "z"), question="晚一点", lang="zh", now=START + 3 * DAY)
+    )
     store.close(1, "telegram:7", "staff", START + DAY)
     db.close()
 
@@ -63,10 +65,14 @@ def test_zjtx_tickets_stats_prints_them_and_json(tmp_path: Path) -> None:
     assert "新开 7 · 已答复 6 · 已关闭 1 · 目前未关闭 6" in text
     assert "中位数 30 分钟" in text and "p90 10 小时 0 分钟" in text and "· 入会：3" in text
     out = io.StringIO()
-    args = build_parser().parse_args(["tickets", "stats", "--json", "--since", "2026-11-20", "--db", str(tmp_path / "t.db")])
+    args = build_parser().parse_args(
+        ["tickets", "stats", "--json", "--since", "2026-11-20", "--db", str(tmp_path / "t.db")]
+    )
     assert run(args, out) == 0
     assert json.loads(out.getvalue())["opened"] == 1
-    bad = build_parser().parse_args(["tickets", "stats", "--since", "yesterday", "--db", str(tmp_path / "t.db")])
+    bad = build_parser().parse_args(
+        ["tickets", "stats", "--since", "yesterday", "--db", str(tmp_path / "t.db")]
+    )
     err = io.StringIO()
     assert run(bad, io.StringIO(), err) == 2 and "YYYY-MM-DD" in err.getvalue()
 
@@ -96,10 +102,16 @@ def test_zjtx_faq_list_remove_and_export(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("values", "says"),
-    [({"ZJTX_OFFICE_HOURS": "weekdays"}, "ZJTX_OFFICE_HOURS"), ({"ZJTX_TICKET_REMIND": "soon"}, "ZJTX_TICKET_REMIND")],
+    [
+        ({"ZJTX_OFFICE_HOURS": "weekdays"}, "ZJTX_OFFICE_HOURS"),
+        ({"ZJTX_TICKET_REMIND": "soon"}, "ZJTX_TICKET_REMIND"),
+    ],
 )
 def test_zjtx_serve_refuses_settings_it_cannot_use(
-    values: dict[str, str], says: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    values: dict[str, str],
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     from bot.cli import main

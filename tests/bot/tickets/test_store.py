@@ -16,13 +16,17 @@ def store() -> TicketStore:
     return TicketStore(connect(":memory:"))
 
 
-def opened(store: TicketStore, key: SessionKey = PERSON, question: str = "会员证书丢了怎么补办", now: float = 100.0):
+def opened(
+    store: TicketStore, key: SessionKey = PERSON, question: str = "会员证书丢了怎么补办", now: float = 100.0
+):
     return store.open(Opening(key=key, question=question, lang="zh", now=now, remind_at=now + 50))
 
 
 def test_a_person_has_one_ticket_open_at_a_time(store: TicketStore) -> None:
     first, created = opened(store)
-    again, created_again = opened(store, SessionKey("telegram", "-100", "42"), question="还有一个问题", now=110)
+    again, created_again = opened(
+        store, SessionKey("telegram", "-100", "42"), question="还有一个问题", now=110
+    )
     assert created and not created_again and again.id == first.id
     assert [m.text for m in store.messages(first.id)] == ["会员证书丢了怎么补办", "还有一个问题"]
     other, _ = opened(store, SessionKey("wecom", "42", "42"))  # another channel's 42 is someone else
@@ -39,25 +43,36 @@ def test_open_claimed_answered_and_back(store: TicketStore) -> None:
     claimed, ok = store.claim(ticket.id, "telegram:7", "陈老师", 101)
     assert ok and claimed is not None and claimed.state == "claimed" and claimed.remind_at is None
     assert store.claim(ticket.id, "telegram:8", "李老师", 102)[1] is False
-    answered = store.answered(ticket.id, "telegram:7", "陈老师", "答复", 103, via="telegram", delivered=True, close_at=500)
+    answered = store.answered(
+        ticket.id, "telegram:7", "陈老师", "答复", 103, via="telegram", delivered=True, close_at=500
+    )
     assert answered is not None and answered.state == "answered" and answered.first_reply_at == 103
     back = store.person_wrote(ticket.id, "还有问题", 104, "王小明", "telegram")
     assert back is not None and back.state == "claimed" and back.close_at is None
     closed, ok = store.close(ticket.id, "telegram:7", "staff", 105)
-    assert ok and closed is not None and closed.state == "closed" and store.close(ticket.id, "x", "staff", 106)[1] is False
+    assert (
+        ok
+        and closed is not None
+        and closed.state == "closed"
+        and store.close(ticket.id, "x", "staff", 106)[1] is False
+    )
     assert [m.direction for m in store.messages(ticket.id)] == ["in", "note", "out", "in", "note"]
 
 
 def test_an_undelivered_answer_is_kept_but_does_not_answer(store: TicketStore) -> None:
     ticket, _ = opened(store)
-    after = store.answered(ticket.id, "telegram:7", None, "答复", 103, via="console", delivered=False, close_at=500)
+    after = store.answered(
+        ticket.id, "telegram:7", None, "答复", 103, via="console", delivered=False, close_at=500
+    )
     assert after is not None and after.state == "open" and after.first_reply_at is None
     assert store.messages(ticket.id)[-1].delivered is False
 
 
 def test_an_answer_without_a_claim_claims_it_for_its_author(store: TicketStore) -> None:
     ticket, _ = opened(store)
-    after = store.answered(ticket.id, "wecom:lisi", "李四", "答复", 103, via="wecom", delivered=True, close_at=None)
+    after = store.answered(
+        ticket.id, "wecom:lisi", "李四", "答复", 103, via="wecom", delivered=True, close_at=None
+    )
     assert after is not None and (after.claimed_by, after.claimed_name) == ("wecom:lisi", "李四")
 
 
@@ -74,7 +89,10 @@ def test_posts_and_topics_lead_back_to_their_ticket(store: TicketStore) -> None:
     ticket, _ = opened(store)
     store.set_notice(ticket.id, "telegram:-100", "55", "54")
     store.add_post("telegram:-100", "60", ticket.id)
-    assert store.by_post("telegram:-100", "55") == ticket.id and store.by_post("telegram:-100", "60") == ticket.id
+    assert (
+        store.by_post("telegram:-100", "55") == ticket.id
+        and store.by_post("telegram:-100", "60") == ticket.id
+    )
     assert store.by_post("telegram:-200", "55") is None  # another chat's message 55 is not it
     assert store.by_thread("telegram:-100", "54") == ticket.id
 

@@ -573,9 +573,13 @@ async def test_a_forum_topic_is_made_and_messages_land_in_it(api: FakeTelegramBo
     assert reply.message_thread_id == topic.message_thread_id  # a reply stays in its topic
     [made] = api.topics(GROUP)
     assert made["forum_topic_created"]["name"] == "#1 会员证书"
-    update = api.message_update(GROUP, 5, "写在话题里", chat_type="supergroup", message_thread_id=topic.message_thread_id)
+    update = api.message_update(
+        GROUP, 5, "写在话题里", chat_type="supergroup", message_thread_id=topic.message_thread_id
+    )
     message = update["message"]
-    assert message["is_topic_message"] and message["reply_to_message"]["message_id"] == topic.message_thread_id
+    assert (
+        message["is_topic_message"] and message["reply_to_message"]["message_id"] == topic.message_thread_id
+    )
     assert message["chat"]["is_forum"]
 
 
