@@ -3,6 +3,7 @@ it; the hand-off says what is shared and when staff answer; the recent conversat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ GZ = ZoneInfo("Asia/Shanghai")
 ENGINE = DialogEngine(staff_reachable=True, office_hours=OfficeHours.parse(None))
 
 
-def said(turn_replies: list[object]) -> str:
+def said(turn_replies: Sequence[object]) -> str:
     return "\n".join(getattr(r, "text", "") for r in turn_replies)
 
 

@@ -31,15 +31,22 @@ def seed(path: Path) -> None:
     for n, wait in enumerate(waits):
         key = SessionKey("telegram", str(n), str(n))
         opened_at = START + n * 3600
-        ticket, _ = store.open(
-            Opening(key=key, question=f"问题 {n}", lang="zh", now=opened_at, topic="membership" if n % 2 else None,
-                    in_hours=n < 4)
-        )  # fmt: skip
-        store.answered(ticket.id, "telegram:7", None, "答复", opened_at + wait, via="telegram", delivered=True,
-                       close_at=None)  # fmt: skip
-    late, _ = store.open(
-        Opening(key=SessionKey("wecom", "z", "z"), question="晚一点", lang="zh", now=START + 3 * DAY)
-    )
+        topic = "membership" if n % 2 else None
+        opening = Opening(
+            key=key, question=f"问题 {n}", lang="zh", now=opened_at, topic=topic, in_hours=n < 4
+        )
+        ticket, _ = store.open(opening)
+        store.answered(
+            ticket.id,
+            "telegram:7",
+            None,
+            "答复",
+            opened_at + wait,
+            via="telegram",
+            delivered=True,
+            close_at=None,
+        )
+    store.open(Opening(key=SessionKey("wecom", "z", "z"), question="晚一点", lang="zh", now=START + 3 * DAY))
     store.close(1, "telegram:7", "staff", START + DAY)
     db.close()
 

@@ -153,7 +153,9 @@ def _seed(path: Path) -> None:
         Opening(
             key=SessionKey("telegram", str(PERSON), str(PERSON)), question="会员证书丢了怎么补办", lang="zh",
             now=time.time() - 600, name="王小明 (@wxm)", reason="not_in_sources", topic="membership",
-            recent=[{"who": "person", "text": "入会要交多少会费"}, {"who": "assistant", "text": "会员单位的会费…"}],
+            recent=[
+                {"who": "person", "text": "入会要交多少会费"}, {"who": "assistant", "text": "会员单位的会费…"},
+            ],
         )
     )  # fmt: skip
     tickets.person_wrote(

@@ -584,15 +584,15 @@ async def test_a_forum_topic_is_made_and_messages_land_in_it(api: FakeTelegramBo
 
 
 async def test_topics_need_a_forum_the_rights_and_a_name(api: FakeTelegramBotApi, bot: Bot) -> None:
-    with pytest.raises(BadRequest, match="(?i)not a forum"):
+    with pytest.raises(BadRequest, match=r"(?i)not a forum"):
         await bot.create_forum_topic(GROUP, "x")
     api.make_forum(GROUP)
-    with pytest.raises(BadRequest, match="(?i)not enough rights"):
+    with pytest.raises(BadRequest, match=r"(?i)not enough rights"):
         await bot.create_forum_topic(GROUP, "x")
     api.set_admins(GROUP, [api.bot_id])
-    with pytest.raises(BadRequest, match="(?i)topic_name_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)topic_name_invalid"):
         await bot.create_forum_topic(GROUP, "x" * 129)
-    with pytest.raises(BadRequest, match="(?i)thread not found"):
+    with pytest.raises(BadRequest, match=r"(?i)thread not found"):
         await bot.send_message(GROUP, "无处可去", message_thread_id=999)
     with pytest.raises(ValueError, match="supergroup"):
         api.make_forum(-12345)
