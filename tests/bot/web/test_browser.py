@@ -154,7 +154,8 @@ def _seed(path: Path) -> None:
             key=SessionKey("telegram", str(PERSON), str(PERSON)), question="会员证书丢了怎么补办", lang="zh",
             now=time.time() - 600, name="王小明 (@wxm)", reason="not_in_sources", topic="membership",
             recent=[
-                {"who": "person", "text": "入会要交多少会费"}, {"who": "assistant", "text": "会员单位的会费…"},
+                {"who": "person", "text": "入会要交多少会费"},
+                {"who": "assistant", "text": "会员单位的会费…"},
             ],
         )
     )  # fmt: skip
