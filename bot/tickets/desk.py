@@ -447,17 +447,14 @@ class TicketDesk:
             return Outcome(False, "desk.staff.empty", ticket)
         if len(text) > TEXT_LIMIT:
             return Outcome(False, "desk.staff.too_long", ticket, detail=str(TEXT_LIMIT))
-        delivered = await self.router.deliver(ticket.key, self.to_person(ticket, text))
+        messages = self.to_person(ticket, text)
+        # stored before it is sent: whatever happens next the answer is on record, and never sent twice
+        sent = self.store.sending(ticket.id, by, name, text, self.clock(), via=via)
+        delivered = await self.router.deliver(ticket.key, messages)
         now = self.clock()
+        close_at = now + self.idle_days * 86400
         updated = self.store.answered(
-            ticket.id,
-            by,
-            name,
-            text,
-            now,
-            via=via,
-            delivered=delivered.ok,
-            close_at=now + self.idle_days * 86400,
+            ticket.id, sent, by, name, now, delivered=delivered.ok, close_at=close_at
         )
         if not delivered.ok:
             log.error("desk.reply_undelivered ticket=%s reason=%s", ticket.id, delivered.reason)

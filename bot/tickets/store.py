@@ -293,23 +293,34 @@ class TicketStore:
                 self._add(conn, ticket_id, "note", by, "claimed", now, name)
         return self.get(ticket_id), cur.rowcount == 1
 
+    def sending(self, ticket_id: int, by: str, name: str | None, text: str, now: float, *, via: str) -> int:
+        """Store a staff answer about to be sent (delivered unknown: a crash before
+        :meth:`answered` leaves it so, shown as uncertain and never sent again). Returns
+        the message's id."""
+        with self.db.tx() as conn:
+            message_id = self._add(conn, ticket_id, "out", by, text, now, name, via)
+            conn.execute("UPDATE tickets SET changed_at=? WHERE id=?", [now, ticket_id])
+        return message_id
+
     def answered(
         self,
         ticket_id: int,
+        message_id: int,
         by: str,
         name: str | None,
-        text: str,
         now: float,
         *,
-        via: str,
         delivered: bool,
         close_at: float | None,
     ) -> Ticket | None:
-        """Record a staff answer; when it reached the person, the ticket is answered (and
-        claimed by its author if nobody had it) and closes at ``close_at`` unless the
-        person writes again."""
+        """Record how a staff answer (:meth:`sending`) went; when it reached the person, the
+        ticket is answered (and claimed by its author if nobody had it) and closes at
+        ``close_at`` unless the person writes again."""
         with self.db.tx() as conn:
-            self._add(conn, ticket_id, "out", by, text, now, name, via, delivered)
+            conn.execute(
+                "UPDATE ticket_messages SET delivered=? WHERE id=? AND ticket_id=?",
+                [int(delivered), message_id, ticket_id],
+            )
             if delivered:
                 conn.execute(
                     "UPDATE tickets SET state='answered', answered_by=?, answered_name=?, answered_at=?, "

@@ -47,7 +47,8 @@ class Line:
     who: str
     text: str
     direction: str
-    undelivered: bool
+    undelivered: bool  # a staff answer the platform refused
+    uncertain: bool  # a staff answer whose sending never reported back (a crash): not sent again
 
 
 def routes(router: web.UrlDispatcher) -> None:
@@ -121,7 +122,18 @@ def _lines(request: web.Request, ticket: Ticket) -> list[Line]:
         text = m.text
         if m.direction == "note":
             text = _note_text(console, lang, m.text, m.author_name or m.author)
-        shown.append(Line(m.id, m.at, who(m), text, m.direction, m.direction == "out" and not m.delivered))
+        out = m.direction == "out"
+        shown.append(
+            Line(
+                m.id,
+                m.at,
+                who(m),
+                text,
+                m.direction,
+                out and m.delivered is False,
+                out and m.delivered is None,
+            )
+        )
     return shown
 
 

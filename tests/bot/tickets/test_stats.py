@@ -15,6 +15,7 @@ from bot.store import SessionKey
 from bot.tickets.cli import run
 from bot.tickets.stats import ticket_stats
 from bot.tickets.store import Opening, TicketStore
+from tests.bot.tickets.test_store import answer
 from dialogs.i18n import load_catalogs
 from rules import default_rules
 from rules.faq import default_faq
@@ -36,7 +37,8 @@ def seed(path: Path) -> None:
             key=key, question=f"问题 {n}", lang="zh", now=opened_at, topic=topic, in_hours=n < 4
         )
         ticket, _ = store.open(opening)
-        store.answered(
+        answer(
+            store,
             ticket.id,
             "telegram:7",
             None,

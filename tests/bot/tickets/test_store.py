@@ -22,6 +22,22 @@ def opened(
     return store.open(Opening(key=key, question=question, lang="zh", now=now, remind_at=now + 50))
 
 
+def answer(
+    store: TicketStore, ticket_id: int, by: str, name: str | None, text: str, now: float, **how: object
+):
+    """A staff answer as the desk records it: stored, then how its delivery went."""
+    sent = store.sending(ticket_id, by, name, text, now, via=str(how.get("via", "telegram")))
+    return store.answered(
+        ticket_id,
+        sent,
+        by,
+        name,
+        now,
+        delivered=bool(how["delivered"]),
+        close_at=how.get("close_at"),  # type: ignore[arg-type]
+    )
+
+
 def test_a_person_has_one_ticket_open_at_a_time(store: TicketStore) -> None:
     first, created = opened(store)
     again, created_again = opened(
@@ -43,8 +59,8 @@ def test_open_claimed_answered_and_back(store: TicketStore) -> None:
     claimed, ok = store.claim(ticket.id, "telegram:7", "陈老师", 101)
     assert ok and claimed is not None and claimed.state == "claimed" and claimed.remind_at is None
     assert store.claim(ticket.id, "telegram:8", "李老师", 102)[1] is False
-    answered = store.answered(
-        ticket.id, "telegram:7", "陈老师", "答复", 103, via="telegram", delivered=True, close_at=500
+    answered = answer(
+        store, ticket.id, "telegram:7", "陈老师", "答复", 103, via="telegram", delivered=True, close_at=500
     )
     assert answered is not None and answered.state == "answered" and answered.first_reply_at == 103
     back = store.person_wrote(ticket.id, "还有问题", 104, "王小明", "telegram")
@@ -61,8 +77,8 @@ def test_open_claimed_answered_and_back(store: TicketStore) -> None:
 
 def test_an_undelivered_answer_is_kept_but_does_not_answer(store: TicketStore) -> None:
     ticket, _ = opened(store)
-    after = store.answered(
-        ticket.id, "telegram:7", None, "答复", 103, via="console", delivered=False, close_at=500
+    after = answer(
+        store, ticket.id, "telegram:7", None, "答复", 103, via="console", delivered=False, close_at=500
     )
     assert after is not None and after.state == "open" and after.first_reply_at is None
     assert store.messages(ticket.id)[-1].delivered is False
@@ -70,8 +86,8 @@ def test_an_undelivered_answer_is_kept_but_does_not_answer(store: TicketStore) -
 
 def test_an_answer_without_a_claim_claims_it_for_its_author(store: TicketStore) -> None:
     ticket, _ = opened(store)
-    after = store.answered(
-        ticket.id, "wecom:lisi", "李四", "答复", 103, via="wecom", delivered=True, close_at=None
+    after = answer(
+        store, ticket.id, "wecom:lisi", "李四", "答复", 103, via="wecom", delivered=True, close_at=None
     )
     assert after is not None and (after.claimed_by, after.claimed_name) == ("wecom:lisi", "李四")
 
@@ -81,7 +97,7 @@ def test_due_times_are_found_and_a_reminder_is_taken_once(store: TicketStore) ->
     assert store.due_reminders(149) == [] and [t.id for t in store.due_reminders(150)] == [ticket.id]
     assert store.reminded(ticket.id, 151) and not store.reminded(ticket.id, 152)
     assert store.due_reminders(10_000) == []
-    store.answered(ticket.id, "telegram:7", None, "答复", 160, via="telegram", delivered=True, close_at=900)
+    answer(store, ticket.id, "telegram:7", None, "答复", 160, via="telegram", delivered=True, close_at=900)
     assert store.due_closing(899) == [] and [t.id for t in store.due_closing(900)] == [ticket.id]
 
 
