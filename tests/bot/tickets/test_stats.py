@@ -15,11 +15,11 @@ from bot.store import SessionKey
 from bot.tickets.cli import run
 from bot.tickets.stats import ticket_stats
 from bot.tickets.store import Opening, TicketStore
-from tests.bot.tickets.test_store import answer
 from dialogs.i18n import load_catalogs
 from rules import default_rules
 from rules.faq import default_faq
 from tests.bot.test_knowledge import record
+from tests.bot.tickets.test_store import answer
 
 DAY = 86400.0
 START = 1_795_000_000.0  # 2026-11-18
