@@ -31,7 +31,7 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
-from bot.delivery import Router
+from bot.delivery import Router, StaffBoard
 from bot.knowledge import Knowledge
 from bot.service import STAFF_LANG, Assistant
 from bot.settings import TIMEZONE, Settings, today_in_guangzhou
@@ -99,12 +99,13 @@ def staff_notifier(
 
 
 def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
-    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it (the channel
-    it names is running and sends notices): only then may a hand-off promise a reply."""
+    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can carry the staff desk
+    there (the channel it names is running and is a :class:`~bot.delivery.StaffBoard`):
+    only then may a hand-off promise a reply."""
     if not settings.staff_chat:
         return False
     name = settings.staff_chat.partition(":")[0]
-    return any(channel.name == name and hasattr(channel, "send_notice") for channel in channels)
+    return any(channel.name == name and isinstance(channel, StaffBoard) for channel in channels)
 
 
 def http_app(
