@@ -268,7 +268,7 @@ class WeComChannel:
         type (a WeCom app message cannot be replied to or edited)."""
         lines = [
             text,
-            *(self._t("zh", "wecom.desk_command", label=c.label, command=c.value) for c in buttons),
+            *(self._t("zh", "desk.command_line", label=c.label, command=c.value) for c in buttons),
         ]
         try:
             sent = await self._api.send_text(chat_id, "\n".join(lines))
