@@ -1,15 +1,18 @@
 """The composition root: every running part of the assistant, made here and only here.
 
 :func:`build` opens the database, makes the stores, the dialog engine and the
-:class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
-the channels the settings configure (Telegram, WeCom), each explicitly and in that order.
+:class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, the
+channels the settings configure (Telegram, WeCom) and the reminder scheduler that sends
+through them, each explicitly and in that order. One clock (ZJTX_NOW or the wall clock)
+dates every turn and decides when reminders are due.
 ``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
 nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
-channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker
-beside them. On SIGTERM the server stops taking requests, every channel finishes what is
-in flight, the worker records the parts it has sent, and the database is closed.
+channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker and
+the reminder scheduler beside them. On SIGTERM the server stops taking requests, the
+scheduler records the reminder in flight, every channel finishes what is in flight, the
+worker records the parts it has sent, and the database is closed.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol, cast
 
 from aiohttp import web
@@ -31,12 +34,15 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
+from bot.reminders.pushing import Pushed, Pusher
+from bot.reminders.scheduler import ReminderScheduler
+from bot.reminders.timing import ReminderPolicy
 from bot.service import STAFF_LANG, Assistant
-from bot.settings import Settings, today_in_guangzhou
+from bot.settings import Clock, Settings, clock_of, today_of
 from bot.store import SqliteStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import Catalogs
-from dialogs.messages import Notify
+from dialogs.messages import Notify, Outbound
 
 if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
     from bot.broadcast.sending import Sender
@@ -44,7 +50,17 @@ if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's cl
     from bot.channels.telegram.sender import TelegramSender
     from bot.web import StaffConsole
 
-__all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier", "staff_reachable"]
+__all__ = [
+    "App",
+    "Channel",
+    "build",
+    "http_app",
+    "pushers",
+    "reminder_policy",
+    "serve",
+    "staff_notifier",
+    "staff_reachable",
+]
 
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
@@ -64,6 +80,12 @@ class Channel(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving and finish the updates in flight."""
+        ...
+
+
+class Pushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to one person's private chat on this channel, unprompted."""
         ...
 
 
@@ -146,28 +168,41 @@ class App:
     senders: list[Sender] = field(default_factory=list)
     worker: Worker | None = None
     console: StaffConsole | None = None
+    reminders: ReminderScheduler | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+    _reminders_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _reminders_task: asyncio.Task[bool] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
         """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the console)."""
         running = [
             *(["broadcast"] if self.worker is not None else []),
+            *(["reminders"] if self.reminders is not None else []),
             *(["console"] if self.console else []),
         ]
         return http_app(self.db, self.channels, running, console=self.console)
 
     async def start(self) -> None:
-        """Start every channel (in order), then the broadcast worker."""
+        """Start every channel (in order), then the broadcast worker and the reminder
+        scheduler (which sends at once the reminders due while the server was down)."""
         for channel in self.channels:
             await channel.start()
         if self.worker is not None:
             self._worker_stop.clear()
             self._worker_task = asyncio.create_task(self.worker.run(self._worker_stop))
+        if self.reminders is not None:
+            self._reminders_stop.clear()
+            self._reminders_task = asyncio.create_task(self.reminders.run(self._reminders_stop))
 
     async def stop(self) -> None:
-        """Stop every channel (each finishes what is in flight), then the worker (its parts
-        in flight are recorded), then close the senders. Safe to call more than once."""
+        """Stop the reminder scheduler (the reminder in flight is recorded), every channel
+        (each finishes what is in flight), then the worker (its parts in flight are
+        recorded), then close the senders. Safe to call more than once."""
+        self._reminders_stop.set()
+        if self._reminders_task is not None:
+            await self._reminders_task
+            self._reminders_task = None
         for channel in self.channels:
             try:
                 await channel.stop()
@@ -217,21 +252,27 @@ class App:
 def build(
     settings: Settings,
     *,
-    today: Callable[[], date] = today_in_guangzhou,
+    today: Callable[[], date] | None = None,
+    clock: Clock | None = None,
     engine: DialogEngine | None = None,
     channels: bool = True,
     worker: bool = True,
 ) -> App:
     """Make the assistant the settings describe.
 
-    ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
-    WeCom with its five settings); ``worker`` adds the broadcast senders and worker (group
-    robots always, Telegram with a bot token). ``zjtx chat`` wants neither. The staff
+    ``clock`` (default: ZJTX_NOW's or the wall clock, :func:`bot.settings.clock_of`) dates
+    the turns and times the reminders; ``today`` (default: the clock's Beijing date) dates
+    the rules. ``channels`` adds the chat channels the settings configure (Telegram with a
+    bot token, WeCom with its five settings) and the reminder scheduler that sends through
+    them; ``worker`` adds the broadcast senders and worker (group robots always, Telegram
+    with a bot token). ``zjtx chat`` wants neither. The staff
     console (bot/web) is made whenever ZJTX_CONSOLE_KEY or ZJTX_PUBLIC_URL is set; it
     mints /console links for the assistant and serves pages under /console. Raises
     ValueError (WeComCryptoError, bot.web.ConsoleError) for settings a channel or the
     console cannot use, sqlite3.Error for a database that cannot be opened."""
     engine = engine or DialogEngine()
+    clock = clock or clock_of(settings)
+    today = today or today_of(clock)
     db = connect(settings.db)
     store = SqliteStore(db)
     broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
@@ -252,7 +293,16 @@ def build(
     desk = BroadcastDesk(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
-    assistant = Assistant(store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk)
+    assistant = Assistant(
+        store,
+        engine,
+        today,
+        staff=settings.staff_ids,
+        notify=notify,
+        broadcasts=desk,
+        clock=clock,
+        reminders=reminder_policy(settings),
+    )
     console = None
     if settings.console_wanted:
         from bot.channels.wecom.sender import add_robot
@@ -268,11 +318,31 @@ def build(
             add_robot=add_robot,
         )
         assistant.console_links = console
+    scheduler = None
     if channels:
         made.extend(_chat_channels(settings, assistant))
+        through = pushers(made)
+        if through:
+            scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
     # a hand-off promises a staff reply only when a running channel can post to the staff chat
     assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
-    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console)
+    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console, scheduler)
+
+
+# How long after a person's last message a platform lets the assistant write unprompted.
+REACH = {"wechat": timedelta(hours=48)}
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    """When a questionnaire's reminder is due (ZJTX_REMINDER_HOURS after the last message),
+    and the platforms' windows for unprompted messages."""
+    return ReminderPolicy(delay=timedelta(hours=settings.reminder_hours), reach=REACH)
+
+
+def pushers(channels: Sequence[Channel]) -> dict[str, Pusher]:
+    """How the reminder scheduler sends through each running channel that can write to a
+    person unprompted."""
+    return {c.name: cast(Pushes, c).push for c in channels if hasattr(c, "push")}
 
 
 def broadcast_platforms() -> tuple[Platform, ...]:

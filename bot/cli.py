@@ -219,14 +219,23 @@ def run_chat(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.app import build
-    from bot.channels.console import Console, files_beside
+    from bot.channels.console import CHANNEL, Console, files_beside
+    from bot.reminders.scheduler import ReminderScheduler
 
-    day = _today(args.today)
+    settings = settings_for(args)
+    day = _today(args.today) if args.today else None
     # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
-    app = build(settings_for(args), today=lambda: day, channels=False, worker=False)
+    app = build(settings, today=(lambda: day) if day else None, channels=False, worker=False)
     try:
         files = Path(args.files) if args.files else files_beside(app.db.path)
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
+        console.reminders = ReminderScheduler(
+            app.store.reminders,
+            app.assistant.reminder,
+            {CHANNEL: console.push},
+            clock=app.assistant.clock,
+            user=(args.user, args.user),
+        )
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)

@@ -122,6 +122,7 @@ class Turn:
     reminders: list[Reminder] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     now: datetime | None = None
+    remindable: frozenset[str] = field(default=frozenset({"paused", "reassess"}), repr=False)
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class DialogEngine:
         session's language stays. `now`, when given, dates the turn's statistics events."""
         s = session.model_copy(deep=True)
         s.lang = choose_lang(s.lang, s.lang_chosen, inbound.lang_hint)
-        turn = Turn([], s, last=last, now=now)
+        turn = Turn([], s, last=last, now=now, remindable=inbound.remindable)
         before = _waiting_at(s), s.attempt
         stored_lang = s.lang
         typed = inbound.text if inbound.choice is None else ""
@@ -205,6 +206,8 @@ class DialogEngine:
         self._dispatch(turn, inbound, today, last)
         if s.lang != stored_lang and written_in == s.lang:
             s.lang = stored_lang
+            # the channels' own option lines and buttons follow the reply, not the session
+            turn.replies = [_in_lang(r, written_in) for r in turn.replies]
             offer = Text(self.cat.text(written_in, "lang.offer", command=f"/lang {written_in}"))
             # after what was said, before the question that awaits an answer
             at = len(turn.replies) - 1 if turn.replies and isinstance(turn.replies[-1], Question) else None
@@ -469,6 +472,12 @@ class DialogEngine:
     def _remind_yearly(self, turn: Turn, today: date, last: LastResult | None) -> None:
         s = turn.session
         due = _a_year_after(last.made_on if last is not None else today)
+        if due <= today:  # the last result is more than a year old: a year from now
+            due = _a_year_after(today)
+        if "reassess" not in turn.remindable:  # a group, or a platform that cannot write that late
+            turn.replies.append(Text(self.t(s, "remind.yearly_unavailable", date=due.isoformat())))
+            self._reask_if_pending(turn, today)
+            return
         s.reminders_off = False  # an explicit opt-in
         turn.reminders.append(Reminder("schedule", "reassess", due=due, lang=s.lang))
         turn.replies.append(Text(self.t(s, "remind.yearly_set", date=due.isoformat())))
@@ -502,7 +511,7 @@ class DialogEngine:
         waiting = _waiting_at(s)
         if waiting is not None and (waiting != waited_at or s.attempt != attempt):
             self._event(turn, "asked", waiting)
-        if waiting is not None and not s.reminders_off:
+        if waiting is not None and not s.reminders_off and "paused" in turn.remindable:
             turn.reminders.append(Reminder("schedule", "paused", question=waiting, lang=s.lang))
         elif waiting is None and waited_at is not None:
             turn.reminders.append(Reminder("cancel", "paused", lang=s.lang))
@@ -559,8 +568,10 @@ class DialogEngine:
         turn.replies.append(report.score_image(a, made_on, view))
         parts = results.short_result(a, view, intro=intro, progress=progress)
         turn.replies.append(Result(a.contract(), parts))
-        turn.replies.append(Text(self.t(s, "remind.yearly_offer")))  # the opt-in to reassess in a year
-        turn.replies.append(self.after_result(s, a, answers))
+        remind = "reassess" in turn.remindable
+        if remind:
+            turn.replies.append(Text(self.t(s, "remind.yearly_offer")))  # the opt-in to reassess in a year
+        turn.replies.append(self.after_result(s, a, answers, remind=remind))
 
     def _details(self, turn: Turn, arg: str, last: LastResult | None, today: date) -> None:
         s = turn.session
@@ -1097,10 +1108,15 @@ class DialogEngine:
         s.reset_assessment()
 
     def after_result(
-        self, s: Session, a: Assessment | None = None, answers: dict[str, Any] | None = None
+        self,
+        s: Session,
+        a: Assessment | None = None,
+        answers: dict[str, Any] | None = None,
+        *,
+        remind: bool = False,
     ) -> Menu:
         """What a person can do next: open a part of the result, get the PDF, try a change,
-        apply to join, or ask to be contacted."""
+        apply to join, ask to be contacted, and (`remind`) be reminded to reassess in a year."""
         choices: list[Choice] = []
         if a is not None:
             parts = results.DETAIL_PARTS if a.score is not None else ("tier", "subsidies", "contacts")
@@ -1108,6 +1124,8 @@ class DialogEngine:
             choices.append(Choice("/report", self.t(s, "report.button")))
             choices += self._whatif_choices(s, a, answers or {})
         choices += [Choice("/join", self.t(s, "menu.join")), Choice("/callme", self.t(s, "menu.callme"))]
+        if remind:
+            choices.append(Choice("/remind_yearly", self.t(s, "remind.yearly_button")))
         return Menu(self.t(s, "result.more" if a is not None else "result.next_steps"), tuple(choices))
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:
@@ -1271,6 +1289,13 @@ def _a_year_after(day: date) -> date:
         return day.replace(year=day.year + 1)
     except ValueError:
         return day.replace(year=day.year + 1, day=28)
+
+
+def _in_lang(message: Outbound, lang: str) -> Outbound:
+    """A question or menu marked as written in `lang` (its channel's buttons follow it)."""
+    if isinstance(message, Question | Menu):
+        return dataclass_replace(message, lang=lang)
+    return message
 
 
 def _value_text(value: Any) -> str:

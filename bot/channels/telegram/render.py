@@ -290,24 +290,27 @@ def plan_messages(
     t: Translate,
     data_for: DataForValue,
     limit: int = TEXT_LIMIT,
+    t_in: Callable[[str], Translate] | None = None,
 ) -> list[Planned]:
     """The Telegram messages for one turn's replies, in order.
 
     Texts run together (a blank line apart) into the next question or menu, whose buttons
     end that message; a result's parts start with a bold line. Nothing is longer than
     `limit` UTF-16 units: messages are cut between paragraphs, a paragraph longer than a
-    message between lines."""
+    message between lines. A question's own words (numbered options, Done/None) are in
+    the conversation's language (`t`), or in the question's when it has one (`t_in`)."""
     planner = _Planner(limit)
     for reply in replies:
         if isinstance(reply, Result):
             for part in reply.parts:
                 planner.add(part, bold_first_line=True)
         elif isinstance(reply, Question):
+            tq = t_in(reply.lang) if reply.lang and t_in is not None else t
             planner.add(reply.text)
             if _numbered(reply):
-                options = [t("tg.option", n=n, label=c.label) for n, c in enumerate(reply.choices, 1)]
+                options = [tq("tg.option", n=n, label=c.label) for n, c in enumerate(reply.choices, 1)]
                 planner.add("\n".join(options))
-            markup = question_keyboard(reply, t)
+            markup = question_keyboard(reply, tq)
             if markup is not None:
                 planner.flush(markup)
         elif isinstance(reply, Menu):

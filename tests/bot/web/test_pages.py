@@ -111,7 +111,7 @@ async def test_statistics_count_from_the_daily_rollup(app: App, client: Client) 
     await log_in(client, app)
     body = await (await client.get("/console/statistics?from=2026-10-01&to=2026-11-30")).text()
     assert re.search(r'id="finished">2<', body)
-    assert body.count("<svg") == 4 and "问卷事件记录尚未启用" in body
+    assert body.count("<svg") == 4 and "问卷事件记录尚未启用" not in body  # recorded, none yet
     assert "黄埔区: 1" in body and "70–79: 2" in body
     app.store.forget_user("telegram", "555")
     after = await (await client.get("/console/statistics?from=2026-10-01&to=2026-11-30")).text()
