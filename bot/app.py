@@ -1,17 +1,19 @@
 """The composition root: every running part of the assistant, made here and only here.
 
 :func:`build` opens the database, makes the stores, the dialog engine and the
-:class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, the
-channels the settings configure (Telegram, WeCom) and the reminder scheduler that sends
-through them, each explicitly and in that order. One clock (ZJTX_NOW or the wall clock)
+:class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
+the channels the settings configure (Telegram, WeCom, the WeChat Official Account) and the
+reminder scheduler that sends through them, each explicitly and in that order, and the
+signed document links when ZJTX_PUBLIC_URL is set. One clock (ZJTX_NOW or the wall clock)
 dates every turn and decides when reminders are due.
 ``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
 nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
-channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker and
-the reminder scheduler beside them. On SIGTERM the server stops taking requests, the
-scheduler records the reminder in flight, every channel finishes what is in flight, the
+channel (``/telegram/webhook``, ``/wecom/callback``, ``/wechat/callback``, ``/healthz``,
+``/files/…`` for the document links, ``/console`` for the staff console), the broadcast
+worker and the reminder scheduler beside them. On SIGTERM the server stops taking requests,
+the scheduler records the reminder in flight, every channel finishes what is in flight, the
 worker records the parts it has sent, and the database is closed.
 """
 
@@ -34,7 +36,8 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
-from bot.reminders.pushing import Pushed, Pusher
+from bot.links import DocumentLinks, link_key
+from bot.reminders.pushing import Dropped, Pushed, Pusher, Sent
 from bot.reminders.scheduler import ReminderScheduler
 from bot.reminders.timing import ReminderPolicy
 from bot.service import STAFF_LANG, Assistant
@@ -89,6 +92,18 @@ class Pushes(Protocol):
         ...
 
 
+class CountedPushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> int:
+        """Send to one person unprompted, within the platform's window; return how many went."""
+        ...
+
+
+class Routes(Protocol):
+    def install(self, app: web.Application) -> None:
+        """Add these routes to the shared server."""
+        ...
+
+
 class NoticeSender(Protocol):
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a plain text to one chat of this channel (the staff chat)."""
@@ -98,8 +113,9 @@ class NoticeSender(Protocol):
 def staff_notifier(
     settings: Settings, channels: Sequence[Channel]
 ) -> Callable[[Notify], Awaitable[None]] | None:
-    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`) through
-    whichever of ``channels`` (read when a notice goes out) has that name; None without one."""
+    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`,
+    `wechat:<openid>`) through whichever of ``channels`` (read when a notice goes out) has that
+    name; None without one."""
     if not settings.staff_chat:
         return None
     name, _, chat_id = settings.staff_chat.partition(":")
@@ -117,24 +133,33 @@ def staff_notifier(
 
 
 def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
-    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it (the channel
-    it names is running and sends notices): only then may a hand-off promise a reply."""
+    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it whenever a
+    notice goes out (the channel it names is running, sends notices, and not only inside a
+    window the person opened, as the WeChat Official Account does): only then may a
+    hand-off promise a reply."""
     if not settings.staff_chat:
         return False
     name = settings.staff_chat.partition(":")[0]
-    return any(channel.name == name and hasattr(channel, "send_notice") for channel in channels)
+    return any(
+        channel.name == name
+        and hasattr(channel, "send_notice")
+        and not getattr(channel, "notices_need_window", False)
+        for channel in channels
+    )
 
 
 def http_app(
     db: Db,
     channels: Sequence[Channel],
     also_running: Sequence[str] = (),
+    routes: Sequence[Routes] = (),
     *,
     console: StaffConsole | None = None,
 ) -> web.Application:
     """The shared server: ``/healthz`` (a read-only probe of the database), every channel's
-    routes and, when there is one, the staff console under ``/console``. ``also_running``
-    names background services /healthz lists after the channels."""
+    routes, ``routes`` (the document links) and, when there is one, the staff console under
+    ``/console``. ``also_running`` names background services /healthz lists after the
+    channels."""
     body_limit = 1024 * 1024 if console is None else max(1024 * 1024, console.body_limit)
     app = web.Application(client_max_size=body_limit)
     names = [*(c.name for c in channels), *also_running]
@@ -150,6 +175,8 @@ def http_app(
     app.router.add_get(HEALTH_PATH, healthz)
     for channel in channels:
         channel.install(app)
+    for extra in routes:
+        extra.install(app)
     if console is not None:
         app.add_subapp(CONSOLE_PATH, console.web())
     return app
@@ -168,6 +195,7 @@ class App:
     senders: list[Sender] = field(default_factory=list)
     worker: Worker | None = None
     console: StaffConsole | None = None
+    links: DocumentLinks | None = None
     reminders: ReminderScheduler | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
@@ -175,13 +203,15 @@ class App:
     _reminders_task: asyncio.Task[bool] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
-        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the console)."""
+        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
+        document links, the console)."""
         running = [
             *(["broadcast"] if self.worker is not None else []),
             *(["reminders"] if self.reminders is not None else []),
             *(["console"] if self.console else []),
         ]
-        return http_app(self.db, self.channels, running, console=self.console)
+        routes = [self.links] if self.links is not None else []
+        return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
         """Start every channel (in order), then the broadcast worker and the reminder
@@ -263,13 +293,15 @@ def build(
     ``clock`` (default: ZJTX_NOW's or the wall clock, :func:`bot.settings.clock_of`) dates
     the turns and times the reminders; ``today`` (default: the clock's Beijing date) dates
     the rules. ``channels`` adds the chat channels the settings configure (Telegram with a
-    bot token, WeCom with its five settings) and the reminder scheduler that sends through
-    them; ``worker`` adds the broadcast senders and worker (group robots always, Telegram
-    with a bot token). ``zjtx chat`` wants neither. The staff
-    console (bot/web) is made whenever ZJTX_CONSOLE_KEY or ZJTX_PUBLIC_URL is set; it
-    mints /console links for the assistant and serves pages under /console. Raises
-    ValueError (WeComCryptoError, bot.web.ConsoleError) for settings a channel or the
-    console cannot use, sqlite3.Error for a database that cannot be opened."""
+    bot token, WeCom with its five settings, the WeChat Official Account with its own) and
+    the reminder scheduler that sends through them; ``worker`` adds the broadcast senders
+    and worker (group robots always, Telegram with a bot token).
+    ``zjtx chat`` wants neither. The staff console (bot/web) is made whenever
+    ZJTX_CONSOLE_KEY is set (it needs ZJTX_PUBLIC_URL too); it mints /console links for the
+    assistant and serves pages under /console. With the channels, ZJTX_PUBLIC_URL also
+    serves signed document links under /files/. Raises ValueError (CryptoError,
+    bot.web.ConsoleError) for settings a channel or the console cannot use, sqlite3.Error
+    for a database that cannot be opened."""
     engine = engine or DialogEngine()
     clock = clock or clock_of(settings)
     today = today or today_of(clock)
@@ -318,15 +350,18 @@ def build(
             add_robot=add_robot,
         )
         assistant.console_links = console
+    links = document_links(settings, db) if channels else None
+    if links is not None:
+        assistant.on_forget(links.forget)
     scheduler = None
     if channels:
-        made.extend(_chat_channels(settings, assistant))
+        made.extend(_chat_channels(settings, assistant, db, links))
         through = pushers(made)
         if through:
             scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
     # a hand-off promises a staff reply only when a running channel can post to the staff chat
     assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
-    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console, scheduler)
+    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console, links, scheduler)
 
 
 # How long after a person's last message a platform lets the assistant write unprompted.
@@ -341,8 +376,43 @@ def reminder_policy(settings: Settings) -> ReminderPolicy:
 
 def pushers(channels: Sequence[Channel]) -> dict[str, Pusher]:
     """How the reminder scheduler sends through each running channel that can write to a
-    person unprompted."""
-    return {c.name: cast(Pushes, c).push for c in channels if hasattr(c, "push")}
+    person unprompted (the WeChat channel's push counts what went; nothing went: dropped)."""
+    found: dict[str, Pusher] = {}
+    for channel in channels:
+        if not hasattr(channel, "push"):
+            continue
+        if channel.name in COUNTED_PUSH:
+            found[channel.name] = _counted(cast(CountedPushes, channel))
+        else:
+            found[channel.name] = cast(Pushes, channel).push
+    return found
+
+
+# Channels whose push says how many messages went (bot/channels/wechat: it drops and counts
+# what falls outside the person's 48-hour window).
+COUNTED_PUSH = frozenset({"wechat"})
+
+
+def _counted(channel: CountedPushes) -> Pusher:
+    async def push(user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        went = await channel.push(user_id, replies)
+        return Sent() if went else Dropped("outside_window_or_refused")
+
+    return push
+
+
+def document_links(settings: Settings, db: Db) -> DocumentLinks | None:
+    """The signed links of documents (the PDF report for WeChat) under ZJTX_PUBLIC_URL, keyed
+    by ZJTX_LINK_SECRET (or a key derived from WECHAT_APP_SECRET); None without either."""
+    if not settings.public_url:
+        return None
+    key = link_key(settings.link_secret, settings.wechat_app_secret)
+    if key is None:
+        # ZJTX_PUBLIC_URL may be there for the console alone; only WeChat needs the links
+        if settings.wechat_app_id:
+            log.warning("links.disabled reason=no ZJTX_LINK_SECRET (documents are sent as their caption)")
+        return None
+    return DocumentLinks(db, key=key, public_url=settings.public_url)
 
 
 def broadcast_platforms() -> tuple[Platform, ...]:
@@ -371,14 +441,18 @@ def _senders(settings: Settings) -> tuple[list[Sender], TelegramSender | None]:
     return senders, telegram
 
 
-def _chat_channels(settings: Settings, assistant: Assistant) -> list[Channel]:
-    """The chat channels the settings configure, in a fixed order: Telegram, then WeCom."""
+def _chat_channels(
+    settings: Settings, assistant: Assistant, db: Db, links: DocumentLinks | None
+) -> list[Channel]:
+    """The chat channels the settings configure, in a fixed order: Telegram, WeCom, WeChat."""
     from bot.channels.telegram import channel_from_settings as telegram_channel
+    from bot.channels.wechat.channel import channel_from_settings as wechat_channel
     from bot.channels.wecom.channel import channel_from_settings as wecom_channel
 
     found: list[Channel | None] = [
         telegram_channel(settings, assistant),
         wecom_channel(settings, assistant),
+        wechat_channel(settings, assistant, db, links),
     ]
     return [channel for channel in found if channel is not None]
 

@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_assess_parser(sub)  # assess FILE|- [-o OUT] [--sheet NAME] [--lang] [--template]
 
-    p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom)")
+    p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom, WeChat)")
 
     p = sub.add_parser("ask", help="answer a question from the FAQ knowledge base")
     p.add_argument("question", help="the question, in Chinese or English")
@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.broadcast.cli import add_parsers as add_broadcast_parsers
 
     add_broadcast_parsers(sub)  # broadcast send|list|report|cancel|resend|worker, groups add|list|remove
+
+    p = sub.add_parser("wechat", help="the WeChat Official Account (公众号)")
+    wechat = p.add_subparsers(dest="wechat_command", required=True, metavar="ACTION")
+    q = wechat.add_parser("menu", help="set the account's custom menu: 自测评估, 常见问题, 联系我们")
+    q.add_argument("--show", action="store_true", help="print the menu as JSON instead of setting it")
+    q.add_argument("--lang", choices=["zh", "en"], default="zh", help="the labels' language (default: zh)")
+    q.add_argument("--db", help="the SQLite file keeping the access token (default: $ZJTX_DB or zjtx.db)")
 
     return parser
 
@@ -272,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.ask import run_ask
 
         return run_ask(args.question, args.lang, args.json, sys.stdout, _today(None))
+    if args.command == "wechat":
+        from bot.channels.wechat.cli import run as run_wechat
+
+        return run_wechat(args)
     if args.command in ("broadcast", "groups"):
         from bot.broadcast.cli import run as run_broadcast
 

@@ -348,7 +348,56 @@ def m006_console(db: Database) -> None:
         )
 
 
-def m007_reminders_and_questionnaire_events(db: Database) -> None:
+def m007_wechat(db: Database) -> None:
+    """The WeChat Official Account: who may still be sent a customer-service message (the
+    platform allows them only for a while after the person's last message or event, a few
+    per message), who unsubscribed, and the access token a restart keeps using.
+
+    Times are Unix seconds (REAL); see bot/channels/wechat/store.py."""
+    db["wechat_followers"].create(  # type: ignore[union-attr]
+        {
+            "openid": str,
+            "subscribed": int,
+            "last_message_at": float,
+            "message_sends": int,
+            "last_event_at": float,
+            "event_sends": int,
+            "dropped": int,
+            "changed_at": float,
+        },
+        pk="openid",
+        not_null={"subscribed", "message_sends", "event_sends", "dropped"},
+        defaults={"subscribed": 1, "message_sends": 0, "event_sends": 0, "dropped": 0},
+    )
+    db["wechat_tokens"].create(  # type: ignore[union-attr]
+        {"app_id": str, "access_token": str, "expires_at": float, "fetched_at": float},
+        pk="app_id",
+        not_null={"access_token", "expires_at"},
+    )
+
+
+def m008_document_links(db: Database) -> None:
+    """Files a person opens through a signed, expiring link (the PDF report on channels whose
+    messages cannot carry a file); see bot/links.py."""
+    db["document_links"].create(  # type: ignore[union-attr]
+        {
+            "id": str,
+            "channel": str,
+            "user_id": str,
+            "filename": str,
+            "mime": str,
+            "data": bytes,
+            "created_at": float,
+            "expires_at": float,
+        },
+        pk="id",
+        not_null={"channel", "user_id", "filename", "mime", "data", "expires_at"},
+    )
+    db["document_links"].create_index(["expires_at"])  # type: ignore[union-attr]
+    db["document_links"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
+
+
+def m009_reminders_and_questionnaire_events(db: Database) -> None:
     """Reminders (bot/reminders) and the questionnaire's event log for the staff statistics.
 
     ``reminders``: at most one of each kind per conversation, written in the transaction
@@ -410,7 +459,9 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m004_broadcast_outbox_by_channel,
     m005_broadcast_topic_ids,
     m006_console,
-    m007_reminders_and_questionnaire_events,
+    m007_wechat,
+    m008_document_links,
+    m009_reminders_and_questionnaire_events,
 )
 
 

@@ -53,6 +53,7 @@ STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from t
 CONSOLE_COMMAND = "/console"  # a one-time login link to the web console, for staff in a private chat
 
 Notifier = Callable[[Notify], Awaitable[None]]
+Forgetter = Callable[[str, str], int]  # (channel, user id) -> rows deleted
 
 
 class Assistant:
@@ -85,6 +86,12 @@ class Assistant:
         self.notify = notify
         self.console_links: ConsoleLinks | None = None  # set by bot/app.py when the console runs
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._forgetters: list[Forgetter] = []
+
+    def on_forget(self, forget: Forgetter) -> None:
+        """Also run ``forget(channel, user_id)`` on /forget: what a channel keeps of its own
+        about a person (the WeChat follower's window, a published report)."""
+        self._forgetters.append(forget)
 
     def is_staff(self, key: SessionKey) -> bool:
         return f"{key.channel}:{key.user_id}" in self.staff
@@ -234,6 +241,7 @@ class Assistant:
         t = self.engine.t
         if command.name == "/forget":
             count = self.store.forget_user(key.channel, key.user_id)
+            count += sum(forget(key.channel, key.user_id) for forget in self._forgetters)
             return [Text(t(session, "forget.done", count=count))]
         if not self.is_staff(key):
             log.warning("refused %s from non-staff %s", command.name, key)

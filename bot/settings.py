@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     staff: str = Field(default="", alias="ZJTX_STAFF")
     staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
     admin: str = Field(default="", alias="ZJTX_ADMIN")
+    # the address people reach this server at: the console's login links, the document links
     public_url: str | None = Field(default=None, alias="ZJTX_PUBLIC_URL")
     console_key: str | None = Field(default=None, alias="ZJTX_CONSOLE_KEY")
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
@@ -62,6 +63,13 @@ class Settings(BaseSettings):
     wecom_token: str | None = Field(default=None, alias="WECOM_TOKEN")
     wecom_aes_key: str | None = Field(default=None, alias="WECOM_AES_KEY")
     wecom_api_base_url: str = Field(default="https://qyapi.weixin.qq.com", alias="WECOM_API_BASE_URL")
+    wechat_app_id: str | None = Field(default=None, alias="WECHAT_APP_ID")
+    wechat_app_secret: str | None = Field(default=None, alias="WECHAT_APP_SECRET")
+    wechat_token: str | None = Field(default=None, alias="WECHAT_TOKEN")
+    wechat_aes_key: str | None = Field(default=None, alias="WECHAT_AES_KEY")
+    wechat_plaintext: bool = Field(default=False, alias="WECHAT_PLAINTEXT")
+    wechat_api_base_url: str = Field(default="https://api.weixin.qq.com", alias="WECHAT_API_BASE_URL")
+    link_secret: str | None = Field(default=None, alias="ZJTX_LINK_SECRET")
     now: datetime | None = Field(default=None, alias="ZJTX_NOW")  # a testing aid: the clock starts here
     reminder_hours: float = Field(default=24.0, alias="ZJTX_REMINDER_HOURS", gt=0, le=24 * 30)
 
@@ -95,8 +103,9 @@ class Settings(BaseSettings):
 
     @property
     def console_wanted(self) -> bool:
-        """Whether the web console is configured (its key or the public address is set)."""
-        return bool(self.console_key or self.public_url)
+        """Whether the web console is configured: its key is set (it needs ZJTX_PUBLIC_URL
+        too). The public address alone is not the console's: it also serves document links."""
+        return bool(self.console_key)
 
     @property
     def listen_host_port(self) -> tuple[str, int]:

@@ -18,10 +18,11 @@ from typing import Any
 
 import aiohttp
 
-from ._http import Again, Backoff, HttpClient, Sleep, call_with_retries, request_json
+from bot.channels.tencent.http import Again, Backoff, HttpClient, Sleep, call_with_retries, request_json
+from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text
+
 from .config import DEFAULT_API_BASE_URL, WeComConfig
 from .errors import WeComError
-from .text import TEXT_LIMIT_BYTES, split_text
 
 __all__ = [
     "ChoiceButton",

@@ -23,10 +23,11 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from aiohttp import web
 
+from bot.channels.tencent import replay
+from bot.channels.tencent.replay import ReplayGuard
 from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
@@ -39,7 +40,6 @@ from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
 from .errors import WeComError, WeComTransportError
 from .inbound import WeComInbound
-from .replay import ReplayGuard
 
 __all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
 
@@ -55,21 +55,11 @@ _QUESTION_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 log = logging.getLogger("zjtx.wecom")
 
 
-class Seen(Protocol):
-    def first_time(self, scope: str, key: str) -> bool: ...
+class StoreReplayGuard(replay.StoreReplayGuard):
+    """The durable replay guard (the ``seen`` table) under the scope ``wecom``."""
 
-
-class StoreReplayGuard:
-    """A ReplayGuard kept in the database's ``seen`` table (through the Assistant or the
-    store): durable across restarts."""
-
-    def __init__(self, seen: Seen, scope: str = CHANNEL) -> None:
-        self._seen = seen
-        self._scope = scope
-
-    async def first_time(self, key: str) -> bool:
-        """Return True the first time ``key`` is offered (and record it), False ever after."""
-        return self._seen.first_time(self._scope, key)
+    def __init__(self, seen: replay.Seen, scope: str = CHANNEL) -> None:
+        super().__init__(seen, scope)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from bot.broadcast.outbox import UNCERTAIN
 from bot.cli import main
 from bot.service import Assistant
 from bot.store import SessionKey
+from dialogs.i18n import load_catalogs
 from dialogs.messages import Inbound, Text
 from dialogs.session import Session
 
@@ -277,7 +278,18 @@ async def test_the_knowledge_box_shows_what_the_assistant_would_answer(app: App,
     assert "来源：" in listing
 
 
-async def test_the_knowledge_list_shows_answers_computed_from_the_rules_data(app: App, client: Client) -> None:
+async def test_the_knowledge_box_asks_as_someone_writing_in_the_questions_language(
+    app: App, client: Client
+) -> None:
+    csrf = await log_in(client, app)
+    await client.post("/console/lang", data={"csrf": csrf, "lang": "en", "next": "/console/knowledge"})
+    body = await (await client.get("/console/knowledge?q=入会要交多少会费")).text()
+    assert "Knowledge" in body  # the page in English
+    offer = load_catalogs().text("zh", "lang.offer").split("{")[0]
+    assert "秘书处" in body and offer not in body  # a Chinese asker is answered in Chinese, no /lang offer
+
+
+async def test_the_knowledge_list_shows_the_answers_computed_from_rules(app: App, client: Client) -> None:
     await log_in(client, app)
     faq = app.assistant.engine.faq
     computed = [e for e in faq.base.entries if e.rule is not None]

@@ -1,4 +1,9 @@
-"""One JSON request to WeCom, and the retry loop shared by the API client and the robot sender."""
+"""One JSON request to a Tencent platform, and the retry loop every client shares.
+
+The WeCom app API, the WeCom group robots and the WeChat Official Account API all answer
+JSON with ``errcode`` / ``errmsg`` and retry the same way: :func:`call_with_retries`
+with :class:`bot.backoff.Backoff`, the platform named in the log (``wecom.api_retry``,
+``wechat.api_retry``)."""
 
 from __future__ import annotations
 
@@ -13,16 +18,15 @@ import aiohttp
 
 from bot.backoff import Backoff
 
-from .errors import WeComError, WeComTransportError
+from .errors import ApiError, TransportError
 
 __all__ = ["Again", "Backoff", "HttpClient", "call_with_retries", "errcode_of", "key_hint", "request_json"]
 
-logger = logging.getLogger("zjtx.wecom")
 Sleep = Callable[[float], Awaitable[None]]
 
 
 class HttpClient:
-    """A WeCom client's HTTP session: the one it was given, or its own, opened on first use
+    """A platform client's HTTP session: the one it was given, or its own, opened on first use
     and closed by ``aclose`` (or ``async with``)."""
 
     def __init__(self, session: aiohttp.ClientSession | None) -> None:
@@ -56,16 +60,23 @@ async def request_json(
     *,
     params: Mapping[str, str] | None = None,
     payload: Mapping[str, Any] | None = None,
+    form: Callable[[], aiohttp.FormData] | None = None,
     timeout_seconds: float = 10.0,
 ) -> dict[str, Any]:
-    """Return the JSON object WeCom answered.
+    """Return the JSON object the platform answered to ``payload`` sent as JSON, or to the
+    multipart form ``form`` makes (made afresh for each attempt: a form is read once).
 
-    Raises WeComTransportError for network errors, timeouts, a non-200 status or a body
+    Raises TransportError for network errors, timeouts, a non-200 status or a body
     that is not a JSON object. The message never contains the URL's query (it can hold
     an access token or a robot key).
     """
-    body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    headers = None if body is None else {"Content-Type": "application/json; charset=utf-8"}
+    body: bytes | aiohttp.FormData | None = None
+    headers: dict[str, str] | None = None
+    if form is not None:
+        body = form()
+    elif payload is not None:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8"}
     try:
         async with session.request(
             method,
@@ -76,21 +87,21 @@ async def request_json(
             timeout=aiohttp.ClientTimeout(total=timeout_seconds),
         ) as response:
             if response.status != 200:
-                raise WeComTransportError(f"HTTP {response.status}")
+                raise TransportError(f"HTTP {response.status}")
             raw = await response.read()
     except (TimeoutError, aiohttp.ClientError) as exc:
-        raise WeComTransportError(type(exc).__name__) from exc
+        raise TransportError(type(exc).__name__) from exc
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise WeComTransportError("answer is not JSON") from exc
+        raise TransportError("answer is not JSON") from exc
     if not isinstance(data, dict):
-        raise WeComTransportError("answer is not a JSON object")
+        raise TransportError("answer is not a JSON object")
     return data
 
 
 def errcode_of(data: Mapping[str, Any]) -> int:
-    """Return the ``errcode`` of a WeCom answer (0 when absent, -1 when unreadable)."""
+    """Return the ``errcode`` of an answer (0 when absent, -1 when unreadable)."""
     value = data.get("errcode", 0)
     try:
         return int(value)
@@ -124,15 +135,18 @@ async def call_with_retries(
     backoff: Backoff,
     sleep: Sleep,
     what: str,
+    platform: str = "wecom",
 ) -> dict[str, Any]:
-    """Call ``once`` until WeCom answers errcode 0, and return that answer.
+    """Call ``once`` until the platform answers errcode 0, and return that answer.
 
     ``before`` runs ahead of every attempt (fetch a token, wait for room) and is not
     retried here: what it raises goes to the caller. A transport failure of ``once`` is
     retried with ``backoff``; another errcode as ``decide`` says.
-    ``what`` names the call in the log ("api path=/cgi-bin/gettoken", "robot key=693a…").
-    Raises WeComTransportError when WeCom stayed unreachable, WeComError when it refused
+    ``what`` names the call in the log ("api path=/cgi-bin/gettoken", "robot key=693a…"),
+    ``platform`` the logger (``zjtx.wecom``) and the event prefix (``wecom.api_retry``).
+    Raises TransportError when the platform stayed unreachable, ApiError when it refused
     (or the attempts ran out), or whatever ``decide`` raises."""
+    logger = logging.getLogger(f"zjtx.{platform}")
     kind, _, where = what.partition(" ")
     attempt = 0
     while True:
@@ -141,11 +155,15 @@ async def call_with_retries(
             await before()
         try:
             data = await once()
-        except WeComTransportError as exc:
+        except TransportError as exc:
             if attempt >= backoff.attempts:
-                logger.error("wecom.%s_unreachable %s attempts=%d error=%s", kind, where, attempt, exc.errmsg)
+                logger.error(
+                    "%s.%s_unreachable %s attempts=%d error=%s", platform, kind, where, attempt, exc.errmsg
+                )
                 raise
-            await _pause(sleep, what, attempt, f"transport:{exc.errmsg}", backoff.delay(attempt))
+            await _pause(
+                logger, platform, sleep, what, attempt, f"transport:{exc.errmsg}", backoff.delay(attempt)
+            )
             continue
         errcode = errcode_of(data)
         if errcode == 0:
@@ -153,15 +171,19 @@ async def call_with_retries(
         again = decide(errcode, data, attempt)
         if again is None or (again.counts and attempt >= backoff.attempts):
             errmsg = str(data.get("errmsg", ""))
-            logger.error("wecom.%s_error %s errcode=%d errmsg=%s", kind, where, errcode, errmsg)
-            raise WeComError(errcode, errmsg)
+            logger.error("%s.%s_error %s errcode=%d errmsg=%s", platform, kind, where, errcode, errmsg)
+            raise ApiError(errcode, errmsg)
         if not again.counts:
             attempt -= 1
         if again.delay > 0:
-            await _pause(sleep, what, attempt, f"errcode:{errcode}", again.delay)
+            await _pause(logger, platform, sleep, what, attempt, f"errcode:{errcode}", again.delay)
 
 
-async def _pause(sleep: Sleep, what: str, attempt: int, why: str, delay: float) -> None:
+async def _pause(
+    logger: logging.Logger, platform: str, sleep: Sleep, what: str, attempt: int, why: str, delay: float
+) -> None:
     kind, _, where = what.partition(" ")
-    logger.warning("wecom.%s_retry %s attempt=%d reason=%s delay=%.1f", kind, where, attempt, why, delay)
+    logger.warning(
+        "%s.%s_retry %s attempt=%d reason=%s delay=%.1f", platform, kind, where, attempt, why, delay
+    )
     await sleep(delay)
