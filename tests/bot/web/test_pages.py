@@ -121,6 +121,31 @@ async def test_statistics_count_from_the_daily_rollup(app: App, client: Client) 
     assert "结束日期早于开始日期" in reversed_range
 
 
+async def test_statistics_show_starts_completion_and_where_people_stop_from_the_event_log(
+    app: App, client: Client
+) -> None:
+    from tests.conversations import INSTITUTION_TYPED
+
+    def say(key: SessionKey, *texts: str) -> None:
+        for text in texts:
+            app.assistant.handle_now(key, Inbound(text=text))
+
+    answers = [INSTITUTION_TYPED[q] for q in ("org_type", "registered_capital", "operates_park", "district")]
+    say(SessionKey("telegram", "1", "1"), "/assess", *answers, "确认")  # finished
+    say(SessionKey("wecom", "2", "2"), "/assess", "1", "4")  # stopped at the district
+    say(SessionKey("telegram", "3", "3"), "/assess", "1", "4")  # stopped there too
+    say(SessionKey("telegram", "4", "4"), "/assess", "1", "/cancel")  # gave up at the certification
+    await log_in(client, app)
+    body = text_of(await (await client.get("/console/statistics")).text())
+    assert "4 开始的问卷" in body and "25% 完成率" in body
+    assert "所在区: 2" in body and "已获认定: 1" in body
+    telegram = text_of(await (await client.get("/console/statistics?channel=telegram")).text())
+    assert "3 开始的问卷" in telegram and "所在区: 1" in telegram
+    app.store.forget_user("telegram", "3")
+    after = text_of(await (await client.get("/console/statistics")).text())
+    assert "3 开始的问卷" in after and "所在区: 1" in after
+
+
 # --- broadcasts -----------------------------------------------------------------------------------
 
 
