@@ -260,7 +260,22 @@ def _prompted(prompt: str) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # a setting that cannot be read (ZJTX_NOW without its offset…): say which, no traceback
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            print(f"zjtx: {name}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "assess":
         from bot.batch import run_assess
 
