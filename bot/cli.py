@@ -164,6 +164,8 @@ def run_assessments_export(args: argparse.Namespace) -> int:
                 "answers": a.answers,
                 "assessment": a.result,
             }
+            if a.readings:  # answers given as a range or a bound: as given (answers hold the cautious end)
+                record["readings"] = a.readings
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     print(f"{count} assessments written", file=sys.stderr)

@@ -398,7 +398,8 @@ def m008_document_links(db: Database) -> None:
 
 
 def m009_reminders_and_questionnaire_events(db: Database) -> None:
-    """Reminders (bot/reminders) and the questionnaire's event log for the staff statistics.
+    """Reminders (bot/reminders) and the questionnaire's event log for the staff statistics;
+    the ranges an assessment's answers were given as.
 
     ``reminders``: at most one of each kind per conversation, written in the transaction
     that saves the turn asking for it, moved pending → sending → sent | dropped | failed |
@@ -449,6 +450,8 @@ def m009_reminders_and_questionnaire_events(db: Database) -> None:
     # the statistics read (kind, day range[, channel]) and group by attempt and question: all in the index
     db["questionnaire_events"].create_index(["kind", "day", "channel", "attempt", "question"])  # type: ignore[union-attr]
     db["questionnaire_events"].create_index(["channel", "user_id"])  # type: ignore[union-attr]  # /forget
+    # the answers given as a range or a bound, as given (the answers hold their cautious end)
+    db.conn.execute("ALTER TABLE assessments ADD COLUMN readings TEXT")
 
 
 # Every migration, oldest first. Append only: a shipped database has run the ones before.

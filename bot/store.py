@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -55,9 +55,10 @@ class StoredAssessment:
     answers: dict[str, Any]
     result: dict[str, Any]
     created_at: str
+    readings: dict[str, dict[str, Any]] = field(default_factory=dict)  # answers given as ranges
 
     def last_result(self) -> LastResult:
-        return LastResult(self.answers, self.made_on, self.rules_version, self.result)
+        return LastResult(self.answers, self.made_on, self.rules_version, self.result, dict(self.readings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,7 @@ class MemoryStore:
                     dict(finished.answers),
                     finished.assessment.contract(),
                     _now(),
+                    dict(finished.readings),
                 )
             )
             self._sessions[key] = row
@@ -345,7 +347,7 @@ class SqliteStore:
             if finished is not None:
                 conn.execute(
                     "INSERT INTO assessments (channel, chat_id, user_id, made_on, rules_version, answers, "
-                    "result, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    "result, created_at, readings) VALUES (?,?,?,?,?,?,?,?,?)",
                     [
                         key.channel,
                         key.chat_id,
@@ -355,6 +357,7 @@ class SqliteStore:
                         json.dumps(finished.answers, ensure_ascii=False),
                         json.dumps(finished.assessment.contract(), ensure_ascii=False),
                         now,
+                        json.dumps(finished.readings) if finished.readings else None,
                     ],
                 )
             if timers:
@@ -372,9 +375,10 @@ class SqliteStore:
             answers=json.loads(row[6]),
             result=json.loads(row[7]),
             created_at=row[8],
+            readings=json.loads(row[9]) if row[9] else {},
         )
 
-    _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at"
+    _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at, readings"
 
     def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
         row = self.db.row(

@@ -439,6 +439,18 @@ async def test_english_is_used_for_the_channel_texts_too(make_served: MakeServed
     )
 
 
+async def test_a_reply_in_english_in_a_chinese_conversation_lists_its_options_in_english(
+    make_served: MakeServed,
+) -> None:
+    served = await make_served()
+    text, _offer = texts(await served.say("what does R&D expenses mean?"))  # suggestions, in English
+    assert served.session().lang == "zh"
+    numbered = [line for line in text.splitlines() if OPTION.match(line)]
+    assert numbered and all(line.endswith(")") and " (/faq " in line for line in numbered), numbered
+    [menu] = texts(await served.say("/menu"))  # the conversation's own language again
+    assert "1. 自测评估（/assess）" in menu.splitlines()
+
+
 @pytest.mark.parametrize("kind", ["image", "voice", "file", "video"])
 async def test_media_gets_a_please_type_reply(make_served: MakeServed, kind: str) -> None:
     served = await make_served()
