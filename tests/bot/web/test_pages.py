@@ -144,6 +144,22 @@ async def test_statistics_show_starts_completion_and_where_people_stop_from_the_
     app.store.forget_user("telegram", "3")
     after = text_of(await (await client.get("/console/statistics")).text())
     assert "3 开始的问卷" in after and "所在区: 1" in after
+    assert "0 已发出的提醒" in after and "未发出" not in after
+
+
+async def test_statistics_count_the_reminders_settled_in_the_range(app: App, client: Client) -> None:
+    for user in ("1", "2", "3"):
+        for text in ("/assess", "1"):
+            app.assistant.handle_now(SessionKey("telegram", user, user), Inbound(text=text))
+    now = time.time()
+    for user, state in (("1", "sent"), ("2", "sent"), ("3", "uncertain")):  # as the scheduler leaves them
+        with app.db.tx() as conn:
+            conn.execute("UPDATE reminders SET state=?, last_at=? WHERE user_id=?", [state, now, user])
+    await log_in(client, app)
+    body = await (await client.get("/console/statistics")).text()
+    assert re.search(r'id="reminders-sent">2<', body) and "0 · 1" in body
+    wecom = await (await client.get("/console/statistics?channel=wecom")).text()
+    assert re.search(r'id="reminders-sent">0<', wecom)
 
 
 # --- broadcasts -----------------------------------------------------------------------------------
