@@ -234,11 +234,25 @@ def scheduler_queries(path: Path, rounds: int = 200) -> None:
         start = time.perf_counter()
         book.next_due(["telegram", "wecom", "wechat", "bench"])
         upcoming.append(time.perf_counter() - start)
+    from bot.web.pages.statistics import Range, dropoff
+
+    events = store.db.row("SELECT count(*) FROM questionnaire_events")
+    span = Range(TODAY - timedelta(days=182), TODAY, "")
+    stats: list[float] = []
+    for _ in range(5):
+        start = time.perf_counter()
+        drop = dropoff(store.db, span)
+        stats.append(time.perf_counter() - start)
     store.close()
     d, n = quantiles(due), quantiles(upcoming)
     print(f"\n(c) The reminder scheduler's reads with {pending:,} reminders waiting")
     print(f"  due now (a page of {len(page)}): p50 {ms(d['p50'])}, p99 {ms(d['p99'])}")
     print(f"  next due:               p50 {ms(n['p50'])}, p99 {ms(n['p99'])}")
+    assert drop is not None and events is not None
+    print(
+        f"  the console's drop-off over {events[0]:,} events ({drop.started:,} started): "
+        f"median {ms(statistics.median(stats))} of 5"
+    )
 
 
 def pin_to_one_core() -> str:
