@@ -155,8 +155,9 @@ class DialogEngine:
     """Holds the rules and catalogs; :meth:`handle` is the only entry point.
 
     `staff_reachable`: a staff chat is configured, so a hand-off can promise a reply and
-    emits a :class:`Notify`; without one (the terminal, ``zjtx ask``) the engine gives the
-    secretariat's contacts and promises nothing.
+    emits a :class:`Notify`, and an enquiry (/join, /callme) that staff will be in touch;
+    without one (the terminal, ``zjtx ask``) the engine says the enquiry is recorded, gives
+    the secretariat's contacts and promises nothing.
     """
 
     def __init__(
@@ -444,15 +445,21 @@ class DialogEngine:
                 return
             kind: LeadKind = "join" if s.lead.get("kind") == "join" else "callme"
             turn.lead = LeadRequest(kind, s.lead["company"], s.lead["contact"], phone)
-            self._end_lead(turn, today, "lead.thanks")
+            if self.staff_reachable:  # the staff chat is told at once
+                self._end_lead(turn, today, "lead.thanks")
+            else:  # kept for /leads, the console and the export: no one is told now
+                self._end_lead(turn, today, "lead.recorded", with_contacts=True)
             return
         turn.replies.append(self._lead_question(s))
 
-    def _end_lead(self, turn: Turn, today: date, key: str) -> None:
+    def _end_lead(self, turn: Turn, today: date, key: str, *, with_contacts: bool = False) -> None:
         s = turn.session
         back = s.lead.get("return_to", "")
         s.lead = {}
-        turn.replies.append(Text(self.t(s, key)))
+        text = self.t(s, key)
+        if with_contacts:
+            text += "\n" + render.contacts_text(self.rules, s.lang, self.cat)
+        turn.replies.append(Text(text))
         if back:
             s.mode, s.pending = "assess", back
             turn.replies.append(self._ask(s, back, today))

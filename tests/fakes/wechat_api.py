@@ -12,13 +12,16 @@ for the next calls to a path, every token expired). It keeps the platform's rule
   (5 messages per message) or a minute of their last event (3 per event), and never after
   they unsubscribed: 45015, 45047, 43004 otherwise. Tests tell it what followers did
   (:meth:`FakeWeChatApi.follower_messaged` …), as WeChat knows it;
-- a text over 2,048 bytes is 45002.
+- a text over 2,048 bytes is 45002;
+- a temporary image (media/upload) is a readable PNG, JPEG, GIF or BMP of at most 10 MB:
+  40004 for anything else, 40009 for a larger one.
 
 Time is an injectable clock (``ManualClock``), so tests never sleep.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +31,7 @@ from typing import Any, Self
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.wecom_api import ManualClock, RecordedCall
 
@@ -43,6 +47,8 @@ MESSAGE_WINDOW = 48 * 3600.0
 MESSAGE_QUOTA = 5
 EVENT_WINDOW = 60.0
 EVENT_QUOTA = 3
+IMAGE_LIMIT_BYTES = 10 * 1024 * 1024
+IMAGE_FORMATS = frozenset({"PNG", "JPEG", "GIF", "BMP"})
 
 
 @dataclass
@@ -305,8 +311,10 @@ class FakeWeChatApi:
         if request.query.get("type") != "image" or not isinstance(media, web.FileField):
             return self._error(call, 40004, "invalid media type")
         data = media.file.read()
-        if not data or len(data) > 10 * 1024 * 1024:
-            return self._error(call, 40005, "invalid file size")
+        if len(data) > IMAGE_LIMIT_BYTES:
+            return self._error(call, 40009, "invalid image size")
+        if not _is_image(data):
+            return self._error(call, 40004, "invalid media type")
         media_id = f"fake-media-{next(self._ids)}"
         self.uploads[media_id] = Upload(media_id, media.filename, media.content_type, data)
         return self._answer(call, {"type": "image", "media_id": media_id, "created_at": int(self.clock())})
@@ -328,3 +336,14 @@ class FakeWeChatApi:
                 return self._error(call, 40019, "invalid button key size")
         self.menu = buttons
         return self._answer(call, {"errcode": 0, "errmsg": "ok"})
+
+
+def _is_image(data: bytes) -> bool:
+    """Whether ``data`` opens as a picture in a format WeChat takes for an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            kind = picture.format
+            picture.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    return kind in IMAGE_FORMATS

@@ -64,6 +64,7 @@ from bot.channels.telegram.groups import (
     private_link,
     replies_to_bot,
 )
+from bot.channels.telegram.media import FileIds, MediaTooLarge, send_media
 from bot.channels.telegram.render import (
     TEXT_LIMIT,
     Planned,
@@ -83,13 +84,14 @@ from bot.channels.telegram.transport import (
     file_base_url,
     retry_after_seconds,
 )
+from bot.media import unsent_text
 from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.commands import parse_command
 from dialogs.language import message_lang
-from dialogs.messages import Inbound, Outbound, Question, Text
+from dialogs.messages import Document, Image, Inbound, Outbound, Question, Text
 
 CHANNEL: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
@@ -268,6 +270,7 @@ class TelegramChannel:
         self._app.add_error_handler(self._on_error)
         self._values: _Bounded = _Bounded(4096)  # v:<token> → a long menu value
         self._selections: _Bounded = _Bounded(10_000)  # (chat, message) → toggled choices
+        self._file_ids = FileIds()  # score cards and reports sent: Telegram's file_id of each
         self._posts: set[asyncio.Task[Any]] = set()  # webhook requests past the secret check
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -336,8 +339,13 @@ class TelegramChannel:
             return Dropped("not a private chat")
         key = _key(int(user_id), int(user_id))
         lang = self._lang(key, None)
-        plan = plan_messages(replies, self._catalog(lang), self._data_for, self._text_limit, self._catalog)
+        t = self._catalog(lang)
+        plan = plan_messages(replies, t, self._data_for, self._text_limit, self._catalog)
         for done, planned in enumerate(plan):
+            if planned.media is not None:  # a picture or a file: its alt text when refused
+                if not await self._send_media(int(user_id), planned.media, t, None) and done == 0:
+                    return Dropped("telegram refused the picture and its text")
+                continue
             try:
                 await self._app.bot.send_message(
                     int(user_id),
@@ -364,7 +372,8 @@ class TelegramChannel:
         """Post a staff notice to a chat (ZJTX_STAFF_CHAT=telegram:<chat id>). Raises TelegramError."""
         target: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
         for planned in plan_messages([Text(text)], self._catalog("zh"), self._data_for, self._text_limit):
-            await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
+            if planned.media is None:
+                await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
 
     async def _stop(self) -> None:
         self._stopping = True
@@ -641,7 +650,12 @@ class TelegramChannel:
 
         plan = plan_messages(replies, t, self._data_for, self._text_limit, self._catalog)
         for done, planned in enumerate(plan):
-            if not await self._send_one(chat_id, planned, reply_to if done == 0 else None):
+            first = reply_to if done == 0 else None
+            if planned.media is not None:
+                sent = await self._send_media(chat_id, planned.media, t, first)
+            else:
+                sent = await self._send_one(chat_id, planned, first)
+            if not sent:
                 log.error(
                     "telegram.reply_undelivered key=%s undelivered=%d/%d (the turn itself is saved)",
                     key,
@@ -682,6 +696,37 @@ class TelegramChannel:
                 log.error("telegram.send_failed chat=%s error=%s", chat_id, exc)
                 return False
         return False
+
+    async def _send_media(
+        self, chat_id: int, media: Image | Document, t: Callable[..., str], reply_to: int | None
+    ) -> bool:
+        """sendPhoto or sendDocument (:mod:`bot.channels.telegram.media`); when Telegram refuses
+        the file, its alt text or caption as a message instead (a picture is a convenience:
+        the result follows it either way)."""
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+        for _ in range(EXTRA_RETRY_AFTER_ROUNDS + 1):
+            try:
+                await send_media(
+                    self._app.bot, chat_id, media, file_ids=self._file_ids, reply_parameters=reply
+                )
+                return True
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                log.warning("telegram.retry_after chat=%s seconds=%.2f", chat_id, wait)
+                await asyncio.sleep(wait)
+            except Forbidden as exc:
+                log.info("telegram.forbidden chat=%s error=%s", chat_id, exc)
+                return False
+            except (TelegramError, MediaTooLarge) as exc:
+                log.error(
+                    "telegram.media_refused chat=%s file=%s error=%s (sending its text instead)",
+                    chat_id,
+                    media.filename,
+                    exc,
+                )
+                break
+        text = unsent_text(media, t)
+        return await self._send_one(chat_id, Planned(escape(text), text), reply_to)
 
     async def _show_answer(self, message: Message, answer: str, lang: str) -> None:
         """Edit a question to show the answer chosen and drop its buttons: a clean record."""

@@ -1,9 +1,11 @@
-"""One JSON request to a Tencent platform, and the retry loop every client shares.
+"""One JSON request to a Tencent platform, the retry loop every client shares, and the
+temporary media upload both platforms take alike.
 
 The WeCom app API, the WeCom group robots and the WeChat Official Account API all answer
 JSON with ``errcode`` / ``errmsg`` and retry the same way: :func:`call_with_retries`
 with :class:`bot.backoff.Backoff`, the platform named in the log (``wecom.api_retry``,
-``wechat.api_retry``)."""
+``wechat.api_retry``). ``/cgi-bin/media/upload`` (上传临时素材) is the same multipart call on
+both: :func:`upload_media`."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import aiohttp
 
@@ -20,7 +22,20 @@ from bot.backoff import Backoff
 
 from .errors import ApiError, TransportError
 
-__all__ = ["Again", "Backoff", "HttpClient", "call_with_retries", "errcode_of", "key_hint", "request_json"]
+__all__ = [
+    "MEDIA_UPLOAD",
+    "Again",
+    "ApiCall",
+    "Backoff",
+    "HttpClient",
+    "call_with_retries",
+    "errcode_of",
+    "key_hint",
+    "request_json",
+    "upload_media",
+]
+
+MEDIA_UPLOAD = "/cgi-bin/media/upload"
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -187,3 +202,39 @@ async def _pause(
         "%s.%s_retry %s attempt=%d reason=%s delay=%.1f", platform, kind, where, attempt, why, delay
     )
     await sleep(delay)
+
+
+class ApiCall(Protocol):
+    """A client's authenticated call with retries (``WeComApi._call_with_retries``,
+    ``WeChatApi._call``)."""
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        /,
+        *,
+        params: Mapping[str, str],
+        payload: Mapping[str, Any] | None,
+        form: Callable[[], aiohttp.FormData] | None,
+    ) -> Awaitable[dict[str, Any]]: ...
+
+
+async def upload_media(call: ApiCall, kind: str, content: bytes, *, filename: str, content_type: str) -> str:
+    """Upload ``content`` as temporary media of ``kind`` (``image``, ``file``…) through
+    ``call``, in one multipart part named ``media`` under ``filename``; return the media_id.
+
+    The form is made afresh for each attempt (a FormData is read once), the file name as
+    UTF-8 in the part's header, as the platforms show it (aiohttp would otherwise
+    percent-encode a Chinese name). Raises ApiError (also when the answer has no media_id)."""
+
+    def form() -> aiohttp.FormData:
+        data = aiohttp.FormData(quote_fields=False)
+        data.add_field("media", content, filename=filename, content_type=content_type)
+        return data
+
+    answer = await call("POST", MEDIA_UPLOAD, params={"type": kind}, payload=None, form=form)
+    media_id = answer.get("media_id")
+    if not isinstance(media_id, str) or not media_id:
+        raise ApiError(-1, "media/upload answered without media_id")
+    return media_id

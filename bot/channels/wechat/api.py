@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from bot.backoff import Backoff
-from bot.channels.tencent.http import Again, HttpClient, Sleep, call_with_retries, request_json
+from bot.channels.tencent.http import Again, HttpClient, Sleep, call_with_retries, request_json, upload_media
 from bot.channels.tencent.text import TEXT_LIMIT_BYTES, utf8_size
 
 from .config import DEFAULT_API_BASE_URL, WeChatConfig
@@ -42,7 +42,6 @@ logger = logging.getLogger("zjtx.wechat")
 
 STABLE_TOKEN = "/cgi-bin/stable_token"
 CUSTOM_SEND = "/cgi-bin/message/custom/send"
-MEDIA_UPLOAD = "/cgi-bin/media/upload"
 MENU_CREATE = "/cgi-bin/menu/create"
 
 TOKEN_INVALID = 40001
@@ -205,17 +204,7 @@ class WeChatApi(HttpClient):
         """Upload ``data`` as a temporary image (kept three days by WeChat); return its media_id.
 
         Raises WeChatError."""
-
-        def form() -> aiohttp.FormData:
-            made = aiohttp.FormData()
-            made.add_field("media", data, filename=filename, content_type=mime)
-            return made
-
-        answer = await self._call("POST", MEDIA_UPLOAD, params={"type": "image"}, form=form)
-        media_id = answer.get("media_id")
-        if not isinstance(media_id, str) or not media_id:
-            raise WeChatError(-1, "media/upload answered without media_id")
-        return media_id
+        return await upload_media(self._call, "image", data, filename=filename, content_type=mime)
 
     async def create_menu(self, buttons: Sequence[Mapping[str, Any]]) -> None:
         """Replace the account's custom menu with ``buttons`` (menu/create). Raises WeChatError."""

@@ -6,11 +6,14 @@ the background, one user's messages in order. Typed text and button clicks go to
 dialog engine; the replies are committed before they are sent through the app API.
 
 Rendering: texts of one turn are joined and sent as few text messages as fit under 2048
-bytes. A question or menu with choices lists them numbered ("2. 二级", or for the menu
-"1. 自测评估（/assess）") and, when they fit (one answer, at most 6 short labels), a
-button card follows. Digits typed after a menu pick its command through a small
-in-memory note per user (:class:`dialogs.picking.MenuNotes`); after a question they go to the engine,
-which reads them as option numbers.
+bytes. The score card goes before the result as an image message and the PDF report as a
+file message, both uploaded as temporary media (:mod:`bot.channels.wecom.media`). A
+question or menu with choices lists them numbered, one short line each ("2. 二级"; for a
+menu "1. 自测评估（/assess）", or "1. 指标明细" when the command takes words after it)
+and, when they fit (one answer, at most 6 short labels), a button card follows. Digits
+typed after a menu pick its command through a small in-memory note per user
+(:class:`dialogs.picking.MenuNotes`); after a question they go to the engine, which reads
+them as option numbers.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from aiohttp import web
 
 from bot.channels.tencent import replay
 from bot.channels.tencent.replay import ReplayGuard
+from bot.media import unsent_text
 from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
@@ -40,6 +44,7 @@ from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
 from .errors import WeComError, WeComTransportError
 from .inbound import WeComInbound
+from .media import MediaIds, send_media
 
 __all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
 
@@ -74,7 +79,12 @@ class _CardSend:
     buttons: tuple[ChoiceButton, ...]
 
 
-_Send = _TextSend | _CardSend
+@dataclass(frozen=True, slots=True)
+class _MediaSend:
+    message: Image | Document
+
+
+_Send = _TextSend | _CardSend | _MediaSend
 
 
 class WeComChannel:
@@ -105,6 +115,7 @@ class WeComChannel:
         self._callback = WeComCallback(config, self.on_message, replay_guard=replay_guard, clock=clock)
         self._grace = drain_grace_seconds
         self._menus = menu_notes or MenuNotes()
+        self._media_ids = MediaIds()  # score cards and reports uploaded: WeCom's media_id of each
         self._posts: set[asyncio.Task[object]] = set()
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -150,7 +161,10 @@ class WeComChannel:
         sent = 0
         for step in self._plan(key, replies):
             try:
-                if isinstance(step, _TextSend):
+                if isinstance(step, _MediaSend):
+                    await self._send_media(key, step.message)
+                    sent += 1
+                elif isinstance(step, _TextSend):
                     await self._api.send_text(user_id, step.content)
                     sent += 1
                 else:
@@ -238,7 +252,9 @@ class WeComChannel:
         plan = self._plan(key, replies)
         for done, step in enumerate(plan):
             try:
-                if isinstance(step, _TextSend):
+                if isinstance(step, _MediaSend):
+                    await self._send_media(key, step.message)
+                elif isinstance(step, _TextSend):
                     await self._api.send_text(key.user_id, step.content)
                 else:
                     await self._api.send_choices(
@@ -265,8 +281,26 @@ class WeComChannel:
                 )
                 return
 
+    async def _send_media(self, key: SessionKey, message: Image | Document) -> None:
+        """The picture or the file (:mod:`bot.channels.wecom.media`); when WeCom refuses it,
+        its alt text or caption as text instead. Raises WeComError when that fails too."""
+        try:
+            await send_media(self._api, key.user_id, message, media_ids=self._media_ids)
+            return
+        except (WeComError, ValueError) as exc:
+            log.error(
+                "wecom.media_refused user=%s file=%s error=%s (sending its text instead)",
+                key.user_id,
+                message.filename,
+                exc,
+            )
+        lang = self._lang(key)
+        await self._api.send_text(key.user_id, unsent_text(message, lambda k, **v: self._t(lang, k, **v)))
+
     def _plan(self, key: SessionKey, replies: Sequence[Outbound]) -> list[_Send]:
-        """The WeCom messages for one turn: texts joined, a card after the last list of choices."""
+        """The WeCom messages for one turn: texts joined, a card after the last list of choices;
+        a picture, a file and a result each a message of their own; a menu too long for a card
+        ends with how to pick from it."""
         with_choices = [i for i, m in enumerate(replies) if isinstance(m, Question | Menu) and m.choices]
         last_list = with_choices[-1] if with_choices else None
         lang = self._lang(key) if with_choices else ""
@@ -279,16 +313,23 @@ class WeComChannel:
                 pending.clear()
 
         for index, message in enumerate(replies):
-            if isinstance(message, Result):
+            if isinstance(message, Image | Document):
+                flush()
+                plan.append(_MediaSend(message))
+            elif isinstance(message, Result):
+                flush()  # what a person forwards to the boss: the result alone
                 pending.extend(message.parts)
-            elif isinstance(message, Text | Image | Document) or not message.choices:
-                pending.append(message.text)  # media: alt text until uploads are wired
+                flush()
+            elif isinstance(message, Text) or not message.choices:
+                pending.append(message.text)
             else:
-                pending.append(self._with_options(message.lang or lang, message))
+                shown_in = message.lang or lang  # a reply in the message's language keeps it here too
+                card = self._card(shown_in, message) if index == last_list else None
+                listed = self._with_options(shown_in, message)
+                if isinstance(message, Menu) and card is None:
+                    listed += "\n" + self._t(shown_in, "wecom.pick_number")
+                pending.append(listed)
                 flush()  # one list of numbered options per message
-                if index != last_list:
-                    continue
-                card = self._card(message.lang or lang, message)
                 if card is not None:
                     plan.append(card)
         flush()
@@ -297,8 +338,12 @@ class WeComChannel:
 
     def _with_options(self, lang: str, message: Question | Menu) -> str:
         if isinstance(message, Menu):
+            # one short line each on a phone: a command is shown when it is one word a person
+            # might type again (/join); "/details indicators" and "/whatif …" go by number
             lines = [
                 self._t(lang, "wecom.menu_option", n=n, label=c.label, command=c.value)
+                if " " not in c.value
+                else self._t(lang, "wecom.option", n=n, label=c.label)
                 for n, c in enumerate(message.choices, start=1)
             ]
         elif message.choices_in_text:

@@ -13,6 +13,7 @@ from bot.backoff import Backoff
 from bot.channels.tencent import TransportError
 from bot.channels.wechat import WeChatApi, WeChatError, WeChatStore
 from bot.db import connect
+from tests.fakes.pictures import png
 from tests.fakes.wechat_api import CUSTOM_SEND, MEDIA_UPLOAD, STABLE_TOKEN, TOKEN, FakeWeChatApi, ManualClock
 
 from .conftest import APP_ID, SECRET
@@ -151,13 +152,24 @@ async def test_text_over_2048_bytes_is_refused_before_wechat_would(
 async def test_a_picture_is_uploaded_and_sent(fake_api: FakeWeChatApi, clock: ManualClock) -> None:
     fake_api.follower_messaged(OPENID)
     async with client(fake_api, clock) as api:
-        media_id = await api.upload_image(b"\x89PNG" + bytes(100), "card.png")
+        media_id = await api.upload_image(png(), "card.png")
         await api.send_image(OPENID, media_id)
-    assert fake_api.uploads[media_id].data == b"\x89PNG" + bytes(100)
+    assert fake_api.uploads[media_id].data == png()
     assert fake_api.calls_to(MEDIA_UPLOAD)[0].query["type"] == "image"
     assert fake_api.delivered(OPENID) == [
         {"touser": OPENID, "msgtype": "image", "image": {"media_id": media_id}}
     ]
+
+
+async def test_an_upload_that_is_not_a_picture_is_refused_and_a_chinese_name_kept(
+    fake_api: FakeWeChatApi, clock: ManualClock
+) -> None:
+    async with client(fake_api, clock) as api:
+        with pytest.raises(WeChatError) as caught:
+            await api.upload_image(b"\x89PNG" + bytes(100), "card.png")  # a signature, no picture
+        media_id = await api.upload_image(png(), "得分卡.png")
+    assert caught.value.errcode == 40004
+    assert fake_api.uploads[media_id].filename == "得分卡.png"
 
 
 async def test_a_menu_message_carries_its_items(fake_api: FakeWeChatApi, clock: ManualClock) -> None:

@@ -34,6 +34,7 @@ from dialogs.i18n import load_catalogs
 from dialogs.messages import Inbound, Notify, Text
 from tests.bot.channels.wecom.test_wecom_channel import BY_NUMBER, expected_contract
 from tests.conversations import FIGURES_TYPED
+from tests.fakes.pictures import png
 from tests.fakes.wechat_api import CUSTOM_SEND, MEDIA_UPLOAD, STABLE_TOKEN, FakeWeChatApi, ManualClock
 
 from .conftest import ACCOUNT, AES_KEY, APP_ID, SECRET, TOKEN
@@ -716,19 +717,19 @@ async def test_pictures_are_uploaded_as_temporary_media(make_served: MakeServed)
     served = await make_served()
     await served.say("/menu")
     key = SessionKey("wechat", OPENID, OPENID)
-    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    picture = png()
     sent = await served.channel._deliver(
-        key, "test", served.channel.image(lambda: png, "card.png", "得分 72")
+        key, "test", served.channel.image(lambda: picture, "card.png", "得分 72")
     )
     [upload] = served.fake.uploads.values()
-    assert sent == 1 and upload.data == png and upload.filename == "card.png"
+    assert sent == 1 and upload.data == picture and upload.filename == "card.png"
     assert served.new_messages()[-1] == {
         "touser": OPENID,
         "msgtype": "image",
         "image": {"media_id": upload.media_id},
     }
     served.fake.fail_next(MEDIA_UPLOAD, 40004)
-    await served.channel._deliver(key, "test", served.channel.image(lambda: png, "card.png", "得分 72"))
+    await served.channel._deliver(key, "test", served.channel.image(lambda: picture, "card.png", "得分 72"))
     assert texts(served.new_messages()) == ["得分 72"]  # the picture's text instead
 
 
