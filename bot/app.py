@@ -2,17 +2,19 @@
 
 :func:`build` opens the database, makes the stores, the dialog engine and the
 :class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
-the channels the settings configure (Telegram, WeCom, the WeChat Official Account), each
-explicitly and in that order, and the signed document links when ZJTX_PUBLIC_URL is set.
+the channels the settings configure (Telegram, WeCom, the WeChat Official Account) and the
+reminder scheduler that sends through them, each explicitly and in that order, and the
+signed document links when ZJTX_PUBLIC_URL is set. One clock (ZJTX_NOW or the wall clock)
+dates every turn and decides when reminders are due.
 ``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
 nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
 channel (``/telegram/webhook``, ``/wecom/callback``, ``/wechat/callback``, ``/healthz``,
 ``/files/…`` for the document links, ``/console`` for the staff console), the broadcast
-worker beside them. On SIGTERM the
-server stops taking requests, every channel finishes what is in flight, the worker records
-the parts it has sent, and the database is closed.
+worker and the reminder scheduler beside them. On SIGTERM the server stops taking requests,
+the scheduler records the reminder in flight, every channel finishes what is in flight, the
+worker records the parts it has sent, and the database is closed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol, cast
 
 from aiohttp import web
@@ -35,12 +37,15 @@ from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
 from bot.links import DocumentLinks, link_key
+from bot.reminders.pushing import Dropped, Pushed, Pusher, Sent
+from bot.reminders.scheduler import ReminderScheduler
+from bot.reminders.timing import ReminderPolicy
 from bot.service import STAFF_LANG, Assistant
-from bot.settings import Settings, today_in_guangzhou
+from bot.settings import Clock, Settings, clock_of, today_of
 from bot.store import SqliteStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import Catalogs
-from dialogs.messages import Notify
+from dialogs.messages import Notify, Outbound
 
 if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
     from bot.broadcast.sending import Sender
@@ -48,7 +53,17 @@ if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's cl
     from bot.channels.telegram.sender import TelegramSender
     from bot.web import StaffConsole
 
-__all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier", "staff_reachable"]
+__all__ = [
+    "App",
+    "Channel",
+    "build",
+    "http_app",
+    "pushers",
+    "reminder_policy",
+    "serve",
+    "staff_notifier",
+    "staff_reachable",
+]
 
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
@@ -68,6 +83,18 @@ class Channel(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving and finish the updates in flight."""
+        ...
+
+
+class Pushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to one person's private chat on this channel, unprompted."""
+        ...
+
+
+class CountedPushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> int:
+        """Send to one person unprompted, within the platform's window; return how many went."""
         ...
 
 
@@ -169,30 +196,43 @@ class App:
     worker: Worker | None = None
     console: StaffConsole | None = None
     links: DocumentLinks | None = None
+    reminders: ReminderScheduler | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+    _reminders_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _reminders_task: asyncio.Task[bool] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
         """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
         document links, the console)."""
         running = [
             *(["broadcast"] if self.worker is not None else []),
+            *(["reminders"] if self.reminders is not None else []),
             *(["console"] if self.console else []),
         ]
         routes = [self.links] if self.links is not None else []
         return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
-        """Start every channel (in order), then the broadcast worker."""
+        """Start every channel (in order), then the broadcast worker and the reminder
+        scheduler (which sends at once the reminders due while the server was down)."""
         for channel in self.channels:
             await channel.start()
         if self.worker is not None:
             self._worker_stop.clear()
             self._worker_task = asyncio.create_task(self.worker.run(self._worker_stop))
+        if self.reminders is not None:
+            self._reminders_stop.clear()
+            self._reminders_task = asyncio.create_task(self.reminders.run(self._reminders_stop))
 
     async def stop(self) -> None:
-        """Stop every channel (each finishes what is in flight), then the worker (its parts
-        in flight are recorded), then close the senders. Safe to call more than once."""
+        """Stop the reminder scheduler (the reminder in flight is recorded), every channel
+        (each finishes what is in flight), then the worker (its parts in flight are
+        recorded), then close the senders. Safe to call more than once."""
+        self._reminders_stop.set()
+        if self._reminders_task is not None:
+            await self._reminders_task
+            self._reminders_task = None
         for channel in self.channels:
             try:
                 await channel.stop()
@@ -242,16 +282,20 @@ class App:
 def build(
     settings: Settings,
     *,
-    today: Callable[[], date] = today_in_guangzhou,
+    today: Callable[[], date] | None = None,
+    clock: Clock | None = None,
     engine: DialogEngine | None = None,
     channels: bool = True,
     worker: bool = True,
 ) -> App:
     """Make the assistant the settings describe.
 
-    ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
-    WeCom with its five settings, the WeChat Official Account with its own); ``worker`` adds
-    the broadcast senders and worker (group robots always, Telegram with a bot token).
+    ``clock`` (default: ZJTX_NOW's or the wall clock, :func:`bot.settings.clock_of`) dates
+    the turns and times the reminders; ``today`` (default: the clock's Beijing date) dates
+    the rules. ``channels`` adds the chat channels the settings configure (Telegram with a
+    bot token, WeCom with its five settings, the WeChat Official Account with its own) and
+    the reminder scheduler that sends through them; ``worker`` adds the broadcast senders
+    and worker (group robots always, Telegram with a bot token).
     ``zjtx chat`` wants neither. The staff console (bot/web) is made whenever
     ZJTX_CONSOLE_KEY is set (it needs ZJTX_PUBLIC_URL too); it mints /console links for the
     assistant and serves pages under /console. With the channels, ZJTX_PUBLIC_URL also
@@ -259,6 +303,8 @@ def build(
     bot.web.ConsoleError) for settings a channel or the console cannot use, sqlite3.Error
     for a database that cannot be opened."""
     engine = engine or DialogEngine()
+    clock = clock or clock_of(settings)
+    today = today or today_of(clock)
     db = connect(settings.db)
     store = SqliteStore(db)
     broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
@@ -279,7 +325,16 @@ def build(
     desk = BroadcastDesk(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
-    assistant = Assistant(store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk)
+    assistant = Assistant(
+        store,
+        engine,
+        today,
+        staff=settings.staff_ids,
+        notify=notify,
+        broadcasts=desk,
+        clock=clock,
+        reminders=reminder_policy(settings),
+    )
     console = None
     if settings.console_wanted:
         from bot.channels.wecom.sender import add_robot
@@ -298,11 +353,52 @@ def build(
     links = document_links(settings, db) if channels else None
     if links is not None:
         assistant.on_forget(links.forget)
+    scheduler = None
     if channels:
         made.extend(_chat_channels(settings, assistant, db, links))
+        through = pushers(made)
+        if through:
+            scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
     # a hand-off promises a staff reply only when a running channel can post to the staff chat
     assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
-    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console, links)
+    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console, links, scheduler)
+
+
+# How long after a person's last message a platform lets the assistant write unprompted.
+REACH = {"wechat": timedelta(hours=48)}
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    """When a questionnaire's reminder is due (ZJTX_REMINDER_HOURS after the last message),
+    and the platforms' windows for unprompted messages."""
+    return ReminderPolicy(delay=timedelta(hours=settings.reminder_hours), reach=REACH)
+
+
+def pushers(channels: Sequence[Channel]) -> dict[str, Pusher]:
+    """How the reminder scheduler sends through each running channel that can write to a
+    person unprompted (the WeChat channel's push counts what went; nothing went: dropped)."""
+    found: dict[str, Pusher] = {}
+    for channel in channels:
+        if not hasattr(channel, "push"):
+            continue
+        if channel.name in COUNTED_PUSH:
+            found[channel.name] = _counted(cast(CountedPushes, channel))
+        else:
+            found[channel.name] = cast(Pushes, channel).push
+    return found
+
+
+# Channels whose push says how many messages went (bot/channels/wechat: it drops and counts
+# what falls outside the person's 48-hour window).
+COUNTED_PUSH = frozenset({"wechat"})
+
+
+def _counted(channel: CountedPushes) -> Pusher:
+    async def push(user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        went = await channel.push(user_id, replies)
+        return Sent() if went else Dropped("outside_window_or_refused")
+
+    return push
 
 
 def document_links(settings: Settings, db: Db) -> DocumentLinks | None:

@@ -164,6 +164,8 @@ def run_assessments_export(args: argparse.Namespace) -> int:
                 "answers": a.answers,
                 "assessment": a.result,
             }
+            if a.readings:  # answers given as a range or a bound: as given (answers hold the cautious end)
+                record["readings"] = a.readings
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     print(f"{count} assessments written", file=sys.stderr)
@@ -226,14 +228,23 @@ def run_chat(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.app import build
-    from bot.channels.console import Console, files_beside
+    from bot.channels.console import CHANNEL, Console, files_beside
+    from bot.reminders.scheduler import ReminderScheduler
 
-    day = _today(args.today)
+    settings = settings_for(args)
+    day = _today(args.today) if args.today else None
     # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
-    app = build(settings_for(args), today=lambda: day, channels=False, worker=False)
+    app = build(settings, today=(lambda: day) if day else None, channels=False, worker=False)
     try:
         files = Path(args.files) if args.files else files_beside(app.db.path)
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
+        console.reminders = ReminderScheduler(
+            app.store.reminders,
+            app.assistant.reminder,
+            {CHANNEL: console.push},
+            clock=app.assistant.clock,
+            user=(args.user, args.user),
+        )
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)
@@ -251,7 +262,22 @@ def _prompted(prompt: str) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # a setting that cannot be read (ZJTX_NOW without its offset…): say which, no traceback
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            print(f"zjtx: {name}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "assess":
         from bot.batch import run_assess
 

@@ -61,6 +61,12 @@ class Db:
         self._lock = threading.RLock()
         # an in-memory database has no file to flock: its one worker is chosen by this lock
         self.memory_lease = threading.Lock()
+        self._memory_locks: dict[str, threading.Lock] = {}
+
+    def memory_lock(self, name: str) -> threading.Lock:
+        """The in-process lock that stands for the lock file ``name`` of an in-memory database."""
+        with self._lock:
+            return self._memory_locks.setdefault(name, threading.Lock())
 
     @property
     def in_memory(self) -> bool:
@@ -391,6 +397,63 @@ def m008_document_links(db: Database) -> None:
     db["document_links"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
 
 
+def m009_reminders_and_questionnaire_events(db: Database) -> None:
+    """Reminders (bot/reminders) and the questionnaire's event log for the staff statistics;
+    the ranges an assessment's answers were given as.
+
+    ``reminders``: at most one of each kind per conversation, written in the transaction
+    that saves the turn asking for it, moved pending → sending → sent | dropped | failed |
+    uncertain by the scheduler with the broadcast outbox's bookkeeping; times are Unix
+    seconds. ``questionnaire_events``: one row per question asked, answered or skipped and
+    per finish or abandonment of one attempt, never the answer; ``day`` is the Beijing date
+    the console's statistics group by."""
+    db["reminders"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "kind": str,
+            "pause": str,
+            "question": str,
+            "lang": str,
+            "due_at": float,
+            "state": str,
+            "attempt_id": str,
+            "attempts": int,
+            "created_at": float,
+            "last_at": float,
+            "error": str,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "user_id", "kind", "pause", "lang", "due_at", "state", "created_at"},
+        defaults={"attempts": 0},
+    )
+    db["reminders"].create_index(["channel", "chat_id", "user_id", "kind"], unique=True)  # type: ignore[union-attr]
+    db["reminders"].create_index(["state", "due_at"])  # type: ignore[union-attr]
+    db["reminders"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
+    db["questionnaire_events"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "at": float,
+            "day": str,
+            "kind": str,
+            "question": str,
+            "attempt": str,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+        },
+        pk="id",
+        not_null={"at", "day", "kind", "attempt", "channel", "chat_id", "user_id"},
+    )
+    # the statistics read (kind, day range[, channel]) and group by attempt and question: all in the index
+    db["questionnaire_events"].create_index(["kind", "day", "channel", "attempt", "question"])  # type: ignore[union-attr]
+    db["questionnaire_events"].create_index(["channel", "user_id"])  # type: ignore[union-attr]  # /forget
+    # the answers given as a range or a bound, as given (the answers hold their cautious end)
+    db.conn.execute("ALTER TABLE assessments ADD COLUMN readings TEXT")
+
+
 # Every migration, oldest first. Append only: a shipped database has run the ones before.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_sessions_and_assessments,
@@ -401,6 +464,7 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m006_console,
     m007_wechat,
     m008_document_links,
+    m009_reminders_and_questionnaire_events,
 )
 
 

@@ -85,10 +85,12 @@ from bot.channels.telegram.transport import (
     retry_after_seconds,
 )
 from bot.media import unsent_text
+from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.commands import parse_command
+from dialogs.language import message_lang
 from dialogs.messages import Document, Image, Inbound, Outbound, Question, Text
 
 CHANNEL: Final = "telegram"
@@ -326,6 +328,46 @@ class TelegramChannel:
         if self._app.running:
             await self._app.update_queue.join()
 
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to a person's private chat (whose id is theirs), unprompted.
+
+        Sent when every message went; Dropped when Telegram refused (the person blocked the
+        bot, never started it); Later after a flood refusal before anything went; Uncertain
+        when a request may have reached Telegram without an answer (a timeout, a dropped
+        connection)."""
+        if not re.fullmatch(r"\d{1,20}", user_id):
+            return Dropped("not a private chat")
+        key = _key(int(user_id), int(user_id))
+        lang = self._lang(key, None)
+        t = self._catalog(lang)
+        plan = plan_messages(replies, t, self._data_for, self._text_limit, self._catalog)
+        for done, planned in enumerate(plan):
+            if planned.media is not None:  # a picture or a file: its alt text when refused
+                if not await self._send_media(int(user_id), planned.media, t, None) and done == 0:
+                    return Dropped("telegram refused the picture and its text")
+                continue
+            try:
+                await self._app.bot.send_message(
+                    int(user_id),
+                    planned.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=planned.markup,
+                    link_preview_options=_NO_PREVIEW,
+                )
+            except RetryAfter as exc:
+                if done == 0:
+                    return Later(retry_after_seconds(exc), "telegram 429")
+                return Uncertain(f"429 after {done} of {len(plan)} messages")
+            except (Forbidden, BadRequest) as exc:  # blocked, deactivated, never started the bot
+                log.info("telegram.push_refused chat=%s error=%s", user_id, exc)
+                if done == 0:
+                    return Dropped(f"telegram refused: {exc}")
+                return Sent()  # the first part went: the person has the reminder
+            except TelegramError as exc:  # timed out, connection lost: it may have gone
+                log.warning("telegram.push_unanswered chat=%s error=%s", user_id, exc)
+                return Uncertain(f"telegram: {type(exc).__name__}: {exc}")
+        return Sent()
+
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a staff notice to a chat (ZJTX_STAFF_CHAT=telegram:<chat id>). Raises TelegramError."""
         target: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
@@ -490,7 +532,7 @@ class TelegramChannel:
     async def _question_button(
         self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
     ) -> None:
-        question = self._pending_question(key)
+        question = self._pending_question(key, message_lang(message.text or ""))
         if (
             question is None
             or question_tag(question) != pressed.tag
@@ -498,7 +540,7 @@ class TelegramChannel:
         ):
             await self._refuse_button(answer, message, key, hint, pressed)
             return
-        lang = self._lang(key, hint)
+        lang = question.lang or self._lang(key, hint)  # the language the question was shown in
         t = self._catalog(lang)
         where = (message.chat.id, message.message_id)
         if pressed.kind == "q" and not question.multi:
@@ -548,8 +590,10 @@ class TelegramChannel:
         reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
         await self._send(message.chat.id, key, replies, hint, reply_to)
 
-    def _pending_question(self, key: SessionKey) -> Question | None:
-        for reply in self._assistant.resume(key):
+    def _pending_question(self, key: SessionKey, shown_in: str | None = None) -> Question | None:
+        """The question this conversation waits on, in the language it was shown in when
+        that was not the conversation's (a reply in the message's language)."""
+        for reply in self._assistant.resume(key, lang=shown_in):
             if isinstance(reply, Question):
                 return reply
         return None
@@ -604,7 +648,7 @@ class TelegramChannel:
                 lang.append(self._lang(key, hint))
             return self._t(lang[0], message_key, **values)
 
-        plan = plan_messages(replies, t, self._data_for, self._text_limit)
+        plan = plan_messages(replies, t, self._data_for, self._text_limit, self._catalog)
         for done, planned in enumerate(plan):
             first = reply_to if done == 0 else None
             if planned.media is not None:

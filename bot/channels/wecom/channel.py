@@ -32,6 +32,7 @@ from aiohttp import web
 from bot.channels.tencent import replay
 from bot.channels.tencent.replay import ReplayGuard
 from bot.media import unsent_text
+from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
@@ -41,7 +42,7 @@ from dialogs.picking import MenuNotes, option_numbers
 from .api import ChoiceButton, WeComApi
 from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
-from .errors import WeComError
+from .errors import WeComError, WeComTransportError
 from .inbound import WeComInbound
 from .media import MediaIds, send_media
 
@@ -52,6 +53,8 @@ MAX_BUTTONS = 6
 # Button text WeCom suggests keeping to about 10 characters; allow 12 Chinese ones (width 2 each).
 MAX_BUTTON_WIDTH = 24
 GREETING_EVENTS = frozenset({"enter_agent", "subscribe"})
+# app-message errcodes meaning "too many, later": the message was not sent
+FLOOD_ERRCODES = frozenset({45009, 45033, 45047})
 _QUESTION_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 
 log = logging.getLogger("zjtx.wecom")
@@ -146,6 +149,38 @@ class WeComChannel:
 
         Raises WeComError when WeCom refuses it after the client's retries."""
         await self._api.send_text(chat_id, text)
+
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to a WeCom user as app messages, unprompted.
+
+        Sent when its text went (a refused button card only loses its buttons); Later for a
+        flood refusal; Dropped when WeCom refused it otherwise (the user left, is outside the
+        app's visible range); Uncertain when WeCom could not be reached after the client's
+        retries (the message may have gone)."""
+        key = SessionKey(CHANNEL, user_id, user_id)
+        sent = 0
+        for step in self._plan(key, replies):
+            try:
+                if isinstance(step, _MediaSend):
+                    await self._send_media(key, step.message)
+                    sent += 1
+                elif isinstance(step, _TextSend):
+                    await self._api.send_text(user_id, step.content)
+                    sent += 1
+                else:
+                    await self._api.send_choices(
+                        user_id, title=step.title, task_id=step.task_id, buttons=step.buttons
+                    )
+            except WeComTransportError as exc:
+                return Uncertain(f"wecom: {exc.errmsg}")
+            except WeComError as exc:
+                if isinstance(step, _CardSend) or sent:
+                    log.warning("wecom.push_part_failed user=%s errcode=%d", user_id, exc.errcode)
+                    continue
+                if exc.errcode in FLOOD_ERRCODES:
+                    return Later(60.0, f"wecom errcode {exc.errcode}")
+                return Dropped(f"wecom errcode {exc.errcode}: {exc.errmsg}")
+        return Sent()
 
     async def drain(self) -> None:
         """Return once every callback accepted so far has been handled and its replies sent."""
@@ -288,10 +323,11 @@ class WeComChannel:
             elif isinstance(message, Text) or not message.choices:
                 pending.append(message.text)
             else:
-                card = self._card(lang, message) if index == last_list else None
-                listed = self._with_options(lang, message)
+                shown_in = message.lang or lang  # a reply in the message's language keeps it here too
+                card = self._card(shown_in, message) if index == last_list else None
+                listed = self._with_options(shown_in, message)
                 if isinstance(message, Menu) and card is None:
-                    listed += "\n" + self._t(lang, "wecom.pick_number")
+                    listed += "\n" + self._t(shown_in, "wecom.pick_number")
                 pending.append(listed)
                 flush()  # one list of numbered options per message
                 if card is not None:
