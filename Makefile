@@ -4,19 +4,22 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# pip shows errors only; `make install PIP_QUIET=` shows everything it does
+PIP_QUIET ?= --quiet --quiet
 
 .PHONY: run test lint typecheck bench install clean
 
 $(BIN)/zjtx: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(BIN)/zjtx
+	@echo "Setting up $(VENV): pip install -e '.[dev]' (a minute or two the first time)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install $(PIP_QUIET) --upgrade pip
+	@$(BIN)/pip install $(PIP_QUIET) -e '.[dev]'
+	@touch $(BIN)/zjtx
 
 install: $(BIN)/zjtx
 
 run: install
-	$(BIN)/zjtx chat
+	@$(BIN)/zjtx chat
 
 lint: install
 	$(BIN)/ruff check .

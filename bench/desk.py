@@ -36,6 +36,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,11 @@ from telegram.ext import AIORateLimiter
 from bot.app import App, build
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.db import connect
+from bot.reminders.pushing import Pushed
 from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.engine import DialogEngine
-from dialogs.messages import Inbound
+from dialogs.messages import Inbound, Outbound
 from tests.fakes.telegram_api import FakeTelegramBotApi
 
 GROUP = -1009000000001
@@ -131,13 +133,20 @@ async def measure(path: Path, active: list[tuple[int, int]], replies: int) -> di
         await app.start()
         channel = next(c for c in app.channels if isinstance(c, TelegramChannel))
         sent_at: dict[int, float] = {}
-        original = channel._send_one
+        original = channel.push
 
-        async def timed_send(chat_id: int, planned: Any, reply_to: int | None) -> bool:
-            sent_at.setdefault(chat_id, time.perf_counter())  # the send call for the person
-            return await original(chat_id, planned, reply_to)
+        async def timed_push(user_id: str, replies: Sequence[Outbound]) -> Pushed:
+            sent_at.setdefault(int(user_id), time.perf_counter())  # the send call for the person
+            return await original(user_id, replies)
 
-        channel._send_one = timed_send  # type: ignore[method-assign]
+        channel.push = timed_push  # type: ignore[method-assign]
+        replying = channel._send_one
+
+        async def timed_reply(chat_id: int, planned: Any, reply_to: int | None) -> bool:
+            sent_at.setdefault(chat_id, time.perf_counter())  # a turn's reply: the baseline
+            return await replying(chat_id, planned, reply_to)
+
+        channel._send_one = timed_reply  # type: ignore[method-assign]
         gc.collect()
         gc.freeze()
         timings: dict[str, list[float]] = {"in process": [], "end to end": [], "a person's turn (/tiers)": []}

@@ -27,7 +27,6 @@ import asyncio
 import statistics
 import tempfile
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -188,7 +187,6 @@ def unlimited() -> AIORateLimiter:
 
 
 async def main(quick: bool) -> None:
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
     engine = DialogEngine()
     messages = script(engine)
     total = 400 if quick else 3000

@@ -2,14 +2,19 @@
 
 :func:`build` opens the database, makes the stores, the dialog engine and the
 :class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
-the channels the settings configure (Telegram, WeCom), each explicitly and in that order.
+the channels the settings configure (Telegram, WeCom, the WeChat Official Account) and the
+reminder scheduler that sends through them, each explicitly and in that order, and the
+signed document links when ZJTX_PUBLIC_URL is set. One clock (ZJTX_NOW or the wall clock)
+dates every turn and decides when reminders are due.
 ``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
 nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
-channel (``/telegram/webhook``, ``/wecom/callback``, ``/healthz``), the broadcast worker
-beside them. On SIGTERM the server stops taking requests, every channel finishes what is
-in flight, the worker records the parts it has sent, and the database is closed.
+channel (``/telegram/webhook``, ``/wecom/callback``, ``/wechat/callback``, ``/healthz``,
+``/files/…`` for the document links, ``/console`` for the staff console), the broadcast
+worker and the reminder scheduler beside them. On SIGTERM the server stops taking requests,
+the scheduler records the reminder in flight, every channel finishes what is in flight, the
+worker records the parts it has sent, and the database is closed.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol, cast
 
 from aiohttp import web
@@ -33,13 +38,17 @@ from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
 from bot.delivery import Router, StaffBoard
 from bot.knowledge import Knowledge
+from bot.links import DocumentLinks, link_key
+from bot.reminders.pushing import Dropped, Pushed, Pusher, Sent
+from bot.reminders.scheduler import ReminderScheduler
+from bot.reminders.timing import ReminderPolicy
 from bot.service import STAFF_LANG, Assistant
-from bot.settings import TIMEZONE, Settings, today_in_guangzhou
+from bot.settings import Clock, Settings, clock_of, today_of
 from bot.store import SqliteStore
 from bot.tickets import TicketDesk, TicketStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import Catalogs
-from dialogs.messages import Notify
+from dialogs.messages import Notify, Outbound
 
 if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
     from bot.broadcast.sending import Sender
@@ -47,12 +56,22 @@ if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's cl
     from bot.channels.telegram.sender import TelegramSender
     from bot.web import StaffConsole
 
-__all__ = ["App", "Channel", "build", "http_app", "serve", "staff_notifier", "staff_reachable"]
+__all__ = [
+    "App",
+    "Channel",
+    "build",
+    "http_app",
+    "pushers",
+    "reminder_policy",
+    "serve",
+    "staff_notifier",
+    "staff_reachable",
+]
 
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
 CONSOLE_PATH = "/console"
-TOPIC_FLOOR = 0.15  # a weaker match says nothing of what a question is about
+TOPIC_FLOOR = 0.15  # a weaker match says nothing of what a handed-off question is about
 
 
 class Channel(Protocol):
@@ -71,6 +90,24 @@ class Channel(Protocol):
         ...
 
 
+class Pushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to one person's private chat on this channel, unprompted."""
+        ...
+
+
+class CountedPushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> int:
+        """Send to one person unprompted, within the platform's window; return how many went."""
+        ...
+
+
+class Routes(Protocol):
+    def install(self, app: web.Application) -> None:
+        """Add these routes to the shared server."""
+        ...
+
+
 class NoticeSender(Protocol):
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a plain text to one chat of this channel (the staff chat)."""
@@ -80,8 +117,9 @@ class NoticeSender(Protocol):
 def staff_notifier(
     settings: Settings, channels: Sequence[Channel]
 ) -> Callable[[Notify], Awaitable[None]] | None:
-    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`) through
-    whichever of ``channels`` (read when a notice goes out) has that name; None without one."""
+    """Deliver staff notices to ZJTX_STAFF_CHAT (`telegram:-100…`, `wecom:zhangsan`,
+    `wechat:<openid>`) through whichever of ``channels`` (read when a notice goes out) has that
+    name; None without one."""
     if not settings.staff_chat:
         return None
     name, _, chat_id = settings.staff_chat.partition(":")
@@ -100,24 +138,32 @@ def staff_notifier(
 
 def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
     """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can carry the staff desk
-    there (the channel it names is running and is a :class:`~bot.delivery.StaffBoard`):
-    only then may a hand-off promise a reply."""
+    there whenever a ticket opens (the channel it names is running, is a
+    :class:`~bot.delivery.StaffBoard`, and can write not only inside a window the person
+    opened, as the WeChat Official Account does): only then may a hand-off promise a reply."""
     if not settings.staff_chat:
         return False
     name = settings.staff_chat.partition(":")[0]
-    return any(channel.name == name and isinstance(channel, StaffBoard) for channel in channels)
+    return any(
+        channel.name == name
+        and isinstance(channel, StaffBoard)
+        and not getattr(channel, "notices_need_window", False)
+        for channel in channels
+    )
 
 
 def http_app(
     db: Db,
     channels: Sequence[Channel],
     also_running: Sequence[str] = (),
+    routes: Sequence[Routes] = (),
     *,
     console: StaffConsole | None = None,
 ) -> web.Application:
     """The shared server: ``/healthz`` (a read-only probe of the database), every channel's
-    routes and, when there is one, the staff console under ``/console``. ``also_running``
-    names background services /healthz lists after the channels."""
+    routes, ``routes`` (the document links) and, when there is one, the staff console under
+    ``/console``. ``also_running`` names background services /healthz lists after the
+    channels."""
     body_limit = 1024 * 1024 if console is None else max(1024 * 1024, console.body_limit)
     app = web.Application(client_max_size=body_limit)
     names = [*(c.name for c in channels), *also_running]
@@ -133,6 +179,8 @@ def http_app(
     app.router.add_get(HEALTH_PATH, healthz)
     for channel in channels:
         channel.install(app)
+    for extra in routes:
+        extra.install(app)
     if console is not None:
         app.add_subapp(CONSOLE_PATH, console.web())
     return app
@@ -151,42 +199,57 @@ class App:
     senders: list[Sender] = field(default_factory=list)
     worker: Worker | None = None
     console: StaffConsole | None = None
+    links: DocumentLinks | None = None
+    reminders: ReminderScheduler | None = None
     router: Router = field(default_factory=Router)
     tickets: TicketDesk | None = None
     knowledge: Knowledge | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+    _reminders_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _reminders_task: asyncio.Task[bool] | None = field(default=None, repr=False)
     _desk_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _desk_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
-        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the console)."""
+        """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
+        document links, the console)."""
         running = [
             *(["broadcast"] if self.worker is not None else []),
+            *(["reminders"] if self.reminders is not None else []),
             *(["console"] if self.console else []),
         ]
-        return http_app(self.db, self.channels, running, console=self.console)
+        routes = [self.links] if self.links is not None else []
+        return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
-        """Start every channel (in order), then the broadcast worker and the desk's sweep
-        (ticket reminders and idle closing, every minute)."""
+        """Start every channel (in order), then the broadcast worker, the reminder scheduler
+        (which sends at once the reminders due while the server was down) and the desk's
+        sweep (ticket reminders and idle closing, at once and then every minute)."""
         for channel in self.channels:
             await channel.start()
         if self.worker is not None:
             self._worker_stop.clear()
             self._worker_task = asyncio.create_task(self.worker.run(self._worker_stop))
+        if self.reminders is not None:
+            self._reminders_stop.clear()
+            self._reminders_task = asyncio.create_task(self.reminders.run(self._reminders_stop))
         if self.tickets is not None and self.channels:
             self._desk_stop.clear()
             self._desk_task = asyncio.create_task(self.tickets.run(self._desk_stop))
 
     async def stop(self) -> None:
-        """Stop the desk's sweep, every channel (each finishes what is in flight), then the
-        worker (its parts in flight are recorded), then close the senders. Safe to call more
-        than once."""
+        """Stop the reminder scheduler (the reminder in flight is recorded), every channel
+        (each finishes what is in flight), then the worker (its parts in flight are
+        recorded), then close the senders; the desk's sweep first. Safe to call more than once."""
         self._desk_stop.set()
         if self._desk_task is not None:
             await self._desk_task
             self._desk_task = None
+        self._reminders_stop.set()
+        if self._reminders_task is not None:
+            await self._reminders_task
+            self._reminders_task = None
         for channel in self.channels:
             try:
                 await channel.stop()
@@ -236,28 +299,33 @@ class App:
 def build(
     settings: Settings,
     *,
-    today: Callable[[], date] = today_in_guangzhou,
+    today: Callable[[], date] | None = None,
+    clock: Clock | None = None,
     engine: DialogEngine | None = None,
     channels: bool = True,
     worker: bool = True,
-    clock: Callable[[], float] = time.time,
 ) -> App:
     """Make the assistant the settings describe.
 
-    ``clock`` (Unix seconds) is the desk's and the dialog's: office hours, ticket
-    reminders and closing (a test's clock moves when told). ``channels`` adds the chat
-    channels the settings configure (Telegram with a bot token,
-    WeCom with its five settings); ``worker`` adds the broadcast senders and worker (group
-    robots always, Telegram with a bot token). ``zjtx chat`` wants neither. The staff
-    console (bot/web) is made whenever ZJTX_CONSOLE_KEY or ZJTX_PUBLIC_URL is set; it
-    mints /console links for the assistant and serves pages under /console. The staff
-    desk (bot/tickets) and the knowledge base with staff entries are always made; the
-    router delivers their messages through the channels made here. Raises ValueError
-    (WeComCryptoError, bot.web.ConsoleError, bad office hours) for settings a channel, the
-    desk or the console cannot use, sqlite3.Error for a database that cannot be opened."""
+    ``clock`` (default: ZJTX_NOW's or the wall clock, :func:`bot.settings.clock_of`) dates
+    the turns and times the reminders; ``today`` (default: the clock's Beijing date) dates
+    the rules. ``channels`` adds the chat channels the settings configure (Telegram with a
+    bot token, WeCom with its five settings, the WeChat Official Account with its own) and
+    the reminder scheduler that sends through them; ``worker`` adds the broadcast senders
+    and worker (group robots always, Telegram with a bot token).
+    ``zjtx chat`` wants neither. The staff console (bot/web) is made whenever
+    ZJTX_CONSOLE_KEY is set (it needs ZJTX_PUBLIC_URL too); it mints /console links for the
+    assistant and serves pages under /console. With the channels, ZJTX_PUBLIC_URL also
+    serves signed document links under /files/. The staff desk (bot/tickets) and the
+    knowledge base with staff entries are always made; the router delivers their messages
+    through the channels made here. Raises ValueError (CryptoError, bot.web.ConsoleError,
+    bot.settings.SettingsError) for settings a channel, the desk or the console cannot use,
+    sqlite3.Error for a database that cannot be opened."""
     engine = engine or DialogEngine()
     office = settings.office
     remind_hours = settings.ticket_remind_hours
+    clock = clock or clock_of(settings)
+    today = today or today_of(clock)
     db = connect(settings.db)
     store = SqliteStore(db)
     broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
@@ -279,22 +347,24 @@ def build(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
     assistant = Assistant(
-        store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk,
-        now=lambda: datetime.fromtimestamp(clock(), TIMEZONE),
-    )  # fmt: skip
-    router = Router(made)
-    knowledge = Knowledge(
-        db,
-        engine.faq_base,
-        engine.rules,
-        engine.cat,
-        apply=lambda search: assistant.engine.use_faq(search),
+        store,
+        engine,
+        today,
+        staff=settings.staff_ids,
+        notify=notify,
+        broadcasts=desk,
         clock=clock,
+        reminders=reminder_policy(settings),
     )
+    router = Router(made, lambda: pushers(made))
+    knowledge = Knowledge(
+        db, engine.faq_base, engine.rules, engine.cat, apply=lambda search: assistant.engine.use_faq(search),
+        clock=lambda: clock().timestamp(),
+    )  # fmt: skip
     tickets = TicketDesk(
         TicketStore(db), store, engine.cat, router, staff=settings.staff_ids, staff_chat=settings.staff_chat,
         office=office, remind_hours=remind_hours, idle_days=settings.ticket_idle_days, knowledge=knowledge,
-        topic_of=lambda text: topic_of(assistant.engine, text), clock=clock,
+        topic_of=lambda text: topic_of(assistant.engine, text), clock=lambda: clock().timestamp(),
     )  # fmt: skip
     assistant.tickets, assistant.knowledge = tickets, knowledge
     assistant.on_forget(tickets.store.forget)
@@ -315,25 +385,22 @@ def build(
         assistant.console_links = console
         if console is not None:
             console.tickets = tickets
+    links = document_links(settings, db) if channels else None
+    if links is not None:
+        assistant.on_forget(links.forget)
+    scheduler = None
     if channels:
-        made.extend(_chat_channels(settings, assistant))
-    # a hand-off promises a staff reply only when a running channel can post to the staff chat
+        made.extend(_chat_channels(settings, assistant, db, links))
+        through = pushers(made)
+        if through:
+            scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
+    # a hand-off promises a staff reply only when a running channel can carry the desk
     assistant.engine = engine.reaching_staff(staff_reachable(settings, made), office)
     knowledge.sync()  # staff entries kept from an earlier run are answered from the start
     return App(
-        settings,
-        db,
-        store,
-        broadcasts,
-        assistant,
-        made,
-        senders,
-        delivery,
-        console,
-        router,
-        tickets,
-        knowledge,
-    )
+        settings, db, store, broadcasts, assistant, made, senders, delivery, console, links, scheduler,
+        router, tickets, knowledge,
+    )  # fmt: skip
 
 
 def topic_of(engine: DialogEngine, text: str) -> str | None:
@@ -342,6 +409,57 @@ def topic_of(engine: DialogEngine, text: str) -> str | None:
     if not ranked or ranked[0][1] < TOPIC_FLOOR:
         return None
     return engine.faq.entry(ranked[0][0]).topic
+
+
+# How long after a person's last message a platform lets the assistant write unprompted.
+REACH = {"wechat": timedelta(hours=48)}
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    """When a questionnaire's reminder is due (ZJTX_REMINDER_HOURS after the last message),
+    and the platforms' windows for unprompted messages."""
+    return ReminderPolicy(delay=timedelta(hours=settings.reminder_hours), reach=REACH)
+
+
+def pushers(channels: Sequence[Channel]) -> dict[str, Pusher]:
+    """How the reminder scheduler sends through each running channel that can write to a
+    person unprompted (the WeChat channel's push counts what went; nothing went: dropped)."""
+    found: dict[str, Pusher] = {}
+    for channel in channels:
+        if not hasattr(channel, "push"):
+            continue
+        if channel.name in COUNTED_PUSH:
+            found[channel.name] = _counted(cast(CountedPushes, channel))
+        else:
+            found[channel.name] = cast(Pushes, channel).push
+    return found
+
+
+# Channels whose push says how many messages went (bot/channels/wechat: it drops and counts
+# what falls outside the person's 48-hour window).
+COUNTED_PUSH = frozenset({"wechat"})
+
+
+def _counted(channel: CountedPushes) -> Pusher:
+    async def push(user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        went = await channel.push(user_id, replies)
+        return Sent() if went else Dropped("outside_window_or_refused")
+
+    return push
+
+
+def document_links(settings: Settings, db: Db) -> DocumentLinks | None:
+    """The signed links of documents (the PDF report for WeChat) under ZJTX_PUBLIC_URL, keyed
+    by ZJTX_LINK_SECRET (or a key derived from WECHAT_APP_SECRET); None without either."""
+    if not settings.public_url:
+        return None
+    key = link_key(settings.link_secret, settings.wechat_app_secret)
+    if key is None:
+        # ZJTX_PUBLIC_URL may be there for the console alone; only WeChat needs the links
+        if settings.wechat_app_id:
+            log.warning("links.disabled reason=no ZJTX_LINK_SECRET (documents are sent as their caption)")
+        return None
+    return DocumentLinks(db, key=key, public_url=settings.public_url)
 
 
 def broadcast_platforms() -> tuple[Platform, ...]:
@@ -370,14 +488,18 @@ def _senders(settings: Settings) -> tuple[list[Sender], TelegramSender | None]:
     return senders, telegram
 
 
-def _chat_channels(settings: Settings, assistant: Assistant) -> list[Channel]:
-    """The chat channels the settings configure, in a fixed order: Telegram, then WeCom."""
+def _chat_channels(
+    settings: Settings, assistant: Assistant, db: Db, links: DocumentLinks | None
+) -> list[Channel]:
+    """The chat channels the settings configure, in a fixed order: Telegram, WeCom, WeChat."""
     from bot.channels.telegram import channel_from_settings as telegram_channel
+    from bot.channels.wechat.channel import channel_from_settings as wechat_channel
     from bot.channels.wecom.channel import channel_from_settings as wecom_channel
 
     found: list[Channel | None] = [
         telegram_channel(settings, assistant),
         wecom_channel(settings, assistant),
+        wechat_channel(settings, assistant, db, links),
     ]
     return [channel for channel in found if channel is not None]
 

@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_assess_parser(sub)  # assess FILE|- [-o OUT] [--sheet NAME] [--lang] [--template]
 
-    p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom)")
+    p = sub.add_parser("serve", help="run every channel configured in the settings (Telegram, WeCom, WeChat)")
 
     p = sub.add_parser("ask", help="answer a question from the FAQ knowledge base")
     p.add_argument("question", help="the question, in Chinese or English")
@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.tickets.cli import add_parsers as add_desk_parsers
 
     add_desk_parsers(sub)  # tickets stats, faq list|remove|export
+
+    p = sub.add_parser("wechat", help="the WeChat Official Account (公众号)")
+    wechat = p.add_subparsers(dest="wechat_command", required=True, metavar="ACTION")
+    q = wechat.add_parser("menu", help="set the account's custom menu: 自测评估, 常见问题, 联系我们")
+    q.add_argument("--show", action="store_true", help="print the menu as JSON instead of setting it")
+    q.add_argument("--lang", choices=["zh", "en"], default="zh", help="the labels' language (default: zh)")
+    q.add_argument("--db", help="the SQLite file keeping the access token (default: $ZJTX_DB or zjtx.db)")
 
     return parser
 
@@ -161,6 +168,8 @@ def run_assessments_export(args: argparse.Namespace) -> int:
                 "answers": a.answers,
                 "assessment": a.result,
             }
+            if a.readings:  # answers given as a range or a bound: as given (answers hold the cautious end)
+                record["readings"] = a.readings
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     print(f"{count} assessments written", file=sys.stderr)
@@ -223,14 +232,23 @@ def run_chat(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.app import build
-    from bot.channels.console import Console, files_beside
+    from bot.channels.console import CHANNEL, Console, files_beside
+    from bot.reminders.scheduler import ReminderScheduler
 
-    day = _today(args.today)
+    settings = settings_for(args)
+    day = _today(args.today) if args.today else None
     # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
-    app = build(settings_for(args), today=lambda: day, channels=False, worker=False)
+    app = build(settings, today=(lambda: day) if day else None, channels=False, worker=False)
     try:
         files = Path(args.files) if args.files else files_beside(app.db.path)
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
+        console.reminders = ReminderScheduler(
+            app.store.reminders,
+            app.assistant.reminder,
+            {CHANNEL: console.push},
+            clock=app.assistant.clock,
+            user=(args.user, args.user),
+        )
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)
@@ -248,7 +266,22 @@ def _prompted(prompt: str) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # a setting that cannot be read (ZJTX_NOW without its offset…): say which, no traceback
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            print(f"zjtx: {name}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "assess":
         from bot.batch import run_assess
 
@@ -271,6 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.tickets.cli import run as run_desk
 
         return run_desk(args)
+    if args.command == "wechat":
+        from bot.channels.wechat.cli import run as run_wechat
+
+        return run_wechat(args)
     if args.command in ("broadcast", "groups"):
         from bot.broadcast.cli import run as run_broadcast
 

@@ -61,6 +61,12 @@ class Db:
         self._lock = threading.RLock()
         # an in-memory database has no file to flock: its one worker is chosen by this lock
         self.memory_lease = threading.Lock()
+        self._memory_locks: dict[str, threading.Lock] = {}
+
+    def memory_lock(self, name: str) -> threading.Lock:
+        """The in-process lock that stands for the lock file ``name`` of an in-memory database."""
+        with self._lock:
+            return self._memory_locks.setdefault(name, threading.Lock())
 
     @property
     def in_memory(self) -> bool:
@@ -342,7 +348,113 @@ def m006_console(db: Database) -> None:
         )
 
 
-def m007_tickets(db: Database) -> None:
+def m007_wechat(db: Database) -> None:
+    """The WeChat Official Account: who may still be sent a customer-service message (the
+    platform allows them only for a while after the person's last message or event, a few
+    per message), who unsubscribed, and the access token a restart keeps using.
+
+    Times are Unix seconds (REAL); see bot/channels/wechat/store.py."""
+    db["wechat_followers"].create(  # type: ignore[union-attr]
+        {
+            "openid": str,
+            "subscribed": int,
+            "last_message_at": float,
+            "message_sends": int,
+            "last_event_at": float,
+            "event_sends": int,
+            "dropped": int,
+            "changed_at": float,
+        },
+        pk="openid",
+        not_null={"subscribed", "message_sends", "event_sends", "dropped"},
+        defaults={"subscribed": 1, "message_sends": 0, "event_sends": 0, "dropped": 0},
+    )
+    db["wechat_tokens"].create(  # type: ignore[union-attr]
+        {"app_id": str, "access_token": str, "expires_at": float, "fetched_at": float},
+        pk="app_id",
+        not_null={"access_token", "expires_at"},
+    )
+
+
+def m008_document_links(db: Database) -> None:
+    """Files a person opens through a signed, expiring link (the PDF report on channels whose
+    messages cannot carry a file); see bot/links.py."""
+    db["document_links"].create(  # type: ignore[union-attr]
+        {
+            "id": str,
+            "channel": str,
+            "user_id": str,
+            "filename": str,
+            "mime": str,
+            "data": bytes,
+            "created_at": float,
+            "expires_at": float,
+        },
+        pk="id",
+        not_null={"channel", "user_id", "filename", "mime", "data", "expires_at"},
+    )
+    db["document_links"].create_index(["expires_at"])  # type: ignore[union-attr]
+    db["document_links"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
+
+
+def m009_reminders_and_questionnaire_events(db: Database) -> None:
+    """Reminders (bot/reminders) and the questionnaire's event log for the staff statistics;
+    the ranges an assessment's answers were given as.
+
+    ``reminders``: at most one of each kind per conversation, written in the transaction
+    that saves the turn asking for it, moved pending → sending → sent | dropped | failed |
+    uncertain by the scheduler with the broadcast outbox's bookkeeping; times are Unix
+    seconds. ``questionnaire_events``: one row per question asked, answered or skipped and
+    per finish or abandonment of one attempt, never the answer; ``day`` is the Beijing date
+    the console's statistics group by."""
+    db["reminders"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "kind": str,
+            "pause": str,
+            "question": str,
+            "lang": str,
+            "due_at": float,
+            "state": str,
+            "attempt_id": str,
+            "attempts": int,
+            "created_at": float,
+            "last_at": float,
+            "error": str,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "user_id", "kind", "pause", "lang", "due_at", "state", "created_at"},
+        defaults={"attempts": 0},
+    )
+    db["reminders"].create_index(["channel", "chat_id", "user_id", "kind"], unique=True)  # type: ignore[union-attr]
+    db["reminders"].create_index(["state", "due_at"])  # type: ignore[union-attr]
+    db["reminders"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
+    db["questionnaire_events"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "at": float,
+            "day": str,
+            "kind": str,
+            "question": str,
+            "attempt": str,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+        },
+        pk="id",
+        not_null={"at", "day", "kind", "attempt", "channel", "chat_id", "user_id"},
+    )
+    # the statistics read (kind, day range[, channel]) and group by attempt and question: all in the index
+    db["questionnaire_events"].create_index(["kind", "day", "channel", "attempt", "question"])  # type: ignore[union-attr]
+    db["questionnaire_events"].create_index(["channel", "user_id"])  # type: ignore[union-attr]  # /forget
+    # the answers given as a range or a bound, as given (the answers hold their cautious end)
+    db.conn.execute("ALTER TABLE assessments ADD COLUMN readings TEXT")
+
+
+def m010_tickets(db: Database) -> None:
     """The staff desk (bot/tickets): tickets handed to staff, their messages, the staff-chat
     posts that carry them, and the knowledge-base entries staff made from their answers.
 
@@ -407,7 +519,10 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m004_broadcast_outbox_by_channel,
     m005_broadcast_topic_ids,
     m006_console,
-    m007_tickets,
+    m007_wechat,
+    m008_document_links,
+    m009_reminders_and_questionnaire_events,
+    m010_tickets,
 )
 
 

@@ -1,8 +1,9 @@
 """The assistant as channels see it: load the session, run the dialog, save, reply.
 
 One conversation's messages are handled one at a time (a lock per session key), and the
-new session is committed before the replies are handed back to the channel. A write that
-races another process is retried on the fresh session, so no answer is lost. Staff-only
+new session is committed before the replies are handed back to the channel, in one
+transaction with the reminders the turn schedules or cancels and its questionnaire events.
+A write that races another process is retried on the fresh session, so no answer is lost. Staff-only
 commands (/leads, /handled) and /forget act on the store here, outside the dialog, and the
 broadcast desk (when there is one) takes /broadcast, /broadcasts, /subscribe, /unsubscribe
 and the messages of a staff member composing a broadcast. The staff desk (bot/tickets,
@@ -16,14 +17,18 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.reminders.timing import ReminderPolicy
+from bot.settings import TIMEZONE, Clock, now_in_guangzhou, today_of
 from bot.store import Conflict, Lead, Loaded, SessionKey, Store
 from dialogs.commands import Command, parse_command
 from dialogs.engine import DialogEngine, Turn
 from dialogs.i18n import LANGS, Catalogs, choose_lang
-from dialogs.messages import Inbound, Menu, Notify, Outbound, Text
+from dialogs.intents import ReminderKind
+from dialogs.messages import Inbound, Menu, Notify, Outbound, Question, Text
 from dialogs.session import Session
 
 if TYPE_CHECKING:
@@ -55,28 +60,32 @@ Notifier = Callable[[Notify], Awaitable[None]]
 Forgetter = Callable[[str, str], int]  # (channel, user id) -> rows deleted
 
 
-def _now_in_guangzhou() -> datetime:
-    from bot.settings import TIMEZONE
-
-    return datetime.now(TIMEZONE)
-
-
 class Assistant:
+    """`today` dates the rules (the policies in force) and `clock` the turns (reminders,
+    statistics events); given one, the other follows it: a clock's Beijing date, or the
+    given day at the wall clock's time of day. `reminders` says when a questionnaire's
+    reminder falls due and which channels let the assistant write unprompted for how long."""
+
     def __init__(
         self,
         store: Store,
         engine: DialogEngine,
-        today: Callable[[], date],
+        today: Callable[[], date] | None = None,
         staff: frozenset[str] = frozenset(),
         notify: Notifier | None = None,
         broadcasts: BroadcastDesk | None = None,
-        now: Callable[[], datetime] = _now_in_guangzhou,
+        *,
+        clock: Clock | None = None,
+        reminders: ReminderPolicy | None = None,
     ) -> None:
         self.store = store
         self.broadcasts = broadcasts
         self.engine = engine
-        self.today = today
-        self.now = now
+        if clock is None:
+            clock = now_in_guangzhou if today is None else _on_day(today)
+        self.clock = clock
+        self.today = today or today_of(clock)
+        self.reminders = reminders or ReminderPolicy()
         self.staff = staff
         self.notify = notify
         self.console_links: ConsoleLinks | None = None  # set by bot/app.py when the console runs
@@ -86,8 +95,8 @@ class Assistant:
         self._forgetters: list[Forgetter] = []
 
     def on_forget(self, forget: Forgetter) -> None:
-        """Also run ``forget(channel, user_id)`` on /forget: what another store keeps about a
-        person (their tickets, a channel's own records)."""
+        """Also run ``forget(channel, user_id)`` on /forget: what a channel or another store
+        keeps about a person (the WeChat follower's window, a published report, tickets)."""
         self._forgetters.append(forget)
 
     def is_staff(self, key: SessionKey) -> bool:
@@ -172,18 +181,21 @@ class Assistant:
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             lang = self.store.load(key).session.lang
             return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
+        kinds = self.reminders.kinds(key.channel, key.chat_id, key.user_id)
+        inbound = replace(inbound.as_staff(self.is_staff(key)), remindable=kinds)
         if self.knowledge is not None:
             self.knowledge.sync()  # staff entries changed by another process are answered too
         for _ in range(MAX_ATTEMPTS):
             loaded = self._load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
+            now = self.clock()
             ticket = self.tickets.open_in(key) if self.tickets is not None else None
             turn = self.engine.handle(
                 loaded.session,
-                inbound.as_staff(self.is_staff(key)),
+                inbound,
                 self.today(),
                 last.last_result() if last else None,
-                now=self.now(),
+                now=now,
                 ticket=ticket.id if ticket is not None else None,
             )
             notices = [self._staff_view(key, n) for n in turn.notices]
@@ -193,8 +205,11 @@ class Assistant:
                     key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone
                 )
                 notices.append(self._lead_notice(lead))
+            timers = self.reminders.timers(turn.reminders, turn.session, now, kinds)
             try:
-                self.store.save(key, turn.session, loaded.rev, turn.finished)
+                self.store.save(
+                    key, turn.session, loaded.rev, turn.finished, timers=timers, events=turn.events, at=now
+                )
             except Conflict:
                 log.info("session %s changed underneath; handling the message again", key)
                 continue
@@ -305,9 +320,24 @@ class Assistant:
         log.info("console link sent to %s", who)  # never the link itself
         return Text(self.t(lang, "web.link.sent", link=link, minutes=links.link_minutes))
 
-    def resume(self, key: SessionKey) -> list[Outbound]:
-        """The pending question of an unfinished questionnaire, asked again."""
-        return self.engine.resume(self._load(key).session, self.today())
+    def resume(self, key: SessionKey, lang: str | None = None) -> list[Outbound]:
+        """The pending question of an unfinished questionnaire, asked again (in ``lang`` when
+        it is given and is not the conversation's: how a reply in the message's language
+        showed it; the question then says so, see :attr:`Question.lang`)."""
+        session = self._load(key).session
+        if lang is None or lang == session.lang or lang not in LANGS:
+            return self.engine.resume(session, self.today())
+        shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
+        return [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+
+    def reminder(self, key: SessionKey, kind: ReminderKind) -> list[Outbound]:
+        """The messages of a reminder due for this conversation, from its session as it is
+        now: none when there is nothing to remind of any more (the questionnaire is over,
+        the person turned reminders off or was forgotten)."""
+        loaded = self._load(key)
+        if loaded.corrupt or loaded.rev == 0 or loaded.session.reminders_off:
+            return []
+        return self.engine.reminder(loaded.session, kind, self.today())
 
     def _load(self, key: SessionKey) -> Loaded:
         """The stored session, or a fresh one (marked corrupt) if the dialog can't use it."""
@@ -317,3 +347,12 @@ class Assistant:
         log.warning("session %s cannot be continued by this version; starting afresh", key)
         lang = loaded.session.lang if loaded.session.lang in LANGS else "zh"
         return Loaded(Session(lang=lang), loaded.rev, True)
+
+
+def _on_day(today: Callable[[], date]) -> Clock:
+    """A clock on the day ``today`` gives, at the wall clock's time of day (a test's fixed day)."""
+
+    def now() -> datetime:
+        return datetime.combine(today(), datetime.now(TIMEZONE).timetz())
+
+    return now

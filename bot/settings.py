@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dialogs.office_hours import DEFAULT_OFFICE_HOURS, OfficeHours
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+Clock = Callable[[], datetime]  # an aware datetime: now
+
+
+def now_in_guangzhou() -> datetime:
+    """The time now, in Beijing time (the wall clock, when ZJTX_NOW does not set another)."""
+    return datetime.now(TIMEZONE)
 
 
 class SettingsError(ValueError):
@@ -19,7 +28,24 @@ class SettingsError(ValueError):
 
 def today_in_guangzhou() -> date:
     """Today's date where the policies apply; the only place the clock is read for rules."""
-    return datetime.now(TIMEZONE).date()
+    return now_in_guangzhou().date()
+
+
+def running_from(start: datetime, monotonic: Callable[[], float] = time.monotonic) -> Clock:
+    """A clock that reads ``start`` now and runs on from it in real time (ZJTX_NOW)."""
+    began = monotonic()
+    return lambda: start + timedelta(seconds=monotonic() - began)
+
+
+def clock_of(settings: Settings) -> Clock:
+    """The clock of ``zjtx serve`` and ``zjtx chat``: from ZJTX_NOW when it is set (a testing
+    aid: the process starts at that time), else the wall clock."""
+    return now_in_guangzhou if settings.now is None else running_from(settings.now)
+
+
+def today_of(clock: Clock) -> Callable[[], date]:
+    """Today's Beijing date by ``clock``."""
+    return lambda: clock().astimezone(TIMEZONE).date()
 
 
 class Settings(BaseSettings):
@@ -33,6 +59,7 @@ class Settings(BaseSettings):
     ticket_remind: str = Field(default="4h", alias="ZJTX_TICKET_REMIND")
     ticket_idle_days: float = Field(default=7, gt=0, alias="ZJTX_TICKET_IDLE_DAYS")
     admin: str = Field(default="", alias="ZJTX_ADMIN")
+    # the address people reach this server at: the console's login links, the document links
     public_url: str | None = Field(default=None, alias="ZJTX_PUBLIC_URL")
     console_key: str | None = Field(default=None, alias="ZJTX_CONSOLE_KEY")
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
@@ -45,6 +72,34 @@ class Settings(BaseSettings):
     wecom_token: str | None = Field(default=None, alias="WECOM_TOKEN")
     wecom_aes_key: str | None = Field(default=None, alias="WECOM_AES_KEY")
     wecom_api_base_url: str = Field(default="https://qyapi.weixin.qq.com", alias="WECOM_API_BASE_URL")
+    wechat_app_id: str | None = Field(default=None, alias="WECHAT_APP_ID")
+    wechat_app_secret: str | None = Field(default=None, alias="WECHAT_APP_SECRET")
+    wechat_token: str | None = Field(default=None, alias="WECHAT_TOKEN")
+    wechat_aes_key: str | None = Field(default=None, alias="WECHAT_AES_KEY")
+    wechat_plaintext: bool = Field(default=False, alias="WECHAT_PLAINTEXT")
+    wechat_api_base_url: str = Field(default="https://api.weixin.qq.com", alias="WECHAT_API_BASE_URL")
+    link_secret: str | None = Field(default=None, alias="ZJTX_LINK_SECRET")
+    now: datetime | None = Field(default=None, alias="ZJTX_NOW")  # a testing aid: the clock starts here
+    reminder_hours: float = Field(default=24.0, alias="ZJTX_REMINDER_HOURS", gt=0, le=24 * 30)
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _aware_iso_time(cls, value: object) -> object:
+        """ZJTX_NOW is an ISO time with its offset (2026-11-23T10:00:00+08:00): without the
+        offset it would be read in whatever zone the machine is set to."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(
+                    f"ZJTX_NOW must be an ISO time like 2026-11-23T10:00:00+08:00, got {value!r}"
+                ) from None
+            value = parsed
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("ZJTX_NOW needs its UTC offset, e.g. 2026-11-23T10:00:00+08:00")
+        return value
 
     @property
     def staff_ids(self) -> frozenset[str]:
@@ -57,8 +112,9 @@ class Settings(BaseSettings):
 
     @property
     def console_wanted(self) -> bool:
-        """Whether the web console is configured (its key or the public address is set)."""
-        return bool(self.console_key or self.public_url)
+        """Whether the web console is configured: its key is set (it needs ZJTX_PUBLIC_URL
+        too). The public address alone is not the console's: it also serves document links."""
+        return bool(self.console_key)
 
     @property
     def ticket_remind_hours(self) -> float:

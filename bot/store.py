@@ -1,8 +1,9 @@
 """Where conversations are kept: a small storage interface, in memory or in SQLite.
 
 Sessions are keyed by (channel, chat, user). Every turn is saved in one transaction
-(the session and, when one finished, the assessment) before the reply goes out; a
-revision number makes a concurrent write fail loudly instead of losing an answer.
+(the session, the assessment when one finished, the reminders the turn schedules or
+cancels and its questionnaire events) before the reply goes out; a revision number makes a
+concurrent write fail loudly instead of losing an answer.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from bot import questionnaire_events
 from bot.db import Db
+from bot.reminders.book import ReminderBook
+from bot.reminders.timing import Timer
+from dialogs.intents import Event
 from dialogs.outcome import Finished, LastResult
 from dialogs.session import SESSION_VERSION, Session
 
@@ -50,9 +55,10 @@ class StoredAssessment:
     answers: dict[str, Any]
     result: dict[str, Any]
     created_at: str
+    readings: dict[str, dict[str, Any]] = field(default_factory=dict)  # answers given as ranges
 
     def last_result(self) -> LastResult:
-        return LastResult(self.answers, self.made_on, self.rules_version, self.result)
+        return LastResult(self.answers, self.made_on, self.rules_version, self.result, dict(self.readings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +86,20 @@ class Conflict(RuntimeError):
 class Store(Protocol):
     def load(self, key: SessionKey) -> Loaded: ...
 
-    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
-        """Write the session (and a finished assessment) atomically; return the new revision.
+    def save(
+        self,
+        key: SessionKey,
+        session: Session,
+        rev: int,
+        finished: Finished | None = None,
+        *,
+        timers: Sequence[Timer] = (),
+        events: Sequence[Event] = (),
+        at: datetime | None = None,
+    ) -> int:
+        """Write one turn atomically — the session, a finished assessment, the reminders it
+        schedules or cancels (`timers`) and its questionnaire `events` (dated `at` when they
+        carry no time) — and return the new revision.
 
         Raises :class:`Conflict` when the stored revision is no longer `rev`."""
         ...
@@ -95,7 +113,9 @@ class Store(Protocol):
         ...
 
     def forget_user(self, channel: str, user_id: str) -> int:
-        """Delete everything kept about one person; return how many rows went."""
+        """Delete everything kept about one person (sessions, assessments, enquiries, and
+        their reminders and questionnaire events); return how many sessions, assessments
+        and enquiries went."""
         ...
 
     def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
@@ -139,6 +159,8 @@ class MemoryStore:
         self._assessments: list[StoredAssessment] = []
         self._seen: set[tuple[str, str]] = set()
         self._leads: list[Lead] = []
+        self.timers: dict[tuple[SessionKey, str], Timer] = {}  # the reminders scheduled, by kind
+        self.events: list[tuple[SessionKey, Event]] = []
         self._lock = threading.Lock()
 
     def load(self, key: SessionKey) -> Loaded:
@@ -153,7 +175,17 @@ class MemoryStore:
         rev = self._sessions.get(key, ("", 0))[1]
         self._sessions[key] = (raw, rev + 1)
 
-    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+    def save(
+        self,
+        key: SessionKey,
+        session: Session,
+        rev: int,
+        finished: Finished | None = None,
+        *,
+        timers: Sequence[Timer] = (),
+        events: Sequence[Event] = (),
+        at: datetime | None = None,
+    ) -> int:
         with self._lock:
             current = self._sessions.get(key, ("", 0))[1]
             if current != rev:
@@ -171,11 +203,20 @@ class MemoryStore:
                     dict(finished.answers),
                     finished.assessment.contract(),
                     _now(),
+                    dict(finished.readings),
                 )
             )
             self._sessions[key] = row
             if stored is not None:
                 self._assessments.append(stored)
+            for timer in timers:
+                if timer.action == "cancel":
+                    self.timers.pop((key, timer.kind), None)
+                else:
+                    self.timers[(key, timer.kind)] = timer
+            self.events += [
+                (key, event if event.at or at is None else replace(event, at=at)) for event in events
+            ]
             return rev + 1
 
     def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
@@ -203,6 +244,11 @@ class MemoryStore:
             ]
             self._leads = [
                 x for x in self._leads if not (x.key.channel == channel and x.key.user_id == user_id)
+            ]
+            mine = {k for k, _ in self.timers if k.channel == channel and k.user_id == user_id}
+            self.timers = {k: v for k, v in self.timers.items() if k[0] not in mine}
+            self.events = [
+                (k, e) for k, e in self.events if not (k.channel == channel and k.user_id == user_id)
             ]
             return len(gone) + before - len(self._assessments) - len(self._leads)
 
@@ -241,6 +287,7 @@ class SqliteStore:
 
     def __init__(self, db: Db) -> None:
         self.db = db
+        self.reminders = ReminderBook(db)
 
     @property
     def path(self) -> str:
@@ -268,9 +315,20 @@ class SqliteStore:
                 [key.channel, key.chat_id, key.user_id, raw, _now()],
             )
 
-    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+    def save(
+        self,
+        key: SessionKey,
+        session: Session,
+        rev: int,
+        finished: Finished | None = None,
+        *,
+        timers: Sequence[Timer] = (),
+        events: Sequence[Event] = (),
+        at: datetime | None = None,
+    ) -> int:
         data = session.model_dump_json()
-        now = _now()
+        moment = at or datetime.now(UTC)
+        now = moment.astimezone(UTC).isoformat(timespec="seconds")
         with self.db.tx() as conn:
             if rev == 0:
                 cur = conn.execute(
@@ -289,7 +347,7 @@ class SqliteStore:
             if finished is not None:
                 conn.execute(
                     "INSERT INTO assessments (channel, chat_id, user_id, made_on, rules_version, answers, "
-                    "result, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    "result, created_at, readings) VALUES (?,?,?,?,?,?,?,?,?)",
                     [
                         key.channel,
                         key.chat_id,
@@ -299,8 +357,13 @@ class SqliteStore:
                         json.dumps(finished.answers, ensure_ascii=False),
                         json.dumps(finished.assessment.contract(), ensure_ascii=False),
                         now,
+                        json.dumps(finished.readings) if finished.readings else None,
                     ],
                 )
+            if timers:
+                ReminderBook.write(conn, key.channel, key.chat_id, key.user_id, timers, moment.timestamp())
+            if events:
+                questionnaire_events.record(conn, key.channel, key.chat_id, key.user_id, events, moment)
         return rev + 1
 
     def _assessment(self, row: tuple[Any, ...]) -> StoredAssessment:
@@ -312,9 +375,10 @@ class SqliteStore:
             answers=json.loads(row[6]),
             result=json.loads(row[7]),
             created_at=row[8],
+            readings=json.loads(row[9]) if row[9] else {},
         )
 
-    _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at"
+    _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at, readings"
 
     def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
         row = self.db.row(
@@ -351,6 +415,8 @@ class SqliteStore:
                 gone += conn.execute(
                     f"DELETE FROM {table} WHERE channel=? AND user_id=?", [channel, user_id]
                 ).rowcount
+            ReminderBook.forget(conn, channel, user_id)
+            questionnaire_events.forget(conn, channel, user_id)
             return gone
 
     _LEAD_COLUMNS = (

@@ -76,8 +76,8 @@ def compose(
         else:
             assert entry.answer is not None
             text, source = entry.answer.get(lang), entry.source
-        if entry.not_in_sources:
-            text += "\n" + cat.text(lang, "faq.not_in_sources.ask") + "\n" + contacts
+        if entry.not_in_sources:  # its text already says whom to ask: only their contacts here
+            text += "\n" + cat.text(lang, "faq.not_in_sources.contacts") + "\n" + contacts
         return reply(text, source=source, entry_id=entry.id, rule=computed, contacts=entry.not_in_sources)
     if result.decision == "answer":  # the domain, but nothing in the sources
         return reply(cat.text(lang, "faq.not_in_sources") + "\n" + contacts, contacts=True)

@@ -47,6 +47,14 @@ def _blank(text: str) -> bool:
     return not text.strip()
 
 
+# A not-in-sources answer says in its own words whom to ask (the secretariat, or another
+# body and the association); the reply follows it with the secretariat's contacts under a
+# heading that does not ask again (faq.not_in_sources.contacts).
+ASKS_THE_ASSOCIATION: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "zh": (("请向", "请与"), ("秘书处", "本会")),
+    "en": (("ask", "check"), ("secretariat", "association")),
+}
+
 # Enough phrasings to cover how people ask, few enough that each one is read by a person.
 MAX_ASKS = 12
 MAX_ASKS_EN = 8
@@ -94,6 +102,14 @@ class FaqEntry(Strict):
             raise ValueError("give exactly one of answer and rule")
         if self.rule is not None and self.not_in_sources:
             raise ValueError("a computed answer is in the sources: drop not_in_sources")
+        if self.not_in_sources and self.answer is not None:
+            for lang, (verbs, whom) in ASKS_THE_ASSOCIATION.items():
+                said = self.answer.get(lang).lower()
+                if not (any(v in said for v in verbs) and any(w in said for w in whom)):
+                    raise ValueError(
+                        f"answer.{lang} is not in the sources: say whom to ask "
+                        f"({' / '.join(verbs)} … {' / '.join(whom)}); their contacts follow it"
+                    )
         labels = [("question", self.question)] + ([("answer", self.answer)] if self.answer else [])
         for name, label in labels:
             for lang in ("zh", "en"):

@@ -162,6 +162,10 @@ def test_the_http_paths_are_the_servers(tmp_path: Path) -> None:
         WECOM_SECRET="x",
         WECOM_TOKEN="t",
         WECOM_AES_KEY="a" * 43,
+        WECHAT_APP_ID="wx1",
+        WECHAT_APP_SECRET="s",
+        WECHAT_TOKEN="t",
+        WECHAT_AES_KEY="a" * 43,
         ZJTX_CONSOLE_KEY="0" * 43 + "=",
         ZJTX_PUBLIC_URL="https://console.example.org",
     )

@@ -68,6 +68,8 @@ CLOSED_BY = {
 UNDELIVERED = {
     "no_channel": "desk.staff.undelivered.no_channel",
     "refused": "desk.staff.undelivered.refused",
+    "later": "desk.staff.undelivered.later",
+    "uncertain": "desk.staff.undelivered.uncertain",
 }
 CHANNEL_NAMES = {
     "telegram": "web.channel.telegram",
@@ -453,9 +455,12 @@ class TicketDesk:
         delivered = await self.router.deliver(ticket.key, messages)
         now = self.clock()
         close_at = now + self.idle_days * 86400
-        updated = self.store.answered(
-            ticket.id, sent, by, name, now, delivered=delivered.ok, close_at=close_at
-        )
+        if delivered.reason == "uncertain":  # it may have gone: kept as uncertain, never sent again
+            updated = self.store.get(ticket.id)
+        else:
+            updated = self.store.answered(
+                ticket.id, sent, by, name, now, delivered=delivered.ok, close_at=close_at
+            )
         if not delivered.ok:
             log.error("desk.reply_undelivered ticket=%s reason=%s", ticket.id, delivered.reason)
             key = UNDELIVERED.get(delivered.reason, UNDELIVERED["refused"])

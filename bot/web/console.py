@@ -302,8 +302,9 @@ def console_from_settings(
     nudge: Callable[[], None] | None = None,
     add_robot: AddRobot | None = None,
 ) -> StaffConsole | None:
-    """The console the settings describe: None when neither ZJTX_CONSOLE_KEY nor
-    ZJTX_PUBLIC_URL is set. Raises ConsoleError when one is set and the other missing or bad."""
+    """The console the settings describe: None without ZJTX_CONSOLE_KEY (ZJTX_PUBLIC_URL
+    alone serves the document links, not a console). Raises ConsoleError when the key is set
+    and bad, or ZJTX_PUBLIC_URL is missing or bad."""
     if not settings.console_wanted:
         return None
     key = console_key(settings)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build
@@ -49,9 +51,12 @@ async def test_healthz_answers_from_a_read_only_probe(tmp_path: Path) -> None:
 def test_a_hand_off_promises_staff_only_when_a_running_channel_reaches_the_staff_chat(
     tmp_path: Path,
 ) -> None:
+    made: list[str] = []
+
     def reachable(*, channels: bool = True, **values: Any) -> bool:
         app = build(settings(tmp_path, WECOM_CORP_ID=None, **values), channels=channels, worker=False)
         try:
+            made[:] = [c.name for c in app.channels]
             return app.assistant.engine.staff_reachable
         finally:
             app.close()
@@ -62,6 +67,10 @@ def test_a_hand_off_promises_staff_only_when_a_running_channel_reaches_the_staff
     assert not reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT=None)
     assert not reachable(TELEGRAM_BOT_TOKEN="1:a", ZJTX_STAFF_CHAT="wecom:zhangsan")  # WeCom not running
     assert not reachable(TELEGRAM_BOT_TOKEN=None, ZJTX_STAFF_CHAT="telegram:-100")
+    wechat: dict[str, Any] = {"WECHAT_APP_ID": "wx1", "WECHAT_APP_SECRET": "s", "WECHAT_TOKEN": "t"}
+    # the Official Account sends a notice only inside that follower's window: no promise
+    assert not reachable(**wechat, WECHAT_AES_KEY="a" * 43, ZJTX_STAFF_CHAT="wechat:oStaff")
+    assert made == ["wechat"]
 
 
 def test_build_leaves_the_engine_it_is_given_as_it_was(tmp_path: Path) -> None:
@@ -73,4 +82,21 @@ def test_build_leaves_the_engine_it_is_given_as_it_was(tmp_path: Path) -> None:
     )
     assert app.assistant.engine.staff_reachable and not engine.staff_reachable
     assert app.assistant.engine.rules is engine.rules and app.assistant.engine.cat is engine.cat
+    app.close()
+
+
+def test_a_public_address_for_the_console_alone_warns_of_no_document_links(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "0" * 43 + "="
+    base = {"TELEGRAM_BOT_TOKEN": None, "WECOM_CORP_ID": None, "ZJTX_PUBLIC_URL": "https://zjtx.example.org"}
+    with caplog.at_level(logging.WARNING, logger="zjtx.server"):
+        app = build(settings(tmp_path, **base, ZJTX_CONSOLE_KEY=key), worker=False)
+    assert app.console is not None and app.links is None
+    assert "links.disabled" not in caplog.text  # only WeChat sends documents as links
+    app.close()
+    with caplog.at_level(logging.WARNING, logger="zjtx.server"):
+        app = build(settings(tmp_path, **base, ZJTX_LINK_SECRET="k" * 32), worker=False)
+    assert app.links is not None and app.console is None
+    assert any(r.resource and r.resource.canonical == "/files/{token}" for r in app.web().router.routes())
     app.close()

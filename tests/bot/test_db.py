@@ -92,3 +92,24 @@ def test_topics_stored_by_their_chinese_names_become_ids(tmp_path: Path) -> None
     ]  # staff's own kept
     assert db.rows("SELECT topics FROM broadcasts") == [('["event", "call"]',)]
     db.close()
+
+
+def test_migration_names_are_unique_and_numbered_in_order() -> None:
+    names = [step.__name__ for step in MIGRATIONS]
+    assert len(set(names)) == len(names)
+    numbers = [int(name[1:4]) for name in names]
+    assert numbers == list(range(1, len(names) + 1))
+
+
+@pytest.mark.parametrize("made_before", ["m006_console", "m007_wechat"])
+def test_a_file_of_an_earlier_version_upgrades_to_every_table(tmp_path: Path, made_before: str) -> None:
+    path = tmp_path / "zjtx.db"
+    old = Database(sqlite3.connect(path))
+    migrations().apply(old, stop_before=made_before)  # before the console, before WeChat
+    old.close()
+    db = connect(path)
+    tables = {row[0] for row in db.rows("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"console_links", "wechat_followers", "wechat_tokens", "document_links"} <= tables
+    applied = db.rows("SELECT name FROM _sqlite_migrations WHERE migration_set = 'zjtx' ORDER BY id")
+    assert [name for (name,) in applied] == [step.__name__ for step in MIGRATIONS]
+    db.close()

@@ -19,6 +19,7 @@ from dialogs.leads import normalize_phone
 from dialogs.messages import Inbound, Notify, Question, Text
 
 ENGINE = DialogEngine()
+REACHING_STAFF = ENGINE.reaching_staff(True)  # a staff chat is configured and running
 PERSON = SessionKey("telegram", "42", "42")
 STAFF = SessionKey("telegram", "7", "7")
 
@@ -55,7 +56,9 @@ async def test_an_enquiry_with_consent_reaches_the_staff_chat_and_only_staff_can
         notices.append(n)
 
     store = MemoryStore()
-    bot = Assistant(store, ENGINE, lambda: date(2026, 11, 23), staff=frozenset({"telegram:7"}), notify=notify)
+    bot = Assistant(
+        store, REACHING_STAFF, lambda: date(2026, 11, 23), staff=frozenset({"telegram:7"}), notify=notify
+    )
     first = await bot.handle(PERSON, Inbound(text="/callme"))
     assert isinstance(first[-1], Question) and first[-1].id == "lead_consent"
     assert "/forget" in first[-1].text  # one sentence on what is stored and why
@@ -77,6 +80,44 @@ async def test_an_enquiry_with_consent_reaches_the_staff_chat_and_only_staff_can
     assert "广州某某科技有限公司" in texts(listed)
     assert "已处理" in texts(await bot.handle(STAFF, Inbound(text="/handled 1")))
     assert store.leads() == []
+
+
+async def _enquire(bot: Assistant, command: str, lang: str) -> str:
+    """Go through /join or /callme with consent; return the confirmation."""
+    await bot.handle(PERSON, Inbound(text=command, lang_hint=lang))
+    for typed in ("yes", "广州某某科技有限公司", "李四"):
+        await bot.handle(PERSON, Inbound(text=typed, lang_hint=lang))
+    return texts(await bot.handle(PERSON, Inbound(text="13800138000", lang_hint=lang)))
+
+
+SOON = {"zh": "尽快与您联系", "en": "contact you soon"}
+PROMISES = {"zh": ("与您联系", "联系您"), "en": ("will contact", "contact you")}  # staff getting in touch
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("command", ["/join", "/callme"])
+async def test_with_staff_reachable_the_confirmation_says_they_will_be_in_touch(
+    command: str, lang: str
+) -> None:
+    store = MemoryStore()
+    done = await _enquire(Assistant(store, REACHING_STAFF, lambda: date(2026, 11, 23)), command, lang)
+    assert done == ENGINE.cat.text(lang, "lead.thanks") and SOON[lang] in done
+    assert len(store.leads()) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("command", ["/join", "/callme"])
+async def test_with_no_staff_reachable_the_enquiry_is_recorded_and_the_contacts_given(
+    command: str, lang: str
+) -> None:
+    store = MemoryStore()
+    done = await _enquire(Assistant(store, ENGINE, lambda: date(2026, 11, 23)), command, lang)
+    assert not any(promise in done for promise in PROMISES[lang])
+    assert done.startswith(ENGINE.cat.text(lang, "lead.recorded"))
+    association = ENGINE.rules.contacts.association
+    assert association.email in done
+    assert all(dept.phone in done for dept in association.department)  # so they can call as well
+    assert len(store.leads()) == 1  # recorded for the secretariat, as it says
 
 
 async def test_declining_consent_stores_nothing() -> None:

@@ -371,9 +371,11 @@ class RendezvousStore(SqliteStore):
             self.barrier.wait(timeout=30)
         return loaded
 
-    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+    def save(
+        self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None, **turn: Any
+    ) -> int:
         try:
-            return super().save(key, session, rev, finished)
+            return super().save(key, session, rev, finished, **turn)
         except Conflict:
             self.conflicts += 1
             raise

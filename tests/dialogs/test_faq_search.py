@@ -6,6 +6,7 @@ import ast
 import io
 import json
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.ask import build_reply, render_plain, run_ask
+from dialogs.faq_reply import entry_reply
 from dialogs.faq_search import FaqResult, FaqSearch, arabic_numerals, default_search, detect_lang, normalise
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -448,3 +450,24 @@ def test_search_is_match_then_conclude(search: FaqSearch) -> None:
 def test_a_suggestion_led_by_an_entry_the_sources_leave_open_says_so(search: FaqSearch) -> None:
     result = search.search("协会官方网站网址")
     assert result.reason == "not_in_sources"
+
+
+ASKING = {"zh": ("请向", "确认", "了解"), "en": ("please", "ask", "check")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_not_in_sources_answer_asks_once_then_gives_the_contacts(search: FaqSearch, lang: str) -> None:
+    entries = [e for e in search.base.entries if e.not_in_sources]
+    assert len(entries) >= 10
+    for entry in entries:
+        written = entry.answer.get(lang) if entry.answer else ""
+        text = entry_reply(entry.id, search, lang, date(2026, 11, 23)).text
+        assert text.startswith(written + "\n" + search.cat.text(lang, "faq.not_in_sources.contacts") + "\n")
+        framing = text[len(written) :].lower()
+        assert not any(word in framing for word in ASKING[lang]), entry.id  # the entry asked already
+        assert "gzzjtx@gzzjtx.com" in framing
+
+
+def test_the_fee_answer_says_check_with_the_secretariat_once() -> None:
+    text = json.loads(ask("促进会一年会费多少钱"))["answer"]
+    assert text.count("请向秘书处确认") == 1 and "18011714912" in text

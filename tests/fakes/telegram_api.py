@@ -23,12 +23,18 @@ broadcast limits).
 
 Where the real server's error descriptions are known they are copied word for word; the rest
 keep the real prefix ("Bad Request: ", "Forbidden: ", ...) so clients classify them the same way.
+Uploads are checked as the Bot API documents them (sendPhoto: an image of at most 10 MB whose
+width and height add up to at most 10000, neither more than 20 times the other; sendDocument:
+a non-empty file of at most 50 MB) and kept byte for byte: `file_content` returns what was
+uploaded, `bot_messages` what the bot sent in order, photos and documents included.
+
 Forum supergroups (`make_forum`) have topics made with createForumTopic; a message sent
 with message_thread_id lands in its topic, and a user's message in a topic (``message_update``
 with ``message_thread_id``) is a reply to the topic's service message, as Telegram shows it.
 
 Deliberate differences from the real server: webhooks may use plain http, a 429's retry_after
-may be fractional (to keep tests fast), photos sent by URL are not fetched, and the
+may be fractional (to keep tests fast), photos sent by URL are not fetched, every size of an
+uploaded photo serves the uploaded bytes (the real server re-encodes them), and the
 Markdown/MarkdownV2 parse modes are not parsed (HTML is).
 """
 
@@ -38,6 +44,7 @@ import asyncio
 import contextlib
 import copy
 import functools
+import io
 import itertools
 import json
 import math
@@ -52,6 +59,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import ClientSession, ClientTimeout, web
 from aiohttp.web_request import FileField
+from PIL import Image, UnidentifiedImageError
 
 __all__ = [
     "BOT_BLOCKED",
@@ -59,6 +67,9 @@ __all__ = [
     "BOT_KICKED_FROM_SUPERGROUP",
     "CHAT_NOT_FOUND",
     "DEFAULT_TOKEN",
+    "DOCUMENT_LIMIT_BYTES",
+    "PHOTO_LIMIT_BYTES",
+    "PHOTO_MAX_DIMENSIONS",
     "TELEGRAM_FLOOD_LIMITS",
     "ApiError",
     "Call",
@@ -74,6 +85,15 @@ __all__ = [
 JSONDict = dict[str, Any]
 
 DEFAULT_TOKEN: Final = "1234567890:AAFakeTokenForTestsOnly_0123456789ab"
+
+# Uploads by multipart/form-data, as https://core.telegram.org/bots/api#sending-files and
+# #sendphoto state them.
+PHOTO_LIMIT_BYTES: Final = 10 * 1024 * 1024
+PHOTO_MAX_DIMENSIONS: Final = 10_000  # width + height
+PHOTO_MAX_RATIO: Final = 20
+DOCUMENT_LIMIT_BYTES: Final = 50 * 1024 * 1024
+CAPTION_LIMIT: Final = 1024
+_PHOTO_BOXES: Final = (90, 320, 800, 1280)  # the sizes Telegram makes of a photo: s, m, x, y
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,6 +249,7 @@ _STRING_PARAMS: Final = frozenset(
         "callback_query_id",
         "caption",
         "description",
+        "document",
         "file_id",
         "inline_message_id",
         "ip_address",
@@ -672,6 +693,7 @@ class FakeTelegramBotApi:
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
         self._photos: dict[str, list[JSONDict]] = {}  # any size's file_id → all sizes
+        self._documents: dict[str, JSONDict] = {}  # file_id → the Document object
         self._file_numbers = itertools.count(1)
 
         self._injections: list[_Injection] = []
@@ -697,6 +719,7 @@ class FakeTelegramBotApi:
                 "answerCallbackQuery": self._answer_callback_query,
                 "sendChatAction": self._send_chat_action,
                 "sendPhoto": self._send_photo,
+                "sendDocument": self._send_document,
                 "getFile": self._get_file,
                 "deleteMessage": self._delete_message,
                 "getChat": self._get_chat,
@@ -713,7 +736,9 @@ class FakeTelegramBotApi:
         """Listen on 127.0.0.1 on a free port. Raises RuntimeError if already started."""
         if self._runner is not None:
             raise RuntimeError("the fake Bot API server is already started")
-        app = web.Application(client_max_size=50 * 1024 * 1024)  # the Bot API's upload limit
+        # past the Bot API's 50 MB upload limit, so that a larger upload is answered (413) the
+        # way the Bot API answers it, and recorded
+        app = web.Application(client_max_size=DOCUMENT_LIMIT_BYTES + 4 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -803,6 +828,23 @@ class FakeTelegramBotApi:
             and call.ok
             and (chat_id is None or call.result["chat"]["id"] == chat_id)
         ]
+
+    def bot_messages(self, chat_id: int | None = None) -> list[JSONDict]:
+        """Return the Message objects of every successful sendMessage, sendPhoto and
+        sendDocument call (to ``chat_id``), oldest first: texts, photos and documents in order."""
+        return [
+            call.result
+            for call in self._calls
+            if call.method in ("sendMessage", "sendPhoto", "sendDocument")
+            and call.ok
+            and (chat_id is None or call.result["chat"]["id"] == chat_id)
+        ]
+
+    def file_content(self, file_id: str) -> bytes:
+        """Return the bytes stored under ``file_id`` (a photo size or a document).
+
+        Raises KeyError for a file_id the fake never issued."""
+        return self._files[file_id].content
 
     def chat_messages(self, chat_id: int) -> list[JSONDict]:
         """Return what the chat shows now: its known messages after edits and deletions."""
@@ -1629,15 +1671,26 @@ class FakeTelegramBotApi:
     async def _send_photo(self, params: _Params) -> JSONDict:
         chat = self._target_chat(params)
         content: JSONDict = {"photo": self._photo_from(params)}
-        caption = params.text("caption")
-        if caption:
-            text, entities = _format_text(caption, params.text("parse_mode"), params.get("caption_entities"))
-            if _utf16_len(text) > 1024:
-                raise _bad_request("message caption is too long")
-            content["caption"] = text
-            if entities:
-                content["caption_entities"] = entities
+        content.update(self._caption(params))
         return self._bot_sends(chat, content, params)
+
+    async def _send_document(self, params: _Params) -> JSONDict:
+        chat = self._target_chat(params)
+        content: JSONDict = {"document": self._document_from(params)}
+        content.update(self._caption(params))
+        return self._bot_sends(chat, content, params)
+
+    def _caption(self, params: _Params) -> JSONDict:
+        caption = params.text("caption")
+        if not caption:
+            return {}
+        text, entities = _format_text(caption, params.text("parse_mode"), params.get("caption_entities"))
+        if _utf16_len(text) > CAPTION_LIMIT:
+            raise _bad_request("message caption is too long")
+        shown: JSONDict = {"caption": text}
+        if entities:
+            shown["caption_entities"] = entities
+        return shown
 
     def _bot_sends(self, chat: JSONDict, content: JSONDict, params: _Params) -> JSONDict:
         """Store and return a message the bot sent, with its reply target and inline keyboard,
@@ -2052,17 +2105,29 @@ class FakeTelegramBotApi:
         self._files_by_path[file_path] = stored
         return stored
 
-    def _new_photo(self, content: bytes) -> list[JSONDict]:
-        """Store a photo and return its PhotoSize list; every size serves the same bytes."""
+    def _new_photo(self, content: bytes, dimensions: tuple[int, int] | None = None) -> list[JSONDict]:
+        """Store a photo and return its PhotoSize list, smallest first; every size serves the
+        same bytes. With the photo's (width, height), the sizes are those Telegram makes:
+        the photo scaled into boxes of 90, 320, 800 and 1280 pixels, never enlarged."""
+        if dimensions is None:
+            shapes = [(90, 67), (1280, 960)]
+        else:
+            width, height = dimensions
+            shapes = []
+            for box in _PHOTO_BOXES:
+                scale = min(1.0, box / max(width, height))
+                shape = (max(1, round(width * scale)), max(1, round(height * scale)))
+                if shape not in shapes:
+                    shapes.append(shape)
         sizes: list[JSONDict] = []
-        for width in (90, 1280):
+        for width, height in shapes:
             stored = self._store_file(content, f"photos/file_{next(self._file_numbers)}.jpg")
             sizes.append(
                 {
                     "file_id": stored.file_id,
                     "file_unique_id": stored.file_unique_id,
                     "width": width,
-                    "height": width * 3 // 4,
+                    "height": height,
                     "file_size": len(content),
                 }
             )
@@ -2070,17 +2135,65 @@ class FakeTelegramBotApi:
             self._photos[size["file_id"]] = sizes
         return copy.deepcopy(sizes)
 
+    def _uploaded_photo(self, upload: UploadedFile) -> list[JSONDict]:
+        """Check an uploaded photo as the Bot API does; store it and return its sizes."""
+        content = upload.content
+        if len(content) > PHOTO_LIMIT_BYTES:
+            raise _bad_request("PHOTO_SAVE_FILE_INVALID")
+        try:
+            with Image.open(io.BytesIO(content)) as picture:
+                width, height = picture.size
+                picture.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise _bad_request("IMAGE_PROCESS_FAILED") from None
+        if (
+            width + height > PHOTO_MAX_DIMENSIONS
+            or max(width, height) > PHOTO_MAX_RATIO * max(1, min(width, height))
+            or min(width, height) < 1
+        ):
+            raise _bad_request("PHOTO_INVALID_DIMENSIONS")
+        return self._new_photo(content, (width, height))
+
     def _photo_from(self, params: _Params) -> list[JSONDict]:
         """Return the sizes of the photo given as an upload, an attach:// name, a file_id or a URL."""
         if "photo" in params.files:
-            return self._new_photo(params.files["photo"].content)
+            return self._uploaded_photo(params.files["photo"])
         photo = params.text("photo") or ""
         if photo.startswith("attach://") and photo.removeprefix("attach://") in params.files:
-            return self._new_photo(params.files[photo.removeprefix("attach://")].content)
+            return self._uploaded_photo(params.files[photo.removeprefix("attach://")])
         if photo in self._photos:
             return copy.deepcopy(self._photos[photo])
         if urlsplit(photo).scheme in ("http", "https"):
             return self._new_photo(b"")  # not fetched: the fake makes no outside requests
         if not photo:
             raise _bad_request("there is no photo in the request")
+        raise _bad_request("wrong file identifier/HTTP URL specified")
+
+    def _document_from(self, params: _Params) -> JSONDict:
+        """Return the Document given as an upload, an attach:// name or a file_id."""
+        upload = params.files.get("document")
+        document = params.text("document") or ""
+        if upload is None and document.startswith("attach://"):
+            upload = params.files.get(document.removeprefix("attach://"))
+        if upload is not None:
+            if not upload.content:
+                raise _bad_request("file must be non-empty")
+            if len(upload.content) > DOCUMENT_LIMIT_BYTES:
+                raise _Refusal(ApiError(413, "Request Entity Too Large"))
+            stored = self._store_file(upload.content, f"documents/file_{next(self._file_numbers)}")
+            shown: JSONDict = {
+                "file_name": upload.filename,
+                "mime_type": upload.content_type,
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "file_size": len(upload.content),
+            }
+            self._documents[stored.file_id] = shown
+            return copy.deepcopy(shown)
+        if document in self._documents:
+            return copy.deepcopy(self._documents[document])
+        if urlsplit(document).scheme in ("http", "https"):
+            raise _bad_request("wrong type of the web page content")  # not fetched
+        if not document:
+            raise _bad_request("there is no document in the request")
         raise _bad_request("wrong file identifier/HTTP URL specified")

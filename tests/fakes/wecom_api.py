@@ -1,9 +1,15 @@
-"""A fake WeCom server API on 127.0.0.1: gettoken, message/send and group-robot webhooks.
+"""A fake WeCom server API on 127.0.0.1: gettoken, media/upload, message/send and group-robot
+webhooks.
 
 It speaks WeCom's JSON (``errcode`` / ``errmsg``), records every call, and fails on
 demand: queue an errcode for the next calls to a path, expire the issued tokens,
 revoke a robot key. Robots get 20 messages a minute (45009 past that) on an
 injectable clock, so tests never sleep.
+
+media/upload takes a multipart form whose file field is ``media`` and checks it as WeCom's
+上传临时素材 documents: type image (JPG or PNG, at most 10 MB), voice (AMR, 2 MB), video (MP4,
+10 MB) or file (20 MB), every file more than 5 bytes; it answers a media_id valid for three
+days, which image, voice, video and file messages must name (40007 otherwise).
 """
 
 from __future__ import annotations
@@ -18,12 +24,32 @@ from typing import Any, Self
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.web_request import FileField
 
-__all__ = ["FakeWeComApi", "ManualClock", "RecordedCall"]
+__all__ = [
+    "GETTOKEN",
+    "MEDIA_UPLOAD",
+    "MESSAGE_SEND",
+    "WEBHOOK_SEND",
+    "FakeWeComApi",
+    "ManualClock",
+    "RecordedCall",
+    "UploadedMedia",
+]
 
 GETTOKEN = "/cgi-bin/gettoken"
+MEDIA_UPLOAD = "/cgi-bin/media/upload"
 MESSAGE_SEND = "/cgi-bin/message/send"
 WEBHOOK_SEND = "/cgi-bin/webhook/send"
+
+MEDIA_TTL_SECONDS = 3 * 24 * 3600
+MEDIA_MIN_BYTES = 6  # "every file must be larger than 5 bytes"
+MEDIA_LIMITS = {  # type → (largest size in bytes, the signatures of the formats taken; () any)
+    "image": (10 * 1024 * 1024, (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")),
+    "voice": (2 * 1024 * 1024, (b"#!AMR",)),
+    "video": (10 * 1024 * 1024, ()),
+    "file": (20 * 1024 * 1024, ()),
+}
 
 
 class ManualClock:
@@ -59,6 +85,18 @@ class RecordedCall:
     answer: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class UploadedMedia:
+    """A file media/upload took: its type, the form part's file name and type, its bytes."""
+
+    media_id: str
+    type: str
+    filename: str
+    content_type: str
+    content: bytes
+    created_at: float
+
+
 class FakeWeComApi:
     """The fake server. ``async with FakeWeComApi() as fake:`` then use ``fake.base_url``."""
 
@@ -84,10 +122,12 @@ class FakeWeComApi:
         self._revoked: set[str] = set()
         self._robot_sent: dict[str, deque[float]] = {}
         self._ids = itertools.count(1)
+        self.media: dict[str, UploadedMedia] = {}
         self._server: TestServer | None = None
         self.base_url = ""
-        app = web.Application()
+        app = web.Application(client_max_size=24 * 1024 * 1024)  # past the largest upload WeCom takes
         app.router.add_get(GETTOKEN, self._gettoken)
+        app.router.add_post(MEDIA_UPLOAD, self._media_upload)
         app.router.add_post(MESSAGE_SEND, self._message_send)
         app.router.add_post(WEBHOOK_SEND, self._webhook_send)
         self._app = app
@@ -140,6 +180,10 @@ class FakeWeComApi:
         """The message/send bodies that were accepted."""
         return [call.body for call in self.calls_to(MESSAGE_SEND) if call.answer.get("errcode") == 0]
 
+    def media_of(self, message: dict[str, Any]) -> UploadedMedia:
+        """The upload an image, voice, video or file message names. Raises KeyError."""
+        return self.media[message[message["msgtype"]]["media_id"]]
+
     def robot_messages(self, key: str) -> list[dict[str, Any]]:
         """The webhook bodies robot ``key`` accepted."""
         return [
@@ -152,11 +196,29 @@ class FakeWeComApi:
 
     async def _record(self, request: web.Request) -> RecordedCall:
         body: Any = None
-        if request.can_read_body:
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            body = {
+                name: UploadedMedia("", "", value.filename, value.content_type, value.file.read(), 0.0)
+                if isinstance(value, FileField)
+                else str(value)
+                for name, value in form.items()
+            }
+        elif request.can_read_body:
             body = await request.json()
         call = RecordedCall(request.method, request.path, dict(request.query), body)
         self.calls.append(call)
         return call
+
+    async def _authorised(self, request: web.Request) -> tuple[RecordedCall, web.Response | None]:
+        """Record an app API call; the answer to give instead when a failure is queued for it
+        or its access token is missing, unknown or expired."""
+        call = await self._record(request)
+        if (failure := self._queued_failure(call)) is not None:
+            return call, failure
+        if (error := self._token_error(call.query.get("access_token"))) is not None:
+            return call, self._answer(call, {"errcode": error[0], "errmsg": error[1]})
+        return call, None
 
     def _answer(self, call: RecordedCall, answer: dict[str, Any]) -> web.Response:
         call.answer = answer
@@ -194,17 +256,22 @@ class FakeWeComApi:
         )
 
     async def _message_send(self, request: web.Request) -> web.Response:
-        call = await self._record(request)
-        if (failure := self._queued_failure(call)) is not None:
-            return failure
-        if (error := self._token_error(call.query.get("access_token"))) is not None:
-            return self._answer(call, {"errcode": error[0], "errmsg": error[1]})
+        call, refused = await self._authorised(request)
+        if refused is not None:
+            return refused
         body = call.body if isinstance(call.body, dict) else {}
         msgtype = body.get("msgtype")
         if not body.get("touser") or "agentid" not in body or not msgtype or msgtype not in body:
             return self._answer(call, {"errcode": 40008, "errmsg": "invalid message type"})
         if msgtype in ("text", "markdown") and not body[msgtype].get("content"):
             return self._answer(call, {"errcode": 44004, "errmsg": "empty content"})
+        if msgtype in MEDIA_LIMITS:
+            media_id = body[msgtype].get("media_id") if isinstance(body[msgtype], dict) else None
+            if not media_id:
+                return self._answer(call, {"errcode": 41006, "errmsg": "media_id missing"})
+            media = self.media.get(str(media_id))
+            if media is None or media.type != msgtype or self.clock() >= media.created_at + MEDIA_TTL_SECONDS:
+                return self._answer(call, {"errcode": 40007, "errmsg": "invalid media_id"})
         invalid = [user for user in str(body["touser"]).split("|") if user in self.unknown_users]
         answer: dict[str, Any] = {
             "errcode": 0,
@@ -215,6 +282,32 @@ class FakeWeComApi:
         if msgtype == "template_card":
             answer["response_code"] = f"fake-response-{next(self._ids)}"
         return self._answer(call, answer)
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        call, refused = await self._authorised(request)
+        if refused is not None:
+            return refused
+        kind = call.query.get("type", "")
+        if kind not in MEDIA_LIMITS:
+            return self._answer(call, {"errcode": 40005, "errmsg": "invalid type"})
+        upload = call.body.get("media") if isinstance(call.body, dict) else None
+        if not isinstance(upload, UploadedMedia) or not upload.content:
+            return self._answer(call, {"errcode": 44001, "errmsg": "empty media data"})
+        limit, signatures = MEDIA_LIMITS[kind]
+        if not MEDIA_MIN_BYTES <= len(upload.content) <= limit:
+            errcode = 40009 if kind == "image" else 40006
+            return self._answer(call, {"errcode": errcode, "errmsg": "invalid file size"})
+        if signatures and not upload.content.startswith(signatures):
+            return self._answer(call, {"errcode": 40004, "errmsg": "invalid media type"})
+        media_id = f"fake-media-{next(self._ids)}"
+        now = self.clock()
+        self.media[media_id] = UploadedMedia(
+            media_id, kind, upload.filename, upload.content_type, upload.content, now
+        )
+        return self._answer(
+            call,
+            {"errcode": 0, "errmsg": "ok", "type": kind, "media_id": media_id, "created_at": str(int(now))},
+        )
 
     async def _webhook_send(self, request: web.Request) -> web.Response:
         call = await self._record(request)

@@ -162,6 +162,13 @@ def test_dated_answer_must_say_its_year(data: Path) -> None:
     assert "entry[station_deadline_2019]" in message and "year of as_of" in message
 
 
+def test_a_not_in_sources_answer_must_say_whom_to_ask(data: Path) -> None:
+    # the reply follows it with the secretariat's contacts, under a heading that does not ask
+    edit(data, "faq.toml", "但没有写需要多长时间。请向秘书处了解。", "但没有写需要多长时间。")
+    message = refusal(data)
+    assert "entry[join_duration]" in message and "answer.zh" in message and "whom to ask" in message
+
+
 def test_advertiser_is_refused(data: Path) -> None:
     # seed 000 glues the advertiser's 400 line onto the end of 梁瑞淇's mobile number
     edit(

@@ -6,6 +6,15 @@
 - :mod:`~bot.channels.telegram.transport`: PTB's HTTP transport on aiohttp, Bot API URLs
 """
 
+import os
+
+# python-telegram-bot 22 gives time periods (RetryAfter.retry_after) as int seconds and warns
+# that its next major version gives a datetime.timedelta; PTB_TIMEDELTA, the switch PTB
+# documents, opts in to that now (unless the environment says otherwise). The code that
+# reads one (transport.retry_after_seconds) takes either. Set before any PTB error is built:
+# every module of this package runs this first.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 from .channel import (
     ALLOWED_UPDATES,
     BOT_COMMANDS,

@@ -65,6 +65,7 @@ from bot.channels.telegram.groups import (
     private_link,
     replies_to_bot,
 )
+from bot.channels.telegram.media import FileIds, MediaTooLarge, send_media
 from bot.channels.telegram.render import (
     TEXT_LIMIT,
     Planned,
@@ -85,11 +86,14 @@ from bot.channels.telegram.transport import (
     retry_after_seconds,
 )
 from bot.delivery import Posted
+from bot.media import unsent_text
+from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.commands import parse_command
-from dialogs.messages import Choice, Inbound, Menu, Outbound, Question, Text
+from dialogs.language import message_lang
+from dialogs.messages import Choice, Document, Image, Inbound, Menu, Outbound, Question, Text
 
 CHANNEL: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
@@ -268,6 +272,7 @@ class TelegramChannel:
         self._app.add_error_handler(self._on_error)
         self._values: _Bounded = _Bounded(4096)  # v:<token> → a long menu value
         self._selections: _Bounded = _Bounded(10_000)  # (chat, message) → toggled choices
+        self._file_ids = FileIds()  # score cards and reports sent: Telegram's file_id of each
         self._forums: dict[str, bool] = {}  # staff chat → whether it is a forum (asked once)
         self._posts: set[asyncio.Task[Any]] = set()  # webhook requests past the secret check
         self._stopping = False
@@ -326,17 +331,59 @@ class TelegramChannel:
         if self._app.running:
             await self._app.update_queue.join()
 
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to a person's private chat (whose id is theirs), unprompted.
+
+        Sent when every message went; Dropped when Telegram refused (the person blocked the
+        bot, never started it); Later after a flood refusal before anything went; Uncertain
+        when a request may have reached Telegram without an answer (a timeout, a dropped
+        connection)."""
+        if not re.fullmatch(r"\d{1,20}", user_id):
+            return Dropped("not a private chat")
+        key = _key(int(user_id), int(user_id))
+        lang = self._lang(key, None)
+        t = self._catalog(lang)
+        plan = plan_messages(replies, t, self._data_for, self._text_limit, self._catalog)
+        for done, planned in enumerate(plan):
+            if planned.media is not None:  # a picture or a file: its alt text when refused
+                if not await self._send_media(int(user_id), planned.media, t, None) and done == 0:
+                    return Dropped("telegram refused the picture and its text")
+                continue
+            try:
+                await self._app.bot.send_message(
+                    int(user_id),
+                    planned.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=planned.markup,
+                    link_preview_options=_NO_PREVIEW,
+                )
+            except RetryAfter as exc:
+                if done == 0:
+                    return Later(retry_after_seconds(exc), "telegram 429")
+                return Uncertain(f"429 after {done} of {len(plan)} messages")
+            except (Forbidden, BadRequest) as exc:  # blocked, deactivated, never started the bot
+                log.info("telegram.push_refused chat=%s error=%s", user_id, exc)
+                if done == 0:
+                    return Dropped(f"telegram refused: {exc}")
+                return Sent()  # the first part went: the person has the reminder
+            except TelegramError as exc:  # timed out, connection lost: it may have gone
+                log.warning("telegram.push_unanswered chat=%s error=%s", user_id, exc)
+                return Uncertain(f"telegram: {type(exc).__name__}: {exc}")
+        return Sent()
+
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a staff notice to a chat (ZJTX_STAFF_CHAT=telegram:<chat id>). Raises TelegramError."""
         target: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
         for planned in plan_messages([Text(text)], self._catalog("zh"), self._data_for, self._text_limit):
-            await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
+            if planned.media is None:
+                await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
 
     # --- delivering unprompted, and the staff desk (bot/delivery.py) ----------------------------
 
-    async def deliver(self, key: SessionKey, messages: Sequence[Outbound]) -> bool:
-        """Send ``messages`` to the chat of ``key`` as a turn's replies are sent; True when
-        Telegram took every one."""
+    async def deliver_in_chat(self, key: SessionKey, messages: Sequence[Outbound]) -> bool:
+        """Send ``messages`` into the group chat of ``key`` as a turn's replies are sent (a
+        staff answer to a ticket opened there; a private chat is reached with :meth:`push`).
+        True when Telegram took every one."""
         return await self._send(int(key.chat_id), key, messages, None, None)
 
     async def post_staff(
@@ -601,7 +648,7 @@ class TelegramChannel:
     async def _question_button(
         self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
     ) -> None:
-        question = self._pending_question(key)
+        question = self._pending_question(key, message_lang(message.text or ""))
         if (
             question is None
             or question_tag(question) != pressed.tag
@@ -609,7 +656,7 @@ class TelegramChannel:
         ):
             await self._refuse_button(answer, message, key, hint, pressed)
             return
-        lang = self._lang(key, hint)
+        lang = question.lang or self._lang(key, hint)  # the language the question was shown in
         t = self._catalog(lang)
         where = (message.chat.id, message.message_id)
         if pressed.kind == "q" and not question.multi:
@@ -659,8 +706,10 @@ class TelegramChannel:
         reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
         await self._send(message.chat.id, key, replies, hint, reply_to)
 
-    def _pending_question(self, key: SessionKey) -> Question | None:
-        for reply in self._assistant.resume(key):
+    def _pending_question(self, key: SessionKey, shown_in: str | None = None) -> Question | None:
+        """The question this conversation waits on, in the language it was shown in when
+        that was not the conversation's (a reply in the message's language)."""
+        for reply in self._assistant.resume(key, lang=shown_in):
             if isinstance(reply, Question):
                 return reply
         return None
@@ -716,9 +765,14 @@ class TelegramChannel:
                 lang.append(self._lang(key, hint))
             return self._t(lang[0], message_key, **values)
 
-        plan = plan_messages(replies, t, self._data_for, self._text_limit)
+        plan = plan_messages(replies, t, self._data_for, self._text_limit, self._catalog)
         for done, planned in enumerate(plan):
-            if not await self._send_one(chat_id, planned, reply_to if done == 0 else None):
+            first = reply_to if done == 0 else None
+            if planned.media is not None:
+                sent = await self._send_media(chat_id, planned.media, t, first)
+            else:
+                sent = await self._send_one(chat_id, planned, first)
+            if not sent:
                 log.error(
                     "telegram.reply_undelivered key=%s undelivered=%d/%d (the turn itself is saved)",
                     key,
@@ -760,6 +814,37 @@ class TelegramChannel:
                 log.error("telegram.send_failed chat=%s error=%s", chat_id, exc)
                 return False
         return False
+
+    async def _send_media(
+        self, chat_id: int, media: Image | Document, t: Callable[..., str], reply_to: int | None
+    ) -> bool:
+        """sendPhoto or sendDocument (:mod:`bot.channels.telegram.media`); when Telegram refuses
+        the file, its alt text or caption as a message instead (a picture is a convenience:
+        the result follows it either way)."""
+        reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+        for _ in range(EXTRA_RETRY_AFTER_ROUNDS + 1):
+            try:
+                await send_media(
+                    self._app.bot, chat_id, media, file_ids=self._file_ids, reply_parameters=reply
+                )
+                return True
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                log.warning("telegram.retry_after chat=%s seconds=%.2f", chat_id, wait)
+                await asyncio.sleep(wait)
+            except Forbidden as exc:
+                log.info("telegram.forbidden chat=%s error=%s", chat_id, exc)
+                return False
+            except (TelegramError, MediaTooLarge) as exc:
+                log.error(
+                    "telegram.media_refused chat=%s file=%s error=%s (sending its text instead)",
+                    chat_id,
+                    media.filename,
+                    exc,
+                )
+                break
+        text = unsent_text(media, t)
+        return await self._send_one(chat_id, Planned(escape(text), text), reply_to)
 
     async def _show_answer(self, message: Message, answer: str, lang: str) -> None:
         """Edit a question to show the answer chosen and drop its buttons: a clean record."""

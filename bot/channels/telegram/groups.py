@@ -24,9 +24,17 @@ __all__ = [
     "replies_to_bot",
 ]
 
-# Commands about the enterprise's own answers: in a group they get a link to a private chat.
+# Commands about the enterprise's own answers: in a group they get a link to a private chat
+# (one's result, its parts, its PDF report and what-ifs on it included).
 QUESTIONNAIRE_COMMANDS: Final = frozenset({"/assess", "/restart", "/back", "/skip"})
-PRIVATE_COMMANDS: Final = QUESTIONNAIRE_COMMANDS | {"/result", "/join", "/callme"}
+PRIVATE_COMMANDS: Final = QUESTIONNAIRE_COMMANDS | {
+    "/result",
+    "/details",
+    "/report",
+    "/whatif",
+    "/join",
+    "/callme",
+}
 START_ASSESS: Final = "assess"  # the /start payload of the deep link
 
 

@@ -4,6 +4,9 @@ keyboards, and the short callback data their buttons carry.
 Pure functions, no network: :func:`plan_messages` turns one turn's :data:`Outbound` messages
 into the `Planned` messages to send. Every text the engine gives is escaped with
 :func:`html.escape`; the only markup added is bold on the first line of a result part.
+A picture or a document is a message of its own (sendPhoto, sendDocument: see
+:mod:`bot.channels.telegram.media`), and so is a result: the score card, then the short
+result, then the buttons that open its parts.
 
 Callback data (at most 64 bytes, as Telegram requires) never carries an answer's value:
 
@@ -30,7 +33,7 @@ from typing import Final, Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from dialogs.messages import Menu, Outbound, Question, Result
+from dialogs.messages import Document, Image, Menu, Outbound, Question, Result
 
 __all__ = [
     "CALLBACK_DATA_LIMIT",
@@ -186,11 +189,13 @@ def _menu_keyboard(menu: Menu, data_for: DataForValue) -> InlineKeyboardMarkup |
 
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """One sendMessage: its HTML, the same as plain text (the fallback), its keyboard."""
+    """One sendMessage: its HTML, the same as plain text (the fallback), its keyboard; or,
+    with `media`, one sendPhoto or sendDocument (`plain` is then its alt text or caption)."""
 
     html: str
     plain: str
     markup: InlineKeyboardMarkup | None = None
+    media: Image | Document | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,24 +295,33 @@ def plan_messages(
     t: Translate,
     data_for: DataForValue,
     limit: int = TEXT_LIMIT,
+    t_in: Callable[[str], Translate] | None = None,
 ) -> list[Planned]:
     """The Telegram messages for one turn's replies, in order.
 
     Texts run together (a blank line apart) into the next question or menu, whose buttons
-    end that message; a result's parts start with a bold line. Nothing is longer than
+    end that message; a picture or a document goes alone; a result is a message of its own
+    whose parts start with a bold line. Nothing is longer than
     `limit` UTF-16 units: messages are cut between paragraphs, a paragraph longer than a
-    message between lines."""
+    message between lines. A question's own words (numbered options, Done/None) are in
+    the conversation's language (`t`), or in the question's when it has one (`t_in`)."""
     planner = _Planner(limit)
     for reply in replies:
-        if isinstance(reply, Result):
+        if isinstance(reply, Image | Document):
+            planner.flush()
+            planner.planned.append(Planned("", reply.text, media=reply))
+        elif isinstance(reply, Result):
+            planner.flush()  # a result is a message of its own: what a person forwards
             for part in reply.parts:
                 planner.add(part, bold_first_line=True)
+            planner.flush()
         elif isinstance(reply, Question):
+            tq = t_in(reply.lang) if reply.lang and t_in is not None else t
             planner.add(reply.text)
             if _numbered(reply):
-                options = [t("tg.option", n=n, label=c.label) for n, c in enumerate(reply.choices, 1)]
+                options = [tq("tg.option", n=n, label=c.label) for n, c in enumerate(reply.choices, 1)]
                 planner.add("\n".join(options))
-            markup = question_keyboard(reply, t)
+            markup = question_keyboard(reply, tq)
             if markup is not None:
                 planner.flush(markup)
         elif isinstance(reply, Menu):

@@ -12,7 +12,6 @@ back to PTB, which raises RetryAfter, BadRequest, Forbidden… from them as usua
 from __future__ import annotations
 
 import urllib.request
-import warnings
 from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
@@ -22,7 +21,6 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
-from telegram.warnings import PTBDeprecationWarning
 from yarl import URL
 
 __all__ = ["DEFAULT_API_BASE_URL", "AiohttpRequest", "file_base_url", "retry_after_seconds"]
@@ -151,8 +149,7 @@ def file_base_url(api_base_url: str) -> str:
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    """How long a 429 asks to wait, in seconds (PTB gives an int now, a timedelta later)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
+    """How long a 429 asks to wait, in seconds: PTB gives a timedelta with PTB_TIMEDELTA
+    (which this package sets) and from its next major version on, int seconds before."""
+    value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -4,16 +4,17 @@ The dialog engine plugs in through ``WeComCallback(config, on_message, replay_gu
 (inbound ``WeComInbound``) and ``WeComApi`` / ``RobotSender`` (outbound).
 """
 
-from ._http import Backoff
+from bot.channels.tencent.http import Backoff
+from bot.channels.tencent.replay import InMemoryReplayGuard, ReplayGuard
+from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text, utf8_size
+
 from .api import ChoiceButton, SendResult, WeComApi
 from .callback import CALLBACK_PATH, OnMessage, WeComCallback
 from .config import DEFAULT_API_BASE_URL, WeComConfig
 from .crypto import CryptoErrorReason, SignedEnvelope, WeComCrypto, WeComCryptoError, msg_signature
 from .errors import RobotRevoked, WeComError, WeComTransportError
 from .inbound import InboundKind, WeComInbound, WeComXmlError, parse_inbound
-from .replay import InMemoryReplayGuard, ReplayGuard
 from .robot import ROBOT_IMAGE_LIMIT_BYTES, RobotSender, WebhookError, robot_key
-from .text import TEXT_LIMIT_BYTES, split_text, utf8_size
 
 __all__ = [
     "CALLBACK_PATH",

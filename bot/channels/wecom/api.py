@@ -1,9 +1,10 @@
-"""The WeCom server API for one self-built app: access token and app messages.
+"""The WeCom server API for one self-built app: access token, media uploads and app messages.
 
 Calls retry with exponential backoff on 45009 (rate limit), -1 (system busy) and
 network errors; an expired or invalid access token (42001, 40014) is refreshed once
 and the call repeated; any other non-zero errcode raises WeComError at once. The loop
-itself is :func:`bot.channels.wecom._http.call_with_retries`, shared with the robots.
+itself is :func:`bot.channels.tencent.http.call_with_retries`, shared with the robots
+and the WeChat Official Account; so is the media upload (:func:`~bot.channels.tencent.http.upload_media`).
 """
 
 from __future__ import annotations
@@ -14,18 +15,31 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
-from ._http import Again, Backoff, HttpClient, Sleep, call_with_retries, request_json
+from bot.channels.tencent.http import (
+    Again,
+    Backoff,
+    HttpClient,
+    Sleep,
+    call_with_retries,
+    request_json,
+    upload_media,
+)
+from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text
+
 from .config import DEFAULT_API_BASE_URL, WeComConfig
 from .errors import WeComError
-from .text import TEXT_LIMIT_BYTES, split_text
 
 __all__ = [
+    "FILE_LIMIT_BYTES",
+    "IMAGE_LIMIT_BYTES",
     "ChoiceButton",
+    "MediaKind",
     "SendResult",
+    "Uploaded",
     "WeComApi",
 ]
 
@@ -39,6 +53,14 @@ _TOKEN_ERRORS = frozenset({TOKEN_EXPIRED, TOKEN_INVALID})
 _RETRYABLE = frozenset({RATE_LIMITED, SYSTEM_BUSY})
 _TASK_ID = re.compile(r"^[A-Za-z0-9_\-@]{1,128}$")
 _MAX_BUTTONS = 6
+# media/upload (上传临时素材): an image is a JPG or PNG of at most 10 MB, a file at most
+# 20 MB, each more than 5 bytes; the media_id answered is valid for three days.
+IMAGE_LIMIT_BYTES = 10 * 1024 * 1024
+FILE_LIMIT_BYTES = 20 * 1024 * 1024
+MEDIA_MIN_BYTES = 6
+MEDIA_TTL_SECONDS = 3 * 24 * 3600.0
+MediaKind = Literal["image", "file"]
+_MEDIA_LIMITS: dict[str, int] = {"image": IMAGE_LIMIT_BYTES, "file": FILE_LIMIT_BYTES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +86,19 @@ class SendResult:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Uploaded:
+    """What media/upload answered: the media_id to send, and when it stops being valid
+    (on the client's monotonic clock)."""
+
+    media_id: str
+    kind: MediaKind
+    expires_at: float
+
+
 class WeComApi(HttpClient):
-    """A client of ``/cgi-bin/gettoken`` and ``/cgi-bin/message/send`` for one app.
+    """A client of ``/cgi-bin/gettoken``, ``/cgi-bin/media/upload`` and ``/cgi-bin/message/send``
+    for one app.
 
     ``clock`` (monotonic seconds) times the token cache; ``sleep`` waits between retries.
     Pass a ``session`` to share one; otherwise the client opens its own and ``aclose``
@@ -207,6 +240,36 @@ class WeComApi(HttpClient):
         }
         return await self.send_message(user_id, "template_card", card)
 
+    async def upload_media(
+        self, kind: MediaKind, content: bytes, *, filename: str, content_type: str
+    ) -> Uploaded:
+        """Upload ``content`` as temporary media of ``kind`` (``image``: JPG or PNG at most
+        10 MB; ``file``: at most 20 MB) under ``filename``, the name a file message shows.
+
+        Raises ValueError for content outside those limits (before any call), WeComError."""
+        limit = _MEDIA_LIMITS[kind]
+        if not MEDIA_MIN_BYTES <= len(content) <= limit:
+            raise ValueError(f"a WeCom {kind} takes {MEDIA_MIN_BYTES} bytes to {limit // (1024 * 1024)} MB")
+
+        started = self._clock()
+        media_id = await upload_media(
+            self._call_with_retries, kind, content, filename=filename, content_type=content_type
+        )
+        logger.info("wecom.media_uploaded type=%s bytes=%d", kind, len(content))
+        return Uploaded(media_id, kind, started + MEDIA_TTL_SECONDS)
+
+    def valid_for(self, uploaded: Uploaded) -> float:
+        """Seconds left before ``uploaded``'s media_id expires (negative once it has)."""
+        return uploaded.expires_at - self._clock()
+
+    async def send_image(self, user_id: str, media_id: str) -> SendResult:
+        """Send the uploaded image ``media_id`` to ``user_id``. Raises WeComError."""
+        return await self.send_message(user_id, "image", {"media_id": media_id})
+
+    async def send_file(self, user_id: str, media_id: str) -> SendResult:
+        """Send the uploaded file ``media_id`` to ``user_id``. Raises WeComError."""
+        return await self.send_message(user_id, "file", {"media_id": media_id})
+
     async def send_message(self, user_id: str, msgtype: str, body: Mapping[str, Any]) -> SendResult:
         """Send one app message of ``msgtype`` with ``body`` (the object under that key) to ``user_id``.
 
@@ -236,6 +299,7 @@ class WeComApi(HttpClient):
         *,
         params: Mapping[str, str],
         payload: Mapping[str, Any] | None,
+        form: Callable[[], aiohttp.FormData] | None = None,
         with_token: bool = True,
     ) -> dict[str, Any]:
         token: str | None = None
@@ -255,6 +319,7 @@ class WeComApi(HttpClient):
                 self._base_url + path,
                 params=query,
                 payload=payload,
+                form=form,
                 timeout_seconds=self._timeout,
             )
 

@@ -12,14 +12,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import unquote
 
 from aiohttp import web
+
+from bot.channels.tencent.callback import Rejected as _Rejected
+from bot.channels.tencent.callback import check_fresh, raw_query, read_body, refuse
+from bot.channels.tencent.replay import ReplayGuard
 
 from .config import WeComConfig
 from .crypto import WeComCrypto, WeComCryptoError
 from .inbound import WeComInbound, WeComXmlError, child_text, parse_inbound, parse_xml
-from .replay import ReplayGuard
 
 __all__ = ["CALLBACK_PATH", "OnMessage", "WeComCallback"]
 
@@ -28,15 +30,6 @@ CALLBACK_PATH = "/wecom/callback"
 OnMessage = Callable[[WeComInbound], Awaitable[None]]
 
 logger = logging.getLogger("zjtx.wecom")
-
-
-class _Rejected(Exception):
-    """A request answered with ``status`` and the reason code ``reason``."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 class WeComCallback:
@@ -115,7 +108,7 @@ class WeComCallback:
         timestamp or undecryptable echostr.
         """
         try:
-            params = _raw_query(request.rel_url.raw_query_string)
+            params = raw_query(request.rel_url.raw_query_string)
             signature, timestamp, nonce = _signed_params(params)
             echostr = params.get("echostr")
             if not echostr:
@@ -140,7 +133,7 @@ class WeComCallback:
         (nothing is stored or delivered then). A replay is answered 200 and not delivered.
         """
         try:
-            params = _raw_query(request.rel_url.raw_query_string)
+            params = raw_query(request.rel_url.raw_query_string)
             signature, timestamp, nonce = _signed_params(params)
             body = await self._read_body(request)
             encrypt = child_text(parse_xml(body), "Encrypt")
@@ -165,23 +158,10 @@ class WeComCallback:
     # --- helpers ------------------------------------------------------------------------------
 
     async def _read_body(self, request: web.Request) -> bytes:
-        if request.content_length is not None and request.content_length > self._max_body:
-            raise _Rejected(413, "body_too_large")
-        body = bytearray()
-        async for chunk in request.content.iter_chunked(8192):
-            body += chunk
-            if len(body) > self._max_body:
-                raise _Rejected(413, "body_too_large")
-        return bytes(body)
+        return await read_body(request, self._max_body)
 
     def _check_fresh(self, timestamp: str) -> None:
-        try:
-            sent_at = int(timestamp)
-        except ValueError as exc:
-            raise _Rejected(400, "bad_timestamp") from exc
-        # Future timestamps beyond the same window are as suspect as old ones.
-        if abs(self._clock() - sent_at) > self._max_age:
-            raise _Rejected(403, "stale_timestamp")
+        check_fresh(timestamp, self._clock(), self._max_age)
 
     def _deliver_later(self, inbound: WeComInbound) -> None:
         previous = self._last_by_user.get(inbound.from_user)
@@ -206,23 +186,6 @@ class WeComCallback:
             logger.exception("wecom.delivery_failed kind=%s msg_id=%s", inbound.kind, inbound.msg_id)
 
 
-def _raw_query(raw: str) -> dict[str, str]:
-    """Return the query parameters, percent-decoded but with '+' kept as '+' (base64 needs it).
-
-    Raises _Rejected(400) when one of the parameters appears twice.
-    """
-    params: dict[str, str] = {}
-    for pair in raw.split("&"):
-        if not pair:
-            continue
-        name, _, value = pair.partition("=")
-        name = unquote(name)
-        if name in params:
-            raise _Rejected(400, "duplicate_parameter")
-        params[name] = unquote(value)
-    return params
-
-
 def _signed_params(params: dict[str, str]) -> tuple[str, str, str]:
     signature = params.get("msg_signature")
     timestamp = params.get("timestamp")
@@ -233,5 +196,4 @@ def _signed_params(params: dict[str, str]) -> tuple[str, str, str]:
 
 
 def _reject(request: web.Request, what: str, status: int, reason: str) -> web.Response:
-    logger.warning("wecom.%s_rejected status=%d reason=%s peer=%s", what, status, reason, request.remote)
-    return web.json_response({"error": reason}, status=status)
+    return refuse(logger, request, what, status, reason)

@@ -6,11 +6,14 @@ the background, one user's messages in order. Typed text and button clicks go to
 dialog engine; the replies are committed before they are sent through the app API.
 
 Rendering: texts of one turn are joined and sent as few text messages as fit under 2048
-bytes. A question or menu with choices lists them numbered ("2. 二级", or for the menu
-"1. 自测评估（/assess）") and, when they fit (one answer, at most 6 short labels), a
-button card follows. Digits typed after a menu pick its command through a small
-in-memory note per user (:class:`dialogs.picking.MenuNotes`); after a question they go to the engine,
-which reads them as option numbers.
+bytes. The score card goes before the result as an image message and the PDF report as a
+file message, both uploaded as temporary media (:mod:`bot.channels.wecom.media`). A
+question or menu with choices lists them numbered, one short line each ("2. 二级"; for a
+menu "1. 自测评估（/assess）", or "1. 指标明细" when the command takes words after it)
+and, when they fit (one answer, at most 6 short labels), a button card follows. Digits
+typed after a menu pick its command through a small in-memory note per user
+(:class:`dialogs.picking.MenuNotes`); after a question they go to the engine, which reads
+them as option numbers.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from aiohttp import web
 
+from bot.channels.tencent import replay
+from bot.channels.tencent.replay import ReplayGuard
 from bot.delivery import Posted
+from bot.media import unsent_text
+from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
@@ -37,9 +43,9 @@ from dialogs.picking import MenuNotes, option_numbers
 from .api import ChoiceButton, WeComApi
 from .callback import CALLBACK_PATH, WeComCallback
 from .config import WeComConfig
-from .errors import WeComError
+from .errors import WeComError, WeComTransportError
 from .inbound import WeComInbound
-from .replay import ReplayGuard
+from .media import MediaIds, send_media
 
 __all__ = ["CHANNEL", "StoreReplayGuard", "WeComChannel", "channel_from_settings"]
 
@@ -48,26 +54,18 @@ MAX_BUTTONS = 6
 # Button text WeCom suggests keeping to about 10 characters; allow 12 Chinese ones (width 2 each).
 MAX_BUTTON_WIDTH = 24
 GREETING_EVENTS = frozenset({"enter_agent", "subscribe"})
+# app-message errcodes meaning "too many, later": the message was not sent
+FLOOD_ERRCODES = frozenset({45009, 45033, 45047})
 _QUESTION_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 
 log = logging.getLogger("zjtx.wecom")
 
 
-class Seen(Protocol):
-    def first_time(self, scope: str, key: str) -> bool: ...
+class StoreReplayGuard(replay.StoreReplayGuard):
+    """The durable replay guard (the ``seen`` table) under the scope ``wecom``."""
 
-
-class StoreReplayGuard:
-    """A ReplayGuard kept in the database's ``seen`` table (through the Assistant or the
-    store): durable across restarts."""
-
-    def __init__(self, seen: Seen, scope: str = CHANNEL) -> None:
-        self._seen = seen
-        self._scope = scope
-
-    async def first_time(self, key: str) -> bool:
-        """Return True the first time ``key`` is offered (and record it), False ever after."""
-        return self._seen.first_time(self._scope, key)
+    def __init__(self, seen: replay.Seen, scope: str = CHANNEL) -> None:
+        super().__init__(seen, scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +80,12 @@ class _CardSend:
     buttons: tuple[ChoiceButton, ...]
 
 
-_Send = _TextSend | _CardSend
+@dataclass(frozen=True, slots=True)
+class _MediaSend:
+    message: Image | Document
+
+
+_Send = _TextSend | _CardSend | _MediaSend
 
 
 class WeComChannel:
@@ -113,6 +116,7 @@ class WeComChannel:
         self._callback = WeComCallback(config, self.on_message, replay_guard=replay_guard, clock=clock)
         self._grace = drain_grace_seconds
         self._menus = menu_notes or MenuNotes()
+        self._media_ids = MediaIds()  # score cards and reports uploaded: WeCom's media_id of each
         self._posts: set[asyncio.Task[object]] = set()
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -146,6 +150,38 @@ class WeComChannel:
 
         Raises WeComError when WeCom refuses it after the client's retries."""
         await self._api.send_text(chat_id, text)
+
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to a WeCom user as app messages, unprompted.
+
+        Sent when its text went (a refused button card only loses its buttons); Later for a
+        flood refusal; Dropped when WeCom refused it otherwise (the user left, is outside the
+        app's visible range); Uncertain when WeCom could not be reached after the client's
+        retries (the message may have gone)."""
+        key = SessionKey(CHANNEL, user_id, user_id)
+        sent = 0
+        for step in self._plan(key, replies):
+            try:
+                if isinstance(step, _MediaSend):
+                    await self._send_media(key, step.message)
+                    sent += 1
+                elif isinstance(step, _TextSend):
+                    await self._api.send_text(user_id, step.content)
+                    sent += 1
+                else:
+                    await self._api.send_choices(
+                        user_id, title=step.title, task_id=step.task_id, buttons=step.buttons
+                    )
+            except WeComTransportError as exc:
+                return Uncertain(f"wecom: {exc.errmsg}")
+            except WeComError as exc:
+                if isinstance(step, _CardSend) or sent:
+                    log.warning("wecom.push_part_failed user=%s errcode=%d", user_id, exc.errcode)
+                    continue
+                if exc.errcode in FLOOD_ERRCODES:
+                    return Later(60.0, f"wecom errcode {exc.errcode}")
+                return Dropped(f"wecom errcode {exc.errcode}: {exc.errmsg}")
+        return Sent()
 
     async def drain(self) -> None:
         """Return once every callback accepted so far has been handled and its replies sent."""
@@ -211,16 +247,15 @@ class WeComChannel:
 
     # --- outbound -----------------------------------------------------------------------------
 
-    async def _send(self, key: SessionKey, inbound: WeComInbound, replies: Sequence[Outbound]) -> bool:
+    async def _send(self, key: SessionKey, inbound: WeComInbound, replies: Sequence[Outbound]) -> None:
         """Send the replies in order; stop at the first text WeCom refuses (after the client's
-        retries) and log it with its errcode; a refused card only loses its buttons. True
-        when every text was sent."""
-        return await self._send_plan(key, self._plan(key, replies), inbound.msg_id or inbound.event or "")
-
-    async def _send_plan(self, key: SessionKey, plan: Sequence[_Send], what: str) -> bool:
+        retries) and log it with its errcode; a refused card only loses its buttons."""
+        plan = self._plan(key, replies)
         for done, step in enumerate(plan):
             try:
-                if isinstance(step, _TextSend):
+                if isinstance(step, _MediaSend):
+                    await self._send_media(key, step.message)
+                elif isinstance(step, _TextSend):
                     await self._api.send_text(key.user_id, step.content)
                 else:
                     await self._api.send_choices(
@@ -239,21 +274,15 @@ class WeComChannel:
                     "wecom.reply_undelivered user=%s msg_id=%s errcode=%d errmsg=%s undelivered=%d/%d "
                     "(the turn itself is saved)",
                     key.user_id,
-                    what,
+                    inbound.msg_id or inbound.event or "",
                     exc.errcode,
                     exc.errmsg,
                     len(plan) - done,
                     len(plan),
                 )
-                return False
-        return True
+                return
 
-    # --- delivering unprompted, and the staff desk (bot/delivery.py) ----------------------------
-
-    async def deliver(self, key: SessionKey, messages: Sequence[Outbound]) -> bool:
-        """Send ``messages`` to the user of ``key`` as a turn's replies are sent; True when
-        WeCom took every text."""
-        return await self._send_plan(key, self._plan(key, messages), "push")
+    # --- the staff desk (bot/delivery.py); a person is answered through push() --------------
 
     async def post_staff(
         self,
@@ -290,8 +319,26 @@ class WeComChannel:
         """WeCom has no forum topics."""
         return None
 
+    async def _send_media(self, key: SessionKey, message: Image | Document) -> None:
+        """The picture or the file (:mod:`bot.channels.wecom.media`); when WeCom refuses it,
+        its alt text or caption as text instead. Raises WeComError when that fails too."""
+        try:
+            await send_media(self._api, key.user_id, message, media_ids=self._media_ids)
+            return
+        except (WeComError, ValueError) as exc:
+            log.error(
+                "wecom.media_refused user=%s file=%s error=%s (sending its text instead)",
+                key.user_id,
+                message.filename,
+                exc,
+            )
+        lang = self._lang(key)
+        await self._api.send_text(key.user_id, unsent_text(message, lambda k, **v: self._t(lang, k, **v)))
+
     def _plan(self, key: SessionKey, replies: Sequence[Outbound]) -> list[_Send]:
-        """The WeCom messages for one turn: texts joined, a card after the last list of choices."""
+        """The WeCom messages for one turn: texts joined, a card after the last list of choices;
+        a picture, a file and a result each a message of their own; a menu too long for a card
+        ends with how to pick from it."""
         with_choices = [i for i, m in enumerate(replies) if isinstance(m, Question | Menu) and m.choices]
         last_list = with_choices[-1] if with_choices else None
         lang = self._lang(key) if with_choices else ""
@@ -304,16 +351,23 @@ class WeComChannel:
                 pending.clear()
 
         for index, message in enumerate(replies):
-            if isinstance(message, Result):
+            if isinstance(message, Image | Document):
+                flush()
+                plan.append(_MediaSend(message))
+            elif isinstance(message, Result):
+                flush()  # what a person forwards to the boss: the result alone
                 pending.extend(message.parts)
-            elif isinstance(message, Text | Image | Document) or not message.choices:
-                pending.append(message.text)  # media: alt text until uploads are wired
+                flush()
+            elif isinstance(message, Text) or not message.choices:
+                pending.append(message.text)
             else:
-                pending.append(self._with_options(lang, message))
+                shown_in = message.lang or lang  # a reply in the message's language keeps it here too
+                card = self._card(shown_in, message) if index == last_list else None
+                listed = self._with_options(shown_in, message)
+                if isinstance(message, Menu) and card is None:
+                    listed += "\n" + self._t(shown_in, "wecom.pick_number")
+                pending.append(listed)
                 flush()  # one list of numbered options per message
-                if index != last_list:
-                    continue
-                card = self._card(lang, message)
                 if card is not None:
                     plan.append(card)
         flush()
@@ -322,8 +376,12 @@ class WeComChannel:
 
     def _with_options(self, lang: str, message: Question | Menu) -> str:
         if isinstance(message, Menu):
+            # one short line each on a phone: a command is shown when it is one word a person
+            # might type again (/join); "/details indicators" and "/whatif …" go by number
             lines = [
                 self._t(lang, "wecom.menu_option", n=n, label=c.label, command=c.value)
+                if " " not in c.value
+                else self._t(lang, "wecom.option", n=n, label=c.label)
                 for n, c in enumerate(message.choices, start=1)
             ]
         elif message.choices_in_text:

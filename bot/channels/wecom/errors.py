@@ -1,25 +1,16 @@
-"""Errors of the WeCom server APIs (app messages and group robots)."""
+"""Errors of the WeCom server APIs (app messages and group robots).
+
+:class:`WeComError` and :class:`WeComTransportError` are the WeCom names of the errors
+shared with the WeChat Official Account (:mod:`bot.channels.tencent.errors`)."""
 
 from __future__ import annotations
 
+from bot.channels.tencent.errors import ApiError, TransportError
+
 __all__ = ["RobotRevoked", "WeComError", "WeComTransportError"]
 
-
-class WeComError(Exception):
-    """WeCom answered with a non-zero ``errcode`` that retrying does not fix (or retries ran out)."""
-
-    def __init__(self, errcode: int, errmsg: str) -> None:
-        super().__init__(f"errcode {errcode}: {errmsg}")
-        self.errcode = errcode
-        self.errmsg = errmsg
-
-
-class WeComTransportError(WeComError):
-    """WeCom could not be reached (network error, timeout, HTTP error, unreadable answer)
-    after every attempt; ``errcode`` is -1, WeCom's own code for "busy, try later"."""
-
-    def __init__(self, errmsg: str) -> None:
-        super().__init__(-1, errmsg)
+WeComError = ApiError
+WeComTransportError = TransportError
 
 
 class RobotRevoked(WeComError):

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped, unused-ignore]
-from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
+from bot.channels.tencent.xml import XmlError, child_text, parse_xml
 
 __all__ = [
     "InboundKind",
     "WeComInbound",
     "WeComXmlError",
+    "child_text",
     "parse_inbound",
     "parse_xml",
 ]
@@ -43,14 +42,7 @@ _NAMED = frozenset(
 )
 
 
-class WeComXmlError(Exception):
-    """XML refused or unreadable; ``reason`` is ``xml_forbidden`` (DTD, entities, external
-    references) or ``malformed_xml`` (not well-formed, or a required field missing or wrong)."""
-
-    def __init__(self, reason: Literal["xml_forbidden", "malformed_xml"], detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+WeComXmlError = XmlError  # the WeCom name of the shared error
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,31 +76,6 @@ class WeComInbound:
         if self.msg_id:
             return f"wecom:msg:{self.msg_id}"
         return f"wecom:event:{self.from_user}:{self.create_time}:{self.event or ''}:{self.event_key or ''}"
-
-
-def parse_xml(data: bytes) -> ET.Element:
-    """Return the root element of ``data``, parsed with DTDs, entities and external references refused.
-
-    Raises WeComXmlError(xml_forbidden) for any DTD or entity (billion laughs, XXE) and
-    WeComXmlError(malformed_xml) for XML that is not well-formed.
-    """
-    try:
-        root: ET.Element = DefusedET.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-    except DefusedXmlException as exc:
-        raise WeComXmlError("xml_forbidden", type(exc).__name__) from exc
-    except ET.ParseError as exc:
-        raise WeComXmlError("malformed_xml", str(exc)) from exc
-    return root
-
-
-def child_text(root: ET.Element, tag: str) -> str | None:
-    """Return the text of ``root``'s direct child ``tag`` ("" when empty), or None when absent."""
-    node = root.find(tag)
-    if node is None:
-        return None
-    return node.text or ""
 
 
 def parse_inbound(data: bytes) -> WeComInbound:

@@ -20,13 +20,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
+from bot.channels.tencent.http import (
+    Again,
+    Backoff,
+    HttpClient,
+    Sleep,
+    call_with_retries,
+    key_hint,
+    request_json,
+)
+from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text
 from bot.images import check_image
 from bot.pacing import Rate, WindowLimiter
 
-from ._http import Again, Backoff, HttpClient, Sleep, call_with_retries, key_hint, request_json
 from .config import DEFAULT_API_BASE_URL
 from .errors import RobotRevoked
-from .text import TEXT_LIMIT_BYTES, split_text
 
 __all__ = [
     "MARKDOWN_LIMIT_BYTES",

@@ -20,9 +20,9 @@ from bot.backoff import Backoff
 from bot.broadcast.content import ROBOT, Content, Part
 from bot.broadcast.sending import Delivered, Permanent, Platform, Refused, Transient, Uncertain, Verdict
 from bot.broadcast.subscriptions import Subscription, Subscriptions
+from bot.channels.tencent.http import Sleep
 from bot.pacing import Pacing, Rate
 
-from ._http import Sleep
 from .errors import RobotRevoked, WeComError, WeComTransportError
 from .robot import RATE_LIMITED, ROBOT_IMAGE_LIMIT_BYTES, ROBOT_RATE, SYSTEM_BUSY, RobotSender, robot_key
 

@@ -25,7 +25,8 @@ SAID = frozenset(
     {
         "desk.staff.sent", "desk.staff.claimed", "desk.staff.closed", "desk.staff.saved",
         "desk.staff.closed_already", "desk.staff.claimed_already", "desk.staff.undelivered.no_channel",
-        "desk.staff.undelivered.refused", "desk.staff.save_unanswered", "desk.staff.save_refused",
+        "desk.staff.undelivered.refused", "desk.staff.undelivered.later", "desk.staff.undelivered.uncertain",
+        "desk.staff.save_unanswered", "desk.staff.save_refused",
         "desk.staff.no_knowledge",
     }
 )  # fmt: skip

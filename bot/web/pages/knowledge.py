@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.knowledge import ANSWER_LIMIT, TOPICS, KnowledgeError, StaffRecord
 from bot.knowledge import QUESTION_LIMIT as ENTRY_QUESTION_LIMIT
+from dialogs.language import message_lang
 from dialogs.messages import Inbound, Menu, Outbound, Question
 from dialogs.session import Session
 from rules.faq import STAFF_SOURCE
@@ -99,7 +100,9 @@ def would_answer(request: web.Request, question: str, lang: str) -> dict[str, An
     console = console_of(request)
     engine = console.assistant.engine
     found = engine.faq.search(question, fallback_lang=lang, staff_reachable=engine.staff_reachable)
-    turn = engine.handle(Session(lang=lang), Inbound(text=f"/faq {question}"), console.today())
+    # a first-time asker who writes in the question's language (the page's when it has none)
+    asker = Session(lang=message_lang(question) or lang)
+    turn = engine.handle(asker, Inbound(text=f"/faq {question}"), console.today())
     replies = [_reply(r) for r in turn.replies]
     top = [
         (entry_id, score, engine.faq.entry(entry_id).question.get(found.lang))

@@ -24,6 +24,7 @@ from bot.service import Assistant
 from bot.store import SessionKey, SqliteStore
 from dialogs.engine import DialogEngine
 from dialogs.messages import Inbound, Menu, Outbound, Text
+from tests.fakes.pictures import png
 from tests.fakes.telegram_api import FakeTelegramBotApi
 from tests.fakes.wecom_api import FakeWeComApi, ManualClock
 
@@ -34,7 +35,7 @@ STAFF = SessionKey("telegram", "7", "7")
 PERSON = SessionKey("telegram", "42", "42")
 GROUP_ADMIN = SessionKey("telegram", "-100200", "43")
 GROUP_MEMBER = SessionKey("telegram", "-100200", "44")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 128
+PNG = png()  # a real picture: the fake Bot API opens what sendPhoto uploads
 TEXT = (
     "# 政策速递\n**2026 年专精特新奖励**开始申报，详见[通知](https://example.gov.cn/n?a=1&b=2)。\n"
     "- 截止 `12月1日`"

@@ -12,13 +12,14 @@ from collections import Counter
 from bot.broadcast.content import Part
 from bot.broadcast.sending import Sender, Verdict
 from bot.broadcast.store import BroadcastStore
+from tests.fakes.pictures import png
 from tests.fakes.telegram_api import BOT_BLOCKED, BOT_KICKED, FakeTelegramBotApi
 from tests.fakes.wecom_api import WEBHOOK_SEND, FakeWeComApi, ManualClock
 
 from .conftest import broadcast, group, private, robot, worker_for
 
 ONE_AT_A_TIME = 1  # part in flight per lane
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()  # a real picture: the fake Bot API opens what sendPhoto uploads
 
 
 def telegram_counts(api: FakeTelegramBotApi) -> Counter[int]:

@@ -21,11 +21,13 @@ from bot.app import App, build
 from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.channels.wecom import CALLBACK_PATH, WeComCrypto
 from bot.channels.wecom.channel import WeComChannel
-from bot.settings import Settings
+from bot.settings import TIMEZONE, Settings
 from bot.store import SessionKey
 from dialogs.engine import DialogEngine
+from tests.bot.channels.wechat import conftest as wechat_account
 from tests.bot.channels.wecom import samples
 from tests.fakes.telegram_api import FakeTelegramBotApi
+from tests.fakes.wechat_api import FakeWeChatApi
 from tests.fakes.wecom_api import FakeWeComApi
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -38,6 +40,7 @@ STAFF = 7  # a staff member in the group (ZJTX_STAFF)
 STRANGER = 99  # a member of the staff group who is not staff
 WECOM_PERSON = "zhangsan"
 WECOM_STAFF = "lisi"
+WECHAT_PERSON = "oZjtx_desk_person_0001"
 SECRET = "desk-webhook_secret"
 # Tuesday 24 November 2026, 10:00 in Guangzhou: the office is open
 OPEN_TIME = datetime(2026, 11, 24, 2, 0, tzinfo=UTC).timestamp()
@@ -46,13 +49,13 @@ WEEKEND = datetime(2026, 11, 28, 2, 0, tzinfo=UTC).timestamp()
 
 
 class Clock:
-    """The desk's clock: it moves only when told."""
+    """The assistant's clock (bot.settings.Clock): it moves only when told."""
 
     def __init__(self, now: float = OPEN_TIME) -> None:
-        self.now = now
+        self.now = now  # Unix seconds
 
-    def __call__(self) -> float:
-        return self.now
+    def __call__(self) -> datetime:
+        return datetime.fromtimestamp(self.now, TIMEZONE)
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
@@ -65,6 +68,7 @@ class Desk:
     app: App
     telegram: FakeTelegramBotApi
     wecom: FakeWeComApi
+    wechat: FakeWeChatApi
     runner: web.AppRunner
     clock: Clock
     crypto: WeComCrypto
@@ -157,6 +161,39 @@ class Desk:
     def wecom_to(self, user: str, since: int = 0) -> list[dict[str, Any]]:
         return [m for m in self.wecom.delivered_messages()[since:] if m["touser"] == user]
 
+    # --- WeChat ------------------------------------------------------------------------------
+
+    async def wechat_say(self, text: str, user: str = WECHAT_PERSON) -> list[dict[str, Any]]:
+        """A follower writes to the Official Account; the customer-service messages sent to
+        them for it (the passive reply aside)."""
+        from aiohttp import ClientSession
+
+        from bot.channels.tencent import MsgCrypto, signature
+        from tests.bot.channels.wechat.test_wechat_channel import text_xml, wrapped
+
+        seen = len(self.wechat.delivered(user))
+        self.wechat.follower_messaged(user)
+        number = next(self.ids)
+        at, nonce = str(int(time.time())), f"w{number}"
+        crypto = MsgCrypto(wechat_account.TOKEN, wechat_account.AES_KEY, wechat_account.APP_ID)
+        encrypt = crypto.encrypt(text_xml(user, text, 8_000_000 + number, int(at)))
+        query = "&".join(
+            f"{k}={v}"
+            for k, v in {
+                "signature": signature(wechat_account.TOKEN, at, nonce), "timestamp": at, "nonce": nonce,
+                "openid": user, "encrypt_type": "aes", "msg_signature": crypto.sign(at, nonce, encrypt),
+            }.items()
+        )  # fmt: skip
+        async with (
+            ClientSession() as session,
+            session.post(
+                URL(f"{self.base}/wechat/callback?{query}", encoded=True), data=wrapped(encrypt)
+            ) as got,
+        ):
+            assert got.status == 200, await got.text()
+        await self.drain()
+        return self.wechat.delivered(user)[seen:]
+
     # --- the store ---------------------------------------------------------------------------
 
     def session(self, user: int = PERSON) -> Any:
@@ -174,22 +211,24 @@ def wecom_texts(messages: list[dict[str, Any]]) -> str:
 MakeDesk = Callable[..., Awaitable[Desk]]
 
 
+Fakes = tuple[FakeTelegramBotApi, FakeWeComApi, FakeWeChatApi]
+
+
 @pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeTelegramBotApi, FakeWeComApi]]:
+async def fakes() -> AsyncIterator[Fakes]:
     async with (
         FakeTelegramBotApi() as telegram,
         FakeWeComApi(corp_id=samples.CORP_ID, secret="fake-secret", clock=time.time) as wecom,
+        FakeWeChatApi(app_id=wechat_account.APP_ID, secret=wechat_account.SECRET, clock=time.time) as wechat,
     ):
         telegram.set_admins(GROUP, [STAFF, telegram.bot_id], owner_id=STAFF)
-        yield telegram, wecom
+        yield telegram, wecom, wechat
 
 
 @pytest.fixture
-async def make_desk(
-    fakes: tuple[FakeTelegramBotApi, FakeWeComApi], tmp_path: Path
-) -> AsyncIterator[MakeDesk]:
+async def make_desk(fakes: Fakes, tmp_path: Path) -> AsyncIterator[MakeDesk]:
     """Start the assistant (again, on the same database: a restart) with these settings."""
-    telegram, wecom = fakes
+    telegram, wecom, wechat = fakes
     running: list[Desk] = []
 
     async def start(clock: Clock | None = None, **values: Any) -> Desk:
@@ -210,10 +249,15 @@ async def make_desk(
                 "WECOM_TOKEN": samples.TOKEN,
                 "WECOM_AES_KEY": samples.ENCODING_AES_KEY,
                 "WECOM_API_BASE_URL": wecom.base_url,
+                "WECHAT_APP_ID": wechat_account.APP_ID,
+                "WECHAT_APP_SECRET": wechat_account.SECRET,
+                "WECHAT_TOKEN": wechat_account.TOKEN,
+                "WECHAT_AES_KEY": wechat_account.AES_KEY,
+                "WECHAT_API_BASE_URL": wechat.base_url,
                 **values,
             },
         )
-        app = build(settings, engine=ENGINE, worker=False, clock=clock, today=lambda: date_of(clock))
+        app = build(settings, engine=ENGINE, worker=False, clock=clock)
         runner = web.AppRunner(app.web())
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -221,7 +265,7 @@ async def make_desk(
         telegram.webhook_redirect = f"{base}{WEBHOOK_PATH}"
         await app.start()
         crypto = WeComCrypto(samples.TOKEN, samples.ENCODING_AES_KEY, samples.CORP_ID)
-        desk = Desk(app, telegram, wecom, runner, clock, crypto, base)
+        desk = Desk(app, telegram, wecom, wechat, runner, clock, crypto, base)
         running.append(desk)
         return desk
 
@@ -235,12 +279,6 @@ async def stop(desk: Desk) -> None:
     await desk.app.stop()
     await desk.runner.cleanup()
     desk.app.close()
-
-
-def date_of(clock: Clock) -> Any:
-    from bot.settings import TIMEZONE
-
-    return datetime.fromtimestamp(clock(), TIMEZONE).date()
 
 
 @pytest.fixture

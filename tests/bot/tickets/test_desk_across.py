@@ -7,6 +7,7 @@ from .conftest import (
     GROUP,
     PERSON,
     STAFF,
+    WECHAT_PERSON,
     WECOM_PERSON,
     WECOM_STAFF,
     Desk,
@@ -31,6 +32,16 @@ async def test_a_wecom_person_is_answered_from_the_telegram_staff_group(desk: De
     assert len(delivered) == 1 and "补办请带营业执照" in wecom_texts(delivered)
     assert "秘书处答复（工单 #1）" in wecom_texts(delivered)
     assert desk.sent_to(PERSON, telegram_since) == []  # no Telegram person gets it
+
+
+async def test_a_wechat_follower_is_answered_from_the_telegram_staff_group(desk: Desk) -> None:
+    await desk.wechat_say(NOT_IN_SOURCES)  # the hand-off is the passive reply
+    notice = desk.notice(1)
+    assert "公众号" in notice["text"] and WECHAT_PERSON in notice["text"]
+    await desk.in_group("请带营业执照来补办。", reply_to=notice)
+    delivered = [m["text"]["content"] for m in desk.wechat.delivered(WECHAT_PERSON) if m["msgtype"] == "text"]
+    assert len([m for m in delivered if "请带营业执照来补办" in m]) == 1
+    assert "已答复" in desk.notice(1)["text"]
 
 
 async def test_a_telegram_person_is_answered_by_a_wecom_staff_member(make_desk: MakeDesk) -> None:

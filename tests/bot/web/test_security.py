@@ -215,17 +215,17 @@ async def test_the_language_switch_keeps_english(app: App, client: Client) -> No
     assert str(away.url).endswith("/console")
 
 
-def test_the_console_refuses_to_start_without_its_key(tmp_path: Path) -> None:
-    with pytest.raises(ConsoleError, match="ZJTX_CONSOLE_KEY"):
-        build(console_settings(tmp_path, ZJTX_CONSOLE_KEY=None), channels=False, worker=False)
+def test_the_console_refuses_to_start_with_a_bad_key_or_no_address(tmp_path: Path) -> None:
     with pytest.raises(ConsoleError, match="not a Fernet key"):
         build(console_settings(tmp_path, ZJTX_CONSOLE_KEY="short"), channels=False, worker=False)
     with pytest.raises(ConsoleError, match="ZJTX_PUBLIC_URL"):
         build(console_settings(tmp_path, ZJTX_PUBLIC_URL=None), channels=False, worker=False)
 
 
-def test_without_its_settings_there_is_no_console(tmp_path: Path) -> None:
-    app = build(console_settings(tmp_path, ZJTX_CONSOLE_KEY=None, ZJTX_PUBLIC_URL=None), channels=False)
+@pytest.mark.parametrize("public_url", [None, "https://zjtx.example.org"])
+def test_without_its_key_there_is_no_console(tmp_path: Path, public_url: str | None) -> None:
+    # the public address alone is the document links' (WeChat), not a console
+    app = build(console_settings(tmp_path, ZJTX_CONSOLE_KEY=None, ZJTX_PUBLIC_URL=public_url), channels=False)
     assert app.console is None
     assert not any(
         str(r.resource.canonical).startswith("/console") for r in app.web().router.routes() if r.resource

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -40,7 +42,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.telegram.transport import retry_after_seconds
+from tests.fakes.pictures import png
 from tests.fakes.telegram_api import (
     BOT_BLOCKED,
     BOT_KICKED_FROM_SUPERGROUP,
@@ -49,9 +54,6 @@ from tests.fakes.telegram_api import (
     FakeTelegramBotApi,
     find_button,
 )
-
-# PTB warns each time it builds a RetryAfter: its retry_after will become a timedelta.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 GROUP = -1001234567890
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -308,8 +310,17 @@ async def test_whole_second_retry_after_reaches_ptb_as_retry_after(api: FakeTele
     for _ in range(2):
         with pytest.raises(RetryAfter) as caught:
             await bot.send_message(42, "通知")
-        assert caught.value.retry_after == 3
+        assert retry_after_seconds(caught.value) == 3
     assert (await bot.send_message(42, "通知")).text == "通知"
+
+
+def test_a_retry_after_is_read_as_seconds_from_a_timedelta_or_an_int(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert os.environ["PTB_TIMEDELTA"] == "true"  # the package opts in to PTB's timedelta
+    assert RetryAfter(7).retry_after == dtm.timedelta(seconds=7)
+    assert retry_after_seconds(RetryAfter(7)) == 7.0
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")  # PTB 22's default: int seconds, with a warning
+    with pytest.warns(PTBDeprecationWarning):
+        assert retry_after_seconds(RetryAfter(7)) == 7.0
 
 
 async def test_flood_limits_refuse_sends_beyond_telegrams_limits() -> None:
@@ -331,10 +342,10 @@ async def test_flood_limits_refuse_sends_beyond_telegrams_limits() -> None:
             await bot.send_message(GROUP, "群通知")
         with pytest.raises(RetryAfter) as group:
             await bot.send_message(GROUP, "群通知")
-        clock.now += group.value.retry_after  # type: ignore[operator]
+        clock.now += retry_after_seconds(group.value)
         await bot.send_message(GROUP, "群通知")
-    assert overall.value.retry_after == 1
-    assert group.value.retry_after == 41  # the first of the 20 was sent 41 s before the window frees
+    assert retry_after_seconds(overall.value) == 1
+    assert retry_after_seconds(group.value) == 41  # the first of the 20 was sent 41 s before the window frees
     assert api.flood_refusals == 2
 
 
@@ -442,16 +453,67 @@ async def test_chat_actions(api: FakeTelegramBotApi, bot: Bot) -> None:
 
 
 async def test_photos_upload_and_download(api: FakeTelegramBotApi, bot: Bot) -> None:
-    sent = await bot.send_photo(42, photo=b"\x89PNG fake", caption="<b>证书</b>", parse_mode="HTML")
+    picture = png(1080, 1350)
+    sent = await bot.send_photo(42, photo=picture, caption="<b>证书</b>", parse_mode="HTML")
     assert sent.caption == "证书" and sent.caption_entities[0].type == "bold"
-    assert api.calls("sendPhoto")[0].files["photo"].content == b"\x89PNG fake"
+    assert api.calls("sendPhoto")[0].files["photo"].content == picture
     downloaded = await (await bot.get_file(sent.photo[-1].file_id)).download_as_bytearray()
-    assert bytes(downloaded) == b"\x89PNG fake"
+    assert bytes(downloaded) == picture == api.file_content(sent.photo[-1].file_id)
+    # the sizes Telegram makes: scaled into 90, 320, 800 and 1280 pixels, the shape kept
+    assert [(p.width, p.height) for p in sent.photo] == [(72, 90), (256, 320), (640, 800), (1024, 1280)]
     again = await bot.send_photo(42, photo=sent.photo[-1].file_id)
     assert again.photo[-1].file_id == sent.photo[-1].file_id
     assert (await bot.send_photo(42, photo="https://example.com/a.jpg")).photo  # not fetched
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_photo(42, photo="no-such-file")
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (png(9000, 1001), "PHOTO_INVALID_DIMENSIONS"),  # width + height over 10000
+        (png(2100, 100), "PHOTO_INVALID_DIMENSIONS"),  # more than 20 times as wide as high
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * (10 * 1024 * 1024), "PHOTO_SAVE_FILE_INVALID"),  # over 10 MB
+        (b"\x89PNG not really", "IMAGE_PROCESS_FAILED"),
+    ],
+)
+async def test_uploaded_photos_are_checked_as_telegram_checks_them(
+    api: FakeTelegramBotApi, bot: Bot, content: bytes, error: str
+) -> None:
+    with pytest.raises(BadRequest, match=error.capitalize()):
+        await bot.send_photo(42, photo=content)
+    [call] = api.calls("sendPhoto")
+    assert call.status == 400 and call.files["photo"].content == content
+    assert api.bot_messages(42) == []
+
+
+async def test_documents_upload_with_their_file_name_and_caption(api: FakeTelegramBotApi, bot: Bot) -> None:
+    pdf = b"%PDF-1.7 a report"
+    sent = await bot.send_document(
+        42, InputFile(pdf, filename="报告.pdf"), caption="自测报告（2026-11-23）", filename="报告.pdf"
+    )
+    assert sent.document is not None and sent.caption == "自测报告（2026-11-23）"
+    assert (sent.document.file_name, sent.document.mime_type) == ("报告.pdf", "application/pdf")
+    [call] = api.calls("sendDocument")
+    assert call.files["document"].filename == "报告.pdf" and call.files["document"].content == pdf
+    assert api.file_content(sent.document.file_id) == pdf
+    again = await bot.send_document(42, sent.document.file_id)  # by file_id: nothing uploaded
+    assert again.document is not None and again.document.file_name == "报告.pdf"
+    assert [m["message_id"] for m in api.bot_messages(42)] == [sent.message_id, again.message_id]
+    with pytest.raises(BadRequest, match=r"(?i)non-empty"):
+        await bot.send_document(42, InputFile(b"", filename="empty.pdf"))
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_document(42, InputFile(pdf, filename="a.pdf"), caption="长" * 1025)
+
+
+async def test_a_document_over_50_mb_is_refused_with_413(api: FakeTelegramBotApi, bot: Bot) -> None:
+    with pytest.raises(NetworkError):
+        await bot.send_document(
+            42, InputFile(b"x" * (50 * 1024 * 1024 + 1), filename="big.pdf"), write_timeout=60
+        )
+    [call] = api.calls("sendDocument")
+    assert call.status == 413 and call.error is not None
+    assert call.error.description == "Request Entity Too Large"
 
 
 async def test_users_photos_and_voices_can_be_downloaded(api: FakeTelegramBotApi, bot: Bot) -> None:

@@ -49,9 +49,6 @@ from dialogs.session import Session
 from tests.conversations import EXAMPLE_A, EXAMPLE_A_TYPED, Chat
 from tests.fakes.telegram_api import FakeTelegramBotApi, find_button
 
-# PTB warns each time it builds a RetryAfter: its retry_after will become a timedelta.
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
 TODAY = date(2026, 11, 23)
 ENGINE = DialogEngine()
 CAT = load_catalogs().messages
@@ -272,12 +269,12 @@ async def test_a_whole_assessment_by_buttons_and_typed_answers(bot: Served) -> N
     for paragraph in expected_result_text().split("\n\n"):
         assert any(paragraph in t for t in texts), paragraph
     assert labels(final[-1])[:2] == [ZH["details.button.indicators"], ZH["details.button.conditions"]]
-    assert labels(final[-1])[-2:] == [ZH["menu.join"], ZH["menu.callme"]]
+    assert labels(final[-1])[-3:] == [ZH["menu.join"], ZH["menu.callme"], ZH["remind.yearly_button"]]
     [stored] = bot.store.assessments()
     assert stored.answers["quality"] == EXAMPLE_A["quality"]
     assert stored.answers["district"] == "天河区"  # typed, although it had buttons
     # every question answered by a button now shows the answer, and no button is left on it
-    answered = [m for m in bot.api.chat_messages(USER) if ZH["tg.chosen"].split("{")[0] in m["text"]]
+    answered = [m for m in bot.api.chat_messages(USER) if ZH["tg.chosen"].split("{")[0] in m.get("text", "")]
     assert len(answered) >= 10
     assert all("reply_markup" not in m for m in answered)
     assert all(c.ok for c in bot.api.calls()[since:])
@@ -301,8 +298,7 @@ async def test_a_long_result_is_split_between_paragraphs_with_bold_headings(make
     for paragraph in expected_result_text().split("\n\n"):
         if utf16_len(paragraph) <= 120:
             assert paragraph in paragraphs, paragraph
-    # each result part starts with a bold line (the score card's caption comes first as text
-    # until the channel sends it as a photo)
+    # each result part starts with a bold line
     assert any(e["type"] == "bold" and e["offset"] == 0 for m in final for e in m.get("entities", []))
 
 

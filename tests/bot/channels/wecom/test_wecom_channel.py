@@ -302,7 +302,7 @@ async def test_a_whole_assessment_by_buttons_and_typed_numbers_ends_in_the_resul
     result_text = "\n\n".join(texts(replies))
     lines = result_text.splitlines()
     assert "72" in result_text and any(line.endswith(". 申请入会（/join）") for line in lines)
-    assert any(line.endswith(". 指标明细（/details indicators）") for line in lines)
+    assert any(line.endswith(". 指标明细") for line in lines)  # picked by number: a short line
     assert cards(replies) == []  # more choices than a card holds: typed numbers instead
     assert all(utf8_size(text) <= 2048 for text in texts(served.fake.delivered_messages()))
 
@@ -437,6 +437,19 @@ async def test_english_is_used_for_the_channel_texts_too(make_served: MakeServed
         cards(served.fake.delivered_messages())[-1]["main_title"]["title"]
         == (load_catalogs().messages["en"]["wecom.card_title"])
     )
+
+
+async def test_a_reply_in_english_in_a_chinese_conversation_lists_its_options_in_english(
+    make_served: MakeServed,
+) -> None:
+    served = await make_served()
+    en, zh = load_catalogs().messages["en"], load_catalogs().messages["zh"]
+    text, _offer = texts(await served.say("what does R&D expenses mean?"))  # suggestions, in English
+    assert served.session().lang == "zh"
+    assert [line for line in text.splitlines() if OPTION.match(line)]
+    assert text.endswith(en["wecom.pick_number"])  # the channel's own words, in the reply's language
+    [chinese] = texts(await served.say("哪些算研发费用？", user="lisi"))  # a Chinese conversation
+    assert chinese.endswith(zh["wecom.pick_number"])
 
 
 @pytest.mark.parametrize("kind", ["image", "voice", "file", "video"])
@@ -679,7 +692,7 @@ def test_menu_notes_are_bounded_and_read_digits_only() -> None:
 def test_the_channel_texts_are_in_both_catalogs_with_the_same_placeholders() -> None:
     catalogs = load_catalogs().messages
     keys = [k for k in catalogs["zh"] if k.startswith("wecom.")]
-    assert len(keys) == 5
+    assert len(keys) == 6
     for key in keys:
         assert catalogs["en"].get(key), key
         assert placeholders(catalogs["zh"][key]) == placeholders(catalogs["en"][key]), key

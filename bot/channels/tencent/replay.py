@@ -1,4 +1,4 @@
-"""Remembering which callbacks were already handled, so WeCom's retries are processed once."""
+"""Remembering which callbacks were already handled, so the platforms' retries are processed once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["InMemoryReplayGuard", "ReplayGuard"]
+__all__ = ["InMemoryReplayGuard", "ReplayGuard", "Seen", "StoreReplayGuard"]
 
 
 class ReplayGuard(Protocol):
@@ -16,6 +16,23 @@ class ReplayGuard(Protocol):
     async def first_time(self, key: str) -> bool:
         """Return True the first time ``key`` is offered, False on every later offer."""
         ...
+
+
+class Seen(Protocol):
+    def first_time(self, scope: str, key: str) -> bool: ...
+
+
+class StoreReplayGuard:
+    """A ReplayGuard kept in the database's ``seen`` table (through the Assistant or the
+    store) under ``scope`` (the channel's name): durable across restarts."""
+
+    def __init__(self, seen: Seen, scope: str) -> None:
+        self._seen = seen
+        self._scope = scope
+
+    async def first_time(self, key: str) -> bool:
+        """Return True the first time ``key`` is offered (and record it), False ever after."""
+        return self._seen.first_time(self._scope, key)
 
 
 class InMemoryReplayGuard:
