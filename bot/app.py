@@ -36,6 +36,8 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
+from bot.delivery import Router, StaffBoard
+from bot.knowledge import Knowledge
 from bot.links import DocumentLinks, link_key
 from bot.reminders.pushing import Dropped, Pushed, Pusher, Sent
 from bot.reminders.scheduler import ReminderScheduler
@@ -43,6 +45,7 @@ from bot.reminders.timing import ReminderPolicy
 from bot.service import STAFF_LANG, Assistant
 from bot.settings import Clock, Settings, clock_of, today_of
 from bot.store import SqliteStore
+from bot.tickets import TicketDesk, TicketStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import Catalogs
 from dialogs.messages import Notify, Outbound
@@ -68,6 +71,7 @@ __all__ = [
 log = logging.getLogger("zjtx.server")
 HEALTH_PATH = "/healthz"
 CONSOLE_PATH = "/console"
+TOPIC_FLOOR = 0.15  # a weaker match says nothing of what a handed-off question is about
 
 
 class Channel(Protocol):
@@ -133,16 +137,16 @@ def staff_notifier(
 
 
 def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
-    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it whenever a
-    notice goes out (the channel it names is running, sends notices, and not only inside a
-    window the person opened, as the WeChat Official Account does): only then may a
-    hand-off promise a reply."""
+    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can carry the staff desk
+    there whenever a ticket opens (the channel it names is running, is a
+    :class:`~bot.delivery.StaffBoard`, and can write not only inside a window the person
+    opened, as the WeChat Official Account does): only then may a hand-off promise a reply."""
     if not settings.staff_chat:
         return False
     name = settings.staff_chat.partition(":")[0]
     return any(
         channel.name == name
-        and hasattr(channel, "send_notice")
+        and isinstance(channel, StaffBoard)
         and not getattr(channel, "notices_need_window", False)
         for channel in channels
     )
@@ -197,10 +201,15 @@ class App:
     console: StaffConsole | None = None
     links: DocumentLinks | None = None
     reminders: ReminderScheduler | None = None
+    router: Router = field(default_factory=Router)
+    tickets: TicketDesk | None = None
+    knowledge: Knowledge | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
     _reminders_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _reminders_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+    _desk_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _desk_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
         """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
@@ -214,8 +223,9 @@ class App:
         return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
-        """Start every channel (in order), then the broadcast worker and the reminder
-        scheduler (which sends at once the reminders due while the server was down)."""
+        """Start every channel (in order), then the broadcast worker, the reminder scheduler
+        (which sends at once the reminders due while the server was down) and the desk's
+        sweep (ticket reminders and idle closing, at once and then every minute)."""
         for channel in self.channels:
             await channel.start()
         if self.worker is not None:
@@ -224,11 +234,18 @@ class App:
         if self.reminders is not None:
             self._reminders_stop.clear()
             self._reminders_task = asyncio.create_task(self.reminders.run(self._reminders_stop))
+        if self.tickets is not None and self.channels:
+            self._desk_stop.clear()
+            self._desk_task = asyncio.create_task(self.tickets.run(self._desk_stop))
 
     async def stop(self) -> None:
         """Stop the reminder scheduler (the reminder in flight is recorded), every channel
         (each finishes what is in flight), then the worker (its parts in flight are
-        recorded), then close the senders. Safe to call more than once."""
+        recorded), then close the senders; the desk's sweep first. Safe to call more than once."""
+        self._desk_stop.set()
+        if self._desk_task is not None:
+            await self._desk_task
+            self._desk_task = None
         self._reminders_stop.set()
         if self._reminders_task is not None:
             await self._reminders_task
@@ -299,10 +316,14 @@ def build(
     ``zjtx chat`` wants neither. The staff console (bot/web) is made whenever
     ZJTX_CONSOLE_KEY is set (it needs ZJTX_PUBLIC_URL too); it mints /console links for the
     assistant and serves pages under /console. With the channels, ZJTX_PUBLIC_URL also
-    serves signed document links under /files/. Raises ValueError (CryptoError,
-    bot.web.ConsoleError) for settings a channel or the console cannot use, sqlite3.Error
-    for a database that cannot be opened."""
+    serves signed document links under /files/. The staff desk (bot/tickets) and the
+    knowledge base with staff entries are always made; the router delivers their messages
+    through the channels made here. Raises ValueError (CryptoError, bot.web.ConsoleError,
+    bot.settings.SettingsError) for settings a channel, the desk or the console cannot use,
+    sqlite3.Error for a database that cannot be opened."""
     engine = engine or DialogEngine()
+    office = settings.office
+    remind_hours = settings.ticket_remind_hours
     clock = clock or clock_of(settings)
     today = today or today_of(clock)
     db = connect(settings.db)
@@ -335,6 +356,18 @@ def build(
         clock=clock,
         reminders=reminder_policy(settings),
     )
+    router = Router(made, lambda: pushers(made))
+    knowledge = Knowledge(
+        db, engine.faq_base, engine.rules, engine.cat, apply=lambda search: assistant.engine.use_faq(search),
+        clock=lambda: clock().timestamp(),
+    )  # fmt: skip
+    tickets = TicketDesk(
+        TicketStore(db), store, engine.cat, router, staff=settings.staff_ids, staff_chat=settings.staff_chat,
+        office=office, remind_hours=remind_hours, idle_days=settings.ticket_idle_days, knowledge=knowledge,
+        topic_of=lambda text: topic_of(assistant.engine, text), clock=lambda: clock().timestamp(),
+    )  # fmt: skip
+    assistant.tickets, assistant.knowledge = tickets, knowledge
+    assistant.on_forget(tickets.store.forget)
     console = None
     if settings.console_wanted:
         from bot.channels.wecom.sender import add_robot
@@ -350,6 +383,8 @@ def build(
             add_robot=add_robot,
         )
         assistant.console_links = console
+        if console is not None:
+            console.tickets = tickets
     links = document_links(settings, db) if channels else None
     if links is not None:
         assistant.on_forget(links.forget)
@@ -359,9 +394,21 @@ def build(
         through = pushers(made)
         if through:
             scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
-    # a hand-off promises a staff reply only when a running channel can post to the staff chat
-    assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
-    return App(settings, db, store, broadcasts, assistant, made, senders, delivery, console, links, scheduler)
+    # a hand-off promises a staff reply only when a running channel can carry the desk
+    assistant.engine = engine.reaching_staff(staff_reachable(settings, made), office)
+    knowledge.sync()  # staff entries kept from an earlier run are answered from the start
+    return App(
+        settings, db, store, broadcasts, assistant, made, senders, delivery, console, links, scheduler,
+        router, tickets, knowledge,
+    )  # fmt: skip
+
+
+def topic_of(engine: DialogEngine, text: str) -> str | None:
+    """The knowledge-base topic a handed-off question is nearest to (for the statistics)."""
+    ranked = engine.faq.rank(text)
+    if not ranked or ranked[0][1] < TOPIC_FLOOR:
+        return None
+    return engine.faq.entry(ranked[0][0]).topic
 
 
 # How long after a person's last message a platform lets the assistant write unprompted.

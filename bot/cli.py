@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_broadcast_parsers(sub)  # broadcast send|list|report|cancel|resend|worker, groups add|list|remove
 
+    from bot.tickets.cli import add_parsers as add_desk_parsers
+
+    add_desk_parsers(sub)  # tickets stats, faq list|remove|export
+
     p = sub.add_parser("wechat", help="the WeChat Official Account (公众号)")
     wechat = p.add_subparsers(dest="wechat_command", required=True, metavar="ACTION")
     q = wechat.add_parser("menu", help="set the account's custom menu: 自测评估, 常见问题, 联系我们")
@@ -177,13 +181,13 @@ def run_serve() -> int:
     import logging
 
     from bot.app import serve
-    from bot.settings import Settings
+    from bot.settings import Settings, SettingsError
     from bot.web import ConsoleError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(serve(Settings()))
-    except ConsoleError as exc:  # settings the console cannot use: say which, no traceback
+    except (ConsoleError, SettingsError) as exc:  # settings that cannot be used: say which, no traceback
         print(f"zjtx serve: {exc}", file=sys.stderr)
         return 2
 
@@ -296,6 +300,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.ask import run_ask
 
         return run_ask(args.question, args.lang, args.json, sys.stdout, _today(None))
+    if args.command in ("tickets", "faq"):
+        from bot.tickets.cli import run as run_desk
+
+        return run_desk(args)
     if args.command == "wechat":
         from bot.channels.wechat.cli import run as run_wechat
 

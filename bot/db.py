@@ -454,6 +454,63 @@ def m009_reminders_and_questionnaire_events(db: Database) -> None:
     db.conn.execute("ALTER TABLE assessments ADD COLUMN readings TEXT")
 
 
+def m010_tickets(db: Database) -> None:
+    """The staff desk (bot/tickets): tickets handed to staff, their messages, the staff-chat
+    posts that carry them, and the knowledge-base entries staff made from their answers.
+
+    One open ticket per person (a partial unique index); the sweep finds reminders and
+    idle tickets by indexed due times (Unix seconds, REAL)."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE tickets (id INTEGER PRIMARY KEY, channel TEXT NOT NULL, chat_id TEXT NOT NULL, "
+        "user_id TEXT NOT NULL, name TEXT, lang TEXT NOT NULL, question TEXT NOT NULL, reason TEXT, "
+        "topic TEXT, recent TEXT NOT NULL DEFAULT '[]', score INTEGER, tier TEXT, assessment_id INTEGER, "
+        "state TEXT NOT NULL, opened_at REAL NOT NULL, in_hours INTEGER NOT NULL DEFAULT 1, "
+        "claimed_by TEXT, claimed_name TEXT, claimed_at REAL, first_reply_at REAL, answered_by TEXT, "
+        "answered_name TEXT, answered_at REAL, last_person_at REAL, closed_at REAL, closed_by TEXT, "
+        "close_reason TEXT, staff_chat TEXT, notice_id TEXT, thread TEXT, remind_at REAL, "
+        "reminded_at REAL, close_at REAL, changed_at REAL NOT NULL)"
+    )
+    indexes = (
+        "CREATE UNIQUE INDEX tickets_one_open ON tickets (channel, user_id) WHERE state != 'closed'",
+        "CREATE INDEX tickets_person ON tickets (channel, user_id, id)",
+        "CREATE INDEX tickets_state ON tickets (state, id)",
+        "CREATE INDEX tickets_opened ON tickets (opened_at)",
+        "CREATE INDEX tickets_remind ON tickets (remind_at) WHERE remind_at IS NOT NULL",
+        "CREATE INDEX tickets_close ON tickets (close_at) WHERE close_at IS NOT NULL",
+        "CREATE INDEX tickets_thread ON tickets (staff_chat, thread) WHERE thread IS NOT NULL",
+        "CREATE INDEX tickets_changed ON tickets (changed_at)",
+        "CREATE INDEX tickets_first_reply ON tickets (first_reply_at) WHERE first_reply_at IS NOT NULL",
+        "CREATE INDEX tickets_closed ON tickets (closed_at) WHERE closed_at IS NOT NULL",
+    )
+    for statement in indexes:
+        conn.execute(statement)
+    conn.execute(
+        "CREATE TABLE ticket_messages (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL "
+        "REFERENCES tickets(id), at REAL NOT NULL, direction TEXT NOT NULL, author TEXT NOT NULL, "
+        "author_name TEXT, text TEXT NOT NULL, via TEXT, delivered INTEGER)"
+    )
+    conn.execute("CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, id)")
+    conn.execute(
+        "CREATE TABLE ticket_posts (staff_chat TEXT NOT NULL, message_id TEXT NOT NULL, "
+        "ticket_id INTEGER NOT NULL, PRIMARY KEY (staff_chat, message_id)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX ticket_posts_ticket ON ticket_posts (ticket_id)")
+    conn.execute(
+        "CREATE TABLE staff_faq (id TEXT PRIMARY KEY, ticket_id INTEGER, topic TEXT NOT NULL, "
+        "question_zh TEXT, answer_zh TEXT, question_en TEXT, answer_en TEXT, asks TEXT NOT NULL "
+        "DEFAULT '[]', made_by TEXT NOT NULL, made_by_name TEXT, made_on TEXT NOT NULL, "
+        "created_at REAL NOT NULL, changed_at REAL NOT NULL, changed_by TEXT)"
+    )
+    # /forget deletes a person's tickets: their messages and posts go with them
+    conn.execute(
+        "CREATE TRIGGER tickets_forget AFTER DELETE ON tickets BEGIN "
+        "DELETE FROM ticket_messages WHERE ticket_id = OLD.id; "
+        "DELETE FROM ticket_posts WHERE ticket_id = OLD.id; "
+        "UPDATE staff_faq SET ticket_id = NULL WHERE ticket_id = OLD.id; END"
+    )
+
+
 # Every migration, oldest first. Append only: a shipped database has run the ones before.
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m001_sessions_and_assessments,
@@ -465,6 +522,7 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m007_wechat,
     m008_document_links,
     m009_reminders_and_questionnaire_events,
+    m010_tickets,
 )
 
 

@@ -6,7 +6,9 @@ transaction with the reminders the turn schedules or cancels and its questionnai
 A write that races another process is retried on the fresh session, so no answer is lost. Staff-only
 commands (/leads, /handled) and /forget act on the store here, outside the dialog, and the
 broadcast desk (when there is one) takes /broadcast, /broadcasts, /subscribe, /unsubscribe
-and the messages of a staff member composing a broadcast.
+and the messages of a staff member composing a broadcast. The staff desk (bot/tickets,
+when there is one) takes what staff write to tickets, and keeps a person's ticket: the
+dialog is told of it, and what the turn did to it is stored after the turn is committed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from dialogs.session import Session
 
 if TYPE_CHECKING:
     from bot.broadcast.desk import BroadcastDesk
+    from bot.knowledge import Knowledge
+    from bot.tickets import TicketDesk
 
 
 class ConsoleLinks(Protocol):
@@ -85,12 +89,14 @@ class Assistant:
         self.staff = staff
         self.notify = notify
         self.console_links: ConsoleLinks | None = None  # set by bot/app.py when the console runs
+        self.tickets: TicketDesk | None = None  # set by bot/app.py: the staff desk
+        self.knowledge: Knowledge | None = None  # set by bot/app.py: the FAQ with staff entries
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
         self._forgetters: list[Forgetter] = []
 
     def on_forget(self, forget: Forgetter) -> None:
-        """Also run ``forget(channel, user_id)`` on /forget: what a channel keeps of its own
-        about a person (the WeChat follower's window, a published report)."""
+        """Also run ``forget(channel, user_id)`` on /forget: what a channel or another store
+        keeps about a person (the WeChat follower's window, a published report, tickets)."""
         self._forgetters.append(forget)
 
     def is_staff(self, key: SessionKey) -> bool:
@@ -134,6 +140,8 @@ class Assistant:
     async def handle(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
         """The replies to one message, after its effects are committed; notices go to staff."""
         async with self._lock(key):
+            if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
+                return await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
                 return await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
@@ -143,6 +151,12 @@ class Assistant:
         return replies
 
     async def send_notice(self, notice: Notify) -> None:
+        if notice.kind.startswith("ticket.") and self.tickets is not None:
+            try:
+                await self.tickets.post(notice)
+            except Exception:  # the ticket is stored; the sweep raises an unposted one again
+                log.exception("could not post a %s to the staff chat", notice.kind)
+            return
         if self.notify is None:
             log.info("staff notice (no staff chat configured): %s", notice.text)
             return
@@ -169,12 +183,20 @@ class Assistant:
             return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
         kinds = self.reminders.kinds(key.channel, key.chat_id, key.user_id)
         inbound = replace(inbound.as_staff(self.is_staff(key)), remindable=kinds)
+        if self.knowledge is not None:
+            self.knowledge.sync()  # staff entries changed by another process are answered too
         for _ in range(MAX_ATTEMPTS):
             loaded = self._load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
             now = self.clock()
+            ticket = self.tickets.open_in(key) if self.tickets is not None else None
             turn = self.engine.handle(
-                loaded.session, inbound, self.today(), last.last_result() if last else None, now=now
+                loaded.session,
+                inbound,
+                self.today(),
+                last.last_result() if last else None,
+                now=now,
+                ticket=ticket.id if ticket is not None else None,
             )
             notices = [self._staff_view(key, n) for n in turn.notices]
             if turn.lead is not None:
@@ -191,6 +213,9 @@ class Assistant:
             except Conflict:
                 log.info("session %s changed underneath; handling the message again", key)
                 continue
+            if self.tickets is not None:  # the hand-off becomes a ticket, posted after the commit
+                notices = [n for n in notices if n.kind != "handoff"]
+                notices += self.tickets.after_turn(key, inbound, turn, ticket)
             return self._with_notes(loaded.corrupt, turn), notices
         raise Conflict(f"{key}: gave up after {MAX_ATTEMPTS} concurrent writes")
 

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dialogs.office_hours import DEFAULT_OFFICE_HOURS, OfficeHours
+
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 Clock = Callable[[], datetime]  # an aware datetime: now
@@ -18,6 +20,10 @@ Clock = Callable[[], datetime]  # an aware datetime: now
 def now_in_guangzhou() -> datetime:
     """The time now, in Beijing time (the wall clock, when ZJTX_NOW does not set another)."""
     return datetime.now(TIMEZONE)
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it and says what is expected."""
 
 
 def today_in_guangzhou() -> date:
@@ -49,6 +55,9 @@ class Settings(BaseSettings):
     listen: str = Field(default="127.0.0.1:8080", alias="ZJTX_LISTEN")
     staff: str = Field(default="", alias="ZJTX_STAFF")
     staff_chat: str | None = Field(default=None, alias="ZJTX_STAFF_CHAT")
+    office_hours: str = Field(default=DEFAULT_OFFICE_HOURS, alias="ZJTX_OFFICE_HOURS")
+    ticket_remind: str = Field(default="4h", alias="ZJTX_TICKET_REMIND")
+    ticket_idle_days: float = Field(default=7, gt=0, alias="ZJTX_TICKET_IDLE_DAYS")
     admin: str = Field(default="", alias="ZJTX_ADMIN")
     # the address people reach this server at: the console's login links, the document links
     public_url: str | None = Field(default=None, alias="ZJTX_PUBLIC_URL")
@@ -106,6 +115,29 @@ class Settings(BaseSettings):
         """Whether the web console is configured: its key is set (it needs ZJTX_PUBLIC_URL
         too). The public address alone is not the console's: it also serves document links."""
         return bool(self.console_key)
+
+    @property
+    def ticket_remind_hours(self) -> float:
+        """ZJTX_TICKET_REMIND in working hours: "4h", "90m" or a number of hours. Raises
+        SettingsError for anything else."""
+        text = self.ticket_remind.strip().lower()
+        try:
+            hours = float(text[:-1]) / 60 if text.endswith("m") else float(text.removesuffix("h"))
+        except ValueError:
+            raise SettingsError(
+                f"ZJTX_TICKET_REMIND must be working hours like 4h or 90m, got {text!r}"
+            ) from None
+        if not 0 < hours <= 24 * 14:
+            raise SettingsError(f"ZJTX_TICKET_REMIND must be between 1m and 336h, got {text!r}")
+        return hours
+
+    @property
+    def office(self) -> OfficeHours:
+        """ZJTX_OFFICE_HOURS, read. Raises SettingsError saying what is wrong."""
+        try:
+            return OfficeHours.parse(self.office_hours)
+        except ValueError as exc:
+            raise SettingsError(str(exc).replace("office hours:", "ZJTX_OFFICE_HOURS:", 1)) from None
 
     @property
     def listen_host_port(self) -> tuple[str, int]:

@@ -46,6 +46,7 @@ from dialogs.language import about, is_question, message_lang
 from dialogs.leads import STEPS as LEAD_STEPS
 from dialogs.leads import LeadKind, LeadRequest, clean_field, normalize_phone
 from dialogs.messages import Choice, Document, Image, Inbound, Menu, Notify, Outbound, Question, Result, Text
+from dialogs.office_hours import OfficeHours
 from dialogs.outcome import Finished as Finished  # re-exported: the store and callers keep it
 from dialogs.outcome import LastResult as LastResult
 from dialogs.parsing import (
@@ -66,8 +67,13 @@ from dialogs.parsing import (
 from dialogs.session import DECIMAL_FIELDS, Doubt, Reading, Session
 from rules import Assessment, Rules, assess, default_rules
 from rules.compare import compare
+from rules.faq import FaqBase, default_faq
 from rules.model import Source
 
+# What a person with an open ticket types to come back to the assistant (or /bot).
+RELEASE_WORDS = frozenset(
+    {"回到助手", "返回助手", "回到机器人", "back to the assistant", "back to assistant"}
+)
 SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
 # What /help lists, in order: everyone's commands, then staff's (handled outside the
@@ -93,6 +99,7 @@ HELP_LINES: Final = {
     "/subscribe": "help.subscribe",
     "/unsubscribe": "help.unsubscribe",
     "/lang": "help.lang",
+    "/bot": "help.bot",
     "/forget": "help.forget",
     "/menu": "help.menu",
     "/help": "help.help",
@@ -115,7 +122,14 @@ STAFF_HELP_LINES: Final = {
     "/broadcast": "help.broadcast",
     "/broadcasts": "help.broadcasts",
     "/console": "help.console",
+    "/tickets": "help.tickets",
+    "/reply": "help.reply",
+    "/claim": "help.claim",
+    "/close": "help.close",
+    "/save": "help.save",
+    "/faq_remove": "help.faq_remove",
 }
+DESK_HELP: Final = ("/tickets", "/reply", "/claim", "/close", "/save", "/faq_remove")  # the staff desk's
 
 
 @dataclass
@@ -123,7 +137,11 @@ class Turn:
     """What one message did: the replies, the new session, and what the caller must keep.
 
     `reminders` and `events` are intents (see :mod:`dialogs.intents`) for the caller to
-    store with the session; `now` is the clock :meth:`DialogEngine.handle` was given."""
+    store with the session; `now` is the clock :meth:`DialogEngine.handle` was given.
+    `ticket`: the id of the person's open ticket with staff, as given; while there is one,
+    what the person types outside a questionnaire is `to_ticket` (for the caller to add to
+    it) instead of a question for the FAQ, and `release_ticket` says the person asked to
+    come back to the assistant (the caller closes the ticket)."""
 
     replies: list[Outbound]
     session: Session
@@ -135,6 +153,9 @@ class Turn:
     events: list[Event] = field(default_factory=list)
     now: datetime | None = None
     remindable: frozenset[str] = field(default=frozenset({"paused", "reassess"}), repr=False)
+    ticket: int | None = None
+    to_ticket: str | None = None
+    release_ticket: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +178,8 @@ class DialogEngine:
     `staff_reachable`: a staff chat is configured, so a hand-off can promise a reply and
     emits a :class:`Notify`, and an enquiry (/join, /callme) that staff will be in touch;
     without one (the terminal, ``zjtx ask``) the engine says the enquiry is recorded, gives
-    the secretariat's contacts and promises nothing.
+    the secretariat's contacts and promises nothing. `office_hours`: when staff answer; a
+    hand-off outside them (by the clock given to :meth:`handle`) says when to expect a reply.
     """
 
     def __init__(
@@ -166,21 +188,35 @@ class DialogEngine:
         catalogs: Catalogs | None = None,
         faq: FaqSearch | None = None,
         staff_reachable: bool = False,
+        office_hours: OfficeHours | None = None,
     ) -> None:
         self.rules = rules or default_rules()
         self.cat = catalogs or load_catalogs()
         self._faq = faq
         self.staff_reachable = staff_reachable
+        self.office_hours = office_hours
         self._figures: dict[tuple[str, str], dict[str, str]] = {}  # (field, lang) → its why's figures
 
-    def reaching_staff(self, reachable: bool) -> DialogEngine:
+    def reaching_staff(self, reachable: bool, office_hours: OfficeHours | None = None) -> DialogEngine:
         """This engine, or a copy of it (sharing its rules, catalogs and FAQ index) whose
-        hand-offs promise a staff reply exactly when `reachable`."""
-        if reachable == self.staff_reachable:
+        hand-offs promise a staff reply exactly when `reachable`, within `office_hours`
+        (when given)."""
+        hours = office_hours or self.office_hours
+        if reachable == self.staff_reachable and hours is self.office_hours:
             return self
         other = copy.copy(self)
         other.staff_reachable = reachable
+        other.office_hours = hours
         return other
+
+    @property
+    def faq_base(self) -> FaqBase:
+        """The knowledge base the FAQ search is (or will be) built on, without building it."""
+        return self._faq.base if self._faq is not None else default_faq()
+
+    def use_faq(self, search: FaqSearch) -> None:
+        """Answer from `search` from now on (the knowledge base with staff answers added)."""
+        self._faq = search
 
     @property
     def faq(self) -> FaqSearch:
@@ -199,15 +235,18 @@ class DialogEngine:
         last: LastResult | None = None,
         *,
         now: datetime | None = None,
+        ticket: int | None = None,
     ) -> Turn:
         """Answer one inbound message. Never raises on what a person sends.
 
         A message plainly written in the other language (English typed in a Chinese
         session, or the reverse) is answered in its language, with /lang offered; the
-        session's language stays. `now`, when given, dates the turn's statistics events."""
+        session's language stays. `now`, when given, dates the turn's statistics events
+        and tells a hand-off whether the office is open. `ticket`: the person's open
+        ticket in this chat, if any (see :class:`Turn`)."""
         s = session.model_copy(deep=True)
         s.lang = choose_lang(s.lang, s.lang_chosen, inbound.lang_hint)
-        turn = Turn([], s, last=last, now=now, remindable=inbound.remindable)
+        turn = Turn([], s, last=last, now=now, remindable=inbound.remindable, ticket=ticket)
         before = _waiting_at(s), s.attempt
         stored_lang = s.lang
         typed = inbound.text if inbound.choice is None else ""
@@ -227,7 +266,17 @@ class DialogEngine:
             at = len(turn.replies) - 1 if turn.replies and isinstance(turn.replies[-1], Question) else None
             turn.replies.insert(len(turn.replies) if at is None else at, offer)
         self._bookkeeping(turn, *before)
+        self._remember(turn, inbound)
         return turn
+
+    def _remember(self, turn: Turn, inbound: Inbound) -> None:
+        """Keep the message and the first words of the answer, for a later hand-off."""
+        s = turn.session
+        said = inbound.text if inbound.choice is None else inbound.choice
+        s.remember("person", said)
+        answer = next((r.text for r in turn.replies if r.text.strip()), "")
+        if answer:
+            s.remember("assistant", answer)
 
     def _dispatch(self, turn: Turn, inbound: Inbound, today: date, last: LastResult | None) -> None:
         s = turn.session
@@ -351,6 +400,7 @@ class DialogEngine:
             "/callme": lambda: self._start_lead(turn, "callme", today),
             "/stop_reminders": lambda: self._stop_reminders(turn, today),
             "/remind_yearly": lambda: self._remind_yearly(turn, today, last),
+            "/bot": lambda: self._back_to_bot(turn, today),
         }
 
     def _start(self, turn: Turn, payload: str, today: date) -> None:
@@ -481,7 +531,9 @@ class DialogEngine:
         else:
             lines = [self.t(s, "help.brief.title"), *(self.t(s, key) for key in HELP_BRIEF)]
             if staff:
-                lines.append(self.t(s, "help.brief.staff", commands=" ".join(STAFF_HELP_LINES)))
+                others = [c for c in STAFF_HELP_LINES if c not in DESK_HELP]
+                lines.append(self.t(s, "help.brief.staff", commands=" ".join(others)))
+                lines.append(self.t(s, "help.brief.desk", commands=" ".join(DESK_HELP[:5])))
             lines.append(self.t(s, "help.brief.more"))
         lines.append(self.t(s, "help.footer"))
         turn.replies.append(Text("\n".join(lines)))
@@ -836,10 +888,27 @@ class DialogEngine:
 
     def _idle_text(self, turn: Turn, text: str, today: date) -> None:
         s = turn.session
+        if turn.ticket is not None and normalize(text).lower().strip("。.!！") in RELEASE_WORDS:
+            self._back_to_bot(turn, today)
+            return
         if not normalize(text):
             turn.replies.append(self.menu(s))
             return
+        if turn.ticket is not None:
+            # for the staff member taking care of it: the hand-off said so, nothing to answer
+            turn.to_ticket = text
+            return
         self._ask_faq(turn, text, today)
+
+    def _back_to_bot(self, turn: Turn, today: date) -> None:
+        """ "回到助手" or /bot: the open ticket ends and the assistant answers again."""
+        s = turn.session
+        if turn.ticket is None:
+            turn.replies.append(self.menu(s, "desk.bot.already"))
+            return
+        turn.release_ticket = True
+        turn.replies.append(self.menu(s, "desk.released"))
+        self._reask_if_pending(turn, today)
 
     # ------------------------------------------------------------ questions and answers
 
@@ -891,7 +960,9 @@ class DialogEngine:
         if found.decision == "suggest" and s.misses >= 1:  # the second miss in a row
             found = dataclass_replace(found, decision="handoff" if self.staff_reachable else "answer", top=[])
             found = dataclass_replace(found, reason="not_in_sources")
-        reply = compose(found, question, self.faq, today, self.staff_reachable)
+        reply = compose(
+            found, question, self.faq, today, self.staff_reachable, office=self.office_hours, now=turn.now
+        )
         lang = reply.lang
         if reply.decision == "suggest":
             s.misses += 1

@@ -16,6 +16,7 @@ from dialogs.parsing import Figure, format_decimal
 from dialogs.session import Reading
 from rules import Assessment, Rules
 from rules.assessment import ConditionResult, Gap, Improvement, SubsidyHint
+from rules.faq import STAFF_SOURCE
 from rules.model import Amount, DirectRoute, Subsidy, Tier
 
 YI = Decimal(100_000_000)
@@ -115,6 +116,8 @@ def amount_text(amount: Amount, lang: str, cat: Catalogs) -> str:
 
 
 def source_text(file: str, clause: str, rules: Rules, lang: str, cat: Catalogs) -> str:
+    if file == STAFF_SOURCE:  # an answer the secretariat gave, on the day of `clause`
+        return cat.text(lang, "source.staff", date=clause)
     title = rules.meta.source_title(file)
     name = title.get(lang) if title else file
     return cat.text(lang, "source.line", title=name, clause=clause)

@@ -39,6 +39,19 @@ class Doubt(BaseModel):
     reading: Reading | None = None  # the range or bound `value` was read from
 
 
+RECENT_KEPT = 8  # messages of the conversation kept for a hand-off (four exchanges)
+RECENT_CHARS = 300
+
+
+class Said(BaseModel):
+    """One message of the recent conversation: who said it (the person or the assistant)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    who: Literal["person", "assistant"]
+    text: str
+
+
 class Session(BaseModel):
     """Where one person is in the dialog. Answers are profile values (docs/interfaces.md#profile), with
     Decimals kept as strings so they survive JSON exactly."""
@@ -61,6 +74,18 @@ class Session(BaseModel):
     attempt: int = 0  # questionnaires started, numbering this person's statistics events
     reminders_off: bool = False  # /stop_reminders: no reminder is scheduled until an opt-in
     readings: dict[str, Reading] = Field(default_factory=dict)  # answers given as a range or bound
+    # the last messages of the conversation, so staff taking a hand-off need not ask again
+    recent: list[Said] = Field(default_factory=list)
+
+    def remember(self, who: Literal["person", "assistant"], text: str) -> None:
+        """Keep one message of the conversation (the last RECENT_KEPT, each clipped)."""
+        text = " ".join(text.split())
+        if not text:
+            return
+        if len(text) > RECENT_CHARS:
+            text = text[: RECENT_CHARS - 1] + "…"
+        self.recent.append(Said(who=who, text=text))
+        del self.recent[:-RECENT_KEPT]
 
     def settled(self, field: str) -> bool:
         return field in self.answers or field in self.skipped

@@ -42,6 +42,7 @@ from telegram import (
     Message,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -84,6 +85,7 @@ from bot.channels.telegram.transport import (
     file_base_url,
     retry_after_seconds,
 )
+from bot.delivery import Posted
 from bot.media import unsent_text
 from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
@@ -91,7 +93,7 @@ from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.commands import parse_command
 from dialogs.language import message_lang
-from dialogs.messages import Document, Image, Inbound, Outbound, Question, Text
+from dialogs.messages import Choice, Document, Image, Inbound, Menu, Outbound, Question, Text
 
 CHANNEL: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
@@ -271,6 +273,7 @@ class TelegramChannel:
         self._values: _Bounded = _Bounded(4096)  # v:<token> → a long menu value
         self._selections: _Bounded = _Bounded(10_000)  # (chat, message) → toggled choices
         self._file_ids = FileIds()  # score cards and reports sent: Telegram's file_id of each
+        self._forums: dict[str, bool] = {}  # staff chat → whether it is a forum (asked once)
         self._posts: set[asyncio.Task[Any]] = set()  # webhook requests past the secret check
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -375,6 +378,101 @@ class TelegramChannel:
             if planned.media is None:
                 await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
 
+    # --- delivering unprompted, and the staff desk (bot/delivery.py) ----------------------------
+
+    async def deliver_in_chat(self, key: SessionKey, messages: Sequence[Outbound]) -> bool:
+        """Send ``messages`` into the group chat of ``key`` as a turn's replies are sent (a
+        staff answer to a ticket opened there; a private chat is reached with :meth:`push`).
+        True when Telegram took every one."""
+        return await self._send(int(key.chat_id), key, messages, None, None)
+
+    async def post_staff(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: Sequence[Choice] = (),
+        reply_to: str | None = None,
+        thread: str | None = None,
+    ) -> Posted | None:
+        """Post to the staff chat, with the buttons under the last message; None when
+        Telegram refused (logged)."""
+        target = _chat(chat_id)
+        plan = plan_messages(
+            [Menu(text, tuple(buttons))], self._catalog("zh"), self._data_for, self._text_limit
+        )
+        posted: Posted | None = None
+        for n, planned in enumerate(plan):
+            reply = (
+                ReplyParameters(int(reply_to), allow_sending_without_reply=True)
+                if reply_to is not None and n == 0 and reply_to.isdigit()
+                else None
+            )
+            try:
+                sent = await self._app.bot.send_message(
+                    target,
+                    planned.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=planned.markup,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_parameters=reply,
+                    message_thread_id=int(thread) if thread and thread.isdigit() else None,
+                )
+            except TelegramError as exc:
+                log.error("telegram.staff_post_failed chat=%s error=%s", chat_id, exc)
+                return posted
+            if posted is None:
+                posted = Posted(str(sent.message_id), thread)
+        return posted
+
+    async def edit_staff(
+        self, chat_id: str, message_id: str, text: str, *, buttons: Sequence[Choice] = ()
+    ) -> bool:
+        """Change a notice in the staff chat to ``text`` (cut to one message) and ``buttons``."""
+        plan = plan_messages(
+            [Menu(text, tuple(buttons))], self._catalog("zh"), self._data_for, self._text_limit
+        )
+        if not plan or not message_id.isdigit():
+            return False
+        first = plan[0]
+        markup = plan[-1].markup if len(plan) == 1 else None
+        try:
+            await self._app.bot.edit_message_text(
+                first.html,
+                chat_id=_chat(chat_id),
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=_NO_PREVIEW,
+            )
+        except TelegramError as exc:  # "not modified", too old, deleted: the thread still says it
+            log.info("telegram.staff_edit_failed chat=%s message=%s error=%s", chat_id, message_id, exc)
+            return False
+        return True
+
+    async def open_topic(self, chat_id: str, title: str) -> str | None:
+        """A forum topic for a ticket when the staff group is a forum (createForumTopic),
+        else None: the notice and its replies then thread by replies."""
+        if not await self._is_forum(chat_id):
+            return None
+        try:
+            topic = await self._app.bot.create_forum_topic(_chat(chat_id), title[:128])
+        except TelegramError as exc:  # no right to manage topics: thread by replies instead
+            log.warning("telegram.topic_failed chat=%s error=%s", chat_id, exc)
+            return None
+        return str(topic.message_thread_id)
+
+    async def _is_forum(self, chat_id: str) -> bool:
+        known = self._forums.get(chat_id)
+        if known is None:
+            try:
+                chat = await self._app.bot.get_chat(_chat(chat_id))
+            except TelegramError as exc:
+                log.warning("telegram.get_chat_failed chat=%s error=%s", chat_id, exc)
+                return False
+            known = self._forums[chat_id] = bool(chat.is_forum)
+        return known
+
     async def _stop(self) -> None:
         self._stopping = True
         updater = self._app.updater
@@ -445,7 +543,16 @@ class TelegramChannel:
             # staff answer a member's question in a group by replying to it with /faq
             text = f"/faq {replied.text}"
             reply_to = replied.message_id
-        await self._respond(message.chat.id, key, Inbound(text=text, lang_hint=user.language_code), reply_to)
+        inbound = Inbound(
+            text=text,
+            lang_hint=user.language_code,
+            name=_display_name(user),
+            reply_to=str(replied.message_id) if replied is not None else None,
+            thread=str(message.message_thread_id)
+            if message.is_topic_message and message.message_thread_id
+            else None,
+        )
+        await self._respond(message.chat.id, key, inbound, reply_to)
 
     async def _on_other(self, update: Update, context: Context) -> None:
         """Stickers, photos, voice, files…: the dialog reads text only; say so where spoken to."""
@@ -502,7 +609,9 @@ class TelegramChannel:
                 log.info("telegram.forged_button chat=%s", message.chat.id)
                 await self._refuse_button(answer, message, key, user.language_code, pressed)
             elif pressed.kind in ("c", "v"):
-                await self._menu_button(answer, message, key, user.language_code, pressed)
+                await self._menu_button(
+                    answer, message, key, user.language_code, pressed, _display_name(user)
+                )
             else:
                 await self._question_button(answer, message, key, user.language_code, pressed)
         finally:
@@ -516,7 +625,13 @@ class TelegramChannel:
     # --- buttons ------------------------------------------------------------------------------
 
     async def _menu_button(
-        self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
+        self,
+        answer: _Answer,
+        message: Message,
+        key: SessionKey,
+        hint: str | None,
+        pressed: Pressed,
+        name: str | None = None,
     ) -> None:
         value = pressed.value if pressed.kind == "c" else self._values.get(pressed.value)
         if value is None:
@@ -527,7 +642,8 @@ class TelegramChannel:
         if reply_to is not None and is_private_command(value):
             await self._go_private(message.chat.id, key, hint, value, None)
             return
-        await self._respond(message.chat.id, key, Inbound(choice=value, lang_hint=hint), None)
+        inbound = Inbound(choice=value, lang_hint=hint, name=name)
+        await self._respond(message.chat.id, key, inbound, None)
 
     async def _question_button(
         self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
@@ -639,8 +755,9 @@ class TelegramChannel:
         replies: Sequence[Outbound],
         hint: str | None,
         reply_to: int | None,
-    ) -> None:
-        """Send one turn's replies in order; stop at the first message Telegram refuses."""
+    ) -> bool:
+        """Send one turn's replies in order; stop at the first message Telegram refuses.
+        True when every one was sent."""
         lang: list[str] = []
 
         def t(message_key: str, **values: Any) -> str:
@@ -662,7 +779,8 @@ class TelegramChannel:
                     len(plan) - done,
                     len(plan),
                 )
-                return
+                return False
+        return True
 
     async def _send_one(self, chat_id: int, planned: Planned, reply_to: int | None) -> bool:
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
@@ -793,6 +911,20 @@ _Answer = Callable[..., Awaitable[None]]
 
 def _key(chat_id: int, user_id: int) -> SessionKey:
     return SessionKey(CHANNEL, str(chat_id), str(user_id))
+
+
+def _chat(chat_id: str) -> int | str:
+    return int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
+
+
+def _display_name(user: User | None) -> str | None:
+    """How staff see a person: "王小明 (@wxm)"."""
+    if user is None:
+        return None
+    name = " ".join(p for p in (user.first_name, user.last_name) if p).strip()
+    if user.username:
+        name = f"{name} (@{user.username})" if name else f"@{user.username}"
+    return name or None
 
 
 def channel_from_settings(settings: Settings, assistant: Assistant) -> TelegramChannel | None:

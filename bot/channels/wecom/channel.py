@@ -31,12 +31,13 @@ from aiohttp import web
 
 from bot.channels.tencent import replay
 from bot.channels.tencent.replay import ReplayGuard
+from bot.delivery import Posted
 from bot.media import unsent_text
 from bot.reminders.pushing import Dropped, Later, Pushed, Sent, Uncertain
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
-from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Choice, Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
 
 from .api import ChoiceButton, WeComApi
@@ -280,6 +281,43 @@ class WeComChannel:
                     len(plan),
                 )
                 return
+
+    # --- the staff desk (bot/delivery.py); a person is answered through push() --------------
+
+    async def post_staff(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: Sequence[Choice] = (),
+        reply_to: str | None = None,
+        thread: str | None = None,
+    ) -> Posted | None:
+        """Send a staff user a desk message: a text, the buttons written out as commands to
+        type (a WeCom app message cannot be replied to or edited)."""
+        lines = [
+            text,
+            *(self._t("zh", "desk.command_line", label=c.label, command=c.value) for c in buttons),
+        ]
+        try:
+            sent = await self._api.send_text(chat_id, "\n".join(lines))
+        except WeComError as exc:
+            log.error(
+                "wecom.staff_post_failed user=%s errcode=%d errmsg=%s", chat_id, exc.errcode, exc.errmsg
+            )
+            return None
+        first = sent[0].msgid if sent else None
+        return Posted(first or "", None)
+
+    async def edit_staff(
+        self, chat_id: str, message_id: str, text: str, *, buttons: Sequence[Choice] = ()
+    ) -> bool:
+        """WeCom app messages cannot be edited."""
+        return False
+
+    async def open_topic(self, chat_id: str, title: str) -> str | None:
+        """WeCom has no forum topics."""
+        return None
 
     async def _send_media(self, key: SessionKey, message: Image | Document) -> None:
         """The picture or the file (:mod:`bot.channels.wecom.media`); when WeCom refuses it,
