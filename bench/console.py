@@ -2,7 +2,8 @@
 
 Setup: N finished assessments (default 100,000, spread over two years, districts, tiers and
 channels), 2,000 enquiries, B broadcasts (default 1,000) with 10 targets each, 300
-subscriptions. Tickets: none yet (the staff desk does not exist; its page is left out).
+subscriptions, T tickets (default 10,000, as bench/desk.py stores them: 60 % closed, each
+with three messages).
 The console runs in this process behind aiohttp's test server on 127.0.0.1; a middleware
 on the outer application times each request on the server, from the router to the last
 byte of the body handed over, so the figures are server time, not the client's.
@@ -12,7 +13,7 @@ of any page), and the statistics computed the naive way, a Python loop over ever
 assessment's JSON (what the rollup table avoids).
 
 Run from the repository root: ``python -m bench.console [--assessments 100000]
-[--broadcasts 1000] [--requests 60]``.
+[--broadcasts 1000] [--tickets 10000] [--requests 60]``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from bot.broadcast.desk import check_text
 from bot.broadcast.store import BroadcastStore
 from bot.db import connect
 from bot.settings import Settings
+
+from .desk import seed as seed_tickets
 
 STAFF = "telegram:1"
 
@@ -161,6 +164,11 @@ async def measure(path: Path, requests: int) -> dict[str, list[float]]:
         "broadcast report": "/console/broadcasts/500",
         "compose": "/console/broadcasts/new",
         "groups (300)": "/console/groups",
+        "desk": "/console/desk",
+        "desk, closed tickets": "/console/desk?state=closed",
+        "desk list (refreshed)": "/console/desk/list",
+        "ticket": "/console/desk/5007",
+        "ticket transcript (refreshed)": "/console/desk/5007/transcript",
         "knowledge": "/console/knowledge",
         "knowledge, a question": "/console/knowledge?q=入会要交多少会费",
         "audit": "/console/audit",
@@ -225,15 +233,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assessments", type=int, default=100_000)
     parser.add_argument("--broadcasts", type=int, default=1_000)
+    parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=60, help="requests per page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "console.db"
         took = seed(path, args.assessments, args.broadcasts)
+        started = time.perf_counter()
+        seed_tickets(path, args.tickets)
+        took += time.perf_counter() - started
         print(
             f"seeded {args.assessments:,} assessments, 2,000 enquiries, {args.broadcasts:,} broadcasts "
-            f"({args.broadcasts * 10:,} targets), 300 subscriptions in {took:.1f} s; "
-            "tickets: none (no desk yet)"
+            f"({args.broadcasts * 10:,} targets), 300 subscriptions, {args.tickets:,} tickets in {took:.1f} s"
         )
         timings = asyncio.run(measure(path, args.requests))
         naive = naive_statistics(path)

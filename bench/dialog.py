@@ -8,14 +8,18 @@ the store grows. Prints figures and ratios; asserts nothing.
     end, the finished assessment). Reported: answers per second, p50/p90/p99/max latency
     per step, and the slowest kinds of step. The same steps through MemoryStore are the
     baseline, reported side by side and as a ratio: what the SQLite commit costs.
+    Every step also writes the turn's reminder and statistics events in its commit.
 (b) The store's size with many finished assessments: real assessments (of the same three
     conversations as in (a)) saved with ``SqliteStore.save``, one person and one commit
-    each, as in service. Reported: bytes on disk after a checkpoint, bytes per assessment,
-    the share of each table where SQLite can tell, and the step latency of (a) again on
-    the full store.
+    each, as in service; and as many people stopped in the middle of a questionnaire, each
+    with its reminder scheduled and the events of the question they stopped at (the same
+    save, one commit each). Reported: bytes on disk after a checkpoint, bytes per
+    assessment, the share of each table where SQLite can tell, the step latency of (a)
+    again on the full store, and the reminder scheduler's queries (what is due, when the
+    next one is) over the waiting reminders.
 
 Run from the repository root: ``python -m bench.dialog [--dialogs 200] [--assessments 100000]
-[--quick]`` (``--quick``: 20 dialogs, 5,000 stored assessments).
+[--reminders 100000] [--quick]`` (``--quick``: 20 dialogs, 5,000 of each).
 """
 
 from __future__ import annotations
@@ -29,15 +33,18 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build
 from bot.db import connect
+from bot.reminders.timing import ReminderPolicy
 from bot.service import Assistant
-from bot.settings import Settings
+from bot.settings import TIMEZONE, Settings
 from bot.store import MemoryStore, SessionKey, SqliteStore
 from dialogs.engine import DialogEngine, Finished
 from dialogs.flow import CONFIRM, CONFIRM_PREFIX
+from dialogs.intents import Event, Reminder
 from dialogs.messages import Inbound, Question, Result
 from dialogs.session import Session
 from tests.conversations import EXAMPLE_A_TYPED, INSTITUTION_TYPED, SMALL_MUNICIPAL_TYPED, TODAY
@@ -165,8 +172,11 @@ def table_bytes(path: Path) -> dict[str, int] | None:
     return {str(name): int(size) for name, size in rows}
 
 
-def store_size(path: Path, engine: DialogEngine, count: int) -> None:
-    print(f"\n(b) The store with {count:,} finished assessments (one person and one commit each)")
+def store_size(path: Path, engine: DialogEngine, count: int, waiting: int) -> None:
+    print(
+        f"\n(b) The store with {count:,} finished assessments and {waiting:,} people stopped mid-way "
+        "with a reminder scheduled (one person and one commit each)"
+    )
     finished = finished_assessments(engine)
     store = SqliteStore(connect(path))
     idle = Session()
@@ -174,20 +184,75 @@ def store_size(path: Path, engine: DialogEngine, count: int) -> None:
     for i in range(count):
         store.save(SessionKey("bench", f"s{i}", f"s{i}"), idle, 0, finished[i % len(finished)])
     seconds = time.perf_counter() - start
+    policy = ReminderPolicy()
+    questions = ("revenue", "rd_expense", "debt_ratio_pct", "quality", "district")
+    moment = datetime.combine(TODAY, datetime.min.time(), TIMEZONE) + timedelta(hours=9)
+    start = time.perf_counter()
+    for i in range(waiting):
+        question = questions[i % len(questions)]
+        paused = Session(mode="assess", pending=question, attempt=1)
+        at = moment + timedelta(seconds=i * 0.5)  # spread over the day, as people come and go
+        timers = policy.timers([Reminder("schedule", "paused", question=question)], paused, at)
+        events = [Event("answered", 1, "org_type", at), Event("asked", 1, question, at)]
+        store.save(SessionKey("bench", f"w{i}", f"w{i}"), paused, 0, timers=timers, events=events, at=at)
+    waited = time.perf_counter() - start
     store.db.row("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     size = path.stat().st_size
     wal = Path(f"{path}-wal")
     wal_size = wal.stat().st_size if wal.exists() else 0
-    print(f"  saved in {seconds:.1f} s ({count / seconds:,.0f} commits/s)")
+    print(f"  assessments saved in {seconds:.1f} s ({count / seconds:,.0f} commits/s)")
+    if waiting:
+        print(f"  waiting people saved in {waited:.1f} s ({waiting / waited:,.0f} commits/s)")
     print(
         f"  file {size:,} bytes ({size / 2**20:.1f} MiB) + WAL {wal_size:,} bytes; "
-        f"{size / count:,.0f} bytes per assessment (its session row included)"
+        f"{size / (count + waiting):,.0f} bytes per person (a session row, and an assessment or a "
+        "reminder with two events)"
     )
     tables = table_bytes(path)
     if tables:
         parts = ", ".join(f"{name} {b / size:.0%}" for name, b in tables.items() if b / size >= 0.01)
         print(f"  by table: {parts}")
+
+
+def scheduler_queries(path: Path, rounds: int = 200) -> None:
+    """The scheduler's two reads over the waiting reminders: the due ones (a page of 100), and
+    when the next is due; each timed on its own."""
+    store = SqliteStore(connect(path))
+    book = store.reminders
+    pending = book.counts()["pending"]
+    if not pending:
+        store.close()
+        return
+    horizon = datetime.combine(TODAY, datetime.min.time(), TIMEZONE) + timedelta(days=2)
+    due: list[float] = []
+    upcoming: list[float] = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        page = book.due(horizon.timestamp(), ["telegram", "wecom", "wechat", "bench"])
+        due.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        book.next_due(["telegram", "wecom", "wechat", "bench"])
+        upcoming.append(time.perf_counter() - start)
+    from bot.web.pages.statistics import Range, dropoff
+
+    events = store.db.row("SELECT count(*) FROM questionnaire_events")
+    span = Range(TODAY - timedelta(days=182), TODAY, "")
+    stats: list[float] = []
+    for _ in range(5):
+        start = time.perf_counter()
+        drop = dropoff(store.db, span)
+        stats.append(time.perf_counter() - start)
+    store.close()
+    d, n = quantiles(due), quantiles(upcoming)
+    print(f"\n(c) The reminder scheduler's reads with {pending:,} reminders waiting")
+    print(f"  due now (a page of {len(page)}): p50 {ms(d['p50'])}, p99 {ms(d['p99'])}")
+    print(f"  next due:               p50 {ms(n['p50'])}, p99 {ms(n['p99'])}")
+    assert drop is not None and events is not None
+    print(
+        f"  the console's drop-off over {events[0]:,} events ({drop.started:,} started): "
+        f"median {ms(statistics.median(stats))} of 5"
+    )
 
 
 def pin_to_one_core() -> str:
@@ -204,9 +269,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dialogs", type=int, default=200, help="full assessments timed in (a)")
     parser.add_argument("--assessments", type=int, default=100_000, help="finished assessments stored in (b)")
-    parser.add_argument("--quick", action="store_true", help="20 dialogs, 5,000 assessments")
+    parser.add_argument(
+        "--reminders", type=int, default=100_000, help="people waiting with a reminder in (b)"
+    )
+    parser.add_argument("--quick", action="store_true", help="20 dialogs, 5,000 assessments and reminders")
     args = parser.parse_args()
-    dialogs, stored = (20, 5_000) if args.quick else (args.dialogs, args.assessments)
+    dialogs, stored, waiting = (
+        (20, 5_000, 5_000) if args.quick else (args.dialogs, args.assessments, args.reminders)
+    )
     print(f"one process, {pin_to_one_core()}; SQLite {sqlite3.sqlite_version}")
     engine = DialogEngine()
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,12 +286,16 @@ def main() -> None:
         app.close()
         title = f"(a) {dialogs:,} full assessments, one message per step, on an empty store"
         report_steps(title, first["sqlite"], first["memory"])
-        store_size(path, engine, stored)
+        store_size(path, engine, stored, waiting)
         app = built(path, engine)
         again = run_dialogs({"full": app.assistant, "memory": in_memory(engine)}, max(dialogs // 4, 3))
         app.close()
-        title = f"(a') {max(dialogs // 4, 3):,} more on the store holding {stored:,} assessments"
+        title = (
+            f"(a') {max(dialogs // 4, 3):,} more on the store holding {stored:,} assessments "
+            f"and {waiting:,} reminders"
+        )
         report_steps(title, again["full"], again["memory"])
+        scheduler_queries(path)
 
 
 if __name__ == "__main__":

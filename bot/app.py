@@ -2,19 +2,22 @@
 
 :func:`build` opens the database, makes the stores, the dialog engine and the
 :class:`~bot.service.Assistant`, the broadcast desk, the broadcast senders and worker, and
-the channels the settings configure (Telegram, WeCom, the WeChat Official Account), each
-explicitly and in that order, and the signed document links when ZJTX_PUBLIC_URL is set.
+the channels the settings configure (Telegram, WeCom, the WeChat Official Account) and the
+reminder scheduler that sends through them, each explicitly and in that order, and the
+signed document links when ZJTX_PUBLIC_URL is set. One clock (ZJTX_NOW or the wall clock)
+dates every turn and decides when reminders are due.
 ``zjtx serve``, ``zjtx chat``, ``zjtx broadcast …`` and the benchmarks all start from it;
 nothing registers itself by being imported.
 
 ``zjtx serve`` is :meth:`App.serve`: one aiohttp server on ZJTX_LISTEN shared by every
 channel (``/telegram/webhook``, ``/wecom/callback``, ``/wechat/callback``, ``/healthz``,
 ``/files/…`` for the document links, ``/console`` for the staff console), the broadcast
-worker beside them. Every channel keeps what it receives in the durable inbox and sends its
-replies through the reply outbox, both in the :class:`~bot.mailroom.Mailroom` made here;
-staff notices and broadcast reports go through the outbox too. On SIGTERM the server stops
-taking requests, every channel finishes what is in flight (the rest waits in the inbox and
-the outbox for the next start), the worker records the parts it has sent, and the
+worker and the reminder scheduler beside them. Every channel keeps what it receives in the
+durable inbox and sends its replies through the reply outbox, both in the
+:class:`~bot.mailroom.Mailroom` made here; staff notices and broadcast reports go through
+the outbox too. On SIGTERM the server stops taking requests, the scheduler records the
+reminder in flight, every channel finishes what is in flight (the rest waits in the inbox
+and the outbox for the next start), the worker records the parts it has sent, and the
 database is closed.
 """
 
@@ -27,7 +30,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol, cast
 
 from aiohttp import web
@@ -37,16 +40,22 @@ from bot.broadcast.report import report_lines
 from bot.broadcast.sending import Platform
 from bot.broadcast.store import BroadcastStore
 from bot.db import Db, connect
+from bot.delivery import Router, StaffBoard
 from bot.inbox import Inbox
+from bot.knowledge import Knowledge
 from bot.links import DocumentLinks, link_key
 from bot.mailroom import Mailroom
+from bot.reminders.pushing import Dropped, Pushed, Pusher, Sent
+from bot.reminders.scheduler import ReminderScheduler
+from bot.reminders.timing import ReminderPolicy
 from bot.replies import ReplyOutbox
 from bot.service import STAFF_LANG, Assistant
-from bot.settings import Settings, today_in_guangzhou
+from bot.settings import Clock, Settings, SettingsError, clock_of, today_of
 from bot.store import SqliteStore
+from bot.tickets import TicketDesk, TicketStore
 from dialogs.engine import DialogEngine
 from dialogs.i18n import Catalogs
-from dialogs.messages import Notify
+from dialogs.messages import Notify, Outbound
 
 if TYPE_CHECKING:  # imported when used: `zjtx chat` never loads a platform's client
     from bot.broadcast.sending import Sender
@@ -60,6 +69,8 @@ __all__ = [
     "SettingsError",
     "build",
     "http_app",
+    "pushers",
+    "reminder_policy",
     "serve",
     "staff_notifier",
     "staff_reachable",
@@ -70,10 +81,7 @@ HEALTH_PATH = "/healthz"
 # the channels that keep their updates in the inbox and send through the reply outbox
 OUTBOX_CHANNELS = frozenset({"telegram", "wecom"})
 CONSOLE_PATH = "/console"
-
-
-class SettingsError(ValueError):
-    """A setting a channel cannot use (the message names it)."""
+TOPIC_FLOOR = 0.15  # a weaker match says nothing of what a handed-off question is about
 
 
 class Channel(Protocol):
@@ -89,6 +97,18 @@ class Channel(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving and finish the updates in flight."""
+        ...
+
+
+class Pushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to one person's private chat on this channel, unprompted."""
+        ...
+
+
+class CountedPushes(Protocol):
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> int:
+        """Send to one person unprompted, within the platform's window; return how many went."""
         ...
 
 
@@ -128,16 +148,16 @@ def staff_notifier(
 
 
 def staff_reachable(settings: Settings, channels: Sequence[Channel]) -> bool:
-    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can post to it whenever a
-    notice goes out (the channel it names is running, sends notices, and not only inside a
-    window the person opened, as the WeChat Official Account does): only then may a
-    hand-off promise a reply."""
+    """True when ZJTX_STAFF_CHAT is set and one of ``channels`` can carry the staff desk
+    there whenever a ticket opens (the channel it names is running, is a
+    :class:`~bot.delivery.StaffBoard`, and can write not only inside a window the person
+    opened, as the WeChat Official Account does): only then may a hand-off promise a reply."""
     if not settings.staff_chat:
         return False
     name = settings.staff_chat.partition(":")[0]
     return any(
         channel.name == name
-        and hasattr(channel, "send_notice")
+        and isinstance(channel, StaffBoard)
         and not getattr(channel, "notices_need_window", False)
         for channel in channels
     )
@@ -195,30 +215,56 @@ class App:
     worker: Worker | None = None
     console: StaffConsole | None = None
     links: DocumentLinks | None = None
+    reminders: ReminderScheduler | None = None
+    router: Router = field(default_factory=Router)
+    tickets: TicketDesk | None = None
+    knowledge: Knowledge | None = None
     _worker_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _worker_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+    _reminders_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _reminders_task: asyncio.Task[bool] | None = field(default=None, repr=False)
+    _desk_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _desk_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def web(self) -> web.Application:
         """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
         document links, the console)."""
         running = [
             *(["broadcast"] if self.worker is not None else []),
+            *(["reminders"] if self.reminders is not None else []),
             *(["console"] if self.console else []),
         ]
         routes = [self.links] if self.links is not None else []
         return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
-        """Start every channel (in order), then the broadcast worker."""
+        """Start every channel (in order), then the broadcast worker, the reminder scheduler
+        (which sends at once the reminders due while the server was down) and the desk's
+        sweep (ticket reminders and idle closing, at once and then every minute)."""
         for channel in self.channels:
             await channel.start()
         if self.worker is not None:
             self._worker_stop.clear()
             self._worker_task = asyncio.create_task(self.worker.run(self._worker_stop))
+        if self.reminders is not None:
+            self._reminders_stop.clear()
+            self._reminders_task = asyncio.create_task(self.reminders.run(self._reminders_stop))
+        if self.tickets is not None and self.channels:
+            self._desk_stop.clear()
+            self._desk_task = asyncio.create_task(self.tickets.run(self._desk_stop))
 
     async def stop(self) -> None:
-        """Stop every channel (each finishes what is in flight), then the worker (its parts
-        in flight are recorded), then close the senders. Safe to call more than once."""
+        """Stop the reminder scheduler (the reminder in flight is recorded), every channel
+        (each finishes what is in flight), then the worker (its parts in flight are
+        recorded), then close the senders; the desk's sweep first. Safe to call more than once."""
+        self._desk_stop.set()
+        if self._desk_task is not None:
+            await self._desk_task
+            self._desk_task = None
+        self._reminders_stop.set()
+        if self._reminders_task is not None:
+            await self._reminders_task
+            self._reminders_task = None
         for channel in self.channels:
             try:
                 await channel.stop()
@@ -268,23 +314,33 @@ class App:
 def build(
     settings: Settings,
     *,
-    today: Callable[[], date] = today_in_guangzhou,
+    today: Callable[[], date] | None = None,
+    clock: Clock | None = None,
     engine: DialogEngine | None = None,
     channels: bool = True,
     worker: bool = True,
 ) -> App:
     """Make the assistant the settings describe.
 
-    ``channels`` adds the chat channels the settings configure (Telegram with a bot token,
-    WeCom with its five settings, the WeChat Official Account with its own); ``worker`` adds
-    the broadcast senders and worker (group robots always, Telegram with a bot token).
+    ``clock`` (default: ZJTX_NOW's or the wall clock, :func:`bot.settings.clock_of`) dates
+    the turns and times the reminders; ``today`` (default: the clock's Beijing date) dates
+    the rules. ``channels`` adds the chat channels the settings configure (Telegram with a
+    bot token, WeCom with its five settings, the WeChat Official Account with its own) and
+    the reminder scheduler that sends through them; ``worker`` adds the broadcast senders
+    and worker (group robots always, Telegram with a bot token).
     ``zjtx chat`` wants neither. The staff console (bot/web) is made whenever
     ZJTX_CONSOLE_KEY is set (it needs ZJTX_PUBLIC_URL too); it mints /console links for the
     assistant and serves pages under /console. With the channels, ZJTX_PUBLIC_URL also
-    serves signed document links under /files/. Raises SettingsError for
-    settings a channel cannot use, ValueError (bot.web.ConsoleError) for the console's,
-    bot.db.DatabaseError for a database that cannot be used."""
+    serves signed document links under /files/. The staff desk (bot/tickets) and the
+    knowledge base with staff entries are always made; the router delivers their messages
+    through the channels made here. Raises ValueError (CryptoError, bot.web.ConsoleError,
+    bot.settings.SettingsError) for settings a channel, the desk or the console cannot use
+    (a channel's are SettingsError), bot.db.DatabaseError for a database that cannot be used."""
     engine = engine or DialogEngine()
+    office = settings.office
+    remind_hours = settings.ticket_remind_hours
+    clock = clock or clock_of(settings)
+    today = today or today_of(clock)
     db = connect(settings.db)
     store = SqliteStore(db)
     broadcasts = BroadcastStore(db, broadcast_platforms(), engine.rules.topics.ids)
@@ -313,8 +369,28 @@ def build(
         broadcasts, engine.cat, telegram=telegram, nudge=delivery.nudge if delivery is not None else None
     )
     assistant = Assistant(
-        store, engine, today, staff=settings.staff_ids, notify=notify, broadcasts=desk, mail=mail
+        store,
+        engine,
+        today,
+        staff=settings.staff_ids,
+        notify=notify,
+        broadcasts=desk,
+        clock=clock,
+        reminders=reminder_policy(settings),
+        mail=mail,
     )
+    router = Router(made, lambda: pushers(made))
+    knowledge = Knowledge(
+        db, engine.faq_base, engine.rules, engine.cat, apply=lambda search: assistant.engine.use_faq(search),
+        clock=lambda: clock().timestamp(),
+    )  # fmt: skip
+    tickets = TicketDesk(
+        TicketStore(db), store, engine.cat, router, staff=settings.staff_ids, staff_chat=settings.staff_chat,
+        office=office, remind_hours=remind_hours, idle_days=settings.ticket_idle_days, knowledge=knowledge,
+        topic_of=lambda text: topic_of(assistant.engine, text), clock=lambda: clock().timestamp(),
+    )  # fmt: skip
+    assistant.tickets, assistant.knowledge = tickets, knowledge
+    assistant.on_forget(tickets.store.forget)
     console = None
     if settings.console_wanted:
         from bot.channels.wecom.sender import add_robot
@@ -330,9 +406,12 @@ def build(
             add_robot=add_robot,
         )
         assistant.console_links = console
+        if console is not None:
+            console.tickets = tickets
     links = document_links(settings, db) if channels else None
     if links is not None:
         assistant.on_forget(links.forget)
+    scheduler = None
     if channels:
         from bot.channels.tencent.crypto import CryptoError
 
@@ -344,11 +423,63 @@ def build(
         except ValueError as exc:
             db.close()
             raise SettingsError(str(exc)) from exc
+        through = pushers(made)
+        if through:
+            scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
     # notices for a staff chat on a channel made here that sends through the outbox wait there
     mail.outbox_channels = frozenset(c.name for c in made) & OUTBOX_CHANNELS
-    # a hand-off promises a staff reply only when a running channel can post to the staff chat
-    assistant.engine = engine.reaching_staff(staff_reachable(settings, made))
-    return App(settings, db, store, broadcasts, assistant, mail, made, senders, delivery, console, links)
+    # a hand-off promises a staff reply only when a running channel can carry the desk
+    assistant.engine = engine.reaching_staff(staff_reachable(settings, made), office)
+    knowledge.sync()  # staff entries kept from an earlier run are answered from the start
+    return App(
+        settings, db, store, broadcasts, assistant, mail, made, senders, delivery, console, links, scheduler,
+        router, tickets, knowledge,
+    )  # fmt: skip
+
+
+def topic_of(engine: DialogEngine, text: str) -> str | None:
+    """The knowledge-base topic a handed-off question is nearest to (for the statistics)."""
+    ranked = engine.faq.rank(text)
+    if not ranked or ranked[0][1] < TOPIC_FLOOR:
+        return None
+    return engine.faq.entry(ranked[0][0]).topic
+
+
+# How long after a person's last message a platform lets the assistant write unprompted.
+REACH = {"wechat": timedelta(hours=48)}
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    """When a questionnaire's reminder is due (ZJTX_REMINDER_HOURS after the last message),
+    and the platforms' windows for unprompted messages."""
+    return ReminderPolicy(delay=timedelta(hours=settings.reminder_hours), reach=REACH)
+
+
+def pushers(channels: Sequence[Channel]) -> dict[str, Pusher]:
+    """How the reminder scheduler sends through each running channel that can write to a
+    person unprompted (the WeChat channel's push counts what went; nothing went: dropped)."""
+    found: dict[str, Pusher] = {}
+    for channel in channels:
+        if not hasattr(channel, "push"):
+            continue
+        if channel.name in COUNTED_PUSH:
+            found[channel.name] = _counted(cast(CountedPushes, channel))
+        else:
+            found[channel.name] = cast(Pushes, channel).push
+    return found
+
+
+# Channels whose push says how many messages went (bot/channels/wechat: it drops and counts
+# what falls outside the person's 48-hour window).
+COUNTED_PUSH = frozenset({"wechat"})
+
+
+def _counted(channel: CountedPushes) -> Pusher:
+    async def push(user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        went = await channel.push(user_id, replies)
+        return Sent() if went else Dropped("outside_window_or_refused")
+
+    return push
 
 
 def document_links(settings: Settings, db: Db) -> DocumentLinks | None:

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_broadcast_parsers(sub)  # broadcast send|list|report|cancel|resend|worker, groups add|list|remove
 
+    from bot.tickets.cli import add_parsers as add_desk_parsers
+
+    add_desk_parsers(sub)  # tickets stats, faq list|remove|export
+
     p = sub.add_parser("wechat", help="the WeChat Official Account (公众号)")
     wechat = p.add_subparsers(dest="wechat_command", required=True, metavar="ACTION")
     q = wechat.add_parser("menu", help="set the account's custom menu: 自测评估, 常见问题, 联系我们")
@@ -167,6 +171,8 @@ def run_assessments_export(args: argparse.Namespace) -> int:
                 "answers": a.answers,
                 "assessment": a.result,
             }
+            if a.readings:  # answers given as a range or a bound: as given (answers hold the cautious end)
+                record["readings"] = a.readings
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     print(f"{count} assessments written", file=sys.stderr)
@@ -195,13 +201,13 @@ def run_serve() -> int:
     import logging
 
     from bot.app import serve
-    from bot.settings import Settings
+    from bot.settings import Settings, SettingsError
     from bot.web import ConsoleError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(serve(Settings()))
-    except ConsoleError as exc:  # settings the console cannot use: say which, no traceback
+    except (ConsoleError, SettingsError) as exc:  # settings that cannot be used: say which, no traceback
         print(f"zjtx serve: {exc}", file=sys.stderr)
         return 2
 
@@ -246,16 +252,25 @@ def run_chat(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.app import build
-    from bot.channels.console import Console, files_beside
+    from bot.channels.console import CHANNEL, Console, files_beside
+    from bot.reminders.scheduler import ReminderScheduler
 
-    day = _today(args.today)
+    settings = settings_for(args)
+    day = _today(args.today) if args.today else None
     # staff compose and list broadcasts here too (the preview is text); nothing is sent from here
-    app = build(settings_for(args), today=lambda: day, channels=False, worker=False)
+    app = build(settings, today=(lambda: day) if day else None, channels=False, worker=False)
     try:
         if args.jsonl:  # one JSON object a line, always UTF-8, whatever the locale says
             sys.stdout.reconfigure(encoding="utf-8", errors="strict")  # type: ignore[union-attr]
         files = Path(args.files) if args.files else files_beside(app.db.path)
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
+        console.reminders = ReminderScheduler(
+            app.store.reminders,
+            app.assistant.reminder,
+            {CHANNEL: console.push},
+            clock=app.assistant.clock,
+            user=(args.user, args.user),
+        )
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")
             return console.run(_prompted(prompt), args.lang)
@@ -280,20 +295,26 @@ def _prompted(prompt: str) -> Iterator[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     from pydantic import ValidationError
 
-    from bot.app import SettingsError
+    args = build_parser().parse_args(argv)
     from bot.db import DatabaseError, describe
+    from bot.settings import SettingsError
 
     try:
         return _run(args)
     except (DatabaseError, SettingsError) as exc:
         print(f"zjtx: {exc}", file=sys.stderr)
     except ValidationError as exc:  # the environment or .env
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        print(f"zjtx: the setting {where} is not valid: {problem['msg']}", file=sys.stderr)
+        if exc.title != "Settings":
+            raise
+        # a setting that cannot be read (ZJTX_NOW without its offset…): say which, no traceback
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"])
+            print(
+                f"zjtx: the setting {name} is not valid: {error['msg'].removeprefix('Value error, ')}",
+                file=sys.stderr,
+            )
     except sqlite3.Error as exc:  # met while working: the transaction in progress was rolled back
         print(f"zjtx: {describe(exc, str(Path(settings_for(args).db)))}", file=sys.stderr)
     except OSError as exc:  # an output file that cannot be written
@@ -321,6 +342,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.ask import run_ask
 
         return run_ask(args.question, args.lang, args.json, sys.stdout, _today(None))
+    if args.command in ("tickets", "faq"):
+        from bot.tickets.cli import run as run_desk
+
+        return run_desk(args)
     if args.command == "wechat":
         from bot.channels.wechat.cli import run as run_wechat
 

@@ -84,6 +84,7 @@ class Db:
         self._after: list[Callable[[], None]] = []
         # an in-memory database has no file to flock: its one worker is chosen by this lock
         self.memory_lease = threading.Lock()
+        self._memory_locks: dict[str, threading.Lock] = {}
         conn = _open(self.path, read_only)
         self.database = Database(conn)  # sqlite-utils, for migrations and introspection
         try:
@@ -95,6 +96,11 @@ class Db:
         except BaseException:
             conn.close()
             raise
+
+    def memory_lock(self, name: str) -> threading.Lock:
+        """The in-process lock that stands for the lock file ``name`` of an in-memory database."""
+        with self._lock:
+            return self._memory_locks.setdefault(name, threading.Lock())
 
     @property
     def in_memory(self) -> bool:
@@ -647,7 +653,121 @@ def m008_document_links(db: Database) -> None:
     db["document_links"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
 
 
-def m009_inbox_replies_quarantine(db: Database) -> None:
+def m009_reminders_and_questionnaire_events(db: Database) -> None:
+    """Reminders (bot/reminders) and the questionnaire's event log for the staff statistics;
+    the ranges an assessment's answers were given as.
+
+    ``reminders``: at most one of each kind per conversation, written in the transaction
+    that saves the turn asking for it, moved pending → sending → sent | dropped | failed |
+    uncertain by the scheduler with the broadcast outbox's bookkeeping; times are Unix
+    seconds. ``questionnaire_events``: one row per question asked, answered or skipped and
+    per finish or abandonment of one attempt, never the answer; ``day`` is the Beijing date
+    the console's statistics group by."""
+    db["reminders"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+            "kind": str,
+            "pause": str,
+            "question": str,
+            "lang": str,
+            "due_at": float,
+            "state": str,
+            "attempt_id": str,
+            "attempts": int,
+            "created_at": float,
+            "last_at": float,
+            "error": str,
+        },
+        pk="id",
+        not_null={"channel", "chat_id", "user_id", "kind", "pause", "lang", "due_at", "state", "created_at"},
+        defaults={"attempts": 0},
+    )
+    db["reminders"].create_index(["channel", "chat_id", "user_id", "kind"], unique=True)  # type: ignore[union-attr]
+    db["reminders"].create_index(["state", "due_at"])  # type: ignore[union-attr]
+    db["reminders"].create_index(["channel", "user_id"])  # type: ignore[union-attr]
+    db["questionnaire_events"].create(  # type: ignore[union-attr]
+        {
+            "id": int,
+            "at": float,
+            "day": str,
+            "kind": str,
+            "question": str,
+            "attempt": str,
+            "channel": str,
+            "chat_id": str,
+            "user_id": str,
+        },
+        pk="id",
+        not_null={"at", "day", "kind", "attempt", "channel", "chat_id", "user_id"},
+    )
+    # the statistics read (kind, day range[, channel]) and group by attempt and question: all in the index
+    db["questionnaire_events"].create_index(["kind", "day", "channel", "attempt", "question"])  # type: ignore[union-attr]
+    db["questionnaire_events"].create_index(["channel", "user_id"])  # type: ignore[union-attr]  # /forget
+    # the answers given as a range or a bound, as given (the answers hold their cautious end)
+    db.conn.execute("ALTER TABLE assessments ADD COLUMN readings TEXT")
+
+
+def m010_tickets(db: Database) -> None:
+    """The staff desk (bot/tickets): tickets handed to staff, their messages, the staff-chat
+    posts that carry them, and the knowledge-base entries staff made from their answers.
+
+    One open ticket per person (a partial unique index); the sweep finds reminders and
+    idle tickets by indexed due times (Unix seconds, REAL)."""
+    conn = db.conn
+    conn.execute(
+        "CREATE TABLE tickets (id INTEGER PRIMARY KEY, channel TEXT NOT NULL, chat_id TEXT NOT NULL, "
+        "user_id TEXT NOT NULL, name TEXT, lang TEXT NOT NULL, question TEXT NOT NULL, reason TEXT, "
+        "topic TEXT, recent TEXT NOT NULL DEFAULT '[]', score INTEGER, tier TEXT, assessment_id INTEGER, "
+        "state TEXT NOT NULL, opened_at REAL NOT NULL, in_hours INTEGER NOT NULL DEFAULT 1, "
+        "claimed_by TEXT, claimed_name TEXT, claimed_at REAL, first_reply_at REAL, answered_by TEXT, "
+        "answered_name TEXT, answered_at REAL, last_person_at REAL, closed_at REAL, closed_by TEXT, "
+        "close_reason TEXT, staff_chat TEXT, notice_id TEXT, thread TEXT, remind_at REAL, "
+        "reminded_at REAL, close_at REAL, changed_at REAL NOT NULL)"
+    )
+    indexes = (
+        "CREATE UNIQUE INDEX tickets_one_open ON tickets (channel, user_id) WHERE state != 'closed'",
+        "CREATE INDEX tickets_person ON tickets (channel, user_id, id)",
+        "CREATE INDEX tickets_state ON tickets (state, id)",
+        "CREATE INDEX tickets_opened ON tickets (opened_at)",
+        "CREATE INDEX tickets_remind ON tickets (remind_at) WHERE remind_at IS NOT NULL",
+        "CREATE INDEX tickets_close ON tickets (close_at) WHERE close_at IS NOT NULL",
+        "CREATE INDEX tickets_thread ON tickets (staff_chat, thread) WHERE thread IS NOT NULL",
+        "CREATE INDEX tickets_changed ON tickets (changed_at)",
+        "CREATE INDEX tickets_first_reply ON tickets (first_reply_at) WHERE first_reply_at IS NOT NULL",
+        "CREATE INDEX tickets_closed ON tickets (closed_at) WHERE closed_at IS NOT NULL",
+    )
+    for statement in indexes:
+        conn.execute(statement)
+    conn.execute(
+        "CREATE TABLE ticket_messages (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL "
+        "REFERENCES tickets(id), at REAL NOT NULL, direction TEXT NOT NULL, author TEXT NOT NULL, "
+        "author_name TEXT, text TEXT NOT NULL, via TEXT, delivered INTEGER)"
+    )
+    conn.execute("CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, id)")
+    conn.execute(
+        "CREATE TABLE ticket_posts (staff_chat TEXT NOT NULL, message_id TEXT NOT NULL, "
+        "ticket_id INTEGER NOT NULL, PRIMARY KEY (staff_chat, message_id)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX ticket_posts_ticket ON ticket_posts (ticket_id)")
+    conn.execute(
+        "CREATE TABLE staff_faq (id TEXT PRIMARY KEY, ticket_id INTEGER, topic TEXT NOT NULL, "
+        "question_zh TEXT, answer_zh TEXT, question_en TEXT, answer_en TEXT, asks TEXT NOT NULL "
+        "DEFAULT '[]', made_by TEXT NOT NULL, made_by_name TEXT, made_on TEXT NOT NULL, "
+        "created_at REAL NOT NULL, changed_at REAL NOT NULL, changed_by TEXT)"
+    )
+    # /forget deletes a person's tickets: their messages and posts go with them
+    conn.execute(
+        "CREATE TRIGGER tickets_forget AFTER DELETE ON tickets BEGIN "
+        "DELETE FROM ticket_messages WHERE ticket_id = OLD.id; "
+        "DELETE FROM ticket_posts WHERE ticket_id = OLD.id; "
+        "UPDATE staff_faq SET ticket_id = NULL WHERE ticket_id = OLD.id; END"
+    )
+
+
+def m011_inbox_replies_quarantine(db: Database) -> None:
     """The durable inbox (every platform update, stored before it is acknowledged), the reply
     outbox (every reply and staff notice, stored with the turn, sent after it), and the
     sessions a version could not read, kept aside. Times are Unix seconds (REAL); see
@@ -728,7 +848,9 @@ MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     m006_console,
     m007_wechat,
     m008_document_links,
-    m009_inbox_replies_quarantine,
+    m009_reminders_and_questionnaire_events,
+    m010_tickets,
+    m011_inbox_replies_quarantine,
 )
 
 

@@ -230,6 +230,10 @@ class Dispatcher:
     def busy(self) -> int:
         return sum(len(rows) for rows in self._open.values())
 
+    def waiting(self, channel: str | None = None) -> int:
+        """Rows (of ``channel``) queued or being handled."""
+        return len(self._open.get(channel, ())) if channel is not None else self.busy
+
     async def drain(self, channel: str | None = None) -> None:
         """Return once no row (of ``channel``) is queued or being handled."""
         while True:

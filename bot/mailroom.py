@@ -285,7 +285,7 @@ class Mailroom:
     async def drain(self, channel: str | None = None) -> None:
         """Return once every update stored so far (of ``channel``) is handled and every reply
         sent (or given up)."""
-        while self.dispatcher.busy or self.postman.waiting(channel):
+        while self.dispatcher.waiting(channel) or self.postman.waiting(channel):
             await self.dispatcher.drain(channel)
             await self.postman.drain(channel)
 

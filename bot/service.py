@@ -1,14 +1,18 @@
 """The assistant as channels see it: load the session, run the dialog, save, reply.
 
 One conversation's messages are handled one at a time (a lock per session key). A turn is
-one transaction: the session, a finished assessment, an enquiry, and, when the channel
-passes a ``reply`` recorder (:class:`bot.mailroom.Recorder`), the replies, the staff
-notices and the "done" of the inbox row being handled are committed together or not at
-all; the replies are sent after the commit. A write that races another process is
-retried on the fresh session, so no answer is lost. Staff-only commands (/leads,
-/handled) answer in a private chat only; they and /forget act on the store here, outside
-the dialog, and the broadcast desk (when there is one) takes /broadcast, /broadcasts,
-/subscribe, /unsubscribe and the messages of a staff member composing a broadcast.
+one transaction: the session, a finished assessment, an enquiry, the reminders the turn
+schedules or cancels, its questionnaire events, what it did to the person's ticket and,
+when the channel passes a ``reply`` recorder (:class:`bot.mailroom.Recorder`), the
+replies, the staff notices and the "done" of the inbox row being handled are committed
+together or not at all; the replies are sent after the commit. A write that races another
+process is retried on the fresh session, so no answer is lost. Staff-only commands
+(/leads, /handled) answer in a private chat only; they and /forget act on the store here,
+outside the dialog, and the broadcast desk (when there is one) takes /broadcast,
+/broadcasts, /subscribe, /unsubscribe and the messages of a staff member composing a
+broadcast. The staff desk (bot/tickets, when there is one) takes what staff write to
+tickets, and keeps a person's ticket: the dialog is told of it; its posts to the staff
+chat go out after the commit.
 """
 
 from __future__ import annotations
@@ -18,20 +22,26 @@ import dataclasses
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.reminders.timing import ReminderPolicy
+from bot.settings import TIMEZONE, Clock, now_in_guangzhou, today_of
 from bot.store import Conflict, Lead, Loaded, SessionKey, SqliteStore, Store
 from dialogs.commands import Command, parse_command
 from dialogs.engine import DialogEngine, Turn
 from dialogs.i18n import LANGS, Catalogs, choose_lang
-from dialogs.messages import Inbound, Menu, Notify, Outbound, Text
+from dialogs.intents import ReminderKind
+from dialogs.messages import Inbound, Menu, Notify, Outbound, Question, Text
 from dialogs.picking import record_number
 from dialogs.session import Session
 
 if TYPE_CHECKING:
     from bot.broadcast.desk import BroadcastDesk
+    from bot.knowledge import Knowledge
     from bot.mailroom import Mailroom
+    from bot.tickets import TicketDesk
 
 
 class ConsoleLinks(Protocol):
@@ -84,30 +94,44 @@ class Reply(Protocol):
 
 
 class Assistant:
+    """`today` dates the rules (the policies in force) and `clock` the turns (reminders,
+    statistics events); given one, the other follows it: a clock's Beijing date, or the
+    given day at the wall clock's time of day. `reminders` says when a questionnaire's
+    reminder falls due and which channels let the assistant write unprompted for how long."""
+
     def __init__(
         self,
         store: Store,
         engine: DialogEngine,
-        today: Callable[[], date],
+        today: Callable[[], date] | None = None,
         staff: frozenset[str] = frozenset(),
         notify: Notifier | None = None,
         broadcasts: BroadcastDesk | None = None,
+        *,
+        clock: Clock | None = None,
+        reminders: ReminderPolicy | None = None,
         mail: Mailroom | None = None,
     ) -> None:
         self.store = store
         self._mail = mail
         self.broadcasts = broadcasts
         self.engine = engine
-        self.today = today
+        if clock is None:
+            clock = now_in_guangzhou if today is None else _on_day(today)
+        self.clock = clock
+        self.today = today or today_of(clock)
+        self.reminders = reminders or ReminderPolicy()
         self.staff = staff
         self.notify = notify
         self.console_links: ConsoleLinks | None = None  # set by bot/app.py when the console runs
+        self.tickets: TicketDesk | None = None  # set by bot/app.py: the staff desk
+        self.knowledge: Knowledge | None = None  # set by bot/app.py: the FAQ with staff entries
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
         self._forgetters: list[Forgetter] = []
 
     def on_forget(self, forget: Forgetter) -> None:
-        """Also run ``forget(channel, user_id)`` on /forget: what a channel keeps of its own
-        about a person (the WeChat follower's window, a published report)."""
+        """Also run ``forget(channel, user_id)`` on /forget: what a channel or another store
+        keeps about a person (the WeChat follower's window, a published report, tickets)."""
         self._forgetters.append(forget)
 
     @property
@@ -163,9 +187,16 @@ class Assistant:
     ) -> list[Outbound]:
         """The replies to one message, after its effects are committed. With ``reply`` the
         replies and staff notices are recorded in the turn's transaction (and sent by the
-        outbox); without, notices go to the staff notifier here."""
+        outbox); without, notices go to the staff notifier here. A ticket's news is posted
+        to the staff chat after the commit either way."""
         inbound = well_formed(inbound)
         async with self._lock(key):
+            if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
+                replies = await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
+                with self.store.transaction():
+                    if reply is not None:
+                        reply.record(replies)
+                return replies
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
                 step = await self.broadcasts.prepare(key, inbound, staff=self.is_staff(key), lang=lang)
@@ -175,12 +206,18 @@ class Assistant:
                         reply.record(replies)
                 return replies
             replies, notices = self.process(key, inbound, reply=reply)
-        if reply is None:
-            for notice in notices:
+        for notice in notices:
+            if reply is None or _posted_by_desk(notice):
                 await self.send_notice(notice)
         return replies
 
     async def send_notice(self, notice: Notify) -> None:
+        if notice.kind.startswith("ticket.") and self.tickets is not None:
+            try:
+                await self.tickets.post(notice)
+            except Exception:  # the ticket is stored; the sweep raises an unposted one again
+                log.exception("could not post a %s to the staff chat", notice.kind)
+            return
         if self.notify is None:
             log.info("staff notice (no staff chat configured): %s", notice.text)
             return
@@ -218,26 +255,37 @@ class Assistant:
                 if reply is not None:
                     reply.record(replies)
             return replies, []
+        kinds = self.reminders.kinds(key.channel, key.chat_id, key.user_id)
+        inbound = replace(inbound.as_staff(self.is_staff(key)), remindable=kinds)
+        if self.knowledge is not None:
+            self.knowledge.sync()  # staff entries changed by another process are answered too
         for _ in range(MAX_ATTEMPTS):
             try:
                 with self.store.transaction():
-                    return self._turn(key, inbound, reply)
+                    return self._turn(key, inbound, kinds, reply)
             except Conflict:
                 log.info("session %s changed underneath; handling the message again", key)
         raise Conflict(f"{key}: gave up after {MAX_ATTEMPTS} concurrent writes")
 
     def _turn(
-        self, key: SessionKey, inbound: Inbound, reply: Reply | None
+        self, key: SessionKey, inbound: Inbound, kinds: frozenset[ReminderKind], reply: Reply | None
     ) -> tuple[list[Outbound], list[Notify]]:
+        """One turn inside the caller's transaction: the session, an enquiry, a finished
+        assessment, reminders, events, the ticket, and (``reply``) the replies, the notices
+        the outbox carries and the inbox row's done."""
         loaded = self._load(key)
         if loaded.corrupt:
             self.store.set_aside(key, "unreadable by this version")
         last = self.store.last_assessment(key.channel, key.user_id)
+        now = self.clock()
+        ticket = self.tickets.open_in(key) if self.tickets is not None else None
         turn = self.engine.handle(
             loaded.session,
-            inbound.as_staff(self.is_staff(key)),
+            inbound,
             self.today(),
             last.last_result() if last else None,
+            now=now,
+            ticket=ticket.id if ticket is not None else None,
         )
         notices = [self._staff_view(key, n) for n in turn.notices]
         if turn.lead is not None:
@@ -245,10 +293,16 @@ class Assistant:
                 key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone
             )
             notices.append(self._lead_notice(lead))
-        self.store.save(key, turn.session, loaded.rev, turn.finished)
+        timers = self.reminders.timers(turn.reminders, turn.session, now, kinds)
+        self.store.save(
+            key, turn.session, loaded.rev, turn.finished, timers=timers, events=turn.events, at=now
+        )
+        if self.tickets is not None:  # the hand-off becomes a ticket, posted after the commit
+            notices = [n for n in notices if n.kind != "handoff"]
+            notices += self.tickets.after_turn(key, inbound, turn, ticket)
         replies = self._with_notes(loaded.corrupt, turn)
         if reply is not None:
-            reply.record(replies, notices)
+            reply.record(replies, [n for n in notices if not _posted_by_desk(n)])
         return replies, notices
 
     def _with_notes(self, corrupt: bool, turn: Turn) -> list[Outbound]:
@@ -375,9 +429,24 @@ class Assistant:
         log.info("console link sent to %s", who)  # never the link itself
         return Text(self.t(lang, "web.link.sent", link=link, minutes=links.link_minutes))
 
-    def resume(self, key: SessionKey) -> list[Outbound]:
-        """The pending question of an unfinished questionnaire, asked again."""
-        return self.engine.resume(self._load(key).session, self.today())
+    def resume(self, key: SessionKey, lang: str | None = None) -> list[Outbound]:
+        """The pending question of an unfinished questionnaire, asked again (in ``lang`` when
+        it is given and is not the conversation's: how a reply in the message's language
+        showed it; the question then says so, see :attr:`Question.lang`)."""
+        session = self._load(key).session
+        if lang is None or lang == session.lang or lang not in LANGS:
+            return self.engine.resume(session, self.today())
+        shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
+        return [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+
+    def reminder(self, key: SessionKey, kind: ReminderKind) -> list[Outbound]:
+        """The messages of a reminder due for this conversation, from its session as it is
+        now: none when there is nothing to remind of any more (the questionnaire is over,
+        the person turned reminders off or was forgotten)."""
+        loaded = self._load(key)
+        if loaded.corrupt or loaded.rev == 0 or loaded.session.reminders_off:
+            return []
+        return self.engine.reminder(loaded.session, kind, self.today())
 
     def _load(self, key: SessionKey) -> Loaded:
         """The stored session, or a fresh one (marked corrupt) if the dialog can't use it."""
@@ -387,3 +456,18 @@ class Assistant:
         log.warning("session %s cannot be continued by this version; starting afresh", key)
         lang = loaded.session.lang if loaded.session.lang in LANGS else "zh"
         return Loaded(Session(lang=lang), loaded.rev, True)
+
+
+def _posted_by_desk(notice: Notify) -> bool:
+    """A ticket's news: the desk posts it to the staff chat itself (with its buttons, in its
+    topic), after the turn is committed; the reply outbox carries the other notices."""
+    return notice.kind.startswith("ticket.")
+
+
+def _on_day(today: Callable[[], date]) -> Clock:
+    """A clock on the day ``today`` gives, at the wall clock's time of day (a test's fixed day)."""
+
+    def now() -> datetime:
+        return datetime.combine(today(), datetime.now(TIMEZONE).timetz())
+
+    return now

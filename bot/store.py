@@ -1,8 +1,9 @@
 """Where conversations are kept: a small storage interface, in memory or in SQLite.
 
 Sessions are keyed by (channel, chat, user). Every turn is saved in one transaction
-(the session and, when one finished, the assessment) before the reply goes out; a
-revision number makes a concurrent write fail loudly instead of losing an answer.
+(the session, the assessment when one finished, the reminders the turn schedules or
+cancels and its questionnaire events) before the reply goes out; a revision number makes a
+concurrent write fail loudly instead of losing an answer.
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from bot import questionnaire_events
 from bot.db import Db
+from bot.reminders.book import ReminderBook
+from bot.reminders.timing import Timer
+from dialogs.intents import Event
 from dialogs.outcome import Finished, LastResult
 from dialogs.session import SESSION_VERSION, Session
 
@@ -52,9 +57,10 @@ class StoredAssessment:
     answers: dict[str, Any]
     result: dict[str, Any]
     created_at: str
+    readings: dict[str, dict[str, Any]] = field(default_factory=dict)  # answers given as ranges
 
     def last_result(self) -> LastResult:
-        return LastResult(self.answers, self.made_on, self.rules_version, self.result)
+        return LastResult(self.answers, self.made_on, self.rules_version, self.result, dict(self.readings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +101,20 @@ class Store(Protocol):
         replaced by a fresh one."""
         ...
 
-    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
-        """Write the session (and a finished assessment) atomically; return the new revision.
+    def save(
+        self,
+        key: SessionKey,
+        session: Session,
+        rev: int,
+        finished: Finished | None = None,
+        *,
+        timers: Sequence[Timer] = (),
+        events: Sequence[Event] = (),
+        at: datetime | None = None,
+    ) -> int:
+        """Write one turn atomically — the session, a finished assessment, the reminders it
+        schedules or cancels (`timers`) and its questionnaire `events` (dated `at` when they
+        carry no time) — and return the new revision.
 
         Raises :class:`Conflict` when the stored revision is no longer `rev`."""
         ...
@@ -110,7 +128,9 @@ class Store(Protocol):
         ...
 
     def forget_user(self, channel: str, user_id: str) -> int:
-        """Delete everything kept about one person; return how many rows went."""
+        """Delete everything kept about one person (sessions, assessments, enquiries, and
+        their reminders and questionnaire events); return how many sessions, assessments
+        and enquiries went."""
         ...
 
     def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
@@ -164,6 +184,8 @@ class MemoryStore:
         self._seen: set[tuple[str, str]] = set()
         self._leads: list[Lead] = []
         self.quarantined: list[tuple[SessionKey, str, str]] = []
+        self.timers: dict[tuple[SessionKey, str], Timer] = {}  # the reminders scheduled, by kind
+        self.events: list[tuple[SessionKey, Event]] = []
         self._lock = threading.Lock()
 
     def load(self, key: SessionKey) -> Loaded:
@@ -186,7 +208,17 @@ class MemoryStore:
         if row is not None:
             self.quarantined.append((key, row[0], reason))
 
-    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+    def save(
+        self,
+        key: SessionKey,
+        session: Session,
+        rev: int,
+        finished: Finished | None = None,
+        *,
+        timers: Sequence[Timer] = (),
+        events: Sequence[Event] = (),
+        at: datetime | None = None,
+    ) -> int:
         with self._lock:
             current = self._sessions.get(key, ("", 0))[1]
             if current != rev:
@@ -204,11 +236,20 @@ class MemoryStore:
                     dict(finished.answers),
                     finished.assessment.contract(),
                     _now(),
+                    dict(finished.readings),
                 )
             )
             self._sessions[key] = row
             if stored is not None:
                 self._assessments.append(stored)
+            for timer in timers:
+                if timer.action == "cancel":
+                    self.timers.pop((key, timer.kind), None)
+                else:
+                    self.timers[(key, timer.kind)] = timer
+            self.events += [
+                (key, event if event.at or at is None else replace(event, at=at)) for event in events
+            ]
             return rev + 1
 
     def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
@@ -242,6 +283,11 @@ class MemoryStore:
                 q for q in self.quarantined if (q[0].channel, q[0].user_id) != (channel, user_id)
             ]
             self._seen = {s for s in self._seen if not _names(s, channel, user_id)}
+            mine = {k for k, _ in self.timers if k.channel == channel and k.user_id == user_id}
+            self.timers = {k: v for k, v in self.timers.items() if k[0] not in mine}
+            self.events = [
+                (k, e) for k, e in self.events if not (k.channel == channel and k.user_id == user_id)
+            ]
             return (
                 len(gone) + before - len(self._assessments) - len(self._leads) + kept - len(self.quarantined)
             )
@@ -281,6 +327,7 @@ class SqliteStore:
 
     def __init__(self, db: Db) -> None:
         self.db = db
+        self.reminders = ReminderBook(db)
 
     @property
     def path(self) -> str:
@@ -324,9 +371,20 @@ class SqliteStore:
                 [key.channel, key.chat_id, key.user_id, raw, _now()],
             )
 
-    def save(self, key: SessionKey, session: Session, rev: int, finished: Finished | None = None) -> int:
+    def save(
+        self,
+        key: SessionKey,
+        session: Session,
+        rev: int,
+        finished: Finished | None = None,
+        *,
+        timers: Sequence[Timer] = (),
+        events: Sequence[Event] = (),
+        at: datetime | None = None,
+    ) -> int:
         data = session.model_dump_json()
-        now = _now()
+        moment = at or datetime.now(UTC)
+        now = moment.astimezone(UTC).isoformat(timespec="seconds")
         with self.db.tx() as conn:
             if rev == 0:
                 cur = conn.execute(
@@ -345,7 +403,7 @@ class SqliteStore:
             if finished is not None:
                 conn.execute(
                     "INSERT INTO assessments (channel, chat_id, user_id, made_on, rules_version, answers, "
-                    "result, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    "result, created_at, readings) VALUES (?,?,?,?,?,?,?,?,?)",
                     [
                         key.channel,
                         key.chat_id,
@@ -355,8 +413,13 @@ class SqliteStore:
                         json.dumps(finished.answers, ensure_ascii=False),
                         json.dumps(finished.assessment.contract(), ensure_ascii=False),
                         now,
+                        json.dumps(finished.readings) if finished.readings else None,
                     ],
                 )
+            if timers:
+                ReminderBook.write(conn, key.channel, key.chat_id, key.user_id, timers, moment.timestamp())
+            if events:
+                questionnaire_events.record(conn, key.channel, key.chat_id, key.user_id, events, moment)
         return rev + 1
 
     def _assessment(self, row: tuple[Any, ...]) -> StoredAssessment:
@@ -368,9 +431,10 @@ class SqliteStore:
             answers=json.loads(row[6]),
             result=json.loads(row[7]),
             created_at=row[8],
+            readings=json.loads(row[9]) if row[9] else {},
         )
 
-    _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at"
+    _COLUMNS = "id, channel, chat_id, user_id, made_on, rules_version, answers, result, created_at, readings"
 
     def last_assessment(self, channel: str, user_id: str) -> StoredAssessment | None:
         row = self.db.row(
@@ -415,6 +479,8 @@ class SqliteStore:
             conn.execute(
                 "UPDATE leads SET handled_by=? WHERE handled_by=?", [FORGOTTEN, f"{channel}:{user_id}"]
             )
+            ReminderBook.forget(conn, channel, user_id)
+            questionnaire_events.forget(conn, channel, user_id)
             return gone
 
     _LEAD_COLUMNS = (

@@ -42,10 +42,11 @@ from dialogs.flow import (
 )
 from dialogs.i18n import LANGS, Catalogs, choose_lang, load_catalogs, normalize_lang
 from dialogs.intents import Event, EventKind, Reminder, ReminderKind
-from dialogs.language import message_lang
+from dialogs.language import about, is_question, message_lang
 from dialogs.leads import STEPS as LEAD_STEPS
 from dialogs.leads import LeadKind, LeadRequest, clean_field, normalize_phone
 from dialogs.messages import Choice, Document, Image, Inbound, Menu, Notify, Outbound, Question, Result, Text
+from dialogs.office_hours import OfficeHours
 from dialogs.outcome import Finished as Finished  # re-exported: the store and callers keep it
 from dialogs.outcome import LastResult as LastResult
 from dialogs.parsing import (
@@ -63,11 +64,16 @@ from dialogs.parsing import (
     read_years,
     yes_no_options,
 )
-from dialogs.session import DECIMAL_FIELDS, Doubt, Session
+from dialogs.session import DECIMAL_FIELDS, Doubt, Reading, Session
 from rules import Assessment, Rules, assess, default_rules
 from rules.compare import compare
+from rules.faq import FaqBase, default_faq
 from rules.model import Source
 
+# What a person with an open ticket types to come back to the assistant (or /bot).
+RELEASE_WORDS = frozenset(
+    {"回到助手", "返回助手", "回到机器人", "back to the assistant", "back to assistant"}
+)
 SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
 # What /help lists, in order: everyone's commands, then staff's (handled outside the
@@ -93,17 +99,37 @@ HELP_LINES: Final = {
     "/subscribe": "help.subscribe",
     "/unsubscribe": "help.unsubscribe",
     "/lang": "help.lang",
+    "/bot": "help.bot",
     "/forget": "help.forget",
     "/menu": "help.menu",
     "/help": "help.help",
 }
+# What /help shows: the main commands, two or three a line, to fit a phone (at most 15 lines
+# of 60 columns); "/help all" lists every command above, one a line.
+HELP_BRIEF: Final = (
+    "help.brief.assess",
+    "help.brief.back",
+    "help.brief.details",
+    "help.brief.whatif",
+    "help.brief.subsidies",
+    "help.brief.faq",
+    "help.brief.lang",
+)
+HELP_ALL_WORDS: Final = frozenset({"all", "full", "more", "全部", "所有", "更多"})
 STAFF_HELP_LINES: Final = {
     "/leads": "help.leads",
     "/handled": "help.handled",
     "/broadcast": "help.broadcast",
     "/broadcasts": "help.broadcasts",
     "/console": "help.console",
+    "/tickets": "help.tickets",
+    "/reply": "help.reply",
+    "/claim": "help.claim",
+    "/close": "help.close",
+    "/save": "help.save",
+    "/faq_remove": "help.faq_remove",
 }
+DESK_HELP: Final = ("/tickets", "/reply", "/claim", "/close", "/save", "/faq_remove")  # the staff desk's
 
 
 @dataclass
@@ -111,7 +137,11 @@ class Turn:
     """What one message did: the replies, the new session, and what the caller must keep.
 
     `reminders` and `events` are intents (see :mod:`dialogs.intents`) for the caller to
-    store with the session; `now` is the clock :meth:`DialogEngine.handle` was given."""
+    store with the session; `now` is the clock :meth:`DialogEngine.handle` was given.
+    `ticket`: the id of the person's open ticket with staff, as given; while there is one,
+    what the person types outside a questionnaire is `to_ticket` (for the caller to add to
+    it) instead of a question for the FAQ, and `release_ticket` says the person asked to
+    come back to the assistant (the caller closes the ticket)."""
 
     replies: list[Outbound]
     session: Session
@@ -122,6 +152,10 @@ class Turn:
     reminders: list[Reminder] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     now: datetime | None = None
+    remindable: frozenset[str] = field(default=frozenset({"paused", "reassess"}), repr=False)
+    ticket: int | None = None
+    to_ticket: str | None = None
+    release_ticket: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,6 +165,7 @@ class _Parsed:
     value: Any
     echo: str
     doubt: Doubt | None = None
+    reading: Reading | None = None  # a range or a bound, as given
 
 
 class WhatIfError(ValueError):
@@ -143,7 +178,8 @@ class DialogEngine:
     `staff_reachable`: a staff chat is configured, so a hand-off can promise a reply and
     emits a :class:`Notify`, and an enquiry (/join, /callme) that staff will be in touch;
     without one (the terminal, ``zjtx ask``) the engine says the enquiry is recorded, gives
-    the secretariat's contacts and promises nothing.
+    the secretariat's contacts and promises nothing. `office_hours`: when staff answer; a
+    hand-off outside them (by the clock given to :meth:`handle`) says when to expect a reply.
     """
 
     def __init__(
@@ -152,21 +188,35 @@ class DialogEngine:
         catalogs: Catalogs | None = None,
         faq: FaqSearch | None = None,
         staff_reachable: bool = False,
+        office_hours: OfficeHours | None = None,
     ) -> None:
         self.rules = rules or default_rules()
         self.cat = catalogs or load_catalogs()
         self._faq = faq
         self.staff_reachable = staff_reachable
+        self.office_hours = office_hours
         self._figures: dict[tuple[str, str], dict[str, str]] = {}  # (field, lang) → its why's figures
 
-    def reaching_staff(self, reachable: bool) -> DialogEngine:
+    def reaching_staff(self, reachable: bool, office_hours: OfficeHours | None = None) -> DialogEngine:
         """This engine, or a copy of it (sharing its rules, catalogs and FAQ index) whose
-        hand-offs promise a staff reply exactly when `reachable`."""
-        if reachable == self.staff_reachable:
+        hand-offs promise a staff reply exactly when `reachable`, within `office_hours`
+        (when given)."""
+        hours = office_hours or self.office_hours
+        if reachable == self.staff_reachable and hours is self.office_hours:
             return self
         other = copy.copy(self)
         other.staff_reachable = reachable
+        other.office_hours = hours
         return other
+
+    @property
+    def faq_base(self) -> FaqBase:
+        """The knowledge base the FAQ search is (or will be) built on, without building it."""
+        return self._faq.base if self._faq is not None else default_faq()
+
+    def use_faq(self, search: FaqSearch) -> None:
+        """Answer from `search` from now on (the knowledge base with staff answers added)."""
+        self._faq = search
 
     @property
     def faq(self) -> FaqSearch:
@@ -185,15 +235,18 @@ class DialogEngine:
         last: LastResult | None = None,
         *,
         now: datetime | None = None,
+        ticket: int | None = None,
     ) -> Turn:
         """Answer one inbound message. Never raises on what a person sends.
 
         A message plainly written in the other language (English typed in a Chinese
         session, or the reverse) is answered in its language, with /lang offered; the
-        session's language stays. `now`, when given, dates the turn's statistics events."""
+        session's language stays. `now`, when given, dates the turn's statistics events
+        and tells a hand-off whether the office is open. `ticket`: the person's open
+        ticket in this chat, if any (see :class:`Turn`)."""
         s = session.model_copy(deep=True)
         s.lang = choose_lang(s.lang, s.lang_chosen, inbound.lang_hint)
-        turn = Turn([], s, last=last, now=now)
+        turn = Turn([], s, last=last, now=now, remindable=inbound.remindable, ticket=ticket)
         before = _waiting_at(s), s.attempt
         stored_lang = s.lang
         typed = inbound.text if inbound.choice is None else ""
@@ -206,12 +259,24 @@ class DialogEngine:
         self._dispatch(turn, inbound, today, last)
         if s.lang != stored_lang and written_in == s.lang:
             s.lang = stored_lang
+            # the channels' own option lines and buttons follow the reply, not the session
+            turn.replies = [_in_lang(r, written_in) for r in turn.replies]
             offer = Text(self.cat.text(written_in, "lang.offer", command=f"/lang {written_in}"))
             # after what was said, before the question that awaits an answer
             at = len(turn.replies) - 1 if turn.replies and isinstance(turn.replies[-1], Question) else None
             turn.replies.insert(len(turn.replies) if at is None else at, offer)
         self._bookkeeping(turn, *before)
+        self._remember(turn, inbound)
         return turn
+
+    def _remember(self, turn: Turn, inbound: Inbound) -> None:
+        """Keep the message and the first words of the answer, for a later hand-off."""
+        s = turn.session
+        said = inbound.text if inbound.choice is None else inbound.choice
+        s.remember("person", said)
+        answer = next((r.text for r in turn.replies if r.text.strip()), "")
+        if answer:
+            s.remember("assistant", answer)
 
     def _dispatch(self, turn: Turn, inbound: Inbound, today: date, last: LastResult | None) -> None:
         s = turn.session
@@ -319,7 +384,7 @@ class DialogEngine:
             "/back": lambda: self._back(turn, today),
             "/skip": lambda: self._answer(turn, "/skip", today, chosen=False),
             "/cancel": lambda: self._cancel(turn, today),
-            "/help": lambda: self._help(turn, today, staff),
+            "/help": lambda: self._help(turn, arg, today, staff),
             "/lang": lambda: self._lang(turn, arg, today),
             "/result": lambda: self._result(turn, last),
             "/details": lambda: self._details(turn, arg, last, today),
@@ -335,6 +400,7 @@ class DialogEngine:
             "/callme": lambda: self._start_lead(turn, "callme", today),
             "/stop_reminders": lambda: self._stop_reminders(turn, today),
             "/remind_yearly": lambda: self._remind_yearly(turn, today, last),
+            "/bot": lambda: self._back_to_bot(turn, today),
         }
 
     def _start(self, turn: Turn, payload: str, today: date) -> None:
@@ -450,15 +516,25 @@ class DialogEngine:
         else:
             s.mode, s.pending = "idle", None
 
-    def _help(self, turn: Turn, today: date, staff: bool) -> None:
+    def _help(self, turn: Turn, arg: str, today: date, staff: bool) -> None:
+        """The main commands, short enough for a phone; "/help all": every command, one a
+        line with what it does. Staff see theirs in both."""
         s = turn.session
-        example = {"help.whatif": {"example": self._whatif_example(s, "rd_expense")}}
-        lines = [
-            self.t(s, "help.text"),
-            *(self.t(s, key, **example.get(key, {})) for key in HELP_LINES.values()),
-        ]
-        if staff:
-            lines += ["", self.t(s, "help.staff"), *(self.t(s, key) for key in STAFF_HELP_LINES.values())]
+        if normalize(arg).lower() in HELP_ALL_WORDS:
+            example = {"help.whatif": {"example": self._whatif_example(s, "rd_expense")}}
+            lines = [
+                self.t(s, "help.text"),
+                *(self.t(s, key, **example.get(key, {})) for key in HELP_LINES.values()),
+            ]
+            if staff:
+                lines += ["", self.t(s, "help.staff"), *(self.t(s, key) for key in STAFF_HELP_LINES.values())]
+        else:
+            lines = [self.t(s, "help.brief.title"), *(self.t(s, key) for key in HELP_BRIEF)]
+            if staff:
+                others = [c for c in STAFF_HELP_LINES if c not in DESK_HELP]
+                lines.append(self.t(s, "help.brief.staff", commands=" ".join(others)))
+                lines.append(self.t(s, "help.brief.desk", commands=" ".join(DESK_HELP[:5])))
+            lines.append(self.t(s, "help.brief.more"))
         lines.append(self.t(s, "help.footer"))
         turn.replies.append(Text("\n".join(lines)))
         self._reask_if_pending(turn, today)
@@ -476,6 +552,12 @@ class DialogEngine:
     def _remind_yearly(self, turn: Turn, today: date, last: LastResult | None) -> None:
         s = turn.session
         due = _a_year_after(last.made_on if last is not None else today)
+        if due <= today:  # the last result is more than a year old: a year from now
+            due = _a_year_after(today)
+        if "reassess" not in turn.remindable:  # a group, or a platform that cannot write that late
+            turn.replies.append(Text(self.t(s, "remind.yearly_unavailable", date=due.isoformat())))
+            self._reask_if_pending(turn, today)
+            return
         s.reminders_off = False  # an explicit opt-in
         turn.reminders.append(Reminder("schedule", "reassess", due=due, lang=s.lang))
         turn.replies.append(Text(self.t(s, "remind.yearly_set", date=due.isoformat())))
@@ -509,7 +591,7 @@ class DialogEngine:
         waiting = _waiting_at(s)
         if waiting is not None and (waiting != waited_at or s.attempt != attempt):
             self._event(turn, "asked", waiting)
-        if waiting is not None and not s.reminders_off:
+        if waiting is not None and not s.reminders_off and "paused" in turn.remindable:
             turn.reminders.append(Reminder("schedule", "paused", question=waiting, lang=s.lang))
         elif waiting is None and waited_at is not None:
             turn.reminders.append(Reminder("cancel", "paused", lang=s.lang))
@@ -566,8 +648,10 @@ class DialogEngine:
         turn.replies.append(report.score_image(a, made_on, view))
         parts = results.short_result(a, view, intro=intro, progress=progress)
         turn.replies.append(Result(a.contract(), parts))
-        turn.replies.append(Text(self.t(s, "remind.yearly_offer")))  # the opt-in to reassess in a year
-        turn.replies.append(self.after_result(s, a, answers))
+        remind = "reassess" in turn.remindable
+        if remind:
+            turn.replies.append(Text(self.t(s, "remind.yearly_offer")))  # the opt-in to reassess in a year
+        turn.replies.append(self.after_result(s, a, answers, remind=remind))
 
     def _details(self, turn: Turn, arg: str, last: LastResult | None, today: date) -> None:
         s = turn.session
@@ -592,12 +676,20 @@ class DialogEngine:
             turn.replies.append(self.menu(s, "result.none"))
             return
         a = assess(self._profile(last.answers), self.rules, last.made_on)
-        turn.replies.append(self.report_document(s.lang, a, last.answers, last.made_on))
+        turn.replies.append(self.report_document(s.lang, a, last.answers, last.made_on, last.readings))
         self._reask_if_pending(turn, today)
 
-    def report_document(self, lang: str, a: Assessment, answers: dict[str, Any], made_on: date) -> Document:
-        """The PDF report of `a` (made from `answers` on `made_on`), as a Document to send."""
-        stored = Session(lang=lang, answers=_as_stored(answers))
+    def report_document(
+        self,
+        lang: str,
+        a: Assessment,
+        answers: dict[str, Any],
+        made_on: date,
+        readings: dict[str, dict[str, Any]] | None = None,
+    ) -> Document:
+        """The PDF report of `a` (made from `answers` on `made_on`; `readings`: the answers
+        given as a range or a bound, shown as given beside their reading), as a Document."""
+        stored = Session(lang=lang, answers=_as_stored(answers), readings=_readings(readings or {}))
         fields = [f for f in dict.fromkeys(step.field for step in STEPS) if f in stored.answers]
         shown = [(self.t(stored, f"metric.{f}"), self._shown(stored, f)) for f in fields]
         return report.report_document(a, shown, stored.profile_data(), made_on, self.view(lang))
@@ -634,7 +726,7 @@ class DialogEngine:
         except WhatIfError as err:
             turn.replies.append(Text(str(err)))
             return
-        trial = Session(lang=s.lang, answers=dict(last.answers))
+        trial = Session(lang=s.lang, answers=dict(last.answers), readings=_readings(last.readings))
         for f, value in changes:
             trial.set_answer(f, value)
         after = assess(profile_of(trial, self.rules), self.rules, today)
@@ -649,7 +741,8 @@ class DialogEngine:
                 compare(before_contract, after.contract()), last.made_on, self.view(s.lang)
             )
             self._show_result(turn, after, trial.answers, today, progress=progress)
-            turn.finished = Finished(after, dict(trial.answers))
+            readings = {f: r.model_dump() for f, r in trial.readings.items()}
+            turn.finished = Finished(after, dict(trial.answers), readings)
             return
         shown = [(self.t(s, f"metric.{f}"), self._shown(trial, f)) for f, _ in changes]
         change = compare(base.contract(), after.contract())
@@ -795,10 +888,27 @@ class DialogEngine:
 
     def _idle_text(self, turn: Turn, text: str, today: date) -> None:
         s = turn.session
+        if turn.ticket is not None and normalize(text).lower().strip("。.!！") in RELEASE_WORDS:
+            self._back_to_bot(turn, today)
+            return
         if not normalize(text):
             turn.replies.append(self.menu(s))
             return
+        if turn.ticket is not None:
+            # for the staff member taking care of it: the hand-off said so, nothing to answer
+            turn.to_ticket = text
+            return
         self._ask_faq(turn, text, today)
+
+    def _back_to_bot(self, turn: Turn, today: date) -> None:
+        """ "回到助手" or /bot: the open ticket ends and the assistant answers again."""
+        s = turn.session
+        if turn.ticket is None:
+            turn.replies.append(self.menu(s, "desk.bot.already"))
+            return
+        turn.release_ticket = True
+        turn.replies.append(self.menu(s, "desk.released"))
+        self._reask_if_pending(turn, today)
 
     # ------------------------------------------------------------ questions and answers
 
@@ -816,6 +926,26 @@ class DialogEngine:
             self._ask_faq(turn, arg, today)
         self._reask_if_pending(turn, today)
 
+    def _answer_aside(self, turn: Turn, raw: str, field_id: str, today: date) -> bool:
+        """Answer from the FAQ a question typed while a questionnaire question waits ("研发费用
+        怎么算？", "what does this mean?" — "this" being the question's subject), when it is
+        plainly a question and an entry answers it; True when it did. Nothing is handed off
+        or suggested here: the person is in the middle of something else."""
+        if not is_question(raw):
+            return False
+        metric = f"metric.{field_id}"
+        pointed = about(raw, self.cat.text("zh", metric), self.cat.text("en", metric))
+        asked = pointed or raw
+        # in the turn's language: the message's when it plainly has one, else the session's
+        found = self.faq.search(asked, lang=turn.session.lang, staff_reachable=False)
+        if found.decision != "answer" or found.entry_id is None or found.not_in_sources:
+            return False
+        if self.faq.entry(found.entry_id).not_in_sources:
+            return False
+        reply = compose(found, asked, self.faq, today, staff_reachable=False)
+        turn.replies.append(Text(self._with_source(reply.text, reply.source, reply.lang)))
+        return True
+
     def _with_source(self, text: str, source: Source | None, lang: str) -> str:
         if source is None:
             return text
@@ -830,7 +960,9 @@ class DialogEngine:
         if found.decision == "suggest" and s.misses >= 1:  # the second miss in a row
             found = dataclass_replace(found, decision="handoff" if self.staff_reachable else "answer", top=[])
             found = dataclass_replace(found, reason="not_in_sources")
-        reply = compose(found, question, self.faq, today, self.staff_reachable)
+        reply = compose(
+            found, question, self.faq, today, self.staff_reachable, office=self.office_hours, now=turn.now
+        )
         lang = reply.lang
         if reply.decision == "suggest":
             s.misses += 1
@@ -964,6 +1096,9 @@ class DialogEngine:
         step = STEP_BY_FIELD.get(f)
         kind = step.kind if step else "money"
         if kind in ("money", "percent", "years"):
+            reading = s.readings.get(f)
+            if reading is not None and isinstance(value, Decimal):  # the range as given, and its reading
+                return render.reading_text(kind, reading, value, s.lang, self.cat)
             return self._figure_text(f, value, s)
         labels = {v: label for v, label, _ in options_for(f, self.rules, s.lang)}
         if kind == "multi":
@@ -1009,21 +1144,26 @@ class DialogEngine:
         try:
             parsed = self._parse(step, raw, today, s)
         except AnswerError as err:
-            turn.replies.append(Text(self._error_text(s, step, err)))
+            # a question asked in the middle of one is answered, when the FAQ can, not refused
+            if not self._answer_aside(turn, raw, field_id, today):
+                turn.replies.append(Text(self._error_text(s, step, err)))
             turn.replies.append(self._ask(s, field_id, today))
             return
         if parsed.doubt is not None:  # implausible: asked back, not taken
-            s.doubt = parsed.doubt
+            s.doubt = parsed.doubt.model_copy(update={"reading": parsed.reading})
             s.pending = VERIFY_PREFIX + field_id
             turn.replies.append(self._ask(s, s.pending, today))
             return
-        self._take(turn, step, parsed.value, parsed.echo, today)
+        self._take(turn, step, parsed.value, parsed.echo, today, parsed.reading)
 
-    def _take(self, turn: Turn, step: Step, value: Any, echo: str, today: date) -> None:
-        """Keep an answer, echo it, and go on (checking it against the revenue first)."""
+    def _take(
+        self, turn: Turn, step: Step, value: Any, echo: str, today: date, reading: Reading | None = None
+    ) -> None:
+        """Keep an answer (with the range or bound it was read from), echo it, and go on
+        (checking it against the revenue first)."""
         s = turn.session
         field_id = step.field
-        s.set_answer(field_id, value)
+        s.set_answer(field_id, value, reading)
         s.doubt = None
         s.pending = field_id
         turn.replies.append(Text(echo))
@@ -1047,17 +1187,19 @@ class DialogEngine:
         pick = menu_number(normalize(raw))
         verdict = _yes_no(raw) if pick is None else None
         alternative = None if doubt.alternative is None else Decimal(doubt.alternative)
+        reading: Reading | None = None
         if alternative is not None and pick == 1:
             value = alternative
         elif pick == (1 if alternative is None else 2) or verdict is True:
             value = Decimal(doubt.value)
+            reading = doubt.reading  # the figure as typed: its range too
         elif pick == 2 or verdict is False:
             turn.replies.append(self._ask(s, field_id, today))
             return True
         else:
             return False
         echo = self.t(s, "echo.value", value=self._figure_text(field_id, value, s))
-        self._take(turn, step, value, echo, today)
+        self._take(turn, step, value, echo, today, reading)
         return True
 
     def _confirm(self, turn: Turn, raw: str, today: date) -> None:
@@ -1099,15 +1241,21 @@ class DialogEngine:
                 compare(before, assessment.contract()), last.made_on, self.view(s.lang)
             )
         self._show_result(turn, assessment, dict(s.answers), today, progress=progress)
-        turn.finished = Finished(assessment, dict(s.answers))
+        readings = {f: r.model_dump() for f, r in s.readings.items() if f in s.answers}
+        turn.finished = Finished(assessment, dict(s.answers), readings)
         self._event(turn, "finished", None)
         s.reset_assessment()
 
     def after_result(
-        self, s: Session, a: Assessment | None = None, answers: dict[str, Any] | None = None
+        self,
+        s: Session,
+        a: Assessment | None = None,
+        answers: dict[str, Any] | None = None,
+        *,
+        remind: bool = False,
     ) -> Menu:
         """What a person can do next: open a part of the result, get the PDF, try a change,
-        apply to join, or ask to be contacted."""
+        apply to join, ask to be contacted, and (`remind`) be reminded to reassess in a year."""
         choices: list[Choice] = []
         if a is not None:
             parts = results.DETAIL_PARTS if a.score is not None else ("tier", "subsidies", "contacts")
@@ -1115,6 +1263,8 @@ class DialogEngine:
             choices.append(Choice("/report", self.t(s, "report.button")))
             choices += self._whatif_choices(s, a, answers or {})
         choices += [Choice("/join", self.t(s, "menu.join")), Choice("/callme", self.t(s, "menu.callme"))]
+        if remind:
+            choices.append(Choice("/remind_yearly", self.t(s, "remind.yearly_button")))
         return Menu(self.t(s, "result.more" if a is not None else "result.next_steps"), tuple(choices))
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:
@@ -1158,14 +1308,21 @@ class DialogEngine:
         value = figure.low if figure.kind == "exact" else rule.conservative(figure.low, figure.high)
         assert value is not None
         shown = self._figure_text(step.field, value, s)
+        reading: Reading | None = None
         if figure.kind == "exact":
             key = "echo.bare_wan" if figure.reading == "bare_wan" else "echo.value"
             echo = self.t(s, key, value=shown)
         else:
-            reading = render.figure_given(figure, step.kind, s.lang, self.cat)
-            echo = self.t(s, "echo.range", value=shown, reading=reading)
+            given = render.figure_given(figure, step.kind, s.lang, self.cat)
+            echo = self.t(s, "echo.range", value=shown, reading=given)
+            low, high = figure.low, figure.high
+            reading = Reading(
+                kind=figure.kind,
+                low=None if low is None else str(low),
+                high=None if high is None else str(high),
+            )
         if rule.plausible(value):
-            return _Parsed(value, echo)
+            return _Parsed(value, echo, reading=reading)
         alternative = likelier_reading(value, figure.reading, rule.unit)
         if alternative is not None and not rule.plausible(alternative):
             alternative = None
@@ -1174,7 +1331,7 @@ class DialogEngine:
             value=str(value),
             alternative=None if alternative is None else str(alternative),
         )
-        return _Parsed(value, echo, doubt)
+        return _Parsed(value, echo, doubt, reading)
 
     def _error_text(self, s: Session, step: Step, err: AnswerError) -> str:
         details = {k: (format_decimal(v) if isinstance(v, Decimal) else v) for k, v in err.details.items()}
@@ -1193,6 +1350,17 @@ def _as_stored(answers: dict[str, Any]) -> dict[str, Any]:
         k: str(v) if k in DECIMAL_FIELDS and isinstance(v, int | Decimal) and not isinstance(v, bool) else v
         for k, v in answers.items()
     }
+
+
+def _readings(stored: dict[str, dict[str, Any]]) -> dict[str, Reading]:
+    """Stored readings back as Reading (one that cannot be read is left out)."""
+    out: dict[str, Reading] = {}
+    for f, data in stored.items():
+        try:
+            out[f] = Reading.model_validate(data)
+        except ValueError:
+            continue
+    return out
 
 
 def _detail_part(arg: str, cat: Catalogs) -> str | None:
@@ -1278,6 +1446,13 @@ def _a_year_after(day: date) -> date:
         return day.replace(year=day.year + 1)
     except ValueError:
         return day.replace(year=day.year + 1, day=28)
+
+
+def _in_lang(message: Outbound, lang: str) -> Outbound:
+    """A question or menu marked as written in `lang` (its channel's buttons follow it)."""
+    if isinstance(message, Question | Menu):
+        return dataclass_replace(message, lang=lang)
+    return message
 
 
 def _value_text(value: Any) -> str:

@@ -11,10 +11,11 @@ dialog engine and ``zjtx ask`` both use it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from dialogs import render
 from dialogs.faq_search import FaqResult, FaqSearch, Lang
+from dialogs.office_hours import OfficeHours
 from dialogs.rule_answers import RuleAnswer, rule_answer
 from rules.model import Source
 
@@ -47,9 +48,18 @@ class FaqReply:
 
 
 def compose(
-    result: FaqResult, question: str, search: FaqSearch, today: date, staff_reachable: bool = False
+    result: FaqResult,
+    question: str,
+    search: FaqSearch,
+    today: date,
+    staff_reachable: bool = False,
+    *,
+    office: OfficeHours | None = None,
+    now: datetime | None = None,
 ) -> FaqReply:
-    """The reply to `question` for the search's `result`."""
+    """The reply to `question` for the search's `result`. A hand-off to reachable staff
+    says that the question and the recent conversation go to them, that the person's next
+    messages do too, and, with `office` hours and the time `now`, when to expect a reply."""
     rules, cat, lang = search.rules, search.cat, result.lang
     contacts = render.contacts_text(rules, lang, cat)
 
@@ -80,10 +90,23 @@ def compose(
     if result.decision == "handoff":
         if staff_reachable:
             key = "faq.handoff.asked" if result.reason == "asked_for_human" else "faq.handoff"
-            return reply(cat.text(lang, key) + "\n" + contacts, contacts=True, notify_staff=True)
+            lines = [cat.text(lang, key), cat.text(lang, "faq.handoff.shared")]
+            if office is not None and now is not None:
+                lines.append(handoff_timing(office, now, lang, search))
+            lines.append(cat.text(lang, "faq.handoff.direct") + "\n" + contacts)
+            return reply("\n".join(lines), contacts=True, notify_staff=True)
         key = "faq.handoff.unreachable" if result.reason == "asked_for_human" else "faq.not_in_sources"
         return reply(cat.text(lang, key) + "\n" + contacts, contacts=True)
     return reply(out_of_scope_text(result, search))
+
+
+def handoff_timing(office: OfficeHours, now: datetime, lang: str, search: FaqSearch) -> str:
+    """When staff will reply: soon within the office hours, else from when they open."""
+    cat = search.cat
+    if office.is_open(now):
+        return cat.text(lang, "faq.handoff.open")
+    opens = office.moment_text(office.next_open(now), lang, cat)
+    return cat.text(lang, "faq.handoff.closed", hours=office.describe(lang, cat), opens=opens)
 
 
 def entry_reply(entry_id: str, search: FaqSearch, lang: Lang | str, today: date) -> FaqReply:

@@ -34,3 +34,32 @@ def message_lang(text: str) -> str | None:
         return None
     words = [w for w in _WORD.findall(text.casefold()) if w not in _FIGURE_WORDS]
     return "en" if len(words) >= 2 and any(len(w) >= 3 for w in words) else None
+
+
+_QUESTION_MARK: Final = re.compile(r"[?？]")
+_ZH_ASKING: Final = re.compile(
+    r"什么|哪些|哪个|哪种|哪类|哪里|怎么|怎样|如何|为什么|为何|是否|能否|可否|多少|啥|吗[\s。.!！~～]*$|呢[\s。.!！~～]*$"
+)
+_EN_ASKING: Final = re.compile(
+    r"^\s*(what|which|how|why|when|where|who|whom|does|do|did|is|are|can|could|should|would|will|may)\b",
+    re.IGNORECASE,
+)
+_ZH_THIS: Final = re.compile(r"这道题|这一题|这题|这一项|这项|这个|该项|此项|这里|这")
+_EN_THIS: Final = re.compile(r"\b(this question|this item|this|that|it)\b", re.IGNORECASE)
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` is plainly a question: a question mark, a question word (什么, 哪些,
+    怎么, 吗…; what, how, does… at the start)."""
+    return bool(_QUESTION_MARK.search(text) or _ZH_ASKING.search(text) or _EN_ASKING.match(text))
+
+
+def about(text: str, subject_zh: str, subject_en: str) -> str | None:
+    """``text`` with "this" (这个, 这题, this, it…) replaced by the subject it stands for in a
+    questionnaire — "这个包括哪些？" at the R&D question → "上年度研发费用包括哪些？" — or None
+    when it points at nothing."""
+    if _ZH_THIS.search(text):
+        return _ZH_THIS.sub(subject_zh, text, count=1)
+    if _EN_THIS.search(text):
+        return _EN_THIS.sub(subject_en, text, count=1)
+    return None

@@ -25,6 +25,12 @@ class Inbound:
     choice: str | None = None  # the `value` of a choice button the person pressed
     lang_hint: str | None = None  # the platform's idea of the person's language
     staff: bool = False  # set by the caller: the person is association staff (/help lists theirs)
+    name: str | None = None  # how the platform names the sender ("王小明 @wxm"), for the staff desk
+    reply_to: str | None = None  # the platform id of the message this one replies to, if any
+    thread: str | None = None  # the forum topic (Telegram message_thread_id) it was written in
+    # set by the caller: the reminders this conversation can be sent ("paused", "reassess");
+    # none in a group, no yearly one where a platform lets the assistant write only for a while
+    remindable: frozenset[str] = frozenset({"paused", "reassess"})
 
     @property
     def is_command(self) -> bool:
@@ -60,6 +66,7 @@ class Question:
     multi: bool = False
     progress: tuple[int, int] | None = None  # (this question's number, how many in all)
     choices_in_text: bool = False
+    lang: str | None = None  # set when the reply's language is not the conversation's
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,7 @@ class Menu:
 
     text: str
     choices: tuple[Choice, ...]
+    lang: str | None = None  # set when the reply's language is not the conversation's
 
 
 @dataclass(frozen=True, slots=True)

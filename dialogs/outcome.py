@@ -6,7 +6,7 @@ they live apart from the dialog engine and its FAQ search.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,10 +17,13 @@ __all__ = ["Finished", "LastResult"]
 
 @dataclass
 class Finished:
-    """An assessment completed in this turn, for the caller to keep."""
+    """An assessment completed in this turn, for the caller to keep. `readings`: the answers
+    given as a range or a bound, as given (field → ``Reading`` fields), beside the answers
+    scored at their cautious end."""
 
     assessment: Assessment
     answers: dict[str, Any]
+    readings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -33,3 +36,4 @@ class LastResult:
     made_on: date
     rules_version: str
     result: dict[str, Any] | None = None
+    readings: dict[str, dict[str, Any]] = field(default_factory=dict)  # as in Finished

@@ -13,8 +13,10 @@ from decimal import Decimal
 from dialogs.figures import condition_figures, direct_routes_text
 from dialogs.i18n import Catalogs
 from dialogs.parsing import Figure, format_decimal
+from dialogs.session import Reading
 from rules import Assessment, Rules
 from rules.assessment import ConditionResult, Gap, Improvement, SubsidyHint
+from rules.faq import STAFF_SOURCE
 from rules.model import Amount, DirectRoute, Subsidy, Tier
 
 YI = Decimal(100_000_000)
@@ -75,6 +77,21 @@ def figure_given(given: Figure, kind: str, lang: str, cat: Catalogs) -> str:
     return cat.text(lang, "range.below", high=figure(kind, given.high, lang, cat))
 
 
+def reading_text(kind: str, reading: Reading, value: Decimal, lang: str, cat: Catalogs) -> str:
+    """An answer given as a range or a bound, read back: the figure as given and the value
+    it counts as — 5000–6000 万元（按 5000 万元计）, 不到 2000 万元（按 2000 万元计）."""
+    counted = figure(kind, value, lang, cat)
+    low = None if reading.low is None else Decimal(reading.low)
+    high = None if reading.high is None else Decimal(reading.high)
+    if reading.kind == "range" and low is not None and high is not None:
+        return cat.text(lang, "reading.range", span=span(kind, low, high, lang, cat), value=counted)
+    if reading.kind == "at_least" and low is not None:
+        return cat.text(lang, "reading.at_least", low=figure(kind, low, lang, cat), value=counted)
+    if reading.kind == "below" and high is not None:
+        return cat.text(lang, "reading.below", high=figure(kind, high, lang, cat), value=counted)
+    return counted
+
+
 def certification(level: str | None, rules: Rules, lang: str, cat: Catalogs) -> str:
     if level is None:
         return cat.text(lang, "value.unanswered")
@@ -99,6 +116,8 @@ def amount_text(amount: Amount, lang: str, cat: Catalogs) -> str:
 
 
 def source_text(file: str, clause: str, rules: Rules, lang: str, cat: Catalogs) -> str:
+    if file == STAFF_SOURCE:  # an answer the secretariat gave, on the day of `clause`
+        return cat.text(lang, "source.staff", date=clause)
     title = rules.meta.source_title(file)
     name = title.get(lang) if title else file
     return cat.text(lang, "source.line", title=name, clause=clause)

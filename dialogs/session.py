@@ -15,6 +15,18 @@ DECIMAL_FIELDS = frozenset((*MONEY_FIELDS, *PERCENT_FIELDS, "niche_years"))
 Mode = Literal["idle", "assess", "lead"]
 
 
+class Reading(BaseModel):
+    """A figure given as a range or a bound ("五六千万", "不到两千万"), kept beside the answer
+    read from it (its cautious end) so that the summary and the report can show both.
+    `low` and `high` are Decimal strings in the field's unit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["range", "at_least", "below"]
+    low: str | None = None
+    high: str | None = None
+
+
 class Doubt(BaseModel):
     """A figure asked back before it is taken ("您填的是 1200 亿元吗？"): the value as
     read and the likelier reading, both Decimal strings in the field's unit."""
@@ -24,6 +36,20 @@ class Doubt(BaseModel):
     field: str
     value: str
     alternative: str | None = None  # None: no other reading, only "keep" or "change"
+    reading: Reading | None = None  # the range or bound `value` was read from
+
+
+RECENT_KEPT = 8  # messages of the conversation kept for a hand-off (four exchanges)
+RECENT_CHARS = 300
+
+
+class Said(BaseModel):
+    """One message of the recent conversation: who said it (the person or the assistant)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    who: Literal["person", "assistant"]
+    text: str
 
 
 class Session(BaseModel):
@@ -47,24 +73,43 @@ class Session(BaseModel):
     doubt: Doubt | None = None  # the figure asked back while `pending` is "verify_<field>"
     attempt: int = 0  # questionnaires started, numbering this person's statistics events
     reminders_off: bool = False  # /stop_reminders: no reminder is scheduled until an opt-in
+    readings: dict[str, Reading] = Field(default_factory=dict)  # answers given as a range or bound
+    # the last messages of the conversation, so staff taking a hand-off need not ask again
+    recent: list[Said] = Field(default_factory=list)
+
+    def remember(self, who: Literal["person", "assistant"], text: str) -> None:
+        """Keep one message of the conversation (the last RECENT_KEPT, each clipped)."""
+        text = " ".join(text.split())
+        if not text:
+            return
+        if len(text) > RECENT_CHARS:
+            text = text[: RECENT_CHARS - 1] + "…"
+        self.recent.append(Said(who=who, text=text))
+        del self.recent[:-RECENT_KEPT]
 
     def settled(self, field: str) -> bool:
         return field in self.answers or field in self.skipped
 
-    def set_answer(self, field: str, value: Any) -> None:
+    def set_answer(self, field: str, value: Any, reading: Reading | None = None) -> None:
         self.answers[field] = str(value) if isinstance(value, Decimal) else value
+        if reading is None:
+            self.readings.pop(field, None)
+        else:
+            self.readings[field] = reading
         if field in self.skipped:
             self.skipped.remove(field)
         self._mark(field)
 
     def skip(self, field: str) -> None:
         self.answers.pop(field, None)
+        self.readings.pop(field, None)
         if field not in self.skipped:
             self.skipped.append(field)
         self._mark(field)
 
     def forget(self, field: str) -> None:
         self.answers.pop(field, None)
+        self.readings.pop(field, None)
         if field in self.skipped:
             self.skipped.remove(field)
         if field in self.history:
@@ -85,6 +130,7 @@ class Session(BaseModel):
     def reset_assessment(self) -> None:
         self.mode = "idle"
         self.answers.clear()
+        self.readings.clear()
         self.skipped.clear()
         self.history.clear()
         self.pending = None

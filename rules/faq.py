@@ -148,6 +148,24 @@ class FaqEntry(Strict):
         return [self.question.zh, self.question.en, *answers, *self.asks, *self.asks_en]
 
 
+# The source of an entry made from a staff answer (bot/knowledge.py): no seed document, the
+# secretariat itself on the day it answered (the clause); kept apart from the seed entries.
+STAFF_SOURCE = "secretariat"
+
+
+class StaffEntry(FaqEntry):
+    """An entry made by staff from an answer they gave: checked like every entry, but one
+    phrasing (the question as it was asked) is enough."""
+
+    asks: list[str] = Field(min_length=1, max_length=MAX_ASKS)
+
+    @model_validator(mode="after")
+    def _staff_source(self) -> StaffEntry:
+        if self.source.file != STAFF_SOURCE:
+            raise ValueError(f"a staff entry cites {STAFF_SOURCE!r}, not {self.source.file!r}")
+        return self
+
+
 class FaqEntries(Strict):
     entry: list[FaqEntry] = Field(min_length=1)
 
@@ -164,6 +182,11 @@ class FaqEntries(Strict):
                     raise ValueError(f"entry[{e.id}]: {text!r} is also a phrasing of entry[{seen[key]}]")
                 seen[key] = e.id
         return self
+
+
+def phrasing_key(text: str) -> str:
+    """A phrasing as compared across entries: case, spaces and punctuation aside."""
+    return _phrasing_key(text)
 
 
 def _phrasing_key(text: str) -> str:

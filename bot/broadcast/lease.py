@@ -1,4 +1,5 @@
-"""One broadcast worker per database: an exclusive lock on a file beside it."""
+"""One broadcast worker (and one reminder scheduler) per database: an exclusive lock on a
+file beside it."""
 
 from __future__ import annotations
 
@@ -28,14 +29,16 @@ class Lease:
             self._lock = None
 
 
-def try_lease(db: Db) -> Lease | None:
-    """Become the one worker of this database, or None while another process (or task) is."""
+def try_lease(db: Db, name: str = "broadcast-worker") -> Lease | None:
+    """Become the one `name` (the broadcast worker, the reminder scheduler) of this database,
+    or None while another process (or task) is. The lock file is ``<database>.<name>.lock``;
+    an in-memory database has one in-process lock per name."""
     if db.in_memory:
-        lock = db.memory_lease
+        lock = db.memory_lease if name == "broadcast-worker" else db.memory_lock(name)
         return Lease(None, lock) if lock.acquire(blocking=False) else None
     import fcntl
 
-    handle = open(f"{db.path}.broadcast-worker.lock", "ab")  # noqa: SIM115 -- held while leased
+    handle = open(f"{db.path}.{name}.lock", "ab")  # noqa: SIM115 -- held while leased
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -8,22 +8,31 @@ Pictures and documents (the score card PNG, the PDF report) are written to files
 files folder (``--files``; by default ``<db name>-files/`` beside the database) and their
 path is printed; with `--jsonl` as ``{"type": "image", "path": …, "alt": …}`` and
 ``{"type": "document", "path": …, "caption": …}`` lines, in the order they come.
+
+The terminal is a channel like the others for reminders too: when a run starts, the
+reminders due for its person by then (a questionnaire left for a day, a yearly
+reassessment) are shown first, each once, through :meth:`Console.push`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot import media
+from bot.reminders.pushing import Dropped, Pushed, Sent
 from bot.service import Assistant
 from bot.store import SessionKey
 from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
+
+if TYPE_CHECKING:
+    from bot.reminders.scheduler import ReminderScheduler
 
 CHANNEL = "console"
 
@@ -87,6 +96,15 @@ class Console:
         self.jsonl = jsonl
         self.files = files  # where pictures and documents go; a temporary folder if None
         self._menus = MenuNotes(max_users=1)  # the last menu's commands, so "2" picks its second item
+        self.reminders: ReminderScheduler | None = None  # set by `zjtx chat`: due reminders shown at start
+
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Show a reminder to the person at this terminal (the scheduler of `zjtx chat` asks
+        for theirs only)."""
+        if user_id != self.key.user_id:
+            return Dropped("another person's terminal")
+        self.emit(replies)
+        return Sent()
 
     def save(self, message: Image | Document) -> Path:
         """Write a picture or document to the files folder; returns its path (never overwrites)."""
@@ -127,6 +145,9 @@ class Console:
             self.out.flush()
 
     def start(self, lang: str | None) -> None:
+        if self.reminders is not None:  # before anything the person says reschedules them
+            self.reminders.recover()
+            asyncio.run(self.reminders.send_due())
         if lang:
             self.assistant.handle_now(self.key, Inbound(text=f"/lang {lang}"))
         pending = self.assistant.resume(self.key)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bot.db import Db
     from bot.service import Assistant
     from bot.store import SqliteStore
+    from bot.tickets import TicketDesk
 
 __all__ = ["COOKIE", "ConsoleError", "NavEntry", "StaffConsole", "console_from_settings"]
 
@@ -178,7 +179,7 @@ class StaffConsole:
         self.public_url = public_url.rstrip("/")
         self.secure = self.public_url.startswith("https://")
         self._fernet = Fernet(key)
-        self.tickets: object | None = None  # the staff desk's ticket store, when there is one
+        self.tickets: TicketDesk | None = None  # the staff desk (bot/app.py sets it)
 
     # --- what pages ask ----------------------------------------------------------------------
 

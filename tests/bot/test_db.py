@@ -129,15 +129,24 @@ def test_migration_names_are_unique_and_numbered_in_order() -> None:
     assert numbers == list(range(1, len(names) + 1))
 
 
-@pytest.mark.parametrize("made_before", ["m006_console", "m007_wechat"])
+# before the console, before WeChat, and a file of the version before the inbox (m001–m010)
+@pytest.mark.parametrize("made_before", ["m006_console", "m007_wechat", "m011_inbox_replies_quarantine"])
 def test_a_file_of_an_earlier_version_upgrades_to_every_table(tmp_path: Path, made_before: str) -> None:
     path = tmp_path / "zjtx.db"
     old = Database(sqlite3.connect(path))
-    migrations().apply(old, stop_before=made_before)  # before the console, before WeChat
+    migrations().apply(old, stop_before=made_before)
     old.close()
     db = connect(path)
     tables = {row[0] for row in db.rows("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"console_links", "wechat_followers", "wechat_tokens", "document_links"} <= tables
+    assert {
+        "reminders",
+        "questionnaire_events",
+        "tickets",
+        "inbox",
+        "reply_outbox",
+        "sessions_quarantine",
+    } <= tables
     applied = db.rows("SELECT name FROM _sqlite_migrations WHERE migration_set = 'zjtx' ORDER BY id")
     assert [name for (name,) in applied] == [step.__name__ for step in MIGRATIONS]
     db.close()

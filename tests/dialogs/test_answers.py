@@ -4,6 +4,7 @@ and statistics intents a turn carries."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -340,16 +341,32 @@ def test_figures_and_short_words_keep_the_session_language(text: str) -> None:
 # ---------------------------------------------------------------- /help
 
 
-def help_text(staff: bool, lang: str = "zh") -> str:
-    turn = ENGINE.handle(Session(lang=lang), Inbound(text="/help", staff=staff), TODAY)
+def help_text(staff: bool, lang: str = "zh", command: str = "/help all") -> str:
+    turn = ENGINE.handle(Session(lang=lang), Inbound(text=command, staff=staff), TODAY)
     return texts(turn)[0]
 
 
-def test_help_lists_every_command_a_person_can_use() -> None:
+def columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("staff", [False, True])
+def test_help_fits_a_phone_with_the_rest_on_request(lang: str, staff: bool) -> None:
+    shown = help_text(staff=staff, lang=lang, command="/help").splitlines()
+    assert len(shown) <= 15 and max(map(columns, shown)) <= 60, shown
+    for command in ("/assess", "/back", "/skip", "/result", "/details", "/report", "/faq", "/lang"):
+        assert any(line.startswith(command) or f" {command} " in line for line in shown), command
+    assert any("/help all" in line for line in shown)
+    assert any("/leads" in line for line in shown) == staff  # staff commands still listed for staff
+
+
+def test_help_all_lists_every_command_a_person_can_use() -> None:
     shown = help_text(staff=False)
     for command in ("/join", "/callme", "/forget", "/faq", "/stop_reminders", "/remind_yearly", "/lang"):
         assert command in shown
     assert "/leads" not in shown and "/broadcast" not in shown
+    assert help_text(staff=False, command="/help 全部") == shown
 
 
 def test_help_lists_the_result_commands_with_an_example_from_the_catalogs() -> None:

@@ -215,7 +215,7 @@ def test_the_card_comes_before_the_result_then_the_buttons() -> None:
         "/details contacts",
         "/report",
     ]
-    assert values[-2:] == ["/join", "/callme"]
+    assert values[-3:] == ["/join", "/callme", "/remind_yearly"]  # the yearly opt-in last
     whatifs = [c for c in menu.choices if c.value.startswith("/whatif ")]
     assert len(whatifs) == 3 and "/whatif rd_institution=provincial" in [c.value for c in whatifs]
     assert any(c.label == "如果研发机构为省级研发机构…" for c in whatifs)

@@ -32,6 +32,10 @@ width and height add up to at most 10000, neither more than 20 times the other; 
 a non-empty file of at most 50 MB) and kept byte for byte: `file_content` returns what was
 uploaded, `bot_messages` what the bot sent in order, photos and documents included.
 
+Forum supergroups (`make_forum`) have topics made with createForumTopic; a message sent
+with message_thread_id lands in its topic, and a user's message in a topic (``message_update``
+with ``message_thread_id``) is a reply to the topic's service message, as Telegram shows it.
+
 Deliberate differences from the real server: webhooks may use plain http, a 429's retry_after
 may be fractional (to keep tests fast), photos sent by URL are not fetched, every size of an
 uploaded photo serves the uploaded bytes (the real server re-encodes them), and the
@@ -691,6 +695,7 @@ class FakeTelegramBotApi:
         self._callback_query_ids = itertools.count(4_000_000_000_001)
         self._admins: dict[int, _ChatAdmins] = {}
         self._bot_statuses: dict[int, str] = {}
+        self._topics: dict[tuple[int, int], JSONDict] = {}  # (chat, thread id) → the service message
         self._chat_failures: dict[int | str, ApiError] = {}
         self._commands: dict[tuple[tuple[str, int | None, int | None], str], list[JSONDict]] = {}
         self._files: dict[str, _StoredFile] = {}
@@ -730,6 +735,7 @@ class FakeTelegramBotApi:
                 "getChatMember": self._get_chat_member,
                 "getChatAdministrators": self._get_chat_administrators,
                 "leaveChat": self._leave_chat,
+                "createForumTopic": self._create_forum_topic,
             }.items()
         }
 
@@ -1014,6 +1020,22 @@ class FakeTelegramBotApi:
                     return copy.deepcopy(commands)
         return []
 
+    def make_forum(self, chat_id: int, *, title: str | None = None) -> None:
+        """Make a supergroup a forum (its topics are made with createForumTopic).
+
+        Raises ValueError for a chat id that is not a supergroup's."""
+        if not str(chat_id).startswith("-100"):
+            raise ValueError(f"only a supergroup (-100…) can be a forum, not {chat_id}")
+        chat = self._chat_for(chat_id)
+        chat["is_forum"] = True
+        if title:
+            chat["title"] = title
+        self._chats[chat_id] = chat
+
+    def topics(self, chat_id: int) -> list[JSONDict]:
+        """The forum topics made in a chat, oldest first: their service messages."""
+        return [copy.deepcopy(m) for (chat, _), m in sorted(self._topics.items()) if chat == chat_id]
+
     def add_file(self, content: bytes, *, file_path: str | None = None) -> str:
         """Store a file on the fake's "servers" and return its file_id, for getFile and downloads."""
         return self._store_file(content, file_path or f"documents/file_{next(self._file_numbers)}").file_id
@@ -1035,16 +1057,26 @@ class FakeTelegramBotApi:
         reply_to_message: Mapping[str, Any] | None = None,
         update_id: int | None = None,
         message_id: int | None = None,
+        message_thread_id: int | None = None,
     ) -> JSONDict:
         """Return an update with a text message from a user.
 
-        /commands, @mentions and links get entities unless ``entities`` is given.
-        Raises ValueError if the chat id does not fit ``chat_type``.
+        /commands, @mentions and links get entities unless ``entities`` is given. With
+        ``message_thread_id`` the message is written in that forum topic: without another
+        ``reply_to_message`` it replies to the topic's service message, as in Telegram.
+        Raises ValueError if the chat id does not fit ``chat_type`` or there is no such topic.
         """
         content: JSONDict = {"text": text}
         found = _detect_entities(text) if entities is None else entities
         if found:
             content["entities"] = found
+        if message_thread_id is not None:
+            topic = self._topics.get((chat_id, message_thread_id))
+            if topic is None:
+                raise ValueError(f"chat {chat_id} has no topic {message_thread_id}")
+            content.update(message_thread_id=message_thread_id, is_topic_message=True)
+            if reply_to_message is None:
+                reply_to_message = topic
         if reply_to_message is not None:
             content["reply_to_message"] = self._as_reply(reply_to_message)
         return self._user_update(
@@ -1712,16 +1744,28 @@ class FakeTelegramBotApi:
         return shown
 
     def _bot_sends(self, chat: JSONDict, content: JSONDict, params: _Params) -> JSONDict:
-        """Store and return a message the bot sent, with its reply target and inline keyboard."""
+        """Store and return a message the bot sent, with its reply target and inline keyboard,
+        in its forum topic (given, or the replied message's)."""
         markup = params.structure("reply_markup")
         inline = self._inline_keyboard(markup)
         reply_to = self._reply_target(chat, params)
+        thread = params.integer("message_thread_id")
+        if thread is None and reply_to is not None and reply_to.get("is_topic_message"):
+            thread = reply_to.get("message_thread_id")
+        if thread is not None:
+            topic = self._topics.get((chat["id"], thread)) if chat.get("is_forum") else None
+            if topic is None:
+                raise _bad_request("message thread not found")
+            if reply_to is None:
+                reply_to = self._as_reply(topic)
         message: JSONDict = {
             "message_id": self._next_message_id(chat["id"]),
             "from": {key: self.bot_user[key] for key in ("id", "is_bot", "first_name", "username")},
             "chat": chat,
             "date": self._now(),
         }
+        if thread is not None:
+            message.update(message_thread_id=thread, is_topic_message=True)
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         message.update(content)
@@ -1860,6 +1904,32 @@ class FakeTelegramBotApi:
             await self._get_chat_member(_Params({"chat_id": chat["id"], "user_id": uid}, {})) for uid in ids
         ]
 
+    async def _create_forum_topic(self, params: _Params) -> JSONDict:
+        chat = self._target_chat(params)
+        if not chat.get("is_forum"):
+            raise _bad_request("the chat is not a forum")
+        if not self._bot_is_admin(chat["id"]):
+            raise _bad_request("not enough rights to create a topic")
+        name = params.text("name") or ""
+        if not name.strip():
+            raise _bad_request("TOPIC_NAME_EMPTY")
+        if len(name) > 128:
+            raise _bad_request("TOPIC_NAME_INVALID")
+        color = params.integer("icon_color") or 7322096
+        thread = self._next_message_id(chat["id"])
+        service: JSONDict = {
+            "message_id": thread,
+            "from": {key: self.bot_user[key] for key in ("id", "is_bot", "first_name", "username")},
+            "chat": chat,
+            "date": self._now(),
+            "message_thread_id": thread,
+            "forum_topic_created": {"name": name, "icon_color": color},
+            "is_topic_message": True,
+        }
+        self._topics[(chat["id"], thread)] = copy.deepcopy(service)
+        self._messages[(chat["id"], thread)] = copy.deepcopy(service)
+        return {"message_thread_id": thread, "name": name, "icon_color": color}
+
     async def _leave_chat(self, params: _Params) -> bool:
         chat = self._target_chat(params)
         if chat["type"] == "private":
@@ -1912,7 +1982,15 @@ class FakeTelegramBotApi:
         if chat_type == "group" and chat_id < 0 and not str(chat_id).startswith("-100"):
             return {"id": chat_id, "type": "group", "title": chat_title or f"测试群 {chat_id}"}
         if chat_type == "supergroup" and str(chat_id).startswith("-100"):
-            return {"id": chat_id, "type": "supergroup", "title": chat_title or f"测试超级群 {chat_id}"}
+            known = self._chats.get(chat_id, {})
+            made: JSONDict = {
+                "id": chat_id,
+                "type": "supergroup",
+                "title": chat_title or f"测试超级群 {chat_id}",
+            }
+            if known.get("is_forum"):
+                made.update(title=chat_title or known.get("title", made["title"]), is_forum=True)
+            return made
         if chat_type == "channel" and str(chat_id).startswith("-100"):
             return {"id": chat_id, "type": "channel", "title": chat_title or f"测试频道 {chat_id}"}
         raise ValueError(

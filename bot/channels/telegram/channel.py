@@ -49,6 +49,7 @@ from telegram import (
     Message,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -90,15 +91,19 @@ from bot.channels.telegram.transport import (
     file_base_url,
     retry_after_seconds,
 )
+from bot.delivery import Posted
 from bot.inbox import AlreadyHandled, InboxRow
 from bot.mailroom import Mailroom, Recorder
 from bot.media import unsent_text
-from bot.replies import Again, Reply, Sent, Undeliverable, Verdict
+from bot.reminders.pushing import Dropped, Later, Pushed, Uncertain
+from bot.reminders.pushing import Sent as PushSent
+from bot.replies import REPLY, Again, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.commands import parse_command
-from dialogs.messages import Inbound, Outbound, Question, Text
+from dialogs.language import message_lang
+from dialogs.messages import Choice, Inbound, Menu, Outbound, Question, Text
 
 CHANNEL: Final = "telegram"
 WEBHOOK_PATH: Final = "/telegram/webhook"
@@ -266,6 +271,7 @@ class TelegramChannel:
         self._values: _Bounded = _Bounded(4096)  # v:<token> → a long menu value
         self._selections: _Bounded = _Bounded(10_000)  # (chat, message) → toggled choices
         self._file_ids = FileIds()  # score cards and reports sent: Telegram's file_id of each
+        self._forums: dict[str, bool] = {}  # staff chat → whether it is a forum (asked once)
         self._posts: set[asyncio.Task[Any]] = set()  # webhook requests past the secret check
         self._stopping = False
         self._stopped: asyncio.Future[None] | None = None
@@ -331,12 +337,142 @@ class TelegramChannel:
         if self._mail is not None:
             await self._mail.drain(CHANNEL)
 
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to a person's private chat (whose id is theirs), unprompted, at
+        once (the reminder scheduler keeps its own bookkeeping: never through the outbox).
+
+        Sent when every message went; Dropped when Telegram refused (the person blocked the
+        bot, never started it); Later after a flood refusal before anything went; Uncertain
+        when a request may have reached Telegram without an answer (a timeout, a dropped
+        connection)."""
+        if not re.fullmatch(r"\d{1,20}", user_id):
+            return Dropped("not a private chat")
+        key = _key(int(user_id), int(user_id))
+        return await self._send_now(
+            Reply(0, CHANNEL, user_id, user_id, REPLY, self._lang(key, None), tuple(replies))
+        )
+
+    async def _send_now(self, reply: Reply) -> Pushed:
+        """Send ``reply`` part by part as the outbox would, but now and once: the verdict as
+        :mod:`bot.reminders.pushing` words it."""
+        parts = self.parts(reply)
+        for done, part in enumerate(parts):
+            verdict = await self.send(reply, part)
+            if isinstance(verdict, Again):
+                if done == 0 and verdict.wait > 0:  # a flood refusal: nothing went
+                    return Later(verdict.wait, f"telegram {verdict.reason}")
+                log.warning("telegram.push_unanswered chat=%s error=%s", reply.chat_id, verdict.reason)
+                return Uncertain(f"after {done} of {len(parts)} messages: {verdict.reason}")
+            if isinstance(verdict, Undeliverable):  # blocked, deactivated, never started the bot
+                log.info("telegram.push_refused chat=%s error=%s", reply.chat_id, verdict.reason)
+                return Dropped(f"telegram refused: {verdict.reason}") if done == 0 else PushSent()
+        return PushSent()
+
     async def send_notice(self, chat_id: str, text: str) -> None:
         """Post a staff notice to a chat (ZJTX_STAFF_CHAT=telegram:<chat id>). Raises TelegramError."""
         target: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
         for planned in plan_messages([Text(text)], self._catalog("zh"), self._data_for, self._text_limit):
             if planned.media is None:
                 await self._app.bot.send_message(target, planned.html, parse_mode=ParseMode.HTML)
+
+    # --- delivering unprompted, and the staff desk (bot/delivery.py) ----------------------------
+
+    async def deliver_in_chat(self, key: SessionKey, messages: Sequence[Outbound]) -> bool:
+        """Send ``messages`` into the group chat of ``key`` as a turn's replies are sent (a
+        staff answer to a ticket opened there; a private chat is reached with :meth:`push`).
+        True when Telegram took every one."""
+        lang = self._lang(key, None)
+        verdict = await self._send_now(
+            Reply(0, CHANNEL, key.chat_id, key.user_id, REPLY, lang, tuple(messages))
+        )
+        return isinstance(verdict, PushSent)
+
+    async def post_staff(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: Sequence[Choice] = (),
+        reply_to: str | None = None,
+        thread: str | None = None,
+    ) -> Posted | None:
+        """Post to the staff chat, with the buttons under the last message; None when
+        Telegram refused (logged)."""
+        target = _chat(chat_id)
+        plan = plan_messages(
+            [Menu(text, tuple(buttons))], self._catalog("zh"), self._data_for, self._text_limit
+        )
+        posted: Posted | None = None
+        for n, planned in enumerate(plan):
+            reply = (
+                ReplyParameters(int(reply_to), allow_sending_without_reply=True)
+                if reply_to is not None and n == 0 and reply_to.isdigit()
+                else None
+            )
+            try:
+                sent = await self._app.bot.send_message(
+                    target,
+                    planned.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=planned.markup,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_parameters=reply,
+                    message_thread_id=int(thread) if thread and thread.isdigit() else None,
+                )
+            except TelegramError as exc:
+                log.error("telegram.staff_post_failed chat=%s error=%s", chat_id, exc)
+                return posted
+            if posted is None:
+                posted = Posted(str(sent.message_id), thread)
+        return posted
+
+    async def edit_staff(
+        self, chat_id: str, message_id: str, text: str, *, buttons: Sequence[Choice] = ()
+    ) -> bool:
+        """Change a notice in the staff chat to ``text`` (cut to one message) and ``buttons``."""
+        plan = plan_messages(
+            [Menu(text, tuple(buttons))], self._catalog("zh"), self._data_for, self._text_limit
+        )
+        if not plan or not message_id.isdigit():
+            return False
+        first = plan[0]
+        markup = plan[-1].markup if len(plan) == 1 else None
+        try:
+            await self._app.bot.edit_message_text(
+                first.html,
+                chat_id=_chat(chat_id),
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=_NO_PREVIEW,
+            )
+        except TelegramError as exc:  # "not modified", too old, deleted: the thread still says it
+            log.info("telegram.staff_edit_failed chat=%s message=%s error=%s", chat_id, message_id, exc)
+            return False
+        return True
+
+    async def open_topic(self, chat_id: str, title: str) -> str | None:
+        """A forum topic for a ticket when the staff group is a forum (createForumTopic),
+        else None: the notice and its replies then thread by replies."""
+        if not await self._is_forum(chat_id):
+            return None
+        try:
+            topic = await self._app.bot.create_forum_topic(_chat(chat_id), title[:128])
+        except TelegramError as exc:  # no right to manage topics: thread by replies instead
+            log.warning("telegram.topic_failed chat=%s error=%s", chat_id, exc)
+            return None
+        return str(topic.message_thread_id)
+
+    async def _is_forum(self, chat_id: str) -> bool:
+        known = self._forums.get(chat_id)
+        if known is None:
+            try:
+                chat = await self._app.bot.get_chat(_chat(chat_id))
+            except TelegramError as exc:
+                log.warning("telegram.get_chat_failed chat=%s error=%s", chat_id, exc)
+                return False
+            known = self._forums[chat_id] = bool(chat.is_forum)
+        return known
 
     async def _stop(self) -> None:
         self._stopping = True
@@ -448,7 +584,16 @@ class TelegramChannel:
             # staff answer a member's question in a group by replying to it with /faq
             text = f"/faq {replied.text}"
             reply_to = replied.message_id
-        await self._respond(message.chat.id, key, Inbound(text=text, lang_hint=user.language_code), reply_to)
+        inbound = Inbound(
+            text=text,
+            lang_hint=user.language_code,
+            name=_display_name(user),
+            reply_to=str(replied.message_id) if replied is not None else None,
+            thread=str(message.message_thread_id)
+            if message.is_topic_message and message.message_thread_id
+            else None,
+        )
+        await self._respond(message.chat.id, key, inbound, reply_to)
 
     async def _on_other(self, update: Update, context: Context) -> None:
         """Stickers, photos, voice, files…: the dialog reads text only; say so where spoken to."""
@@ -505,7 +650,9 @@ class TelegramChannel:
                 log.info("telegram.forged_button chat=%s", message.chat.id)
                 await self._refuse_button(answer, message, key, user.language_code, pressed)
             elif pressed.kind in ("c", "v"):
-                await self._menu_button(answer, message, key, user.language_code, pressed)
+                await self._menu_button(
+                    answer, message, key, user.language_code, pressed, _display_name(user)
+                )
             else:
                 await self._question_button(answer, message, key, user.language_code, pressed)
         finally:
@@ -523,7 +670,13 @@ class TelegramChannel:
     # --- buttons ------------------------------------------------------------------------------
 
     async def _menu_button(
-        self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
+        self,
+        answer: _Answer,
+        message: Message,
+        key: SessionKey,
+        hint: str | None,
+        pressed: Pressed,
+        name: str | None = None,
     ) -> None:
         value = pressed.value if pressed.kind == "c" else self._values.get(pressed.value)
         if value is None:
@@ -534,12 +687,13 @@ class TelegramChannel:
         if reply_to is not None and is_private_command(value):
             await self._go_private(message.chat.id, key, hint, value, None)
             return
-        await self._respond(message.chat.id, key, Inbound(choice=value, lang_hint=hint), None)
+        inbound = Inbound(choice=value, lang_hint=hint, name=name)
+        await self._respond(message.chat.id, key, inbound, None)
 
     async def _question_button(
         self, answer: _Answer, message: Message, key: SessionKey, hint: str | None, pressed: Pressed
     ) -> None:
-        question = self._pending_question(key)
+        question = self._pending_question(key, message_lang(message.text or ""))
         if (
             question is None
             or question_tag(question) != pressed.tag
@@ -547,7 +701,7 @@ class TelegramChannel:
         ):
             await self._refuse_button(answer, message, key, hint, pressed)
             return
-        lang = self._lang(key, hint)
+        lang = question.lang or self._lang(key, hint)  # the language the question was shown in
         t = self._catalog(lang)
         where = (message.chat.id, message.message_id)
         if pressed.kind == "q" and not question.multi:
@@ -597,8 +751,10 @@ class TelegramChannel:
         reply_to = None if message.chat.type == ChatType.PRIVATE else message.message_id
         await self._send(message.chat.id, key, replies, hint, reply_to)
 
-    def _pending_question(self, key: SessionKey) -> Question | None:
-        for reply in self._assistant.resume(key):
+    def _pending_question(self, key: SessionKey, shown_in: str | None = None) -> Question | None:
+        """The question this conversation waits on, in the language it was shown in when
+        that was not the conversation's (a reply in the message's language)."""
+        for reply in self._assistant.resume(key, lang=shown_in):
             if isinstance(reply, Question):
                 return reply
         return None
@@ -670,7 +826,7 @@ class TelegramChannel:
 
         def flush() -> None:
             if run:
-                planned.extend(plan_messages(run, t, self._data_for, self._text_limit))
+                planned.extend(plan_messages(run, t, self._data_for, self._text_limit, self._catalog))
                 run.clear()
 
         for item in reply.messages:
@@ -815,6 +971,20 @@ def _refusal(exc: NetworkError) -> bool:
 
 def _key(chat_id: int, user_id: int) -> SessionKey:
     return SessionKey(CHANNEL, str(chat_id), str(user_id))
+
+
+def _chat(chat_id: str) -> int | str:
+    return int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
+
+
+def _display_name(user: User | None) -> str | None:
+    """How staff see a person: "王小明 (@wxm)"."""
+    if user is None:
+        return None
+    name = " ".join(p for p in (user.first_name, user.last_name) if p).strip()
+    if user.username:
+        name = f"{name} (@{user.username})" if name else f"@{user.username}"
+    return name or None
 
 
 def channel_from_settings(settings: Settings, assistant: Assistant) -> TelegramChannel | None:

@@ -295,6 +295,7 @@ def plan_messages(
     t: Translate,
     data_for: DataForValue,
     limit: int = TEXT_LIMIT,
+    t_in: Callable[[str], Translate] | None = None,
 ) -> list[Planned]:
     """The Telegram messages for one turn's replies, in order.
 
@@ -302,7 +303,8 @@ def plan_messages(
     end that message; a picture or a document goes alone; a result is a message of its own
     whose parts start with a bold line. Nothing is longer than
     `limit` UTF-16 units: messages are cut between paragraphs, a paragraph longer than a
-    message between lines."""
+    message between lines. A question's own words (numbered options, Done/None) are in
+    the conversation's language (`t`), or in the question's when it has one (`t_in`)."""
     planner = _Planner(limit)
     for reply in replies:
         if isinstance(reply, Image | Document):
@@ -314,11 +316,12 @@ def plan_messages(
                 planner.add(part, bold_first_line=True)
             planner.flush()
         elif isinstance(reply, Question):
+            tq = t_in(reply.lang) if reply.lang and t_in is not None else t
             planner.add(reply.text)
             if _numbered(reply):
-                options = [t("tg.option", n=n, label=c.label) for n, c in enumerate(reply.choices, 1)]
+                options = [tq("tg.option", n=n, label=c.label) for n, c in enumerate(reply.choices, 1)]
                 planner.add("\n".join(options))
-            markup = question_keyboard(reply, t)
+            markup = question_keyboard(reply, tq)
             if markup is not None:
                 planner.flush(markup)
         elif isinstance(reply, Menu):

@@ -527,8 +527,9 @@ class WeChatChannel:
             elif isinstance(message, Text) or not message.choices:
                 pending.append(message.text)
             else:
-                numbered = self._with_options(lang, message)
-                menu = self._menu(lang, message, numbered) if plan else None
+                shown_in = message.lang or lang  # a reply in the message's language keeps it here too
+                numbered = self._with_options(shown_in, message)
+                menu = self._menu(shown_in, message, numbered) if plan else None
                 if menu is not None:
                     flush()
                     plan.append(menu)

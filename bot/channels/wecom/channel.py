@@ -36,14 +36,17 @@ from aiohttp import web
 from bot.channels.tencent import replay
 from bot.channels.tencent.replay import ReplayGuard
 from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text
+from bot.delivery import Posted
 from bot.inbox import InboxRow
 from bot.mailroom import Mailroom, Recorder
 from bot.media import unsent_text
-from bot.replies import Again, Dropped, Reply, Sent, Undeliverable, Verdict
+from bot.reminders import pushing
+from bot.reminders.pushing import Pushed
+from bot.replies import REPLY, Again, Dropped, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
-from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
+from dialogs.messages import Choice, Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
 
 from .api import ChoiceButton, WeComApi
@@ -60,6 +63,8 @@ MAX_BUTTONS = 6
 # Button text WeCom suggests keeping to about 10 characters; allow 12 Chinese ones (width 2 each).
 MAX_BUTTON_WIDTH = 24
 GREETING_EVENTS = frozenset({"enter_agent", "subscribe"})
+# app-message errcodes meaning "too many, later": the message was not sent
+FLOOD_ERRCODES = frozenset({45009, 45033, 45047})
 _QUESTION_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 _TRY_LATER = frozenset({-1, 45009})  # busy, rate limited: still so after the client's retries
 
@@ -165,6 +170,40 @@ class WeComChannel:
 
         Raises WeComError when WeCom refuses it after the client's retries."""
         await self._api.send_text(chat_id, text)
+
+    async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
+        """Send a reminder to a WeCom user as app messages, unprompted, at once (the reminder
+        scheduler keeps its own bookkeeping: never through the outbox).
+
+        Sent when its text went (a refused button card only loses its buttons); Later for a
+        flood refusal; Dropped when WeCom refused it otherwise (the user left, is outside the
+        app's visible range); Uncertain when WeCom could not be reached after the client's
+        retries (the message may have gone)."""
+        key = SessionKey(CHANNEL, user_id, user_id)
+        reply = Reply(0, CHANNEL, user_id, user_id, REPLY, self._lang(key), tuple(replies))
+        sent = 0
+        for step in self.parts(reply):
+            try:
+                if isinstance(step, _MediaSend):
+                    await self._send_media(user_id, reply.lang, step.message)
+                    sent += 1
+                elif isinstance(step, _TextSend):
+                    await self._api.send_text(user_id, step.content)
+                    sent += 1
+                else:
+                    await self._api.send_choices(
+                        user_id, title=step.title, task_id=step.task_id, buttons=step.buttons
+                    )
+            except WeComTransportError as exc:
+                return pushing.Uncertain(f"wecom: {exc.errmsg}")
+            except WeComError as exc:
+                if isinstance(step, _CardSend) or sent:
+                    log.warning("wecom.push_part_failed user=%s errcode=%d", user_id, exc.errcode)
+                    continue
+                if exc.errcode in FLOOD_ERRCODES:
+                    return pushing.Later(60.0, f"wecom errcode {exc.errcode}")
+                return pushing.Dropped(f"wecom errcode {exc.errcode}: {exc.errmsg}")
+        return pushing.Sent()
 
     async def drain(self) -> None:
         """Return once every callback accepted so far has been handled and its replies sent."""
@@ -301,6 +340,43 @@ class WeComChannel:
             )
             return Undeliverable(f"{exc.errcode} {exc.errmsg}")
 
+    # --- the staff desk (bot/delivery.py); a person is answered through push() --------------
+
+    async def post_staff(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        buttons: Sequence[Choice] = (),
+        reply_to: str | None = None,
+        thread: str | None = None,
+    ) -> Posted | None:
+        """Send a staff user a desk message: a text, the buttons written out as commands to
+        type (a WeCom app message cannot be replied to or edited)."""
+        lines = [
+            text,
+            *(self._t("zh", "desk.command_line", label=c.label, command=c.value) for c in buttons),
+        ]
+        try:
+            sent = await self._api.send_text(chat_id, "\n".join(lines))
+        except WeComError as exc:
+            log.error(
+                "wecom.staff_post_failed user=%s errcode=%d errmsg=%s", chat_id, exc.errcode, exc.errmsg
+            )
+            return None
+        first = sent[0].msgid if sent else None
+        return Posted(first or "", None)
+
+    async def edit_staff(
+        self, chat_id: str, message_id: str, text: str, *, buttons: Sequence[Choice] = ()
+    ) -> bool:
+        """WeCom app messages cannot be edited."""
+        return False
+
+    async def open_topic(self, chat_id: str, title: str) -> str | None:
+        """WeCom has no forum topics."""
+        return None
+
     async def _send_media(self, user: str, lang: str, message: Image | Document) -> None:
         """The picture or the file (:mod:`bot.channels.wecom.media`); when WeCom refuses it,
         its alt text or caption as text instead. Raises WeComError when that fails too."""
@@ -343,10 +419,11 @@ class WeComChannel:
             elif isinstance(message, Text) or not message.choices:
                 pending.append(message.text)
             else:
-                card = self._card(lang, message) if index == last_list else None
-                listed = self._with_options(lang, message)
+                shown_in = message.lang or lang  # a reply in the message's language keeps it here too
+                card = self._card(shown_in, message) if index == last_list else None
+                listed = self._with_options(shown_in, message)
                 if isinstance(message, Menu) and card is None:
-                    listed += "\n" + self._t(lang, "wecom.pick_number")
+                    listed += "\n" + self._t(shown_in, "wecom.pick_number")
                 pending.append(listed)
                 flush()  # one list of numbered options per message
                 if card is not None:

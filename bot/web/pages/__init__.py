@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import assessments, audit, broadcasts, enquiries, groups, home, knowledge, login, statistics
+from . import assessments, audit, broadcasts, desk, enquiries, groups, home, knowledge, login, statistics
 
 __all__ = ["install"]
 
 
 def install(router: web.UrlDispatcher) -> None:
-    for module in (login, home, enquiries, assessments, statistics, broadcasts, groups, knowledge, audit):
+    for module in (
+        login,
+        home,
+        desk,
+        enquiries,
+        assessments,
+        statistics,
+        broadcasts,
+        groups,
+        knowledge,
+        audit,
+    ):
         module.routes(router)

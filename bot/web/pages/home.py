@@ -1,4 +1,4 @@
-"""The console's first page: what waits for staff today; and the desk's place."""
+"""The console's first page: what waits for staff today."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from ..core import console_of, page
 def routes(router: web.UrlDispatcher) -> None:
     router.add_get("", home)
     router.add_get("/", home)
-    router.add_get("/desk", desk)
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -39,14 +38,7 @@ async def home(request: web.Request) -> web.StreamResponse:
             "scheduled": states.get("scheduled", 0),
             "delivering": states.get("delivering", 0),
             "desk": console.tickets is not None,
+            "waiting": console.tickets.store.counts() if console.tickets is not None else None,
         },
         current="home",
     )
-
-
-async def desk(request: web.Request) -> web.StreamResponse:
-    """工单: the staff desk's tickets. Until a ticket store exists, a page saying so."""
-    console = console_of(request)
-    if console.tickets is None:
-        return await page(request, "desk_off.html", {}, current="desk")
-    raise web.HTTPNotFound()  # the desk page proper comes with the ticket store

@@ -4,18 +4,20 @@ The counts come from ``assessment_counts`` (a row per day, channel and fact, kep
 triggers on ``assessments``), so a page adds up at most a few thousand rows whatever the
 number of assessments. Started questionnaires, the completion rate and where people stop
 need the questionnaire's event log: they are shown when the table :data:`EVENTS_TABLE`
-exists (see :func:`dropoff`), and the page says they are not recorded otherwise.
+exists (see :func:`dropoff`), and the page says they are not recorded otherwise. The
+reminders handled in the range (sent, not sent, uncertain) come from ``reminders``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot.db import Db
+from bot.settings import TIMEZONE
 
 from ..charts import bars_across, bars_up
 from ..core import console_of, lang_of, page
@@ -105,6 +107,30 @@ def dropoff(db: Db, span: Range) -> Dropoff | None:
     return Dropoff(started[0] if started else 0, finished[0] if finished else 0, [(q, n) for q, n in stopped])
 
 
+@dataclass(frozen=True, slots=True)
+class Reminders:
+    sent: int
+    not_sent: int  # dropped (a window shut, the bot blocked, nothing to remind of) or failed
+    uncertain: int  # interrupted mid-send: perhaps delivered, never resent
+
+
+def reminders(db: Db, span: Range) -> Reminders:
+    """The reminders whose send was settled in the range (by the Beijing day of its answer)."""
+    start = datetime.combine(span.first, time(), TIMEZONE).timestamp()
+    end = datetime.combine(span.last + timedelta(days=1), time(), TIMEZONE).timestamp()
+    clauses: list[str] = ["last_at>=?", "last_at<?"]
+    params: list[Any] = [start, end]
+    if span.channel:
+        clauses.append("channel=?")
+        params.append(span.channel)
+    found: dict[str, int] = dict(
+        db.rows(f"SELECT state, count(*) FROM reminders WHERE {' AND '.join(clauses)} GROUP BY state", params)
+    )
+    return Reminders(
+        found.get("sent", 0), found.get("dropped", 0) + found.get("failed", 0), found.get("uncertain", 0)
+    )
+
+
 async def statistics(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     lang = lang_of(request)
@@ -163,6 +189,7 @@ async def statistics(request: web.Request) -> web.StreamResponse:
             "districts": district_items,
             "drop": drop,
             "drop_items": drop_items,
+            "reminders": reminders(db, span),
             "charts": {
                 "weeks": bars_up(t("web.stats.per_week"), weeks),
                 "bands": bars_up(t("web.stats.scores"), band_items),

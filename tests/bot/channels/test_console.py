@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,37 @@ def test_the_real_command_writes_the_card_beside_the_database(tmp_path: Path) ->
     media = [line for line in lines if line["type"] in ("image", "document")]
     assert [m["type"] for m in media] == ["image", "document"]
     assert all(Path(m["path"]).parent == tmp_path / "chat-files" for m in media)
+
+
+def zjtx_chat(
+    tmp_path: Path, now: str, lines: list[str], *options: str
+) -> tuple[int, list[dict[str, Any]], str]:
+    """One run of `zjtx chat --jsonl` with its clock at ``now`` (ZJTX_NOW)."""
+    cmd = [sys.executable, "-m", "bot", "chat", "--jsonl", "--db", str(tmp_path / "chat.db"), "--user", "u1"]
+    env = {**os.environ, "ZJTX_NOW": now, "ZJTX_DB": str(tmp_path / "unused.db")}
+    run = subprocess.run(
+        [*cmd, *options], input="".join(f"{line}\n" for line in lines), capture_output=True, text=True,
+        timeout=120, check=False, env=env,
+    )  # fmt: skip
+    return run.returncode, [json.loads(line) for line in run.stdout.splitlines()], run.stderr
+
+
+def test_a_reminder_due_when_the_chat_starts_is_shown_first_and_once(tmp_path: Path) -> None:
+    code, _, err = zjtx_chat(tmp_path, "2026-11-23T10:00:00+08:00", ["/assess", "1"])
+    assert code == 0, err
+    code, early, err = zjtx_chat(tmp_path, "2026-11-24T09:59:00+08:00", [])
+    assert code == 0 and [line["type"] for line in early] == ["question"], err  # not due yet
+    code, due, err = zjtx_chat(tmp_path, "2026-11-24T10:01:00+08:00", [], "--lang", "zh")
+    assert code == 0, err
+    reminder, question = due
+    assert reminder["type"] == "message" and "第 2/" in reminder["text"]
+    assert [c["value"] for c in reminder["choices"]] == ["/assess", "/stop_reminders"]
+    assert question["type"] == "question" and question["id"] == "certification"
+    code, again, err = zjtx_chat(tmp_path, "2026-11-25T10:01:00+08:00", [])
+    assert code == 0 and [line["type"] for line in again] == ["question"], err  # once
+
+
+def test_zjtx_now_without_its_offset_is_refused_plainly(tmp_path: Path) -> None:
+    code, out, err = zjtx_chat(tmp_path, "2026-11-23 10:00", [])
+    assert code == 2 and out == []
+    assert "ZJTX_NOW" in err and "offset" in err and "Traceback" not in err

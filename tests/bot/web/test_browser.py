@@ -1,11 +1,14 @@
 """The console in a real Chromium (Debian's, driven by Playwright; no browser is downloaded),
-against a real `zjtx serve`: log in by link, schedule a broadcast and read its report, export
-enquiries, open the statistics; a screenshot of every page at desk and phone width.
+against a real `zjtx serve` whose Telegram channel polls the fake Bot API: log in by link,
+answer a ticket (the fake platform receives the reply), see a new ticket appear without a
+reload, schedule a broadcast and read its report, export enquiries, open the statistics; a
+screenshot of every page at desk and phone width.
 
 Without a Chromium that starts these tests fail (ZJTX_SKIP_BROWSER=1 skips them on purpose)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -15,10 +18,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +31,8 @@ from bot.broadcast.desk import check_text
 from bot.broadcast.store import BroadcastStore
 from bot.db import connect
 from bot.store import SessionKey, SqliteStore
+from bot.tickets.store import Opening, TicketStore
+from tests.fakes.telegram_api import FakeTelegramBotApi
 
 from .conftest import ADMIN, KEY, STAFF
 
@@ -55,6 +61,20 @@ class Server:
             env=self.env, capture_output=True, text=True, timeout=60, check=True,
         )  # fmt: skip
         return done.stdout.strip()
+
+
+@dataclass
+class Platform:
+    """The fake Bot API, served from its own event loop in a thread beside the browser."""
+
+    api: FakeTelegramBotApi
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, work: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
+
+
+PERSON = 7  # the Telegram user of the seeded ticket
 
 
 def _free_port() -> int:
@@ -128,11 +148,43 @@ def _seed(path: Path) -> None:
                 [state, 1 if state == "sent" else 0, time.time() - 3400, REASONS.get(state), row_id],
             )  # fmt: skip
     broadcasts.finish_if_complete(made.id, time.time() - 3300)
+    tickets = TicketStore(db)
+    ticket, _ = tickets.open(
+        Opening(
+            key=SessionKey("telegram", str(PERSON), str(PERSON)), question="会员证书丢了怎么补办", lang="zh",
+            now=time.time() - 600, name="王小明 (@wxm)", reason="not_in_sources", topic="membership",
+            recent=[
+                {"who": "person", "text": "入会要交多少会费"},
+                {"who": "assistant", "text": "会员单位的会费…"},
+            ],
+        )
+    )  # fmt: skip
+    tickets.person_wrote(
+        ticket.id, "<script>alert('t')</script> 证书编号忘了", time.time() - 500, "王小明", "telegram"
+    )
     db.close()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def telegram() -> Iterator[Platform]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def started() -> FakeTelegramBotApi:
+        api = FakeTelegramBotApi()
+        await api.start()
+        return api
+
+    platform = Platform(asyncio.run_coroutine_threadsafe(started(), loop).result(30), loop)
+    yield platform
+    platform.run(platform.api.stop())
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, telegram: Platform) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("console-browser")
     db = folder / "zjtx.db"
     _seed(db)
@@ -141,6 +193,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         **{k: v for k, v in os.environ.items() if not k.startswith(("ZJTX_", "TELEGRAM_", "WECOM_"))},
         "ZJTX_DB": str(db), "ZJTX_LISTEN": f"127.0.0.1:{port}", "ZJTX_STAFF": f"{STAFF},{ADMIN}",
         "ZJTX_ADMIN": ADMIN, "ZJTX_CONSOLE_KEY": KEY, "ZJTX_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "TELEGRAM_BOT_TOKEN": telegram.api.token, "TELEGRAM_API_BASE_URL": telegram.api.base_url,
     }  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve"], env=env, cwd=folder, stderr=subprocess.PIPE, text=True
@@ -231,6 +284,7 @@ def test_every_page_at_desk_and_phone_width(browser, server: Server, shots: Path
         "knowledge": "/console/knowledge?q=入会要交多少会费",
         "audit": "/console/audit",
         "desk": "/console/desk",
+        "ticket": "/console/desk/1",
         "not-found": "/console/no-such-page",
     }
     for name, path in pages.items():
@@ -286,3 +340,54 @@ def test_the_statistics_open_with_their_charts(browser, server: Server) -> None:
     assert page.locator("svg.chart").count() == 4
     assert int(page.inner_text("#finished")) > 0
     context.close()
+
+
+def test_answer_a_ticket_and_the_fake_platform_receives_the_reply(
+    browser, server: Server, telegram: Platform, shots: Path
+) -> None:
+    context, page = _logged_in(browser, server, "desk", STAFF)
+    page.goto(server.url + "/console/desk")
+    page.click("#ticket-1 a")
+    page.wait_for_url(re.compile(r"/console/desk/1$"))
+    assert "<script>alert('t')</script>" in page.inner_text("#transcript")  # shown as text, never run
+    assert "入会要交多少会费" in page.inner_text("main")  # the conversation before the hand-off
+    since = telegram.run(_checkpoint(telegram.api))
+    page.fill("#reply", "补办请带营业执照到秘书处，当天可以办好。")
+    page.click("#send-reply")
+    page.wait_for_selector("#said")
+    assert "已发给 王小明" in page.inner_text("#said")
+    sent = telegram.run(telegram.api.wait_for_message(PERSON, containing="营业执照", since=since, timeout=20))
+    assert sent["text"].startswith("💬 秘书处答复（工单 #1）")
+    page.locator("#transcript", has_text="当天可以办好").wait_for()
+    page.screenshot(path=shots / "ticket-answered-desk.png", full_page=True)
+    calls = telegram.run(_sent_to(telegram.api, PERSON))
+    assert len([c for c in calls if "营业执照" in c]) == 1  # exactly once
+    context.close()
+
+
+def test_a_new_ticket_appears_on_the_desk_without_a_reload(browser, server: Server, shots: Path) -> None:
+    context, page = _logged_in(browser, server, "phone", STAFF)
+    page.goto(server.url + "/console/desk")
+    assert page.locator("#ticket-2").count() == 0
+    db = connect(server.db)
+    TicketStore(db).open(
+        Opening(
+            key=SessionKey("wecom", "zhaoliu", "zhaoliu"),
+            question="协会可以开发票吗",
+            lang="zh",
+            now=time.time(),
+        )
+    )
+    db.close()
+    page.locator("#ticket-2").wait_for()  # the list refreshes itself (console.js)
+    assert "协会可以开发票吗" in page.inner_text("#desk-list")
+    page.screenshot(path=shots / "desk-new-ticket-phone.png", full_page=True)
+    context.close()
+
+
+async def _checkpoint(api: FakeTelegramBotApi) -> int:
+    return api.checkpoint()
+
+
+async def _sent_to(api: FakeTelegramBotApi, chat: int) -> list[str]:
+    return [m.get("text", "") for m in api.sent_messages(chat)]

@@ -10,6 +10,7 @@ from typing import get_args
 import pytest
 
 from bot.broadcast.outbox import ROW_STATES
+from bot.tickets import STATES
 from dialogs.i18n import LANGS, load_catalogs
 from rules.faq import Topic
 
@@ -22,6 +23,9 @@ BUILT_KEYS = {
     "web.enquiries.": {"open", "handled", "all"},
     "web.groups.kind.": {"private", "group", "robot"},
     "web.knowledge.topic.": set(get_args(Topic)),
+    "desk.state.": set(STATES),
+    "web.desk.filter.": {"active", *STATES},
+    "web.desk.lang.": {"zh", "en"},
 }
 
 

@@ -112,13 +112,54 @@ async def test_statistics_count_from_the_daily_rollup(app: App, client: Client) 
     await log_in(client, app)
     body = await (await client.get("/console/statistics?from=2026-10-01&to=2026-11-30")).text()
     assert re.search(r'id="finished">2<', body)
-    assert body.count("<svg") == 4 and "问卷事件记录尚未启用" in body
+    assert body.count("<svg") == 4 and "问卷事件记录尚未启用" not in body  # recorded, none yet
     assert "黄埔区: 1" in body and "70–79: 2" in body
     app.store.forget_user("telegram", "555")
     after = await (await client.get("/console/statistics?from=2026-10-01&to=2026-11-30")).text()
     assert re.search(r'id="finished">0<', after)
     reversed_range = await (await client.get("/console/statistics?from=2026-11-30&to=2026-10-01")).text()
     assert "结束日期早于开始日期" in reversed_range
+
+
+async def test_statistics_show_starts_completion_and_where_people_stop_from_the_event_log(
+    app: App, client: Client
+) -> None:
+    from tests.conversations import INSTITUTION_TYPED
+
+    def say(key: SessionKey, *texts: str) -> None:
+        for text in texts:
+            app.assistant.handle_now(key, Inbound(text=text))
+
+    answers = [INSTITUTION_TYPED[q] for q in ("org_type", "registered_capital", "operates_park", "district")]
+    say(SessionKey("telegram", "1", "1"), "/assess", *answers, "确认")  # finished
+    say(SessionKey("wecom", "2", "2"), "/assess", "1", "4")  # stopped at the district
+    say(SessionKey("telegram", "3", "3"), "/assess", "1", "4")  # stopped there too
+    say(SessionKey("telegram", "4", "4"), "/assess", "1", "/cancel")  # gave up at the certification
+    await log_in(client, app)
+    body = text_of(await (await client.get("/console/statistics")).text())
+    assert "4 开始的问卷" in body and "25% 完成率" in body
+    assert "所在区: 2" in body and "已获认定: 1" in body
+    telegram = text_of(await (await client.get("/console/statistics?channel=telegram")).text())
+    assert "3 开始的问卷" in telegram and "所在区: 1" in telegram
+    app.store.forget_user("telegram", "3")
+    after = text_of(await (await client.get("/console/statistics")).text())
+    assert "3 开始的问卷" in after and "所在区: 1" in after
+    assert "0 已发出的提醒" in after and "未发出" not in after
+
+
+async def test_statistics_count_the_reminders_settled_in_the_range(app: App, client: Client) -> None:
+    for user in ("1", "2", "3"):
+        for text in ("/assess", "1"):
+            app.assistant.handle_now(SessionKey("telegram", user, user), Inbound(text=text))
+    now = time.time()
+    for user, state in (("1", "sent"), ("2", "sent"), ("3", "uncertain")):  # as the scheduler leaves them
+        with app.db.tx() as conn:
+            conn.execute("UPDATE reminders SET state=?, last_at=? WHERE user_id=?", [state, now, user])
+    await log_in(client, app)
+    body = await (await client.get("/console/statistics")).text()
+    assert re.search(r'id="reminders-sent">2<', body) and "0 · 1" in body
+    wecom = await (await client.get("/console/statistics?channel=wecom")).text()
+    assert re.search(r'id="reminders-sent">0<', wecom)
 
 
 # --- broadcasts -----------------------------------------------------------------------------------

@@ -619,3 +619,42 @@ async def test_wait_for_since_skips_earlier_calls(api: FakeTelegramBotApi, bot: 
     call: Call = await api.wait_for(lambda call: call.method == "sendMessage", since=mark)
     await sending
     assert call.result["text"] == "新"
+
+
+# ---- forum topics --------------------------------------------------------------------------------
+
+
+async def test_a_forum_topic_is_made_and_messages_land_in_it(api: FakeTelegramBotApi, bot: Bot) -> None:
+    api.make_forum(GROUP, title="工作群")
+    api.set_admins(GROUP, [api.bot_id])
+    assert (await bot.get_chat(GROUP)).is_forum
+    topic = await bot.create_forum_topic(GROUP, "#1 会员证书")
+    sent = await bot.send_message(GROUP, "在话题里", message_thread_id=topic.message_thread_id)
+    assert sent.message_thread_id == topic.message_thread_id and sent.is_topic_message
+    reply = await bot.send_message(GROUP, "回复", reply_to_message_id=sent.message_id)
+    assert reply.message_thread_id == topic.message_thread_id  # a reply stays in its topic
+    [made] = api.topics(GROUP)
+    assert made["forum_topic_created"]["name"] == "#1 会员证书"
+    update = api.message_update(
+        GROUP, 5, "写在话题里", chat_type="supergroup", message_thread_id=topic.message_thread_id
+    )
+    message = update["message"]
+    assert (
+        message["is_topic_message"] and message["reply_to_message"]["message_id"] == topic.message_thread_id
+    )
+    assert message["chat"]["is_forum"]
+
+
+async def test_topics_need_a_forum_the_rights_and_a_name(api: FakeTelegramBotApi, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match=r"(?i)not a forum"):
+        await bot.create_forum_topic(GROUP, "x")
+    api.make_forum(GROUP)
+    with pytest.raises(BadRequest, match=r"(?i)not enough rights"):
+        await bot.create_forum_topic(GROUP, "x")
+    api.set_admins(GROUP, [api.bot_id])
+    with pytest.raises(BadRequest, match=r"(?i)topic_name_invalid"):
+        await bot.create_forum_topic(GROUP, "x" * 129)
+    with pytest.raises(BadRequest, match=r"(?i)thread not found"):
+        await bot.send_message(GROUP, "无处可去", message_thread_id=999)
+    with pytest.raises(ValueError, match="supergroup"):
+        api.make_forum(-12345)

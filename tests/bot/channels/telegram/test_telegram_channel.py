@@ -277,7 +277,7 @@ async def test_a_whole_assessment_by_buttons_and_typed_answers(bot: Served) -> N
     for paragraph in expected_result_text().split("\n\n"):
         assert any(paragraph in t for t in texts), paragraph
     assert labels(final[-1])[:2] == [ZH["details.button.indicators"], ZH["details.button.conditions"]]
-    assert labels(final[-1])[-2:] == [ZH["menu.join"], ZH["menu.callme"]]
+    assert labels(final[-1])[-3:] == [ZH["menu.join"], ZH["menu.callme"], ZH["remind.yearly_button"]]
     [stored] = bot.store.assessments()
     assert stored.answers["quality"] == EXAMPLE_A["quality"]
     assert stored.answers["district"] == "天河区"  # typed, although it had buttons

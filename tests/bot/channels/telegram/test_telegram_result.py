@@ -126,7 +126,7 @@ async def test_a_whole_assessment_ends_in_the_card_then_a_short_result_then_butt
 
     buttons = labels(menu)
     assert buttons[: len(DETAILS) + 1] == [*DETAILS.values(), ZH["report.button"]]
-    assert buttons[-2:] == [ZH["menu.join"], ZH["menu.callme"]]
+    assert buttons[-3:] == [ZH["menu.join"], ZH["menu.callme"], ZH["remind.yearly_button"]]
     assert any(b.startswith("如果") for b in buttons)  # the suggested changes, as what-ifs
     assert all(
         len(b["callback_data"].encode()) <= 64 for row in menu["reply_markup"]["inline_keyboard"] for b in row

@@ -576,6 +576,26 @@ async def test_customer_service_messages_stop_at_the_48_hour_window(make_served:
     assert await served.channel.push(OPENID, [Text("提醒")]) == 1
 
 
+async def test_a_reminder_outside_the_window_is_dropped_and_counted(make_served: MakeServed) -> None:
+    from bot.app import pushers
+    from bot.reminders.pushing import Dropped, Sent
+    from dialogs.messages import Choice, Menu
+
+    served = await make_served()
+    await served.say("/assess")
+    reminder = [
+        Menu("您的自测停在第 1/4 题", (Choice("/assess", "继续自测"), Choice("/stop_reminders", "不再提醒")))
+    ]
+    push = pushers([served.channel])["wechat"]  # what the reminder scheduler calls
+    served.clock.advance(24 * HOUR)
+    assert await push(OPENID, reminder) == Sent()
+    assert "继续自测" in texts(served.new_messages())[0]
+    served.clock.advance(25 * HOUR)  # 49 hours after the person's last message
+    assert isinstance(await push(OPENID, reminder), Dropped)
+    follower = served.followers.follower(OPENID)
+    assert follower is not None and follower.dropped == 1 and served.new_messages() == []
+
+
 async def test_the_five_messages_a_message_allows_are_kept(make_served: MakeServed) -> None:
     served = await make_served()
     await served.say("/menu")

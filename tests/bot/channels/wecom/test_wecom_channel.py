@@ -446,6 +446,19 @@ async def test_english_is_used_for_the_channel_texts_too(make_served: MakeServed
     )
 
 
+async def test_a_reply_in_english_in_a_chinese_conversation_lists_its_options_in_english(
+    make_served: MakeServed,
+) -> None:
+    served = await make_served()
+    en, zh = load_catalogs().messages["en"], load_catalogs().messages["zh"]
+    text, _offer = texts(await served.say("what does R&D expenses mean?"))  # suggestions, in English
+    assert served.session().lang == "zh"
+    assert [line for line in text.splitlines() if OPTION.match(line)]
+    assert text.endswith(en["wecom.pick_number"])  # the channel's own words, in the reply's language
+    [chinese] = texts(await served.say("哪些算研发费用？", user="lisi"))  # a Chinese conversation
+    assert chinese.endswith(zh["wecom.pick_number"])
+
+
 @pytest.mark.parametrize("kind", ["image", "voice", "file", "video"])
 async def test_media_gets_a_please_type_reply(make_served: MakeServed, kind: str) -> None:
     served = await make_served()

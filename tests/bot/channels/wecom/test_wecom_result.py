@@ -86,7 +86,8 @@ async def test_a_whole_assessment_ends_in_an_image_then_the_short_result_then_nu
     assert menu.endswith(ZH["wecom.pick_number"])  # too many for a card: how to pick says so
     shown_options = numbered(replies)
     assert list(shown_options)[: len(DETAILS) + 1] == [*DETAILS.values(), f"{ZH['report.button']}（/report）"]
-    assert "申请入会（/join）" in shown_options and len(shown_options) == 11
+    assert "申请入会（/join）" in shown_options and len(shown_options) == 12
+    assert list(shown_options)[-1] == f"{ZH['remind.yearly_button']}（/remind_yearly）"  # the yearly opt-in
     option_lines = [line for line in texts(replies)[-1].splitlines() if re.match(r"^\d+\. ", line)]
     assert all(results.columns(line) <= 44 for line in option_lines)  # one short line each on a phone
 
