@@ -364,10 +364,10 @@ class Worker:
                 self._push(lane, replace(job, parts_done=claim.part + 1), now)
             return
         if isinstance(verdict, Refused):
-            log.warning("broadcast.refused row=%d wait=%.1f %s", job.row_id, verdict.wait, verdict.reason)
             self.store.retry_later(
                 job.row_id, attempt, not_before=wall + verdict.wait, reason=verdict.reason, count=False
-            )
+            )  # logged once recorded: a reader of the log knows the row is back to pending
+            log.warning("broadcast.refused row=%d wait=%.1f %s", job.row_id, verdict.wait, verdict.reason)
             if verdict.lane:
                 lane.paused_until = max(lane.paused_until, now + verdict.wait)
             else:

@@ -948,6 +948,10 @@ class FakeTelegramBotApi:
         """
         self._injections.append(_Injection(error=error, remaining=count, method=method))
 
+    def stop_failing(self) -> None:
+        """Drop what ``fail_next``/``rate_limit_next`` still had to inject."""
+        self._injections.clear()
+
     def garble_next(self, method: str, result: Any, *, count: int = 1) -> None:
         """Answer the next ``count`` successful calls of ``method`` with ``{"ok": true, "result":
         result}`` whatever the call did: an answer the client cannot read (a Chat without a type)."""

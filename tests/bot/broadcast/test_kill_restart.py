@@ -61,7 +61,10 @@ def prepare(db: Path, wecom: FakeWeComApi) -> None:
     store.close()
 
 
-async def start_worker(db: Path, telegram: FakeTelegramBotApi) -> asyncio.subprocess.Process:
+async def start_worker(
+    db: Path, telegram: FakeTelegramBotApi, *, log: bool = False
+) -> asyncio.subprocess.Process:
+    """`zjtx broadcast worker` in a child process (``log``: its log readable on stderr)."""
     env = {
         **os.environ,
         "ZJTX_DB": str(db),
@@ -71,8 +74,21 @@ async def start_worker(db: Path, telegram: FakeTelegramBotApi) -> asyncio.subpro
     }
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "broadcast", "worker", "--db", str(db), "--until-done",
-        cwd=db.parent, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        cwd=db.parent, env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE if log else asyncio.subprocess.DEVNULL,
     )  # fmt: skip
+
+
+async def logged(worker: asyncio.subprocess.Process, event: str) -> str:
+    """The worker's next log line naming ``event`` (it logs a refusal once it is recorded)."""
+    assert worker.stderr is not None
+    async with asyncio.timeout(30):
+        while True:
+            line = (await worker.stderr.readline()).decode("utf-8", "replace")
+            if not line:
+                raise AssertionError(f"the worker ended before logging {event}")
+            if event in line:
+                return line
 
 
 def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -125,17 +141,20 @@ async def test_killed_outside_a_send_no_target_gets_it_twice_and_none_is_missing
 ) -> None:
     db = tmp_path / "zjtx.db"
     prepare(db, wecom)
-    worker = await start_worker(db, telegram)
+    worker = await start_worker(db, telegram, log=True)
     await nth_message(telegram, PEOPLE // 3)
-    # Freeze the worker; kill it only at an instant when no part is claimed and unanswered.
-    # (Right after a call reaches the fake its answer is still on the way: look again a
-    # little later. The pause only picks another instant; the check decides.)
-    for _ in range(1000):
+    await wecom.wait_until(lambda: len(wecom.calls_to(WEBHOOK_SEND)) >= ROBOTS, timeout=30)
+    # Kill it at an instant when no part is claimed and unanswered: Telegram refuses the
+    # next sends with a 429, and the worker, once it has put a refused part back to pending,
+    # holds its Telegram lane for the retry_after (and has no robot left to write to).
+    # A part in flight beside the refused one is refused too: the check under SIGSTOP decides.
+    telegram.rate_limit_next(count=8, retry_after=2, method="sendMessage")
+    for _ in range(8):
+        await logged(worker, "broadcast.refused")
         os.kill(worker.pid, signal.SIGSTOP)
         if in_flight(db) == 0:
             break
         os.kill(worker.pid, signal.SIGCONT)
-        await asyncio.sleep(0.003)
     else:
         pytest.fail("the worker always had a part in flight")
     os.kill(worker.pid, signal.SIGKILL)
@@ -143,6 +162,7 @@ async def test_killed_outside_a_send_no_target_gets_it_twice_and_none_is_missing
     before = rows(db)
     assert 0 < before["sent"] < PEOPLE + ROBOTS and before["pending"] > 0
 
+    telegram.stop_failing()
     restarted = await start_worker(db, telegram)
     assert await asyncio.wait_for(restarted.wait(), timeout=60) == 0
 
