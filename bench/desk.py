@@ -15,7 +15,8 @@ Figures (p50/p99 over R replies, default 300), the platform's own call left out 
 clock stops when the channel calls sendMessage for the person):
 
 - in process: from the staff message handed to the Assistant to that send call (the desk
-  finds the ticket by its notice, stores the answer, one synchronous commit, and routes it);
+  finds the ticket by its notice, stores the answer and queues it in the reply outbox in
+  one synchronous commit, and the outbox sends it);
 - end to end: from the fake Bot API POSTing the update to the webhook (HTTP, python-
   telegram-bot's parsing and queue included) to that send call.
 
@@ -163,6 +164,7 @@ async def measure(path: Path, active: list[tuple[int, int]], replies: int) -> di
                 started = time.perf_counter()
                 inbound = Inbound(text=text, reply_to=str(notice), name="陈老师")
                 await app.assistant.handle(SessionKey("telegram", str(GROUP), str(STAFF)), inbound)
+                await app.mail.drain()  # the answer is committed with the update, sent by the outbox
                 kind = "in process"
             else:
                 update = api.message_update(

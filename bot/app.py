@@ -379,7 +379,7 @@ def build(
         reminders=reminder_policy(settings),
         mail=mail,
     )
-    router = Router(made, lambda: pushers(made))
+    router = Router(made, lambda: pushers(made), mail=mail)
     knowledge = Knowledge(
         db, engine.faq_base, engine.rules, engine.cat, apply=lambda search: assistant.engine.use_faq(search),
         clock=lambda: clock().timestamp(),
@@ -390,6 +390,7 @@ def build(
         topic_of=lambda text: topic_of(assistant.engine, text), clock=lambda: clock().timestamp(),
     )  # fmt: skip
     assistant.tickets, assistant.knowledge = tickets, knowledge
+    mail.on_settled(tickets.settled)  # a staff answer delivered: the ticket answered, staff told
     assistant.on_forget(tickets.store.forget)
     console = None
     if settings.console_wanted:

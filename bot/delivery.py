@@ -11,8 +11,13 @@ the channel's push (:data:`bot.reminders.pushing.Pusher`, one per channel, the
 :class:`GroupDeliverer`. The channels that carry the staff desk in a chat of their own (post
 a notice with buttons, edit it, open a forum topic) are :class:`StaffBoard` s.
 
-Sending for the desk happens here and only here, so that moving it behind a durable reply
-outbox is one change.
+Where the person's channel sends through the reply outbox in this process (Telegram, WeCom,
+the WeChat Official Account under ``zjtx serve``), the desk does not send at all: it
+:meth:`Router.queue` s the messages in the transaction that records them (the staff
+member's own update, the sweep's closing), and the outbox sends them after the commit, again
+after a crash (a message on the wire at a kill may arrive twice; none is skipped). Only a
+channel without an outbox here (a test's recorder) is sent to at once by
+:meth:`Router.deliver`.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.reminders.pushing import Dropped, Later, Pushed, Pusher, Sent, Uncertain
 from bot.store import SessionKey
 from dialogs.messages import Choice, Outbound
+
+if TYPE_CHECKING:
+    from bot.mailroom import Mailroom
 
 __all__ = ["Delivered", "Deliverer", "GroupDeliverer", "Posted", "Router", "StaffBoard"]
 
@@ -109,16 +117,19 @@ class Router:
 
     ``channels`` is read at each delivery (the composition root fills it after making the
     desk); ``pushers`` gives each running channel's push (bot/app.py's ``pushers``, the same
-    the reminder scheduler sends with). Channels added with :meth:`add` come after them."""
+    the reminder scheduler sends with). Channels added with :meth:`add` come after them.
+    ``mail``: the reply outbox that channels running here send through (:meth:`queue`)."""
 
     def __init__(
         self,
         channels: Sequence[object] = (),
         pushers: Callable[[], Mapping[str, Pusher]] | None = None,
+        mail: Mailroom | None = None,
     ) -> None:
         self._channels = channels
         self._pushers = pushers
         self._extra: list[object] = []
+        self.mail = mail
 
     def add(self, channel: object) -> None:
         """Also deliver through ``channel`` (a test's recorder, a channel made later)."""
@@ -143,7 +154,27 @@ class Router:
         return None
 
     def reaches(self, channel: str) -> bool:
-        return self.pusher(channel) is not None
+        return self.durable(channel) or self.pusher(channel) is not None
+
+    def durable(self, channel: str) -> bool:
+        """Whether messages to ``channel`` go through the reply outbox here (:meth:`queue`)."""
+        return self.mail is not None and self.mail.sends(channel)
+
+    def queue(
+        self,
+        key: SessionKey,
+        messages: Sequence[Outbound],
+        *,
+        lang: str,
+        about: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Queue ``messages`` to ``key``'s chat in the reply outbox, in the transaction in
+        progress: sent once it commits (only when :meth:`durable`). ``about`` comes back to
+        the outbox's settled hook (which ticket message this is). Returns the row's id."""
+        assert self.mail is not None, "no reply outbox"
+        return self.mail.queue(
+            key.channel, key.chat_id, messages, user_id=key.user_id, lang=lang, extra=about
+        )
 
     async def deliver(self, key: SessionKey, messages: Sequence[Outbound]) -> Delivered:
         """Send ``messages`` to ``key`` through its channel. Never raises: a channel's

@@ -19,8 +19,10 @@ How a channel plugs in (Telegram, WeCom and the 公众号 do the same):
    dispatcher marks its row done when ``handle`` returns.
 4. ``await mailroom.detach(name)`` when the channel stops.
 
-Staff notices go to ZJTX_STAFF_CHAT through the outbox too; done inbox rows, sent replies
-and the old replay keys are pruned after ZJTX_PRUNE_DAYS days.
+Staff notices go to ZJTX_STAFF_CHAT through the outbox too, and so do the messages to a
+person that no turn of theirs asked for (:meth:`Mailroom.queue`: a staff answer, a ticket's
+closing), committed with what caused them; done inbox rows, sent replies and the old replay
+keys are pruned after ZJTX_PRUNE_DAYS days.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import Any
 
 from bot.db import Db
 from bot.inbox import CURRENT, Dispatcher, Handler, Inbox, InboxRow
-from bot.replies import NOTICE, Postman, ReplyOutbox, ReplySender
+from bot.replies import DESK, NOTICE, Postman, ReplyOutbox, ReplySender, Settled
 from dialogs.messages import Notify, Outbound, Text
 
 __all__ = ["DEFAULT_PRUNE_DAYS", "Mailroom", "Recorder"]
@@ -223,6 +225,41 @@ class Mailroom:
             if row is not None:
                 self.inbox.finish(row.id, erase=erase)
         self._offer_after_commit(claims)
+
+    def sends(self, channel: str) -> bool:
+        """Whether ``channel``'s messages go through the outbox in this process (it is
+        attached with a sender and not stopping)."""
+        return self.postman.sends(channel)
+
+    def queue(
+        self,
+        channel: str,
+        chat_id: str,
+        messages: Sequence[Outbound],
+        *,
+        user_id: str | None,
+        lang: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Queue messages to a chat that no turn there asked for (a staff answer to a person,
+        a ticket's closing), in the transaction in progress (or one of its own): sent once it
+        commits, again after a crash, with the outbox's guarantee; the inbox row being
+        handled (a staff member's update) is not marked done here. ``extra`` is kept with the
+        row for the channel's sender and for :meth:`on_settled` (say which ticket message
+        this is). Returns the row's id."""
+        attempt = uuid.uuid4().hex
+        with self.db.tx():
+            row_id = self.outbox.add(
+                channel, chat_id, messages, user_id=user_id, lang=lang, kind=DESK, extra=extra,
+                attempt_id=attempt,
+            )  # fmt: skip
+            self._offer_after_commit({row_id: attempt})
+        return row_id
+
+    def on_settled(self, hook: Settled) -> None:
+        """Call ``hook(row, delivered, reason)`` when a row of :meth:`queue` is sent or given
+        up, in the transaction that records it; what it returns runs after the commit."""
+        self.postman.on_settled = hook
 
     def notice(self, notice: Notify, *, about: str | None = None) -> None:
         """Queue a staff notice outside a turn (a broadcast's report)."""

@@ -20,6 +20,13 @@ chats in parallel.
 
 Rows marked ``erase`` (a /forget's own reply, and what was still queued about that person)
 are deleted once sent.
+
+Besides a turn's replies (``reply``) and staff notices (``notice``), a row may be a message
+to a person nobody's turn there asked for (``desk``: a staff answer, a ticket's closing),
+committed with whatever caused it (the staff member's own update, the sweep). When such a
+row is settled (sent, or given up), the postman's ``on_settled`` hook is called in the same
+transaction that records it, so what depends on the delivery (the ticket answered, staff
+told) is never recorded without it.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from bot.db import Db
 from dialogs import messages as vocabulary
 
 __all__ = [
+    "DESK",
     "NOTICE",
     "REPLY",
     "Again",
@@ -50,6 +58,7 @@ __all__ = [
     "ReplyOutbox",
     "ReplySender",
     "Sent",
+    "Settled",
     "Undeliverable",
     "Verdict",
     "dump_messages",
@@ -59,7 +68,7 @@ __all__ = [
 log = logging.getLogger("zjtx.replies")
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-REPLY, NOTICE = "reply", "notice"
+REPLY, NOTICE, DESK = "reply", "notice", "desk"
 SEND_RETRY = Backoff(attempts=8, base=1.0, cap=60.0)
 
 # --------------------------------------------------------------------------- the messages as JSON
@@ -148,12 +157,17 @@ class Reply:
     channel: str
     chat_id: str
     user_id: str | None
-    kind: str  # reply | notice
+    kind: str  # reply | notice | desk
     lang: str
     messages: tuple[Any, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
     parts_done: int = 0
     attempts: int = 0
+
+
+# (the row, delivered?, why not) → what to do once that is committed (None: nothing); called
+# inside the transaction that settles a ``desk`` row
+Settled = Callable[[Reply, bool, str], Callable[[], Awaitable[None]] | None]
 
 
 class ReplySender(Protocol):
@@ -332,6 +346,7 @@ class Postman:
         self.outbox = outbox
         self.retry = retry
         self._sleep = sleep
+        self.on_settled: Settled | None = None  # see the module docstring
         self.max_chats = max_chats
         self._senders: dict[str, ReplySender] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
@@ -382,6 +397,10 @@ class Postman:
             if key not in self._tasks:
                 self._tasks[key] = asyncio.get_running_loop().create_task(self._run(key))
 
+    def sends(self, channel: str) -> bool:
+        """Whether this postman sends ``channel``'s rows now (attached, not stopping)."""
+        return channel in self._senders and channel not in self._stopping
+
     def waiting(self, channel: str | None = None) -> int:
         if channel is not None:
             return len(self._open.get(channel, ()))
@@ -431,11 +450,11 @@ class Postman:
             parts = list(sender.parts(reply))
         except Exception as exc:  # a row this version cannot render: never block the chat
             log.exception("replies.unreadable row=%d", row_id)
-            self.outbox.fail(row_id, attempt, f"cannot be rendered: {type(exc).__name__}: {exc}")
+            await self._settle(reply, attempt, f"cannot be rendered: {type(exc).__name__}: {exc}")
             return
         done = min(reply.parts_done, len(parts))
         if done == len(parts):
-            self.outbox.progress(row_id, attempt, done, final=True)
+            await self._settle(reply, attempt, None, parts_done=done)
             return
         failures = 0
         while done < len(parts):
@@ -449,7 +468,10 @@ class Postman:
                     log.warning("replies.part_dropped row=%d part=%d %s", row_id, done, verdict.reason)
                 done += 1
                 failures = 0
-                self.outbox.progress(row_id, attempt, done, final=done == len(parts))
+                if done == len(parts):
+                    await self._settle(reply, attempt, None, parts_done=done)
+                    return
+                self.outbox.progress(row_id, attempt, done, final=False)
                 continue
             if isinstance(verdict, Undeliverable):
                 log.warning(
@@ -460,18 +482,39 @@ class Postman:
                     len(parts),
                     verdict.reason,
                 )
-                self.outbox.fail(row_id, attempt, verdict.reason)
+                await self._settle(reply, attempt, verdict.reason)
                 return
             failures += 1
             self.outbox.attempt_failed(row_id, attempt, verdict.reason)
             if failures >= self.retry.attempts:
                 log.error("replies.gave_up row=%d after %d attempts: %s", row_id, failures, verdict.reason)
-                self.outbox.fail(row_id, attempt, f"gave up after {failures} attempts: {verdict.reason}")
+                await self._settle(reply, attempt, f"gave up after {failures} attempts: {verdict.reason}")
                 return
             wait = verdict.wait or self.retry.delay(failures)
             log.info("replies.retry row=%d in=%.1fs %s", row_id, wait, verdict.reason)
             if await self._stopped_within(reply.channel, wait):
                 return  # stays 'sending' with its parts_done: the next start sends the rest
+
+    async def _settle(self, reply: Reply, attempt: str, failed: str | None, *, parts_done: int = 0) -> None:
+        """Record a row sent (``failed`` None) or failed, with what its ``on_settled`` hook
+        records in the same transaction; then run what the hook asked for after it."""
+        after = None
+        with self.outbox.db.tx():
+            if failed is None:
+                self.outbox.progress(reply.id, attempt, parts_done, final=True)
+            else:
+                self.outbox.fail(reply.id, attempt, failed)
+            if reply.kind == DESK and self.on_settled is not None:
+                try:
+                    with self.outbox.db.tx():  # a savepoint: a failing hook leaves the row's record
+                        after = self.on_settled(reply, failed is None, failed or "")
+                except Exception:
+                    log.exception("replies.on_settled_failed row=%d", reply.id)
+        if after is not None:
+            try:
+                await after()
+            except Exception:  # what follows a delivery (a notice edited) must not stop the chat
+                log.exception("replies.after_settled_failed row=%d", reply.id)
 
     async def _stopped_within(self, channel: str, seconds: float) -> bool:
         if self._sleep is not None:

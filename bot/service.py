@@ -192,11 +192,9 @@ class Assistant:
         inbound = well_formed(inbound)
         async with self._lock(key):
             if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
-                replies = await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
-                with self.store.transaction():
-                    if reply is not None:
-                        reply.record(replies)
-                return replies
+                # what it says back is recorded with what it did (a staff answer queued for the
+                # person), the update's "done" in the same transaction
+                return await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key), reply=reply)
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
                 step = await self.broadcasts.prepare(key, inbound, staff=self.is_staff(key), lang=lang)

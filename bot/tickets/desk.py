@@ -15,9 +15,15 @@ staff write ``#12 答复`` or ``/reply 12 …``, ``/tickets``, ``/claim 12``, ``
 
 Only staff (ZJTX_STAFF) act on a ticket: anyone else is ignored and logged. A staff
 answer goes through the :class:`~bot.delivery.Router` to the ticket's own person, in their
-channel, once; it never touches their session (a questionnaire in progress stays where it
-was). The sweep (:meth:`TicketDesk.sweep`, run every minute by ``zjtx serve``) raises a
-ticket nobody claimed within ZJTX_TICKET_REMIND working hours once more in the staff chat,
+channel; it never touches their session (a questionnaire in progress stays where it was).
+Where that channel sends through the reply outbox (under ``zjtx serve``: Telegram, WeCom,
+WeChat), the answer is stored and queued in the transaction that handles the staff
+member's own update (or the console's request), and sent after it, again after a crash;
+once it is delivered (or refused for good) the ticket is marked answered and staff are told
+"✓ sent" (or why not) in the chat they wrote from, in the transaction that records the
+delivery (:meth:`TicketDesk.settled`). A ticket's closing reaches the person the same way.
+The sweep (:meth:`TicketDesk.sweep`, run every minute by ``zjtx serve``) raises a ticket
+nobody claimed within ZJTX_TICKET_REMIND working hours once more in the staff chat,
 and closes an answered ticket the person has not written to for ZJTX_TICKET_IDLE_DAYS.
 """
 
@@ -28,9 +34,10 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.delivery import Router, StaffBoard
 from bot.knowledge import Knowledge, KnowledgeError, StaffRecord, by_language
@@ -43,6 +50,9 @@ from dialogs.messages import Choice, Inbound, Notify, Outbound, Text
 from dialogs.office_hours import OfficeHours
 
 from .store import Opening, Ticket, TicketStore
+
+if TYPE_CHECKING:
+    from bot.replies import Reply
 
 __all__ = ["DESK_COMMANDS", "Outcome", "TicketDesk"]
 
@@ -77,6 +87,32 @@ CHANNEL_NAMES = {
     "wechat": "web.channel.wechat",
     "console": "web.channel.console",
 }
+
+
+class Records(Protocol):
+    """Where a staff member's update records what is said back (bot.mailroom.Recorder):
+    called inside the transaction, it also marks the update handled."""
+
+    def record(self, replies: Sequence[Outbound]) -> None: ...
+
+
+@dataclass
+class StaffTurn:
+    """A staff member's update being handled: who wrote where, in what language, and where
+    the answer goes. What the desk says back is recorded (once) in the transaction that
+    does what the update asked for."""
+
+    key: SessionKey
+    lang: str
+    reply: Records | None = None
+    button: bool = False
+    said: list[Outbound] | None = None  # recorded already
+
+    def record(self, replies: Sequence[Outbound]) -> None:
+        if self.said is None:
+            if self.reply is not None:
+                self.reply.record(replies)
+            self.said = list(replies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,10 +387,22 @@ class TicketDesk:
             return True
         return self.ticket_of(key, inbound) is not None
 
-    async def handle_staff(self, key: SessionKey, inbound: Inbound, *, staff: bool) -> list[Outbound]:
-        """Answer a message :meth:`claims`: act on a ticket for staff, refuse anyone else."""
+    async def handle_staff(
+        self, key: SessionKey, inbound: Inbound, *, staff: bool, reply: Records | None = None
+    ) -> list[Outbound]:
+        """Answer a message :meth:`claims`: act on a ticket for staff, refuse anyone else.
+        ``reply`` records what is said back (and marks the update handled) in the transaction
+        that does what was asked: a staff answer to a person is queued with it."""
+        turn = StaffTurn(key, self.sessions.load(key).session.lang, reply, inbound.choice is not None)
+        replies = await self._staff(key, inbound, staff, turn)
+        if turn.said is None:
+            with self.store.db.tx():
+                turn.record(replies)
+        return turn.said if turn.said is not None else replies
+
+    async def _staff(self, key: SessionKey, inbound: Inbound, staff: bool, turn: StaffTurn) -> list[Outbound]:
         who = f"{key.channel}:{key.user_id}"
-        lang = self.sessions.load(key).session.lang
+        lang = turn.lang
         if not staff:
             log.warning("desk.refused_non_staff who=%s chat=%s", who, key.chat_id)
             quiet = self.in_staff_chat(key) or inbound.choice is not None
@@ -370,7 +418,7 @@ class TicketDesk:
                 if match is None:
                     return []
                 ticket_id, text = int(match.group(1)), match.group(2)
-            outcome = await self.reply(ticket_id, text, by=who, name=name, via=key.channel)
+            outcome = await self.reply(ticket_id, text, by=who, name=name, via=key.channel, turn=turn)
             return [Text(self._said(lang, outcome))]
         args = command.args
         if command.name == "/tickets":
@@ -383,11 +431,11 @@ class TicketDesk:
             return [Text(self.t(lang, "desk.staff.usage"))]
         ticket_id = int(found.group(1))
         if command.name == "/reply":
-            outcome = await self.reply(ticket_id, rest, by=who, name=name, via=key.channel)
+            outcome = await self.reply(ticket_id, rest, by=who, name=name, via=key.channel, turn=turn)
         elif command.name == "/claim":
             outcome = await self.claim(ticket_id, by=who, name=name)
         elif command.name == "/close":
-            outcome = await self.close(ticket_id, by=who, name=name)
+            outcome = await self.close(ticket_id, by=who, name=name, turn=turn)
         else:
             outcome = await self.save(ticket_id, by=who, name=name)
             if button and outcome.ticket is not None:  # a button: say it where the ticket is
@@ -436,9 +484,15 @@ class TicketDesk:
 
     # ------------------------------------------------------------ staff actions (chat and console)
 
-    async def reply(self, ticket_id: int, text: str, *, by: str, name: str | None, via: str) -> Outcome:
+    async def reply(
+        self, ticket_id: int, text: str, *, by: str, name: str | None, via: str, turn: StaffTurn | None = None
+    ) -> Outcome:
         """Send a staff answer to the ticket's person, in their channel and language, marked
-        as from the secretariat; store it; show it on the notice."""
+        as from the secretariat; store it; show it on the notice.
+
+        Through the reply outbox (the person's channel sends through it here): stored and
+        queued in one transaction with ``turn``'s update marked handled, and ``desk.staff.queued``
+        at once; :meth:`settled` records the delivery and tells staff. Otherwise sent now."""
         ticket = self.store.get(ticket_id)
         text = text.strip()
         if ticket is None:
@@ -450,6 +504,20 @@ class TicketDesk:
         if len(text) > TEXT_LIMIT:
             return Outcome(False, "desk.staff.too_long", ticket, detail=str(TEXT_LIMIT))
         messages = self.to_person(ticket, text)
+        if self.router.durable(ticket.key.channel):
+            lang = self.sessions.load(ticket.key).session.lang
+            with self.store.db.tx():
+                sent = self.store.sending(ticket.id, by, name, text, self.clock(), via=via)
+                about: dict[str, Any] = {"ticket_message": sent}
+                if turn is not None:  # where "✓ sent" goes once it is
+                    about["confirm"] = {
+                        "channel": turn.key.channel, "chat_id": turn.key.chat_id, "user_id": turn.key.user_id,
+                        "lang": turn.lang, "extra": dict(getattr(turn.reply, "extra", None) or {}),
+                    }  # fmt: skip
+                    turn.record([])
+                self.router.queue(ticket.key, messages, lang=lang, about=about)
+            log.info("desk.queued ticket=%s by=%s via=%s", ticket.id, by, via)
+            return Outcome(True, "desk.staff.queued", self.store.get(ticket.id) or ticket)
         # stored before it is sent: whatever happens next the answer is on record, and never sent twice
         sent = self.store.sending(ticket.id, by, name, text, self.clock(), via=via)
         delivered = await self.router.deliver(ticket.key, messages)
@@ -470,6 +538,43 @@ class TicketDesk:
             await self._refresh_notice(updated)
         return Outcome(True, "desk.staff.sent", updated)
 
+    def settled(self, row: Reply, delivered: bool, reason: str) -> Callable[[], Awaitable[None]] | None:
+        """The reply outbox settled a staff answer :meth:`reply` queued (inside the transaction
+        that records it): the ticket is answered when it reached the person, and staff are
+        told either way in the chat they wrote from. Returns the notice's refresh, for after
+        the commit."""
+        message_id = row.extra.get("ticket_message")
+        found = self.store.message(message_id) if isinstance(message_id, int) else None
+        if found is None:
+            return None  # not a staff answer (a closing, a confirmation), or forgotten since
+        now = self.clock()
+        updated = self.store.answered(
+            found.ticket_id, found.id, found.author, found.author_name, now,
+            delivered=delivered, close_at=now + self.idle_days * 86400,
+        )  # fmt: skip
+        if delivered:
+            log.info("desk.replied ticket=%s by=%s via=%s", found.ticket_id, found.author, found.via)
+            outcome = Outcome(True, "desk.staff.sent", updated)
+        else:
+            log.error("desk.reply_undelivered ticket=%s reason=%s", found.ticket_id, reason)
+            outcome = Outcome(False, UNDELIVERED["refused"], updated)
+        confirm = row.extra.get("confirm")
+        if isinstance(confirm, Mapping) and self.router.durable(str(confirm.get("channel"))):
+            lang = str(confirm.get("lang") or STAFF_LANG)
+            staff = SessionKey(
+                str(confirm["channel"]), str(confirm["chat_id"]), str(confirm.get("user_id") or "")
+            )
+            extra = confirm.get("extra")  # the channel's own: a reply to the staff's message (its topic)
+            self.router.queue(
+                staff,
+                [Text(self._said(lang, outcome))],
+                lang=lang,
+                about=extra if isinstance(extra, Mapping) else None,
+            )
+        if updated is None:
+            return None
+        return lambda: self._refresh_notice(updated)
+
     def to_person(self, ticket: Ticket, text: str) -> list[Outbound]:
         """A staff answer as the person reads it, in the language they speak now."""
         session = self.sessions.load(ticket.key).session
@@ -489,22 +594,53 @@ class TicketDesk:
         await self._refresh_notice(ticket)
         return Outcome(True, "desk.staff.claimed", ticket)
 
-    async def close(self, ticket_id: int, *, by: str, name: str | None, reason: str = "staff") -> Outcome:
-        """Close a ticket and tell the person, in their language."""
-        ticket, closed = self.store.close(ticket_id, by, reason, self.clock())
-        if ticket is None:
-            return Outcome(False, "desk.staff.no_ticket", detail=str(ticket_id))
-        if not closed:
-            return Outcome(False, "desk.staff.closed_already", ticket)
+    async def close(
+        self,
+        ticket_id: int,
+        *,
+        by: str,
+        name: str | None,
+        reason: str = "staff",
+        turn: StaffTurn | None = None,
+    ) -> Outcome:
+        """Close a ticket and tell the person, in their language (through the reply outbox, in
+        the same transaction, where their channel sends through it; ``turn``'s answer too)."""
+        with self.store.db.tx():
+            ticket, closed = self.store.close(ticket_id, by, reason, self.clock())
+            told = closed and ticket is not None and self._queue_closed(ticket)
+            if ticket is None:
+                outcome = Outcome(False, "desk.staff.no_ticket", detail=str(ticket_id))
+            elif not closed:
+                outcome = Outcome(False, "desk.staff.closed_already", ticket)
+            else:
+                outcome = Outcome(True, "desk.staff.closed", ticket)
+            if told and turn is not None:
+                turn.record([] if turn.button else [Text(self._said(turn.lang, outcome))])
+        if ticket is None or not closed:
+            return outcome
         log.info("desk.closed ticket=%s by=%s reason=%s", ticket.id, by, reason)
-        await self._tell_closed(ticket)
+        if not told:
+            await self._tell_closed(ticket)
         await self._refresh_notice(ticket)
-        return Outcome(True, "desk.staff.closed", ticket)
+        return outcome
 
-    async def _tell_closed(self, ticket: Ticket) -> None:
+    def _closing(self, ticket: Ticket) -> tuple[list[Outbound], str]:
         lang = self.sessions.load(ticket.key).session.lang
         key = "desk.person.closed_idle" if ticket.close_reason == "idle" else "desk.person.closed"
-        delivered = await self.router.deliver(ticket.key, [Text(self.t(lang, key, id=ticket.id))])
+        return [Text(self.t(lang, key, id=ticket.id))], lang
+
+    def _queue_closed(self, ticket: Ticket) -> bool:
+        """Queue the closing for the person in the transaction in progress, when their channel
+        sends through the reply outbox here; False when it does not (then :meth:`_tell_closed`)."""
+        if not self.router.durable(ticket.key.channel):
+            return False
+        messages, lang = self._closing(ticket)
+        self.router.queue(ticket.key, messages, lang=lang)
+        return True
+
+    async def _tell_closed(self, ticket: Ticket) -> None:
+        messages, _ = self._closing(ticket)
+        delivered = await self.router.deliver(ticket.key, messages)
         if not delivered.ok:
             log.warning("desk.close_untold ticket=%s reason=%s", ticket.id, delivered.reason)
 
@@ -588,11 +724,14 @@ class TicketDesk:
             reminded += 1
         closed = 0
         for ticket in self.store.due_closing(now):
-            done, changed = self.store.close(ticket.id, "assistant", "idle", now)
+            with self.store.db.tx():  # closed and its person told (queued) together
+                done, changed = self.store.close(ticket.id, "assistant", "idle", now)
+                told = changed and done is not None and self._queue_closed(done)
             if not changed or done is None:
                 continue
             log.info("desk.closed ticket=%s reason=idle", done.id)
-            await self._tell_closed(done)
+            if not told:
+                await self._tell_closed(done)
             await self._refresh_notice(done)
             closed += 1
         return reminded, closed

@@ -158,6 +158,29 @@ class TicketStore:
             for r in rows
         ]
 
+    def message(self, message_id: int) -> TicketMessage | None:
+        """One message of any ticket (None: there is none, or its ticket was forgotten)."""
+        r = self.db.row(
+            "SELECT id, ticket_id, at, direction, author, text, author_name, via, delivered "
+            "FROM ticket_messages WHERE id=?",
+            [message_id],
+        )
+        if r is None:
+            return None
+        return TicketMessage(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], None if r[8] is None else bool(r[8])
+        )
+
+    def in_outbox(self, ticket_id: int) -> set[int]:
+        """The ids of the ticket's staff answers still waiting in the reply outbox (being sent)."""
+        rows = self.db.rows(
+            "SELECT json_extract(o.extra, '$.ticket_message') FROM reply_outbox o "
+            "JOIN ticket_messages m ON m.id = json_extract(o.extra, '$.ticket_message') "
+            "WHERE o.kind='desk' AND o.state IN ('pending', 'sending') AND m.ticket_id=?",
+            [ticket_id],
+        )
+        return {int(r[0]) for r in rows}
+
     def listing(
         self, states: Sequence[str] = ACTIVE, *, before: int | None = None, limit: int = 50
     ) -> list[Ticket]:

@@ -23,6 +23,12 @@ and refused when it belongs to a question no longer asked. Pictures are uploaded
 temporary media and sent as images; documents as a signed, expiring link
 (:mod:`bot.links`), since customer-service messages cannot carry files.
 
+Messages to a follower that no turn of theirs asked for and that must not be lost (a staff
+answer from the desk, a ticket's closing) wait in the reply outbox (:mod:`bot.replies`) and
+go out from there as customer-service messages, each claimed from the window (one outside
+it is refused for good, counted as dropped); a turn's own replies never use the outbox (the
+passive reply cannot wait), nor do reminders (the scheduler's own bookkeeping).
+
 Events: ``subscribe`` greets with the main menu; ``unsubscribe`` is remembered and nothing
 more is sent; ``CLICK`` of the custom menu (``zjtx wechat menu``) runs its command;
 pictures, voice and video get a short "please type".
@@ -48,6 +54,7 @@ from bot.db import Db
 from bot.inbox import CURRENT, InboxRow
 from bot.links import DocumentLinks
 from bot.mailroom import Mailroom, Recorder
+from bot.replies import Again, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import TIMEZONE, Settings
 from bot.store import SessionKey
@@ -58,7 +65,7 @@ from dialogs.picking import MenuNotes, option_numbers
 from .api import MENU_ITEM_LIMIT, OUT_OF_QUOTA, OUT_OF_WINDOW, UNSUBSCRIBED, WeChatApi
 from .callback import CALLBACK_PATH, Answer, WeChatCallback
 from .config import WeChatConfig
-from .errors import WeChatError
+from .errors import WeChatError, WeChatTransportError
 from .inbound import WeChatInbound, parse_inbound
 from .reply import image_reply, text_reply
 from .store import Shut, WeChatStore
@@ -194,7 +201,7 @@ class WeChatChannel:
         """Take the callbacks a crash left pending in the inbox (their replies go as
         customer-service messages); WeChat pushes new ones to the shared server."""
         if self._mail is not None:
-            self._mail.attach(CHANNEL, handle=self._handle_row, sender=None)
+            self._mail.attach(CHANNEL, handle=self._handle_row, sender=self)
         safe = "aes" if self._config.aes_key else "plaintext"
         log.info("wechat.channel_ready app_id=%s mode=%s path=%s", self._config.app_id, safe, CALLBACK_PATH)
 
@@ -494,6 +501,32 @@ class WeChatChannel:
         except Exception as exc:  # the alt text goes instead; the picture is not worth the turn
             log.warning("wechat.image_failed openid=%s error=%s (its text is sent)", key.user_id, exc)
         return image
+
+    # --- the reply outbox's sender (what the desk sends a follower) ------------------------------
+
+    def parts(self, reply: Reply) -> list[_Send]:
+        """The customer-service messages of a stored row (see :meth:`_plan`)."""
+        return self._plan(SessionKey(CHANNEL, reply.chat_id, reply.chat_id), list(reply.messages))
+
+    async def send(self, reply: Reply, part: Any) -> Verdict:
+        """Send one part, claimed from the follower's window first (shut: refused for good,
+        counted as dropped); no answer from WeChat or a busy one: sent again."""
+        openid = reply.chat_id
+        shut = self._store.claim_send(openid, self._clock())
+        if shut is not None:
+            log.warning(
+                "wechat.reply_dropped openid=%s what=outbox row=%d reason=%s", openid, reply.id, shut.value
+            )
+            return Undeliverable(f"window {shut.value}")
+        try:
+            await self._send_one(SessionKey(CHANNEL, openid, openid), part)
+        except WeChatError as exc:
+            self._refused(openid, exc)
+            if isinstance(exc, WeChatTransportError) or exc.errcode == -1:
+                return Again(f"{exc.errcode} {exc.errmsg}")
+            log.error("wechat.reply_undelivered openid=%s row=%d errcode=%d", openid, reply.id, exc.errcode)
+            return Undeliverable(f"{exc.errcode} {exc.errmsg}")
+        return Sent()
 
     def _refused(self, openid: str, exc: WeChatError) -> None:
         why = {OUT_OF_WINDOW: Shut.WINDOW, OUT_OF_QUOTA: Shut.QUOTA, UNSUBSCRIBED: Shut.UNSUBSCRIBED}.get(

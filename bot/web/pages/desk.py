@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 # What an action's outcome says on the ticket's page (the chat's words: desk.staff.*)
 SAID = frozenset(
     {
-        "desk.staff.sent", "desk.staff.claimed", "desk.staff.closed", "desk.staff.saved",
+        "desk.staff.sent", "desk.staff.queued", "desk.staff.claimed", "desk.staff.closed", "desk.staff.saved",
         "desk.staff.closed_already", "desk.staff.claimed_already", "desk.staff.undelivered.no_channel",
         "desk.staff.undelivered.refused", "desk.staff.undelivered.later", "desk.staff.undelivered.uncertain",
         "desk.staff.save_unanswered", "desk.staff.save_refused",
@@ -50,6 +50,7 @@ class Line:
     direction: str
     undelivered: bool  # a staff answer the platform refused
     uncertain: bool  # a staff answer whose sending never reported back (a crash): not sent again
+    sending: bool = False  # a staff answer in the reply outbox, on its way
 
 
 def routes(router: web.UrlDispatcher) -> None:
@@ -119,7 +120,9 @@ def _lines(request: web.Request, ticket: Ticket) -> list[Line]:
         return m.author_name or m.author
 
     shown = []
-    for m in _desk(request).store.messages(ticket.id):
+    store = _desk(request).store
+    on_the_way = store.in_outbox(ticket.id)
+    for m in store.messages(ticket.id):
         text = m.text
         if m.direction == "note":
             text = _note_text(console, lang, m.text, m.author_name or m.author)
@@ -132,7 +135,8 @@ def _lines(request: web.Request, ticket: Ticket) -> list[Line]:
                 text,
                 m.direction,
                 out and m.delivered is False,
-                out and m.delivered is None,
+                out and m.delivered is None and m.id not in on_the_way,
+                out and m.delivered is None and m.id in on_the_way,
             )
         )
     return shown

@@ -84,8 +84,14 @@ class Desk:
         return next(c for c in self.app.channels if isinstance(c, WeComChannel))
 
     async def drain(self) -> None:
-        for channel in self.app.channels:
-            await channel.drain()  # type: ignore[attr-defined]
+        """Until every update is handled and every message sent, whichever channel it is in
+        (a staff answer in one channel is sent in another, and "✓ sent" comes back after)."""
+        while True:
+            for channel in self.app.channels:
+                await channel.drain()  # type: ignore[attr-defined]
+            await self.app.mail.drain()
+            if not (self.app.mail.dispatcher.busy or self.app.mail.postman.waiting()):
+                return
 
     # --- Telegram ----------------------------------------------------------------------------
 

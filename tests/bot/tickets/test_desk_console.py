@@ -51,10 +51,14 @@ async def test_the_desk_lists_tickets_and_a_reply_from_the_console_reaches_the_p
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
     since = served.telegram.checkpoint()
     sent = await client.post("/console/desk/1/reply", data={"csrf": csrf, "text": "请带营业执照来补办。"})
-    assert sent.status == 200 and "已发给 王小明" in await sent.text()
+    # committed with the request, sent by the reply outbox: the page says it is on its way
+    assert sent.status == 200 and "正在发给 王小明" in await sent.text()
+    await served.drain()
     [answer] = served.sent_to(PERSON, since)
     assert "秘书处答复（工单 #1）" in answer["text"] and "请带营业执照来补办" in answer["text"]
     assert "已答复" in served.notice(1)["text"]  # the staff group's notice shows it too
+    page = await (await client.get("/console/desk/1")).text()
+    assert "发送中" not in page and "不会重发" not in page  # delivered: neither on its way nor uncertain
     audit = served.app.db.rows("SELECT who, action, subject FROM console_audit WHERE action LIKE 'ticket.%'")
     assert audit == [(f"telegram:{STAFF}", "ticket.reply", "ticket:1")]
 

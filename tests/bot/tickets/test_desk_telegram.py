@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+from bot.replies import Reply, Verdict
 from bot.store import SessionKey
 
 from .conftest import GROUP, OTHER, PERSON, STAFF, STRANGER, WEEKEND, Clock, Desk, MakeDesk, stop, texts
@@ -161,3 +165,51 @@ async def test_a_staff_chat_whose_channel_is_not_running_promises_nothing(make_d
     desk = await make_desk(ZJTX_STAFF_CHAT="wecom:lisi", WECOM_CORP_ID=None)
     said = texts(await desk.say("转人工"))
     assert "已转给" not in said and "18011714912" in said
+
+
+async def test_a_staff_answer_is_committed_with_the_staff_update_and_sent_after_a_crash(
+    make_desk: MakeDesk,
+) -> None:
+    first = await make_desk()
+    await first.say(NOT_IN_SOURCES)
+    notice = first.notice(1)
+    sending = first.channel.send
+
+    async def dies_at_the_send(reply: Reply, part: Any) -> Verdict:
+        if reply.chat_id == str(PERSON):  # the process "dies" as the answer would go out
+            raise asyncio.CancelledError
+        return await sending(reply, part)
+
+    first.channel.send = dies_at_the_send  # type: ignore[method-assign]
+    since = first.telegram.checkpoint()
+    await first.in_group("证书可以补办，请带营业执照。", reply_to=notice)
+    assert first.sent_to(PERSON, since) == [] and "已发给" not in texts(first.sent_to(GROUP, since))
+    db = first.app.db
+    # the staff's update is handled, and the answer with it: in one commit, waiting in the outbox
+    assert db.rows("SELECT state FROM inbox ORDER BY id DESC LIMIT 1") == [("done",)]
+    assert db.rows("SELECT kind, state, chat_id FROM reply_outbox WHERE kind='desk'") == [
+        ("desk", "sending", str(PERSON))
+    ]
+    [out] = [m for m in first.app.tickets.store.messages(1) if m.direction == "out"]  # type: ignore[union-attr]
+    assert out.delivered is None
+    await stop(first)
+
+    again = await make_desk()  # the next start sends what the outbox holds
+    await again.drain()
+    [answer] = again.sent_to(PERSON, since)
+    assert "请带营业执照" in answer["text"] and "秘书处答复（工单 #1）" in answer["text"]
+    assert "已发给 王小明" in texts(again.sent_to(GROUP, since))
+    ticket = again.app.tickets.store.get(1)  # type: ignore[union-attr]
+    assert ticket is not None and ticket.state == "answered"
+    assert [m.delivered for m in again.app.tickets.store.messages(1) if m.direction == "out"] == [True]  # type: ignore[union-attr]
+
+
+async def test_an_answer_the_platform_refuses_for_good_is_reported_to_staff(desk: Desk) -> None:
+    await desk.say(NOT_IN_SOURCES)
+    notice = desk.notice(1)
+    desk.telegram.fail_chat(PERSON)  # the person blocked the bot since
+    said = texts(await desk.in_group("稍后联系您。", reply_to=notice))
+    assert "没能发出" in said
+    ticket = desk.app.tickets.store.get(1)  # type: ignore[union-attr]
+    assert ticket is not None and ticket.state == "open"
+    assert [m.delivered for m in desk.app.tickets.store.messages(1) if m.direction == "out"] == [False]  # type: ignore[union-attr]

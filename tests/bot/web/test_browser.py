@@ -355,10 +355,11 @@ def test_answer_a_ticket_and_the_fake_platform_receives_the_reply(
     page.fill("#reply", "补办请带营业执照到秘书处，当天可以办好。")
     page.click("#send-reply")
     page.wait_for_selector("#said")
-    assert "已发给 王小明" in page.inner_text("#said")
+    assert "正在发给 王小明" in page.inner_text("#said")  # committed; the reply outbox sends it
     sent = telegram.run(telegram.api.wait_for_message(PERSON, containing="营业执照", since=since, timeout=20))
     assert sent["text"].startswith("💬 秘书处答复（工单 #1）")
     page.locator("#transcript", has_text="当天可以办好").wait_for()
+    page.locator("#transcript .pill", has_text="发送中").wait_for(state="detached")  # delivered
     page.screenshot(path=shots / "ticket-answered-desk.png", full_page=True)
     calls = telegram.run(_sent_to(telegram.api, PERSON))
     assert len([c for c in calls if "营业执照" in c]) == 1  # exactly once
