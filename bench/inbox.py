@@ -13,8 +13,14 @@ typing (options by number), sending the next message once the reply came; 1 and 
 people at once. With the inbox on disk every update costs four commits (the inbox row,
 the turn, the claim, the sent mark), each synchronous (``synchronous=FULL``).
 
+Without the inbox: ``--without PATH`` runs the same updates, in the same run, through the
+channels of another checkout (one from before the inbox, where a webhook is answered 200
+and a WeCom callback acknowledged before the turn, and replies are sent from the turn's
+task), in a child process, and gives each figure's ratio to it: what the inbox and the
+outbox cost, durability and bookkeeping together.
+
 Run from the repository root (the fakes live in tests/fakes):
-``python -m bench.inbox [--quick]``.
+``python -m bench.inbox [--quick] [--without ../checkout-before-the-inbox]``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -42,7 +51,6 @@ from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
 from bot.channels.wecom import WeComApi, WeComConfig, WeComCrypto
 from bot.channels.wecom.channel import WeComChannel
 from bot.db import Db, connect
-from bot.mailroom import Mailroom
 from bot.service import Assistant
 from bot.settings import Settings
 from dialogs.engine import DialogEngine
@@ -70,17 +78,20 @@ class Figures:
         return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
-def show(f: Figures, base: Figures | None) -> None:
-    ratio = "" if base is None else f"   throughput ×{f.per_second / base.per_second:.3f} of in memory"
+def show(f: Figures, base: Figures | None, of: str = "in memory") -> None:
+    ratio = "" if base is None else f"   throughput ×{f.per_second / base.per_second:.3f} of {of}"
     print(
         f"  {f.label:<34} {f.per_second:>6.0f}/s   p50 {f.pct(f.latencies, 50):7.2f} ms   "
         f"p99 {f.pct(f.latencies, 99):7.2f} ms   ack p50 {f.pct(f.acks, 50):6.2f} ms{ratio}"
     )
 
 
-def assistant_for(db: Path, engine: DialogEngine, durable: bool) -> tuple[Assistant, Db, Callable[[], None]]:
+def assistant_for(
+    db: Path, engine: DialogEngine, durable: bool | None
+) -> tuple[Assistant, Db, Callable[[], None]]:
     """An Assistant on the database ``db`` whose inbox and outbox are on it too (``durable``)
-    or in a throwaway in-memory database."""
+    or in a throwaway in-memory database; None: as ``build`` makes it (in a checkout from
+    before the inbox, one without)."""
     app = build(
         Settings(_env_file=None, ZJTX_DB=str(db)),
         today=lambda: TODAY,
@@ -88,6 +99,10 @@ def assistant_for(db: Path, engine: DialogEngine, durable: bool) -> tuple[Assist
         channels=False,
         worker=False,
     )
+    if durable is None:
+        return app.assistant, app.db, app.close
+    from bot.mailroom import Mailroom
+
     mail_db = app.db if durable else connect(":memory:")
     assistant = Assistant(app.store, engine, lambda: TODAY, mail=Mailroom(mail_db))
 
@@ -126,7 +141,13 @@ async def drive(
 
 
 async def telegram_run(
-    label: str, api: FakeTelegramBotApi, messages: list[str], people: int, total: int, db: Path, durable: bool
+    label: str,
+    api: FakeTelegramBotApi,
+    messages: list[str],
+    people: int,
+    total: int,
+    db: Path,
+    durable: bool | None,
 ) -> Figures:
     engine = DialogEngine()
     assistant, app_db, close = assistant_for(db, engine, durable)
@@ -168,12 +189,25 @@ async def telegram_run(
 
 
 async def wecom_run(
-    label: str, fake: FakeWeComApi, messages: list[str], people: int, total: int, db: Path, durable: bool
+    label: str,
+    fake: FakeWeComApi,
+    messages: list[str],
+    people: int,
+    total: int,
+    db: Path,
+    durable: bool | None,
 ) -> Figures:
+    from bot.channels.wecom.channel import StoreReplayGuard
+
     engine = DialogEngine()
     assistant, app_db, close = assistant_for(db, engine, durable)
     config = WeComConfig(CORP_ID, 1, SECRET, TOKEN, AES_KEY, api_base_url=fake.base_url)
-    channel = WeComChannel(config, assistant, api=WeComApi.from_config(config))
+    channel = WeComChannel(
+        config,
+        assistant,
+        replay_guard=StoreReplayGuard(assistant.store),  # a version before the inbox needs it
+        api=WeComApi.from_config(config),
+    )
     server = TestServer(http_app(app_db, [channel]), host="127.0.0.1")
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
@@ -202,7 +236,43 @@ async def wecom_run(
     return Figures(label, len(latencies), seconds, latencies, acks)
 
 
-async def main(quick: bool) -> None:
+async def child(platform: str, people: int, total: int) -> None:
+    """One run as ``build`` makes the assistant, printed as JSON (for ``--without``)."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    messages = script(DialogEngine())
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "without.db"
+        if platform == "telegram":
+            async with FakeTelegramBotApi() as api:
+                f = await telegram_run("without the inbox", api, messages, people, total, db, None)
+        else:
+            async with FakeWeComApi(corp_id=CORP_ID, secret=SECRET) as fake:
+                f = await wecom_run("without the inbox", fake, messages, people, total, db, None)
+    print(json.dumps({"count": f.count, "seconds": f.seconds, "latencies": f.latencies, "acks": f.acks}))
+
+
+async def without(root: Path, platform: str, people: int, total: int) -> Figures:
+    """The same updates through the checkout at ``root`` (its own bot and fakes), in a child."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    args = ["--child", platform, "--people", str(people), "--total", str(total)]
+    # this file, run with that checkout first on the path (not this folder: bench/telegram.py
+    # would stand for python-telegram-bot)
+    code = (
+        f"import runpy, sys; sys.argv = [{__file__!r}, *{args!r}]; "
+        f"runpy.run_path({__file__!r}, run_name='__main__')"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, cwd=root, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the run without the inbox failed ({process.returncode})")
+    got = json.loads(out.decode().strip().splitlines()[-1])
+    return Figures("without the inbox", got["count"], got["seconds"], got["latencies"], got["acks"])
+
+
+async def main(quick: bool, root: Path | None) -> None:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     messages = script(DialogEngine())
     total = 300 if quick else 1500
@@ -231,6 +301,11 @@ async def main(quick: bool) -> None:
                 )
                 show(memory, None)
                 show(disk, memory)
+                if root is not None:
+                    bare = await without(root, "telegram", people, total)
+                    show(bare, None)
+                    show(memory, bare, "without")
+                    show(disk, bare, "without")
         async with FakeWeComApi(corp_id=CORP_ID, secret=SECRET) as fake:
             for people in (1, 16):
                 print(f"WeCom callbacks, {people} at once:")
@@ -254,9 +329,22 @@ async def main(quick: bool) -> None:
                 )
                 show(memory, None)
                 show(disk, memory)
+                if root is not None:
+                    bare = await without(root, "wecom", people, total)
+                    show(bare, None)
+                    show(memory, bare, "without")
+                    show(disk, bare, "without")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer updates")
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument("--without", type=Path, help="a checkout from before the inbox, to compare with")
+    parser.add_argument("--child", choices=("telegram", "wecom"), help=argparse.SUPPRESS)
+    parser.add_argument("--people", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--total", type=int, default=300, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        asyncio.run(child(args.child, args.people, args.total))
+    else:
+        asyncio.run(main(args.quick, args.without.resolve() if args.without else None))

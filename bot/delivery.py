@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.reminders.pushing import Dropped, Later, Pushed, Pusher, Sent, Uncertain
+from bot.replies import NOTICE
 from bot.store import SessionKey
 from dialogs.messages import Choice, Outbound
 
@@ -167,11 +168,18 @@ class Router:
         *,
         lang: str,
         about: Mapping[str, Any] | None = None,
+        notice_about: str | None = None,
     ) -> int:
         """Queue ``messages`` to ``key``'s chat in the reply outbox, in the transaction in
         progress: sent once it commits (only when :meth:`durable`). ``about`` comes back to
-        the outbox's settled hook (which ticket message this is). Returns the row's id."""
+        the outbox's settled hook (which ticket message this is); ``notice_about``: the chat
+        is staff's and this is a notice about that person (forgotten with them). Returns
+        the row's id."""
         assert self.mail is not None, "no reply outbox"
+        if notice_about is not None:
+            return self.mail.queue(
+                key.channel, key.chat_id, messages, user_id=notice_about, lang=lang, extra=about, kind=NOTICE
+            )
         return self.mail.queue(
             key.channel, key.chat_id, messages, user_id=key.user_id, lang=lang, extra=about
         )

@@ -158,11 +158,17 @@ class Inbox:
 
     def forget(self, channel: str, user_id: str) -> int:
         """Delete the rows of one person that are handled (pending ones are messages still
-        to answer). Returns how many went."""
+        to answer), and empty the handled payloads of others that name them (a staff member's
+        reply quoting their ticket). Returns how many rows went."""
+        pattern = "%" + user_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         with self.db.tx() as conn:
-            return conn.execute(
+            gone = conn.execute(
                 "DELETE FROM inbox WHERE channel=? AND user_id=? AND state!=?", [channel, user_id, PENDING]
             ).rowcount
+            conn.execute(  # a handled row's payload is never read again
+                "UPDATE inbox SET payload='' WHERE state!=? AND payload LIKE ? ESCAPE '\\'", [PENDING, pattern]
+            )
+            return gone
 
     def prune(self, before: float) -> int:
         """Delete the rows handled before ``before`` (Unix seconds); return how many."""

@@ -240,17 +240,19 @@ class Mailroom:
         user_id: str | None,
         lang: str,
         extra: Mapping[str, Any] | None = None,
+        kind: str = DESK,
     ) -> int:
         """Queue messages to a chat that no turn there asked for (a staff answer to a person,
         a ticket's closing), in the transaction in progress (or one of its own): sent once it
         commits, again after a crash, with the outbox's guarantee; the inbox row being
         handled (a staff member's update) is not marked done here. ``extra`` is kept with the
         row for the channel's sender and for :meth:`on_settled` (say which ticket message
-        this is). Returns the row's id."""
+        this is); ``kind`` NOTICE: a staff notice about the person ``user_id`` (deleted with
+        them by /forget). Returns the row's id."""
         attempt = uuid.uuid4().hex
         with self.db.tx():
             row_id = self.outbox.add(
-                channel, chat_id, messages, user_id=user_id, lang=lang, kind=DESK, extra=extra,
+                channel, chat_id, messages, user_id=user_id, lang=lang, kind=kind, extra=extra,
                 attempt_id=attempt,
             )  # fmt: skip
             self._offer_after_commit({row_id: attempt})

@@ -570,6 +570,7 @@ class TicketDesk:
                 [Text(self._said(lang, outcome))],
                 lang=lang,
                 about=extra if isinstance(extra, Mapping) else None,
+                notice_about=row.user_id,  # it names the person: forgotten with them
             )
         if updated is None:
             return None

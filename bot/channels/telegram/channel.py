@@ -406,7 +406,7 @@ class TelegramChannel:
         for n, planned in enumerate(plan):
             reply = (
                 ReplyParameters(int(reply_to), allow_sending_without_reply=True)
-                if reply_to is not None and n == 0 and reply_to.isdigit()
+                if reply_to is not None and n == 0 and _number(reply_to)
                 else None
             )
             try:
@@ -417,7 +417,7 @@ class TelegramChannel:
                     reply_markup=planned.markup,
                     link_preview_options=_NO_PREVIEW,
                     reply_parameters=reply,
-                    message_thread_id=int(thread) if thread and thread.isdigit() else None,
+                    message_thread_id=int(thread) if thread and _number(thread) else None,
                 )
             except TelegramError as exc:
                 log.error("telegram.staff_post_failed chat=%s error=%s", chat_id, exc)
@@ -433,7 +433,7 @@ class TelegramChannel:
         plan = plan_messages(
             [Menu(text, tuple(buttons))], self._catalog("zh"), self._data_for, self._text_limit
         )
-        if not plan or not message_id.isdigit():
+        if not plan or not _number(message_id):
             return False
         first = plan[0]
         markup = plan[-1].markup if len(plan) == 1 else None
@@ -971,6 +971,11 @@ def _refusal(exc: NetworkError) -> bool:
 
 def _key(chat_id: int, user_id: int) -> SessionKey:
     return SessionKey(CHANNEL, str(chat_id), str(user_id))
+
+
+def _number(text: str) -> bool:
+    """A message or topic id: ASCII digits only (``"²".isdigit()``, but int() refuses it)."""
+    return text.isascii() and text.isdigit() and len(text) <= 20
 
 
 def _chat(chat_id: str) -> int | str:

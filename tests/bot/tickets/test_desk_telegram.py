@@ -213,3 +213,21 @@ async def test_an_answer_the_platform_refuses_for_good_is_reported_to_staff(desk
     ticket = desk.app.tickets.store.get(1)  # type: ignore[union-attr]
     assert ticket is not None and ticket.state == "open"
     assert [m.delivered for m in desk.app.tickets.store.messages(1) if m.direction == "out"] == [False]  # type: ignore[union-attr]
+
+
+async def test_forget_after_a_ticket_a_staff_answer_and_a_reminder_leaves_no_row_naming_the_person(
+    desk: Desk,
+) -> None:
+    from tests.bot.test_forget import rows_naming
+
+    person = 7777123499  # an id no other value in the database contains
+    await desk.say(NOT_IN_SOURCES, user=person)
+    await desk.in_group("请带营业执照来补办。", reply_to=desk.notice(1))
+    await desk.say("/bot", user=person)
+    await desk.say("/assess", user=person)  # a questionnaire begun: its events, its reminder
+    await desk.say("1", user=person)
+    named = {table for table, _, _ in rows_naming(desk.app.db, str(person))}
+    assert {"tickets", "reply_outbox", "inbox", "reminders", "questionnaire_events", "sessions"} <= named
+    await desk.say("/forget", user=person)
+    assert "已删除" in texts(desk.sent_to(person))
+    assert rows_naming(desk.app.db, str(person)) == []
