@@ -166,7 +166,8 @@ class Inbox:
                 "DELETE FROM inbox WHERE channel=? AND user_id=? AND state!=?", [channel, user_id, PENDING]
             ).rowcount
             conn.execute(  # a handled row's payload is never read again
-                "UPDATE inbox SET payload='' WHERE state!=? AND payload LIKE ? ESCAPE '\\'", [PENDING, pattern]
+                "UPDATE inbox SET payload='' WHERE state!=? AND payload LIKE ? ESCAPE '\\'",
+                [PENDING, pattern],
             )
             return gone
 
