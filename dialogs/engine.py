@@ -31,6 +31,7 @@ from dialogs.flow import (
     Step,
     all_means,
     context,
+    exceeding,
     next_step,
     options_for,
     parser_options,
@@ -1268,9 +1269,7 @@ class DialogEngine:
         return Menu(self.t(s, "result.more" if a is not None else "result.next_steps"), tuple(choices))
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:
-        data = s.profile_data()
-        va, vb = data.get(a), data.get(b)
-        return isinstance(va, Decimal) and isinstance(vb, Decimal) and va > vb
+        return (a, b) in exceeding(s.profile_data())
 
     @property
     def _scored_fields(self) -> frozenset[str]:

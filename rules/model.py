@@ -613,11 +613,18 @@ class PlausibleRange(Strict):
     unit: Unit
     min: Decimal
     max: Decimal
+    # money only: a bare number in a sheet column that names no unit is read as yuan; below
+    # this many yuan it is more likely 万元 (as the chat reads a bare number) and is refused
+    bare_yuan_min: Decimal | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> PlausibleRange:
         if not self.min < self.max:
             raise ValueError(f"{self.field}: min must be below max")
+        if self.bare_yuan_min is not None and (
+            self.unit != "yuan" or not self.min < self.bare_yuan_min < self.max
+        ):
+            raise ValueError(f"{self.field}: bare_yuan_min is for an amount in yuan, between min and max")
         return self
 
     def contains(self, value: Decimal) -> bool:

@@ -32,9 +32,11 @@ from bot.batch.results import HISTOGRAM_BINS, ResultColumns, Tally, result_names
 from bot.batch.sheets import CsvSink, Row, Sheet, Sink, SummaryLine, WorkbookError, XlsxSink, csv_rows
 from bot.batch.writer import WorkbookWriter
 from dialogs import render
+from dialogs.flow import exceeding
 from dialogs.i18n import Catalogs, load_catalogs
 from dialogs.parsing import format_decimal
 from rules import ProfileError, Rules, assess, parse_profile
+from rules.profile import Profile
 
 __all__ = ["SheetRun", "assess_sheet"]
 
@@ -384,7 +386,26 @@ def _assess_row(
                 for f, m in exc.errors
             ]
         ) from None
+    broken = exceeding(profile.model_dump())
+    if broken:  # where the chat asks back ("研发费用高于营业收入…确定吗？"), a sheet cannot
+        raise _RowProblems([_exceeds_text(a, b, profile, lay, words) for a, b in broken])
     return assess(profile, rules, today)
+
+
+def _exceeds_text(a: str, b: str, profile: Profile, lay: Layout, words: SheetRun) -> str:
+    """ "研发费用（600 万元）高于营业收入（1.2 万元）…": both figures, by their columns' names."""
+    names = {c.field: c.name for c in lay.fields}
+
+    def shown(field: str) -> str:
+        return render.money(getattr(profile, field), words.lang, words.cat)
+
+    return words.t(
+        "batch.err.exceeds",
+        column=names.get(a, a),
+        value=shown(a),
+        other_column=names.get(b, b),
+        other=shown(b),
+    )
 
 
 def _problem_text(problem: CellProblem, col: FieldColumn, words: SheetRun) -> str:
@@ -412,6 +433,15 @@ def _problem_text(problem: CellProblem, col: FieldColumn, words: SheetRun) -> st
             return words.t("batch.err.implausible", text=shown, read_as=read_as)
         likelier = render.figure(col.kind, other, words.lang, words.cat)
         return words.t("batch.err.implausible_alternative", text=shown, read_as=read_as, alternative=likelier)
+    if problem.code == "small_in_yuan":  # a bare number in a column without a unit, too small as yuan
+        value, other = problem.details["value"], problem.details["alternative"]
+        assert isinstance(value, Decimal) and isinstance(other, Decimal)
+        return words.t(
+            "batch.err.small_in_yuan",
+            text=shown,
+            value=render.money(value, words.lang, words.cat),
+            alternative=render.money(other, words.lang, words.cat),
+        )
     if problem.code == "choice.ambiguous":
         return words.t("batch.err.ambiguous", text=shown)
     expected = words.t(EXPECT[col.kind])

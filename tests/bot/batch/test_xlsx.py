@@ -160,12 +160,12 @@ def test_a_formula_in_a_cell_of_ours_stays_text(capsys: pytest.CaptureFixture[st
 def test_a_bare_amount_without_a_unit_is_yuan_and_the_run_says_so_once(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rows: list[list[Any]] = [["企业名称", "营业收入", "研发费用"], ["甲", 12000, 500], ["乙", 12000, 500]]
+    rows: list[list[Any]] = [["企业名称", "营业收入", "研发费用"], ["甲", 1200000, 500], ["乙", 1200000, 500]]
     status, out, err = score(capsys, tmp_path, rows)
     assert status == 0
     assert err.count("按元计") == 1 and "营业收入、研发费用" in err
     tier_needs = out[0]["下一等级还需"]
-    assert "1.2 万元" in tier_needs  # 12000 yuan, not 12000 万元
+    assert "120 万元" in tier_needs  # 1200000 yuan, not 1200000 万元
     summary = read_xlsx(tmp_path / "out.xlsx", sheet=1)
     assert any("营业收入、研发费用" in str(v) for line in summary for v in line)
     book = load_workbook(tmp_path / "out.xlsx")
