@@ -421,6 +421,7 @@ def write_json_list(path: Path, megabytes: int, seed: int) -> int:
     import json
 
     rnd = random.Random(seed)
+
     def number(value: Any) -> Any:  # a Decimal as a JSON number (shares have two decimals)
         return int(value) if value == value.to_integral_value() else float(value)
 

@@ -399,10 +399,12 @@ class Tiers(Strict):
 
 
 class Amount(Strict):
-    """What an item gives. `unstated_award`: a one-off award whose amount the source does not
-    state (it must not be shown as non-cash support, nor given a figure)."""
+    """What an item gives. `share_cap`: that share of the costs, at most `cap`;
+    `share_up_to_cap`: at most that share (不超过30%), at most `cap`. `unstated_award`: a
+    one-off award whose amount the source does not state (it must not be shown as non-cash
+    support, nor given a figure)."""
 
-    kind: Literal["fixed", "cap", "share_cap", "in_kind", "unstated_award"]
+    kind: Literal["fixed", "cap", "share_cap", "share_up_to_cap", "in_kind", "unstated_award"]
     amount: Decimal | None = Field(default=None, gt=0)
     cap: Decimal | None = Field(default=None, gt=0)
     share_pct: Decimal | None = Field(default=None, gt=0, le=100)
@@ -413,6 +415,7 @@ class Amount(Strict):
             "fixed": {"amount"},
             "cap": {"cap"},
             "share_cap": {"share_pct", "cap"},
+            "share_up_to_cap": {"share_pct", "cap"},
             "in_kind": set(),
             "unstated_award": set(),
         }[self.kind]
@@ -451,6 +454,7 @@ class Clause(Strict):
 class Subsidy(Strict):
     id: str
     title: Label
+    short: Label | None = None  # the title in a few words, for a one-line list (/subsidies)
     who: Label
     amount: Amount
     when: list[Clause] = Field(min_length=1)

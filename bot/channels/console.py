@@ -30,6 +30,7 @@ from bot.service import Assistant
 from bot.store import SessionKey
 from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
 from dialogs.picking import MenuNotes, option_numbers
+from dialogs.results import SCREEN_COLUMNS, pack
 
 if TYPE_CHECKING:
     from bot.reminders.scheduler import ReminderScheduler
@@ -71,6 +72,9 @@ def to_json(message: Outbound, path: Path | None = None) -> dict[str, Any]:
     return {"type": "message", "text": message.text}
 
 
+PACKED_MENU = 6  # a menu of more choices than this shares lines at a terminal
+
+
 def to_text(message: Outbound) -> str:
     """One outbound message for a person at a terminal: choices numbered (the number is what
     typing it picks), unless the text lists them itself."""
@@ -78,8 +82,13 @@ def to_text(message: Outbound) -> str:
         return message.text
     if isinstance(message, Question | Menu):
         numbers = option_numbers(message)
-        lines = [message.text, *(f"  {n}. {c.label}" for n, c in zip(numbers, message.choices, strict=True))]
-        return "\n".join(lines)
+        items = [f"{n}. {c.label}" for n, c in zip(numbers, message.choices, strict=True)]
+        if isinstance(message, Menu) and len(items) > PACKED_MENU:
+            # a long menu (the one after a result) shares lines, as buttons would on a phone
+            return "\n".join(
+                [message.text, *("  " + line for line in pack(items, "   ", SCREEN_COLUMNS - 2))]
+            )
+        return "\n".join([message.text, *(f"  {item}" for item in items)])
     if isinstance(message, Result):
         return "\n\n".join(message.parts)
     assert isinstance(message, Text | Image | Document)

@@ -39,7 +39,10 @@ def test_a_sheet_by_field_ids(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert (first["Eligible"], first["Tier"], first["Conditions not met"]) == ("Yes", "Member", "")
     assert first["Next tier needs"].startswith("For Council member: Last year's revenue: ¥120,000,000")
     subsidies = next(v for k, v in first.items() if k.startswith("Subsidies ("))
-    assert "Award for a provincial 专精特新 SME (once recognised as Provincial 专精特新 SME)" in subsidies
+    assert (
+        "Award for a provincial 专精特新 SME (expired) (once recognised as Provincial 专精特新 SME)"
+        in subsidies
+    )
     assert set(blank.values()) == {""}
 
 
@@ -133,7 +136,7 @@ def test_a_service_institution_row(capsys: pytest.CaptureFixture[str], tmp_path:
     assert status == 0
     assert (row["Score"], row["Innovation"], row["Eligible"]) == ("", "", "")
     subsidies = next(v for k, v in row.items() if k.startswith("Subsidies"))
-    assert (row["Tier"], subsidies) == ("Council member", "Industrial-park award")
+    assert (row["Tier"], subsidies) == ("Council member", "Industrial-park award (expired)")
 
 
 def test_columns_that_are_not_fields_are_kept_and_near_misses_named(

@@ -480,7 +480,7 @@ def test_subsidies_carry_their_expiry_in_the_header_note(
     header = {c.value: c for c in book.worksheets[0][1]}
     note = header["可关注的补贴"].comment
     assert status == 0
-    assert "省级专精特新认定奖励" in out["可关注的补贴"] and "已到期" not in out["可关注的补贴"]
+    assert "省级专精特新认定奖励（已到期）" in out["可关注的补贴"]  # marked in the cell too
     assert note is not None and "已到期" in note.text and "2022—2024" in note.text
     assert "穗府办规〔2022〕4号" in note.text
 
