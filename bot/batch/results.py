@@ -194,6 +194,7 @@ class Tally:
     eligible: int = 0
     tiers: Counter[str | None] = field(default_factory=Counter)
     histogram: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BINS)
+    uncached: tuple[int, list[str]] = (0, [])  # formula cells without a saved result, the first few
 
     def add(self, a: Assessment) -> None:
         self.scored += 1

@@ -14,7 +14,7 @@ import contextlib
 import csv
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -116,7 +116,9 @@ def assess_sheet(
             sheet = Sheet(path, sheet_name)
         except WorkbookError as exc:
             raise InputError(words.t(exc.key, **exc.values)) from None
-        source_of = _Source(sheet.rows(), sheet.rows_hint, path.name, sheet.title, _size(path))
+        source_of = _Source(
+            sheet.rows(), sheet.rows_hint, path.name, sheet.title, _size(path), sheet.uncached_formulas
+        )
         try:
             return _score(source_of, out_fmt, output, lang, rules, today, cat, stdout, stderr)
         except _BROKEN as exc:
@@ -187,6 +189,8 @@ class _Source:
     file_name: str
     sheet_title: str | None = None
     size: int = 0  # bytes: a large input's workbook is written by a process of its own
+    # formula cells without a saved result (how many, the first few), once the rows are read
+    uncached: Callable[[], tuple[int, list[str]]] = lambda: (0, [])
 
 
 def _score(
@@ -246,6 +250,7 @@ def _score(
             tally.conservative += bool(notes)
             sink.row(copied, copied_formats, [*results.cells(assessment), _notes_text(notes, words), None])
         progress.done()
+        tally.uncached = source.uncached()
         lines = _summary_lines(tally, lay, reader, results, words, file_name, sheet_title, today, rules)
         sink.summary(
             words.t("batch.summary.sheet"), lines, words.t("batch.summary.histogram"), _histogram(tally)
@@ -558,6 +563,10 @@ def _notes(
         )
     for column, field in lay.near_misses:
         notes.append(words.t("batch.note.near_miss", column=column, field=field))
+    count, cells = tally.uncached
+    if count:  # read as their results, they were empty: said, not left blank in silence
+        more = words.t("batch.note.more") if count > len(cells) else ""
+        notes.append(words.t("batch.note.uncached", n=count, cells=words.join(cells) + more))
     return notes
 
 

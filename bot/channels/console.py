@@ -95,6 +95,16 @@ def to_text(message: Outbound) -> str:
     return message.text
 
 
+def _file_prefix(user_id: str) -> str:
+    """The start of the names of a person's files: "<user>-zjtx-score-2026-11-23.png"."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", user_id)[:40] or "user"
+
+
+# A file `save` wrote: the person's prefix, then the card's or the report's name of the day
+# (dialogs/report.py), with "-2", "-3"… for a second one that day.
+_SAVED = r"-zjtx-(?:score|report)-\d{4}-\d{2}-\d{2}(?:-\d+)?\.(?:png|pdf)"
+
+
 class Console:
     def __init__(
         self, assistant: Assistant, user: str, out: TextIO, jsonl: bool, files: Path | None = None
@@ -106,6 +116,19 @@ class Console:
         self.files = files  # where pictures and documents go; a temporary folder if None
         self._menus = MenuNotes(max_users=1)  # the last menu's commands, so "2" picks its second item
         self.reminders: ReminderScheduler | None = None  # set by `zjtx chat`: due reminders shown at start
+
+    def forget(self, channel: str, user_id: str) -> int:
+        """/forget: delete the pictures and reports written for ``user_id`` in the files
+        folder (the database rows go with the store's forget); how many were deleted."""
+        if channel != CHANNEL or self.files is None or not self.files.is_dir():
+            return 0
+        mine = re.compile(re.escape(_file_prefix(user_id)) + _SAVED)
+        count = 0
+        for path in self.files.iterdir():
+            if mine.fullmatch(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                count += 1
+        return count
 
     async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
         """Show a reminder to the person at this terminal (the scheduler of `zjtx chat` asks
@@ -120,7 +143,7 @@ class Console:
         if self.files is None:
             self.files = Path(tempfile.mkdtemp(prefix="zjtx-files-"))
         self.files.mkdir(parents=True, exist_ok=True)
-        user = re.sub(r"[^A-Za-z0-9_-]+", "_", self.key.user_id)[:40] or "user"
+        user = _file_prefix(self.key.user_id)
         stem, dot, ext = message.filename.rpartition(".")
         data = media.render(message)
         for n in range(1, 10_000):

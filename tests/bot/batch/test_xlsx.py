@@ -232,6 +232,22 @@ def test_a_formula_cell_is_read_by_its_cached_value(
     assert out["营业收入（万元）"] == 12000  # the value is kept, as a number
 
 
+def test_formula_cells_without_a_saved_result_are_named_in_the_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A workbook written by a program (openpyxl saves no results): its formulas read as
+    empty, and the run says which cells, rather than leaving them blank in silence."""
+    rows: list[list[Any]] = [["企业名称", "营业收入（万元）", "备注"]]
+    rows += [[f"甲{n}", "1200", f'=A{n + 2}&"跟进"'] for n in range(7)]
+    rows.append(["乙", Formula("=1000+200", 1200), "已核实"])  # a saved result: not named
+    status, out, err = score(capsys, tmp_path, rows)
+    assert status == 0 and out[0]["备注"] is None  # empty, as the file holds no result for it
+    assert "7 个公式单元格没有保存的计算结果" in err and "C2、C3、C4、C5、C6等" in err
+    assert "B9" not in err
+    summary = read_xlsx(tmp_path / "out.xlsx", sheet=1)
+    assert any("7 个公式单元格" in str(v) for line in summary for v in line)
+
+
 def test_a_date_where_a_figure_belongs_is_an_error_and_a_date_column_is_kept(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
