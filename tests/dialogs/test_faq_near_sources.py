@@ -236,3 +236,25 @@ def test_registered_capital_for_a_director_is_answered_without_a_yes() -> None:
     reply = ask("服务机构注册资本多少能做理事")
     assert reply["entry_id"] == "service_institution_join"
     assert not text_of(reply).startswith("可以") and "1000 万元" in text_of(reply)
+
+
+# ---------------------------------------------------------------- the association by its own name, how to apply
+
+
+@pytest.mark.parametrize("text", ["你们协会地址在哪里，电话多少", "贵协会电话", "你们协会的邮箱是多少"])
+def test_the_association_called_a_xiehui_is_this_association(text: str) -> None:
+    reply = ask(text)
+    assert reply["entry_id"] == "contact_association" and reply["decision"] == "answer"
+
+
+@pytest.mark.parametrize(
+    "text", ["数字化转型补贴怎么申请", "上市费用补助怎么申请", "How do I apply for the digital transformation subsidy?"]
+)
+def test_how_to_apply_for_a_subsidy_is_not_answered_with_its_amount(text: str) -> None:
+    reply = ask(text)
+    assert reply["entry_id"] == "subsidy_how_to_claim" and reply["decision"] in {"answer", "suggest"}
+    assert "300" not in text_of(reply).split("\n")[0]
+
+
+def test_the_amount_of_a_subsidy_is_still_its_amount() -> None:
+    assert ask("数字化转型补贴多少")["entry_id"] == "subsidy_digital"
