@@ -313,6 +313,7 @@ def listing_alliance_text(rules: Rules, lang: str, cat: Catalogs) -> str:
 
 def tiers_text(rules: Rules, lang: str, cat: Catalogs) -> str:
     lines = [cat.text(lang, "tiers.title")]
+    by_file: dict[str, list[str]] = {}
     for tier in reversed(rules.tiers.tier):
         e, s = tier.enterprise, tier.service_institution
         needs = [cat.text(lang, "tiers.revenue", amount=money(e.min_revenue, lang, cat))]
@@ -335,9 +336,14 @@ def tiers_text(rules: Rules, lang: str, cat: Catalogs) -> str:
             cat.text(lang, "tiers.name", name=tier.label.get(lang)),
             "  " + cat.text(lang, "tiers.enterprise", needs=cat.text(lang, "list.sep").join(needs)),
             "  " + cat.text(lang, "tiers.institution", amount=money(s.min_registered_capital, lang, cat)),
-            "  " + source_text(tier.source.file, tier.source.clause, rules, lang, cat),
         ]
+        clauses = by_file.setdefault(tier.source.file, [])
+        if tier.source.clause not in clauses:
+            clauses.append(tier.source.clause)
     lines += ["", cat.text(lang, "tiers.verified")]
+    # one source line per seed document at the end, not one a tier: a phone shows the tiers
+    sep = cat.text(lang, "list.sep")
+    lines += [source_text(file, sep.join(clauses), rules, lang, cat) for file, clauses in by_file.items()]
     return "\n".join(lines)
 
 

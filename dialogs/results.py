@@ -763,13 +763,6 @@ def whatif_text(
     new = [h for h in after.subsidy_hints if h.id not in before_ids]
     if new:
         lines.append(view.t("whatif.new_subsidies"))
-        lines += [
-            view.t(
-                "subsidy.title",
-                title=h.title.get(view.lang),
-                amount=render.amount_text(h.amount, view.lang, view.cat),
-            )
-            for h in new
-        ]
+        lines += subsidy_briefs(new, view)  # marked ⌛ where expired, as /subsidies marks them
     lines.append(view.t("whatif.not_saved"))
     return "\n".join(lines)

@@ -282,7 +282,7 @@ def test_whatif_changes_several_answers_and_says_what_changes() -> None:
     assert "上年度研发费用 → 400 万元" in text and "研发人员占比 → 20%" in text
     assert "62 → 72 分（+10）" in text and "新满足条件：研发费用、评价得分" in text
     assert "✅ 符合认定条件" in text
-    assert "省级专精特新认定奖励" in text  # the subsidies recognition would unlock
+    assert "⌛ 省级专精特新认定奖励" in text  # the subsidies recognition would unlock, marked expired
     keep = replies[1]
     assert (
         isinstance(keep, Menu)
@@ -474,3 +474,11 @@ def test_no_figure_of_the_result_is_cut() -> None:
     assert "revenue +¥30,000,000, profit +¥10,400,000" in english
     chinese = text_of(results.short_result(a, view()))
     assert "“补短板”“锻长板”“填空白”取得实际成效，+2 分" in chinese
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_tiers_fit_a_phone_with_one_source_line(lang: str) -> None:
+    [reply] = ENGINE.handle(Session(lang=lang), Inbound("/tiers"), TODAY).replies
+    text = to_text(reply)
+    assert sum(line.lstrip().startswith(("来源", "Source")) for line in text.split("\n")) == 1, text
+    assert results.screen_lines(text) <= 22, text
