@@ -238,7 +238,7 @@ def test_registered_capital_for_a_director_is_answered_without_a_yes() -> None:
     assert not text_of(reply).startswith("可以") and "1000 万元" in text_of(reply)
 
 
-# ---------------------------------------------------------------- the association by its own name, how to apply
+# ---------------------------------------------------------------- the association by its name; how to apply
 
 
 @pytest.mark.parametrize("text", ["你们协会地址在哪里，电话多少", "贵协会电话", "你们协会的邮箱是多少"])
@@ -248,7 +248,12 @@ def test_the_association_called_a_xiehui_is_this_association(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["数字化转型补贴怎么申请", "上市费用补助怎么申请", "How do I apply for the digital transformation subsidy?"]
+    "text",
+    [
+        "数字化转型补贴怎么申请",
+        "上市费用补助怎么申请",
+        "How do I apply for the digital transformation subsidy?",
+    ],
 )
 def test_how_to_apply_for_a_subsidy_is_not_answered_with_its_amount(text: str) -> None:
     reply = ask(text)
