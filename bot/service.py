@@ -151,11 +151,11 @@ class Assistant:
             inbound = self._picked(key, inbound)
             if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
                 replies = await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
-                return self._noted(key, inbound, replies)
+                return self._noted(key, replies)
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
                 replies = await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
-                return self._noted(key, inbound, replies)
+                return self._noted(key, replies)
             replies, notices = self.process(key, inbound)
         for notice in notices:
             await self.send_notice(notice)
@@ -188,13 +188,13 @@ class Assistant:
         said = inbound.choice if inbound.choice is not None and inbound.choice.startswith("/") else None
         command = parse_command(said or inbound.text) if said or inbound.is_command else None
         if command is not None and command.name in STORE_COMMANDS and _from_the_store(command):
-            return self._noted(key, inbound, self._store_command(key, command)), []
+            return self._noted(key, self._store_command(key, command)), []
         if command is not None and command.name == CONSOLE_COMMAND:
-            return self._noted(key, inbound, [self._console_link(key)]), []
+            return self._noted(key, [self._console_link(key)]), []
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             lang = self.store.load(key).session.lang
             replies = self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang)
-            return self._noted(key, inbound, replies), []
+            return self._noted(key, replies), []
         kinds = self.reminders.kinds(key.channel, key.chat_id, key.user_id)
         inbound = replace(inbound.as_staff(self.is_staff(key)), remindable=kinds)
         if self.knowledge is not None:
@@ -247,13 +247,13 @@ class Assistant:
         command = pick(loaded.session.menu, inbound.text, numbered=inbound.numbered)
         return inbound if command is None else replace(inbound, choice=command, text="")
 
-    def _noted(self, key: SessionKey, inbound: Inbound, replies: list[Outbound]) -> list[Outbound]:
+    def _noted(self, key: SessionKey, replies: list[Outbound]) -> list[Outbound]:
         """Keep the menu among `replies` (made outside the dialog: the desks, /forget, /console)
         as the session's open menu; returns `replies`."""
-        self.note_shown(key, replies, numbered=inbound.numbered)
+        self.note_shown(key, replies)
         return replies
 
-    def note_shown(self, key: SessionKey, replies: list[Outbound], *, numbered: bool = True) -> None:
+    def note_shown(self, key: SessionKey, replies: list[Outbound]) -> None:
         """Keep the menu among `replies`, shown to this person outside a dialog turn (a desk's,
         a reminder's), as the open menu of their session. A session with nothing to change
         is not written (nor one /forget has just removed)."""
@@ -261,7 +261,7 @@ class Assistant:
             loaded = self.store.load(key)
             if loaded.corrupt:
                 return
-            menu = note(replies, loaded.session.menu, numbered=numbered)
+            menu = note(replies, loaded.session.menu)
             if menu == loaded.session.menu:
                 return
             session = loaded.session.model_copy(update={"menu": menu})
@@ -379,9 +379,12 @@ class Assistant:
         showed it; the question then says so, see :attr:`Question.lang`)."""
         session = self._load(key).session
         if lang is None or lang == session.lang or lang not in LANGS:
-            return self.engine.resume(session, self.today())
-        shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
-        return [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+            shown = self.engine.resume(session, self.today())
+        else:
+            shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
+            shown = [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+        self.note_shown(key, shown)  # the question asked again is what a number answers now
+        return shown
 
     def reminder(self, key: SessionKey, kind: ReminderKind) -> list[Outbound]:
         """The messages of a reminder due for this conversation, from its session as it is

@@ -83,7 +83,19 @@ SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", 
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
 # What ends an enquiry at any of its steps, besides /cancel (compared without spaces or marks).
 QUIT_WORDS: Final = frozenset(
-    {"算了", "不要了", "不用了", "取消", "不填了", "不想填了", "先不了", "退出", "nevermind", "cancel", "quit"}
+    {
+        "算了",
+        "不要了",
+        "不用了",
+        "取消",
+        "不填了",
+        "不想填了",
+        "先不了",
+        "退出",
+        "nevermind",
+        "cancel",
+        "quit",
+    }
 )
 _NON_WORD: Final = re.compile(r"[\W_]+")
 CONFIRM_WORD: Final = "confirm"  # "/restart confirm", "/forget confirm": the yes of a confirmation
@@ -277,7 +289,7 @@ class DialogEngine:
             # after what was said, before the question that awaits an answer
             at = len(turn.replies) - 1 if turn.replies and isinstance(turn.replies[-1], Question) else None
             turn.replies.insert(len(turn.replies) if at is None else at, offer)
-        s.menu = note(turn.replies, s.menu, numbered=inbound.numbered)  # stored with the turn
+        s.menu = note(turn.replies, s.menu)  # stored with the turn: "1" picks the same after a restart
         self._bookkeeping(turn, *before)
         self._remember(turn, inbound)
         return turn
@@ -517,7 +529,7 @@ class DialogEngine:
                 for lang in LANGS
                 for k in ("lead.agree", "lead.decline")
             }
-            verdict = labels[typed] if typed in labels else said
+            verdict = labels.get(typed, said)
             if verdict is None and not is_question(raw) and not asks(raw):
                 verdict = _yes_no(raw)  # 我同意 — but "这是什么意思？" agrees to nothing
             if verdict is None:
@@ -1254,7 +1266,8 @@ class DialogEngine:
             head = "explain.head" if current else "explain.other"
             lines = [self.t(s, head, name=self.t(s, f"metric.{field_id}"))]
             read_by = [f"condition:{c}" for c, fields in _CONDITION_FIELDS.items() if field_id in fields]
-            read_by += [f"indicator:{i.number}" for i in self.rules.indicators.indicator if field_id in i.fields]
+            indicators = self.rules.indicators.indicator
+            read_by += [f"indicator:{i.number}" for i in indicators if field_id in i.fields]
             lines += [rule_answer(r, "", self.rules, lang, self.cat, date.min).text for r in read_by[:3]]
             routes = [r for r in self.rules.conditions.direct_route if r.field == field_id]
             lines += [self.t(s, "explain.direct", route=r.label.get(lang)) for r in routes]
@@ -1262,7 +1275,8 @@ class DialogEngine:
                 lines.append(self.t(s, f"q.{field_id}.why", **self._why_figures(field_id, lang)))
             kind = STEP_BY_FIELD[field_id].kind
             expected = self.t(s, f"expect.{kind}")
-            lines.append(self.t(s, "explain.how", expected=expected, example=self.t(s, f"q.{field_id}.example")))
+            example = self.t(s, f"q.{field_id}.example")
+            lines.append(self.t(s, "explain.how", expected=expected, example=example))
             source = self.rules.fields.get(field_id).source
             lines.append(render.source_text(source.file, source.clause, self.rules, lang, self.cat))
             self._explained[key] = "\n".join(lines)
@@ -1601,7 +1615,8 @@ _CN_MONTHS: Final = {
 }  # fmt: skip
 _EN_MONTHS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_EN: Final = re.compile(
-    r"(?:in |since |from |around |about )?(?P<month>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
+    r"(?:in |since |from |around |about )?"
+    r"(?P<month>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
 )
 
 

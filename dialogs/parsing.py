@@ -5,8 +5,9 @@ code (``money.invalid``, ``percent.range``, …) and details; the dialog layer w
 the message catalogs, so nothing here is a sentence meant for a person.
 
 Every parser accepts full-width forms, traditional characters (營業收入五千萬, 2018年開始),
-Chinese numerals (including 壹贰叁…), thousands separators and the approximation words people add (约, 左右, about, …). Bounds that say
-"less than" (不到, 以下, under, …) and ranges (300-500万) are refused rather than guessed:
+Chinese numerals (including 壹贰叁…), thousands separators and the approximation words people
+add (约, 左右, about, …). Bounds that say "less than" (不到, 以下, under, …) and ranges
+(300-500万) are refused rather than guessed:
 reading "不到100万" as 100万 could pass a threshold the enterprise does not meet.
 Callers check :func:`is_skip` before calling a parser; a parser reads "不清楚" as invalid.
 """
@@ -954,7 +955,9 @@ def read_percent(
 
 
 # 四成五 is 4.5 tenths (45%), 一成二 12%, 两成半 25%: the digit after 成 is a hundredth's tenth.
-_TENTHS: Final = re.compile(r"(?<![0-9.零〇一二两三四五六七八九十])([0-9零〇一二两三四五六七八九])成([0-9一二三四五六七八九半])")
+_TENTHS: Final = re.compile(
+    r"(?<![0-9.零〇一二两三四五六七八九十])([0-9零〇一二两三四五六七八九])成([0-9一二三四五六七八九半])"
+)
 _CN_DIGIT: Final = dict(zip("零〇一二两三四五六七八九半", "0012234567895", strict=True))
 
 

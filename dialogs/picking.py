@@ -41,14 +41,14 @@ def menu_commands(replies: Iterable[Outbound]) -> tuple[str, ...] | None:
     return tuple(c.value for c in last.choices) if isinstance(last, Menu) else ()
 
 
-def note(replies: Iterable[Outbound], before: MenuNote | None, *, numbered: bool) -> MenuNote | None:
+def note(replies: Iterable[Outbound], before: MenuNote | None) -> MenuNote | None:
     """The open menu after these replies: the menu that comes last among the menus and
-    questions (kept when numbers pick in this channel, or it is a yes/no menu); None when a
-    question comes last; `before` when neither comes (a text changes nothing)."""
+    questions; None when a question comes last; `before` when neither comes (a text changes
+    nothing). Kept whatever the channel: whether a number picks from it is :func:`pick`'s."""
     last = _last_open(replies)
     if last is None:
         return before
-    if isinstance(last, Question) or not last.choices or not (numbered or last.yes_no):
+    if isinstance(last, Question) or not last.choices:
         return None
     return MenuNote(commands=[c.value for c in last.choices], yes_no=last.yes_no)
 

@@ -99,7 +99,9 @@ def test_a_question_the_faq_cannot_answer_about_the_question_explains_it() -> No
     turn = ENGINE.handle(at("rd_expense"), Inbound(text="研发费用包括哪些？"), TODAY)
     explanation, question = turn.replies
     assert isinstance(explanation, Text) and not explanation.text.startswith("⚠️")
-    assert explanation.text.startswith(CAT.text("zh", "explain.head", name=CAT.text("zh", "metric.rd_expense")))
+    assert explanation.text.startswith(
+        CAT.text("zh", "explain.head", name=CAT.text("zh", "metric.rd_expense"))
+    )
     assert CAT.text("zh", "q.rd_expense.example") in explanation.text
     assert isinstance(question, Question) and question.id == "rd_expense"
 

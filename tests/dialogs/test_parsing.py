@@ -580,7 +580,9 @@ def test_a_year_alone_is_the_range_of_full_years_a_start_in_it_can_be() -> None:
     )
     assert parsing.read_years("前年", today=march).low == 1  # not the calendar difference, 2
     assert parsing.read_years("2019年开始做的", today=march).low == 6  # not 7
-    assert parsing.read_years("今年", today=march) == parsing.Figure("exact", 0, 0, parsing.SINCE_YEAR)
+    assert parsing.read_years("今年", today=march) == parsing.Figure(
+        "exact", Decimal(0), Decimal(0), parsing.SINCE_YEAR
+    )
 
 
 @pytest.mark.parametrize(
@@ -1064,7 +1066,7 @@ def test_round_trip_calendar_years(year: int) -> None:
     assert parse_years(f"{year}年", today=TODAY) == sure
     assert parse_years(f"since {year}", today=TODAY) == sure
     figure = parsing.read_years(f"{year}年", today=TODAY)
-    assert (figure.low, figure.high) == (sure, TODAY.year - year)
+    assert (figure.low, figure.high) == (Decimal(sure), Decimal(TODAY.year - year))
 
 
 @given(st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False))
@@ -1224,7 +1226,7 @@ def test_years_from_a_year_of_starting(text: str, years: int) -> None:
     assert parse_years(text, today=TODAY) == years  # the cautious end of the range below
     figure = parsing.read_years(text, today=TODAY)
     high = 0 if "今年" in text else years + 1  # from the year's 1 January
-    assert (figure.low, figure.high, figure.reading) == (years, high, parsing.SINCE_YEAR)
+    assert (figure.low, figure.high, figure.reading) == (Decimal(years), Decimal(high), parsing.SINCE_YEAR)
 
 
 def test_years_named_from_today_follow_the_injected_date() -> None:

@@ -23,18 +23,20 @@ def test_a_typed_number_picks_from_the_last_menu_until_a_question_comes() -> Non
     assert menu_commands([MENU, FIELD]) == ()
     assert menu_commands([FIELD, MENU]) == ("/assess", "/tiers")
     assert menu_commands([Text("only text")]) is None  # nothing changes what a number picks
-    kept = note([MENU], None, numbered=True)
+    kept = note([MENU], None)
     assert kept == MenuNote(commands=["/assess", "/tiers"])
-    assert note([Text("a reply")], kept, numbered=True) == kept
+    assert note([Text("a reply")], kept) == kept
     assert pick(kept, "2", numbered=True) == "/tiers"
     assert pick(kept, "２", numbered=True) == "/tiers"  # a phone's full-width digit
-    assert note([FIELD], kept, numbered=True) is None
+    assert note([FIELD], kept) is None
     assert pick(None, "2", numbered=True) is None
 
 
 def test_numbers_pick_where_they_are_shown_and_nothing_else_does() -> None:
     kept = MenuNote(commands=["/assess", "/tiers"])
-    assert [pick(kept, typed, numbered=True) for typed in ("1", " 1 ", "3", "0", "一", "²", "⑴", "1" * 5)] == [
+    assert [
+        pick(kept, typed, numbered=True) for typed in ("1", " 1 ", "3", "0", "一", "²", "⑴", "1" * 5)
+    ] == [
         "/assess",
         "/assess",
         None,
@@ -45,14 +47,13 @@ def test_numbers_pick_where_they_are_shown_and_nothing_else_does() -> None:
         None,
     ]
     assert pick(kept, "1", numbered=False) is None  # buttons, not numbers (Telegram)
-    assert note([MENU], kept, numbered=False) is None  # nor is such a menu kept there
     assert could_pick("12", numbered=True) and not could_pick("12", numbered=False)
     assert not could_pick("1.2亿", numbered=True) and not could_pick("1" * 5000, numbered=True)
 
 
 def test_a_yes_no_menu_is_answered_by_yes_or_no_in_any_channel() -> None:
     confirm = Menu("确定吗？", (Choice("/forget confirm", "是"), Choice("/forget keep", "否")), yes_no=True)
-    kept = note([confirm], None, numbered=False)
+    kept = note([confirm], None)
     assert kept == MenuNote(commands=["/forget confirm", "/forget keep"], yes_no=True)
     for yes in ("好的", "是", "可以", "行", "OK", "确认！", "確認"):
         assert pick(kept, yes, numbered=False) == "/forget confirm", yes

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from bot.store import MemoryStore, SessionKey, SqliteStore, Store
 from dialogs.engine import DialogEngine, Turn
 from dialogs.flow import STEP_BY_FIELD, VERIFY_PREFIX, options_for
 from dialogs.i18n import load_catalogs
-from dialogs.messages import Inbound, Menu, Question, Result, Text
+from dialogs.messages import Inbound, Menu, Question, Text
 from dialogs.picking import option_numbers
 from dialogs.session import Session
 from rules import default_rules
@@ -98,7 +97,7 @@ def test_a_question_after_the_menu_makes_numbers_answer_it_again(tmp_path: Path)
     assert question["id"] == "org_type"
     replies = again.send("2")
     assert questions(replies)[-1]["id"] != "org_type"
-    stored = again.console.assistant.store.load(KEY).session  # type: ignore[attr-defined]
+    stored = again.console.assistant.store.load(KEY).session
     assert stored.answers["org_type"] == "service_institution" and stored.menu is None
 
 
@@ -107,7 +106,7 @@ def test_a_text_reply_keeps_the_menu_open_and_a_number_out_of_range_picks_nothin
     chat.send("/start")
     tiers = said(chat.send("/tiers"))  # a text: the main menu stays what numbers pick
     assert said(chat.send("2")) == tiers  # the menu's second line is /tiers
-    assert chat.console.assistant.store.load(KEY).session.menu is not None  # type: ignore[attr-defined]
+    assert chat.console.assistant.store.load(KEY).session.menu is not None
     chat.send("/start")
     assert zh("tiers.title") not in said(chat.send("99"))
 
@@ -130,7 +129,6 @@ def test_a_number_picks_only_where_choices_are_listed_numbered() -> None:
     store = MemoryStore()
     assistant = Assistant(store, ENGINE, lambda: TODAY)
     assistant.handle_now(KEY, Inbound(text="/start"))  # Telegram: buttons, no numbers
-    assert store.load(KEY).session.menu is None
     replies = assistant.handle_now(KEY, Inbound(text="2"))
     assert not any(r.text.startswith(zh("tiers.title")) for r in replies)
 
@@ -172,7 +170,8 @@ def test_two_years_are_not_met_by_a_calendar_year_difference() -> None:
     chat = Chat(MemoryStore())  # on 23 November 2026: a start in 2024 is 1–2 full years
     result = chat.answer_all({**EXAMPLE_A_TYPED, "niche_years": "2024年开始", "verify_niche_years": "1"})
     assert "niche_years" in result["assessment"]["failed_conditions"]
-    stored = chat.console.assistant.store.last_assessment("console", "u1")  # type: ignore[attr-defined]
+    stored = chat.console.assistant.store.last_assessment("console", "u1")
+    assert stored is not None
     assert stored.answers["niche_years"] == "1"
     assert stored.readings["niche_years"] == {"kind": "range", "low": "1", "high": "2"}
     six = Chat(MemoryStore(), user="u2").answer_all({**EXAMPLE_A_TYPED, "niche_years": "2019年开始做的"})
@@ -279,7 +278,7 @@ def test_the_digital_level_is_listed_in_the_order_its_numbers_pick() -> None:
     [question] = ENGINE.resume(at("digital_level"), TODAY)
     assert isinstance(question, Question) and question.id == "digital_level"
     assert option_numbers(question) == ["1", "2", "3"]
-    assert [c.label for c in question.choices][0] == "一级"
+    assert question.choices[0].label == "一级"
     assert say(at("digital_level"), "1").session.answers["digital_level"] == 1
 
 
@@ -292,7 +291,9 @@ def test_examples_of_numbered_options_are_numbers_not_letters() -> None:
             continue  # numbered by their values
         for lang in ("zh", "en"):
             example = CAT.text(lang, f"q.{field}.example")
-            letters = [v for v in values if len(v) == 1 and re.search(rf"(?<![A-Za-z]){v}(?![A-Za-z])", example)]
+            letters = [
+                v for v in values if len(v) == 1 and re.search(rf"(?<![A-Za-z]){v}(?![A-Za-z])", example)
+            ]
             assert letters == [], (field, lang, example)
     distinctive = say(at("distinctive"), "1,3").session.answers["distinctive"]
     assert distinctive == ["A", "C"]
@@ -340,7 +341,7 @@ def test_restart_in_the_middle_asks_first_and_a_yes_starts_again(tmp_path: Path)
     again = Chat(sqlite(db))  # the confirmation is still open after a restart
     started = again.send("好的")
     assert questions(started)[-1]["id"] == "org_type"
-    assert again.console.assistant.store.load(KEY).session.answers == {}  # type: ignore[attr-defined]
+    assert again.console.assistant.store.load(KEY).session.answers == {}
 
 
 def test_restart_with_nothing_answered_starts_at_once() -> None:
@@ -406,7 +407,9 @@ def test_a_question_at_the_consent_agrees_to_nothing_and_says_how_to_get_out() -
     turn = ENGINE.handle(Session(), Inbound(text="/join"), TODAY)
     unclear = ENGINE.handle(turn.session, Inbound(text="这是什么意思？"), TODAY)
     assert unclear.session.pending == "lead_consent" and "/cancel" in unclear.replies[0].text
-    company = ENGINE.handle(ENGINE.handle(turn.session, Inbound(text="好"), TODAY).session, Inbound(text="算了"), TODAY)
+    company = ENGINE.handle(
+        ENGINE.handle(turn.session, Inbound(text="好"), TODAY).session, Inbound(text="算了"), TODAY
+    )
     assert company.session.mode == "idle" and company.replies[0].text == zh("lead.cancelled")
 
 
