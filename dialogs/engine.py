@@ -959,6 +959,10 @@ class DialogEngine:
             # for the staff member taking care of it: the hand-off said so, nothing to answer
             turn.to_ticket = text
             return
+        if menu_number(normalize(text)) is not None:
+            # a number the channel could not pick from a menu (none open, or out of range) asks nothing
+            turn.replies.append(self.menu(s, "menu.number_unmatched"))
+            return
         self._ask_faq(turn, text, today)
 
     def _back_to_bot(self, turn: Turn, today: date) -> None:
