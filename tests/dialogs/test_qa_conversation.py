@@ -338,10 +338,10 @@ def test_restart_in_the_middle_asks_first_and_a_yes_starts_again(tmp_path: Path)
     assert kept[0]["text"] == zh("restart.kept") and questions(kept)[-1]["id"] == "district"
     chat.send("/restart")
     chat.console.assistant.store.close()  # type: ignore[attr-defined]
-    again = Chat(sqlite(db))  # the confirmation is still open after a restart
-    started = again.send("好的")
-    assert questions(started)[-1]["id"] == "org_type"
-    assert again.console.assistant.store.load(KEY).session.answers == {}
+    store = sqlite(db)  # the server restarts; the person's chat still shows the confirmation
+    started = Assistant(store, ENGINE, lambda: TODAY).handle_now(KEY, Inbound(text="好的"))
+    assert isinstance(started[-1], Question) and started[-1].id == "org_type"
+    assert store.load(KEY).session.answers == {}
 
 
 def test_restart_with_nothing_answered_starts_at_once() -> None:
