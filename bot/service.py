@@ -148,7 +148,7 @@ class Assistant:
     async def handle(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
         """The replies to one message, after its effects are committed; notices go to staff."""
         async with self._lock(key):
-            inbound = self._picked(key, inbound)
+            inbound, looked = self._picked(key, inbound)
             if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
                 replies = await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
                 return self._noted(key, replies)
@@ -156,7 +156,7 @@ class Assistant:
                 lang = self.store.load(key).session.lang
                 replies = await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
                 return self._noted(key, replies)
-            replies, notices = self.process(key, inbound)
+            replies, notices = self.process(key, inbound, loaded=looked)
         for notice in notices:
             await self.send_notice(notice)
         return replies
@@ -183,8 +183,13 @@ class Assistant:
             log.info("staff notice: %s", notice.text)
         return replies
 
-    def process(self, key: SessionKey, inbound: Inbound) -> tuple[list[Outbound], list[Notify]]:
-        inbound = self._picked(key, inbound)
+    def process(
+        self, key: SessionKey, inbound: Inbound, *, loaded: Loaded | None = None
+    ) -> tuple[list[Outbound], list[Notify]]:
+        """One message's turn, committed. `loaded`: the session just loaded to see what the
+        message picks (it was picked already), used for the turn instead of loading again."""
+        if loaded is None:
+            inbound, loaded = self._picked(key, inbound)
         said = inbound.choice if inbound.choice is not None and inbound.choice.startswith("/") else None
         command = parse_command(said or inbound.text) if said or inbound.is_command else None
         if command is not None and command.name in STORE_COMMANDS and _from_the_store(command):
@@ -199,8 +204,8 @@ class Assistant:
         inbound = replace(inbound.as_staff(self.is_staff(key)), remindable=kinds)
         if self.knowledge is not None:
             self.knowledge.sync()  # staff entries changed by another process are answered too
-        for _ in range(MAX_ATTEMPTS):
-            loaded = self._load(key)
+        for attempt in range(MAX_ATTEMPTS):
+            loaded = self._usable(key, loaded) if attempt == 0 and loaded is not None else self._load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
             now = self.clock()
             ticket = self.tickets.open_in(key) if self.tickets is not None else None
@@ -235,17 +240,18 @@ class Assistant:
 
     # --- the open menu ------------------------------------------------------------------------
 
-    def _picked(self, key: SessionKey, inbound: Inbound) -> Inbound:
-        """The message as the command it picks from the open menu, if it picks one."""
+    def _picked(self, key: SessionKey, inbound: Inbound) -> tuple[Inbound, Loaded | None]:
+        """The message as the command it picks from the open menu, if it picks one, and the
+        session loaded to see it (None when the message could pick nothing)."""
         if inbound.choice is not None or inbound.is_command:
-            return inbound
+            return inbound, None
         if not could_pick(inbound.text, numbered=inbound.numbered):
-            return inbound  # most messages: the stored menu is not even looked at
+            return inbound, None  # most messages: the stored menu is not even looked at
         loaded = self.store.load(key)
-        if loaded.corrupt:
-            return inbound
-        command = pick(loaded.session.menu, inbound.text, numbered=inbound.numbered)
-        return inbound if command is None else replace(inbound, choice=command, text="")
+        command = (
+            None if loaded.corrupt else pick(loaded.session.menu, inbound.text, numbered=inbound.numbered)
+        )
+        return (inbound, loaded) if command is None else (replace(inbound, choice=command, text=""), loaded)
 
     def _noted(self, key: SessionKey, replies: list[Outbound]) -> list[Outbound]:
         """Keep the menu among `replies` (made outside the dialog: the desks, /forget, /console)
@@ -397,7 +403,9 @@ class Assistant:
 
     def _load(self, key: SessionKey) -> Loaded:
         """The stored session, or a fresh one (marked corrupt) if the dialog can't use it."""
-        loaded = self.store.load(key)
+        return self._usable(key, self.store.load(key))
+
+    def _usable(self, key: SessionKey, loaded: Loaded) -> Loaded:
         if loaded.corrupt or self.engine.usable(loaded.session):
             return loaded
         log.warning("session %s cannot be continued by this version; starting afresh", key)

@@ -97,6 +97,8 @@ def asks_meaning(text: str) -> bool:
     ("这是什么意思？", "什么意思", "为什么要问这个", "what does this mean?", "why?", "?"):
     answered with an explanation of that question, not looked up in the FAQ."""
     stripped = text.strip()
+    if len(stripped) > 40:
+        return False  # longer is a question of its own, or an answer
     if stripped and all(ch in "?？" for ch in stripped):
         return True
     zh = _ZH_FILLERS.sub("", re.sub(r"[\s\W_]+", "", stripped))

@@ -30,7 +30,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final, Generic, Literal, TypeVar
 
 import opencc
@@ -139,7 +139,12 @@ def _t2s() -> opencc.OpenCC:
 def simplified(text: str) -> str:
     """`text` in simplified characters (創新型中小企業 → 创新型中小企业, 營業收入五千萬 →
     营业收入五千万), as the labels, words and numerals the parsers know are written."""
-    return _t2s().convert(text) if text and not text.isascii() else text
+    return _converted(text) if text and not text.isascii() else text
+
+
+@lru_cache(maxsize=4096)  # answers are short and repeat (是, 没有, 天河): looked up, not converted
+def _converted(text: str) -> str:
+    return _t2s().convert(text)
 
 
 def _prepare(text: str) -> str:
@@ -1239,6 +1244,8 @@ _STRICT_NO: Final = frozenset({
     "not now", "no thanks",
 })
 # fmt: on
+# What a yes or no can start with once NFKC-folded and case-folded, marks before it included.
+_YES_NO_FIRST: Final = frozenset({w[0] for w in _STRICT_YES | _STRICT_NO} | set("“\"'「《(【["))
 
 
 def strict_yes_no(text: str) -> bool | None:
@@ -1247,6 +1254,9 @@ def strict_yes_no(text: str) -> bool | None:
     confirming what cannot be undone: "是什么意思" is not a yes, "1" is not either."""
     if len(text) > 40:
         return None
+    first = simplified(unicodedata.normalize("NFKC", text.lstrip()[:1]).casefold())
+    if first not in _YES_NO_FIRST:
+        return None  # most answers: no yes or no starts that way
     key = _key(simplified(text).replace("'", "").replace("’", ""))
     for candidate in (key, key.rstrip("啊吧呀哦呢嘛")):
         if candidate in _STRICT_YES:

@@ -60,6 +60,8 @@ def could_pick(typed: str, *, numbered: bool) -> bool:
         return False
     if numbered and menu_number(typed.translate(_FULL_WIDTH_DIGITS)) is not None:
         return True
+    if len(typed.strip()) > 16 or any(ch.isdigit() for ch in typed):
+        return False  # no yes or no is that long or has a figure in it
     return strict_yes_no(typed) is not None
 
 
