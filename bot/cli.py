@@ -242,6 +242,7 @@ def run_chat(args: argparse.Namespace) -> int:
     try:
         files = Path(args.files) if args.files else files_beside(app.db.path)
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
+        app.assistant.on_forget(console.forget)  # the person's pictures and reports go too
         console.reminders = ReminderScheduler(
             app.store.reminders,
             app.assistant.reminder,

@@ -221,7 +221,7 @@ class Assistant:
             if turn.lead is not None:
                 # stored before the session moves on: a crash in between repeats the step, never loses it
                 lead = self.store.add_lead(
-                    key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone
+                    key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone, at=now
                 )
                 notices.append(self._lead_notice(lead))
             timers = self.reminders.timers(turn.reminders, turn.session, now, kinds)
@@ -356,7 +356,7 @@ class Assistant:
         arg = command.args.lstrip("#")
         if not arg.isdigit():
             return [Text(t(session, "leads.usage"))]
-        if self.store.mark_handled(int(arg), f"{key.channel}:{key.user_id}"):
+        if self.store.mark_handled(int(arg), f"{key.channel}:{key.user_id}", at=self.clock()):
             return [Text(t(session, "leads.handled", id=int(arg)))]
         return [Text(t(session, "leads.not_found", id=int(arg)))]
 

@@ -31,6 +31,7 @@ from dialogs.flow import (
     Step,
     all_means,
     context,
+    exceeding,
     next_step,
     options_for,
     parser_options,
@@ -80,6 +81,7 @@ RELEASE_WORDS = frozenset(
     {"回到助手", "返回助手", "回到机器人", "back to the assistant", "back to assistant"}
 )
 SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
+WHATIF_LABEL_COLUMNS = 36  # a what-if button's label at most; a longer one is said shorter
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
 # What ends an enquiry at any of its steps, besides /cancel (compared without spaces or marks).
 QUIT_WORDS: Final = frozenset(
@@ -416,9 +418,7 @@ class DialogEngine:
             "/report": lambda: self._report(turn, last, today),
             "/whatif": lambda: self._whatif(turn, arg, last, today),
             "/tiers": lambda: turn.replies.append(Text(render.tiers_text(self.rules, s.lang, self.cat))),
-            "/subsidies": lambda: turn.replies.extend(
-                Text(p) for p in results.all_subsidies(self.view(s.lang), today)
-            ),
+            "/subsidies": lambda: self._subsidies(turn, arg, today),
             "/contacts": lambda: self._contacts(turn, arg),
             "/faq": lambda: self._faq_command(turn, arg, today),
             "/join": lambda: self._start_lead(turn, "join", today),
@@ -428,6 +428,15 @@ class DialogEngine:
             "/bot": lambda: self._back_to_bot(turn, today),
             "/forget": lambda: self._forget(turn, arg, today),
         }
+
+    def _subsidies(self, turn: Turn, arg: str, today: date) -> None:
+        """/subsidies: a line per item; /subsidies all: whom each is for, as the source says."""
+        s = turn.session
+        full = arg.strip().lower() in ("all", "全部", "详情", "details")
+        turn.replies.extend(Text(p) for p in results.all_subsidies(self.view(s.lang), today, full))
+        if not full:
+            more = Choice("/subsidies all", self.t(s, "subsidies.more.button"))
+            turn.replies.append(Menu(self.t(s, "subsidies.more"), (more,)))
 
     def _start(self, turn: Turn, payload: str, today: date) -> None:
         s = turn.session
@@ -941,7 +950,10 @@ class DialogEngine:
                 label = self.t(s, "whatif.button.choice", name=name, value=self._shown(trial, f))
             else:
                 label = self.t(s, "whatif.button.reach", name=name, value=self._shown(trial, f))
-            out.append(Choice(f"/whatif {f}={_canonical(f, value)}", results.clip(label, 36)))
+            if results.columns(label) > WHATIF_LABEL_COLUMNS:  # too long for a button: said shorter, not cut
+                short_name = self.view(s.lang).short_name(imp.metric)
+                label = self.t(s, "whatif.button.short", name=short_name, gain=imp.gain)
+            out.append(Choice(f"/whatif {f}={_canonical(f, value)}", label))
         return tuple(out)
 
     def _reask_if_pending(self, turn: Turn, today: date) -> None:
@@ -1435,9 +1447,7 @@ class DialogEngine:
         return Menu(self.t(s, "result.more" if a is not None else "result.next_steps"), tuple(choices))
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:
-        data = s.profile_data()
-        va, vb = data.get(a), data.get(b)
-        return isinstance(va, Decimal) and isinstance(vb, Decimal) and va > vb
+        return (a, b) in exceeding(s.profile_data())
 
     @property
     def _scored_fields(self) -> frozenset[str]:

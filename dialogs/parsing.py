@@ -144,7 +144,8 @@ def simplified(text: str) -> str:
 
 @lru_cache(maxsize=4096)  # answers are short and repeat (是, 没有, 天河): looked up, not converted
 def _converted(text: str) -> str:
-    return _t2s().convert(text)
+    converted: str = _t2s().convert(text)
+    return converted
 
 
 def _prepare(text: str) -> str:

@@ -103,16 +103,44 @@ def amount_text(amount: Amount, lang: str, cat: Catalogs) -> str:
         return cat.text(lang, "subsidy.amount.fixed", amount=money(amount.amount, lang, cat))
     if amount.kind == "cap" and amount.cap is not None:
         return cat.text(lang, "subsidy.amount.cap", cap=money(amount.cap, lang, cat))
-    if amount.kind == "share_cap" and amount.cap is not None and amount.share_pct is not None:
+    if (
+        amount.kind in ("share_cap", "share_up_to_cap")
+        and amount.cap is not None
+        and amount.share_pct is not None
+    ):
         return cat.text(
             lang,
-            "subsidy.amount.share_cap",
+            "subsidy.amount.share_up_to_cap"
+            if amount.kind == "share_up_to_cap"
+            else "subsidy.amount.share_cap",
             share=percent(amount.share_pct),
             cap=money(amount.cap, lang, cat),
         )
     if amount.kind == "unstated_award":
         return cat.text(lang, "subsidy.amount.unstated_award")
     return cat.text(lang, "subsidy.amount.in_kind")
+
+
+def amount_brief(amount: Amount, lang: str, cat: Catalogs) -> str:
+    """What an item gives, in a few words for a one-line list ("不超过 30%，最高 300 万元")."""
+    values: dict[str, str] = {}
+    if amount.amount is not None:
+        values["amount"] = money(amount.amount, lang, cat)
+    if amount.cap is not None:
+        values["cap"] = money(amount.cap, lang, cat)
+    if amount.share_pct is not None:
+        values["share"] = percent(amount.share_pct)
+    return cat.text(lang, _BRIEF[amount.kind], **values)
+
+
+_BRIEF = {
+    "fixed": "subsidy.brief.fixed",
+    "cap": "subsidy.brief.cap",
+    "share_cap": "subsidy.brief.share_cap",
+    "share_up_to_cap": "subsidy.brief.share_up_to_cap",
+    "in_kind": "subsidy.brief.in_kind",
+    "unstated_award": "subsidy.brief.unstated_award",
+}
 
 
 def source_text(file: str, clause: str, rules: Rules, lang: str, cat: Catalogs) -> str:

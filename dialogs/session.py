@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -13,6 +14,13 @@ SESSION_VERSION = 1
 DECIMAL_FIELDS = frozenset((*MONEY_FIELDS, *PERCENT_FIELDS, "niche_years"))
 
 Mode = Literal["idle", "assess", "lead"]
+
+
+def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers as a session or a finished assessment keeps them (Decimals as exact strings)
+    made a profile mapping again, Decimals restored. Raises ArithmeticError for a figure
+    that is not a number."""
+    return {k: Decimal(v) if k in DECIMAL_FIELDS and isinstance(v, str) else v for k, v in answers.items()}
 
 
 class Reading(BaseModel):
@@ -137,10 +145,7 @@ class Session(BaseModel):
 
     def profile_data(self) -> dict[str, Any]:
         """The answers as a profile mapping (Decimals restored)."""
-        return {
-            k: Decimal(v) if k in DECIMAL_FIELDS and isinstance(v, str) else v
-            for k, v in self.answers.items()
-        }
+        return profile_data(self.answers)
 
     def reset_assessment(self) -> None:
         self.mode = "idle"

@@ -484,11 +484,11 @@ async def test_many_texts_are_joined_into_few_messages_each_under_2048_bytes(
 ) -> None:
     served = await make_served()
     long_parts = [f"{i}. " + "专精特新" * 60 for i in range(12)]  # /subsidies itself is short now
-    monkeypatch.setattr(results, "all_subsidies", lambda view, today: long_parts)
+    monkeypatch.setattr(results, "all_subsidies", lambda view, today, full=False: long_parts)
     alone = Assistant(MemoryStore(), ENGINE, lambda: TODAY)
-    parts = [m.text for m in alone.handle_now(SessionKey("console", "u", "u"), Inbound("/subsidies"))]
+    parts = [m.text for m in alone.handle_now(SessionKey("console", "u", "u"), Inbound("/subsidies all"))]
     assert len(parts) > 10 and utf8_size("\n\n".join(parts)) > 2 * 2048
-    sent = texts(await served.say("/subsidies"))
+    sent = texts(await served.say("/subsidies all"))
     assert 3 <= len(sent) < len(parts)
     assert all(0 < utf8_size(text) <= 2048 for text in sent)
     assert "\n\n".join(sent) == "\n\n".join(parts)
