@@ -413,7 +413,9 @@ def build(
         made.extend(_chat_channels(settings, assistant, db, links))
         through = pushers(made)
         if through:
-            scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
+            scheduler = ReminderScheduler(
+                store.reminders, assistant.reminder, through, clock=clock, shown=assistant.note_shown
+            )
     # a hand-off promises a staff reply only when a running channel can carry the desk
     assistant.engine = engine.reaching_staff(staff_reachable(settings, made), office)
     knowledge.sync()  # staff entries kept from an earlier run are answered from the start

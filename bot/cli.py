@@ -249,6 +249,7 @@ def run_chat(args: argparse.Namespace) -> int:
             {CHANNEL: console.push},
             clock=app.assistant.clock,
             user=(args.user, args.user),
+            shown=app.assistant.note_shown,
         )
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")

@@ -4,11 +4,17 @@ One conversation's messages are handled one at a time (a lock per session key), 
 new session is committed before the replies are handed back to the channel, in one
 transaction with the reminders the turn schedules or cancels and its questionnaire events.
 A write that races another process is retried on the fresh session, so no answer is lost. Staff-only
-commands (/leads, /handled) and /forget act on the store here, outside the dialog, and the
+commands (/leads, /handled) and /forget (once confirmed) act on the store here, outside the
+dialog, and the
 broadcast desk (when there is one) takes /broadcast, /broadcasts, /subscribe, /unsubscribe
 and the messages of a staff member composing a broadcast. The staff desk (bot/tickets,
 when there is one) takes what staff write to tickets, and keeps a person's ticket: the
 dialog is told of it, and what the turn did to it is stored after the turn is committed.
+
+What a person types may pick from the menu shown last (a number, where the channel lists
+choices numbered; yes or no in a confirmation): the menu is kept in the session, stored
+with the turn that showed it, so that it picks the same after a restart
+(:mod:`dialogs.picking`); a menu from the desks or a reminder is kept the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from dialogs.engine import DialogEngine, Turn
 from dialogs.i18n import LANGS, Catalogs, choose_lang
 from dialogs.intents import ReminderKind
 from dialogs.messages import Inbound, Menu, Notify, Outbound, Question, Text
+from dialogs.picking import could_pick, note, pick
 from dialogs.session import Session
 
 if TYPE_CHECKING:
@@ -54,6 +61,7 @@ log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
 STAFF_LANG = "zh"
 STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from the store, not the dialog
+FORGET_NOW = "confirm"  # "/forget confirm": what the dialog's confirmation (a yes/no menu) sends
 CONSOLE_COMMAND = "/console"  # a one-time login link to the web console, for staff in a private chat
 
 Notifier = Callable[[Notify], Awaitable[None]]
@@ -140,12 +148,15 @@ class Assistant:
     async def handle(self, key: SessionKey, inbound: Inbound) -> list[Outbound]:
         """The replies to one message, after its effects are committed; notices go to staff."""
         async with self._lock(key):
+            inbound, looked = self._picked(key, inbound)
             if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
-                return await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
+                replies = await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key))
+                return self._noted(key, replies)
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
-                return await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
-            replies, notices = self.process(key, inbound)
+                replies = await self.broadcasts.handle(key, inbound, staff=self.is_staff(key), lang=lang)
+                return self._noted(key, replies)
+            replies, notices = self.process(key, inbound, loaded=looked)
         for notice in notices:
             await self.send_notice(notice)
         return replies
@@ -172,21 +183,29 @@ class Assistant:
             log.info("staff notice: %s", notice.text)
         return replies
 
-    def process(self, key: SessionKey, inbound: Inbound) -> tuple[list[Outbound], list[Notify]]:
-        command = parse_command(inbound.text) if inbound.is_command else None
-        if command is not None and command.name in STORE_COMMANDS:
-            return self._store_command(key, command), []
+    def process(
+        self, key: SessionKey, inbound: Inbound, *, loaded: Loaded | None = None
+    ) -> tuple[list[Outbound], list[Notify]]:
+        """One message's turn, committed. `loaded`: the session just loaded to see what the
+        message picks (it was picked already), used for the turn instead of loading again."""
+        if loaded is None:
+            inbound, loaded = self._picked(key, inbound)
+        said = inbound.choice if inbound.choice is not None and inbound.choice.startswith("/") else None
+        command = parse_command(said or inbound.text) if said or inbound.is_command else None
+        if command is not None and command.name in STORE_COMMANDS and _from_the_store(command):
+            return self._noted(key, self._store_command(key, command)), []
         if command is not None and command.name == CONSOLE_COMMAND:
-            return [self._console_link(key)], []
+            return self._noted(key, [self._console_link(key)]), []
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             lang = self.store.load(key).session.lang
-            return self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang), []
+            replies = self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang)
+            return self._noted(key, replies), []
         kinds = self.reminders.kinds(key.channel, key.chat_id, key.user_id)
         inbound = replace(inbound.as_staff(self.is_staff(key)), remindable=kinds)
         if self.knowledge is not None:
             self.knowledge.sync()  # staff entries changed by another process are answered too
-        for _ in range(MAX_ATTEMPTS):
-            loaded = self._load(key)
+        for attempt in range(MAX_ATTEMPTS):
+            loaded = self._usable(key, loaded) if attempt == 0 and loaded is not None else self._load(key)
             last = self.store.last_assessment(key.channel, key.user_id)
             now = self.clock()
             ticket = self.tickets.open_in(key) if self.tickets is not None else None
@@ -218,6 +237,46 @@ class Assistant:
                 notices += self.tickets.after_turn(key, inbound, turn, ticket)
             return self._with_notes(loaded.corrupt, turn), notices
         raise Conflict(f"{key}: gave up after {MAX_ATTEMPTS} concurrent writes")
+
+    # --- the open menu ------------------------------------------------------------------------
+
+    def _picked(self, key: SessionKey, inbound: Inbound) -> tuple[Inbound, Loaded | None]:
+        """The message as the command it picks from the open menu, if it picks one, and the
+        session loaded to see it (None when the message could pick nothing)."""
+        if inbound.choice is not None or inbound.is_command:
+            return inbound, None
+        if not could_pick(inbound.text, numbered=inbound.numbered):
+            return inbound, None  # most messages: the stored menu is not even looked at
+        loaded = self.store.load(key)
+        command = (
+            None if loaded.corrupt else pick(loaded.session.menu, inbound.text, numbered=inbound.numbered)
+        )
+        return (inbound, loaded) if command is None else (replace(inbound, choice=command, text=""), loaded)
+
+    def _noted(self, key: SessionKey, replies: list[Outbound]) -> list[Outbound]:
+        """Keep the menu among `replies` (made outside the dialog: the desks, /forget, /console)
+        as the session's open menu; returns `replies`."""
+        self.note_shown(key, replies)
+        return replies
+
+    def note_shown(self, key: SessionKey, replies: list[Outbound]) -> None:
+        """Keep the menu among `replies`, shown to this person outside a dialog turn (a desk's,
+        a reminder's), as the open menu of their session. A session with nothing to change
+        is not written (nor one /forget has just removed)."""
+        for _ in range(MAX_ATTEMPTS):
+            loaded = self.store.load(key)
+            if loaded.corrupt:
+                return
+            menu = note(replies, loaded.session.menu)
+            if menu == loaded.session.menu:
+                return
+            session = loaded.session.model_copy(update={"menu": menu})
+            try:
+                self.store.save(key, session, loaded.rev, at=self.clock())
+                return
+            except Conflict:
+                continue
+        log.warning("session %s: could not keep the menu shown", key)
 
     def _with_notes(self, corrupt: bool, turn: Turn) -> list[Outbound]:
         replies = list(turn.replies)
@@ -326,9 +385,12 @@ class Assistant:
         showed it; the question then says so, see :attr:`Question.lang`)."""
         session = self._load(key).session
         if lang is None or lang == session.lang or lang not in LANGS:
-            return self.engine.resume(session, self.today())
-        shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
-        return [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+            shown = self.engine.resume(session, self.today())
+        else:
+            shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
+            shown = [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+        self.note_shown(key, shown)  # the question asked again is what a number answers now
+        return shown
 
     def reminder(self, key: SessionKey, kind: ReminderKind) -> list[Outbound]:
         """The messages of a reminder due for this conversation, from its session as it is
@@ -341,12 +403,19 @@ class Assistant:
 
     def _load(self, key: SessionKey) -> Loaded:
         """The stored session, or a fresh one (marked corrupt) if the dialog can't use it."""
-        loaded = self.store.load(key)
+        return self._usable(key, self.store.load(key))
+
+    def _usable(self, key: SessionKey, loaded: Loaded) -> Loaded:
         if loaded.corrupt or self.engine.usable(loaded.session):
             return loaded
         log.warning("session %s cannot be continued by this version; starting afresh", key)
         lang = loaded.session.lang if loaded.session.lang in LANGS else "zh"
         return Loaded(Session(lang=lang), loaded.rev, True)
+
+
+def _from_the_store(command: Command) -> bool:
+    """/leads and /handled always; /forget once confirmed (the dialog asks first)."""
+    return command.name != "/forget" or command.args.strip().lower() == FORGET_NOW
 
 
 def _on_day(today: Callable[[], date]) -> Clock:

@@ -451,6 +451,7 @@ def band_text(ind: Indicator, result: IndicatorResult, answers: Mapping[str, Any
     if result.band_label is not None and len(ind.part) == 1:
         return result.band_label.get(view.lang)
     pieces: list[str] = []
+    several = len(ind.part) > 1  # 9: the distinctive items, and the talent item beside them
     for part in ind.part:
         if isinstance(part, MultiPart):
             held = answers.get(part.field) or []
@@ -459,7 +460,10 @@ def band_text(ind: Indicator, result: IndicatorResult, answers: Mapping[str, Any
             value = answers.get(part.field)
             for option in part.options:
                 if value is not None and option.value == value and type(option.value) is type(value):
-                    pieces.append(option.label.get(view.lang))
+                    none = several and not option.points  # "以上都没有" reads oddly beside the items
+                    label = view.t("value.none") if none else option.label.get(view.lang)
+                    named = view.t("details.part", name=view.t(f"metric.{part.field}"), value=label)
+                    pieces.append(named if several else label)
         elif isinstance(part, StepPart):
             value = answers.get(part.field)
             if value is not None:
@@ -467,6 +471,8 @@ def band_text(ind: Indicator, result: IndicatorResult, answers: Mapping[str, Any
         elif result.band_label is not None:
             pieces.append(result.band_label.get(view.lang))
             break
+    if several:
+        return view.t("details.part_sep").join(pieces) if pieces else view.t("value.none")
     return view.sep().join(pieces) if pieces else view.t("value.none")
 
 

@@ -29,7 +29,7 @@ from bot.reminders.pushing import Dropped, Pushed, Sent
 from bot.service import Assistant
 from bot.store import SessionKey
 from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
-from dialogs.picking import MenuNotes, option_numbers
+from dialogs.picking import option_numbers
 from dialogs.results import SCREEN_COLUMNS, pack
 
 if TYPE_CHECKING:
@@ -114,7 +114,6 @@ class Console:
         self.out = out
         self.jsonl = jsonl
         self.files = files  # where pictures and documents go; a temporary folder if None
-        self._menus = MenuNotes(max_users=1)  # the last menu's commands, so "2" picks its second item
         self.reminders: ReminderScheduler | None = None  # set by `zjtx chat`: due reminders shown at start
 
     def forget(self, channel: str, user_id: str) -> int:
@@ -158,7 +157,6 @@ class Console:
 
     def emit(self, messages: Iterable[Outbound]) -> None:
         messages = list(messages)
-        self._menus.note_replies(self.key.user_id, messages)
         for message in messages:
             if isinstance(message, Image | Document):
                 path = self.save(message)
@@ -190,9 +188,8 @@ class Console:
 
     def send(self, line: str) -> None:
         text = line.rstrip("\r\n")
-        command = self._menus.pick(self.key.user_id, text)
-        inbound = Inbound(choice=command) if command is not None else Inbound(text=text)
-        self.emit(self.assistant.handle_now(self.key, inbound))
+        # choices are listed numbered: "2" picks the second line of the open menu, kept in the session
+        self.emit(self.assistant.handle_now(self.key, Inbound(text=text, numbered=True)))
 
     def run(self, lines: Iterable[str], lang: str | None = None) -> int:
         self.start(lang)

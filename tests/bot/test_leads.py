@@ -167,7 +167,8 @@ async def test_forget_deletes_sessions_assessments_and_enquiries(tmp_path: Path)
         await bot.handle(PERSON, Inbound(text=text))
     other = SessionKey("telegram", "43", "43")
     await bot.handle(other, Inbound(text="/assess"))
-    replies = await bot.handle(PERSON, Inbound(text="/forget"))
+    await bot.handle(PERSON, Inbound(text="/forget"))
+    replies = await bot.handle(PERSON, Inbound(text="好的"))  # the confirmation
     assert "已删除" in texts(replies)
     assert store.leads(open_only=False) == []
     assert store.load(PERSON).rev == 0 and store.load(other).rev > 0

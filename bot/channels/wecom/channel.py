@@ -11,9 +11,9 @@ file message, both uploaded as temporary media (:mod:`bot.channels.wecom.media`)
 question or menu with choices lists them numbered, one short line each ("2. 二级"; for a
 menu "1. 自测评估（/assess）", or "1. 指标明细" when the command takes words after it)
 and, when they fit (one answer, at most 6 short labels), a button card follows. Digits
-typed after a menu pick its command through a small in-memory note per user
-(:class:`dialogs.picking.MenuNotes`); after a question they go to the engine, which reads
-them as option numbers.
+typed after a menu pick its command through the open menu kept in the person's session
+(:mod:`dialogs.picking`), after a restart too; after a question they go to the engine,
+which reads them as option numbers.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.messages import Choice, Document, Image, Inbound, Menu, Outbound, Question, Result, Text
-from dialogs.picking import MenuNotes, option_numbers
+from dialogs.picking import option_numbers
 
 from .api import ChoiceButton, WeComApi
 from .callback import CALLBACK_PATH, WeComCallback
@@ -108,14 +108,12 @@ class WeComChannel:
         api: WeComApi | None = None,
         clock: Callable[[], float] = time.time,
         drain_grace_seconds: float = 15.0,
-        menu_notes: MenuNotes | None = None,
     ) -> None:
         self._config = config
         self._assistant = assistant
         self._api = api or WeComApi.from_config(config)
         self._callback = WeComCallback(config, self.on_message, replay_guard=replay_guard, clock=clock)
         self._grace = drain_grace_seconds
-        self._menus = menu_notes or MenuNotes()
         self._media_ids = MediaIds()  # score cards and reports uploaded: WeCom's media_id of each
         self._posts: set[asyncio.Task[object]] = set()
         self._stopping = False
@@ -214,8 +212,7 @@ class WeComChannel:
         return [Text(self._t(self._lang(key), "wecom.please_type"))]
 
     def _typed(self, user: str, content: str) -> Inbound:
-        command = self._menus.pick(user, content)
-        return Inbound(choice=command) if command is not None else Inbound(text=content)
+        return Inbound(text=content, numbered=True)  # options are listed numbered here
 
     async def _event(self, key: SessionKey, inbound: WeComInbound) -> list[Outbound] | None:
         event = (inbound.event or "").lower()
@@ -371,7 +368,6 @@ class WeComChannel:
                 if card is not None:
                     plan.append(card)
         flush()
-        self._menus.note_replies(key.user_id, replies)  # digits typed next pick from the last menu
         return plan
 
     def _with_options(self, lang: str, message: Question | Menu) -> str:

@@ -124,7 +124,8 @@ def test_forget_deletes_the_persons_pictures_and_reports_and_no_one_elses(tmp_pa
     )
     assert mine == ["u1-zjtx-score-2026-11-23.png", "u1-zjtx-report-2026-11-23.pdf"]
     before = {p.name for p in files.iterdir()}
-    [done] = [line for line in session("u1", ["/forget"]) if line["type"] == "message"]
+    asked, done = [line for line in session("u1", ["/forget", "是"]) if line["type"] == "message"]
+    assert [c["value"] for c in asked["choices"]] == ["/forget confirm", "/forget keep"]  # asked first
     after = {p.name for p in files.iterdir()}
     assert before - after == set(mine)
     assert {"u2-zjtx-score-2026-11-23.png", "u1-zjtx-zjtx-score-2026-11-23.png", "notes.txt"} <= after

@@ -671,7 +671,9 @@ async def test_forget_removes_the_persons_rows_but_not_the_token(make_served: Ma
     served.channel.document_text(
         SessionKey("wechat", OPENID, OPENID), "zh", "报告", "r.pdf", "application/pdf", b"%PDF"
     )
-    got = await served.say("/forget")
+    asked = await served.say("/forget")  # what it deletes, and a yes/no to confirm
+    assert texts(asked)[0].startswith(ZH["forget.confirm"])
+    got = await served.say("1")  # 1. 是，全部删除
     assert texts(got)[0].startswith(ZH["forget.done"].split("{")[0])
     for table in ("sessions", "wechat_followers", "document_links"):
         assert served.store.db.row(f"SELECT count(*) FROM {table}") == (0,), table

@@ -43,7 +43,6 @@ from dialogs import results
 from dialogs.engine import DialogEngine
 from dialogs.i18n import load_catalogs, placeholders
 from dialogs.messages import Inbound, Notify
-from dialogs.picking import MenuNotes
 from rules import assess, default_rules, parse_profile
 from tests.conversations import FIGURES_TYPED
 from tests.fakes.wecom_api import GETTOKEN, MESSAGE_SEND, FakeWeComApi, ManualClock
@@ -671,22 +670,6 @@ async def test_url_verification_answers_through_the_shared_server(make_served: M
         )
     )
     assert (response.status, await response.text()) == (200, "echo-4711")
-
-
-def test_menu_notes_are_bounded_and_read_digits_only() -> None:
-    notes = MenuNotes(max_users=2)
-    notes.note("a", ("/assess", "/tiers"))
-    notes.note("b", ("/assess",))
-    notes.note("c", ("/tiers",))
-    assert len(notes) == 2 and notes.pick("a", "1") is None
-    assert (notes.pick("b", " 1 "), notes.pick("b", "2"), notes.pick("b", "一"), notes.pick("c", "１")) == (
-        "/assess",
-        None,
-        None,
-        "/tiers",
-    )
-    notes.note("c", ())
-    assert notes.pick("c", "1") is None
 
 
 def test_the_channel_texts_are_in_both_catalogs_with_the_same_placeholders() -> None:
