@@ -975,6 +975,10 @@ class DialogEngine:
             # a number the channel could not pick from a menu (none open, or out of range) asks nothing
             turn.replies.append(self.menu(s, "menu.number_unmatched"))
             return
+        if strict_yes_no(text) is not None:
+            # "确认", "好的", "no" with nothing open to confirm: not a question for the FAQ
+            turn.replies.append(self.menu(s, "menu.yes_no_unmatched"))
+            return
         self._ask_faq(turn, text, today)
 
     def _back_to_bot(self, turn: Turn, today: date) -> None:

@@ -289,9 +289,9 @@ def options_for(field: str, rules: Rules, lang: str) -> list[tuple[Any, str, tup
         return value, (en if lang == "en" else zh), (zh, en, *aliases)
 
     if field == "org_type":
-        return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.org_type.options]
+        return [named(o.value, o.label.zh, o.label.en, *o.aliases) for o in rules.choices.org_type.options]
     if field == "sci_award":
-        return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.sci_award.options]
+        return [named(o.value, o.label.zh, o.label.en, *o.aliases) for o in rules.choices.sci_award.options]
     if field == "certification":
         aliases = {
             "none": ("无", "没有", "都没有", "暂无", "none"),

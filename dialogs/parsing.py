@@ -149,15 +149,16 @@ def _converted(text: str) -> str:
 
 
 def _prepare(text: str) -> str:
-    """Normalise an answer (simplified characters too); raise ``too_long`` or ``empty``
-    (nothing but spaces, punctuation or emoji)."""
+    """Normalise an answer (simplified characters too); raise ``too_long``, ``empty``
+    (nothing but spaces) or ``no_words`` (only punctuation or emoji)."""
     if len(text) > _HARD_LIMIT:
         raise AnswerError("too_long", max=MAX_ANSWER_CHARS)
     prepared = simplified(normalize(text))
     if len(prepared) > MAX_ANSWER_CHARS:
         raise AnswerError("too_long", max=MAX_ANSWER_CHARS)
     if not any(ch.isalnum() for ch in prepared):
-        raise AnswerError("empty")
+        # "😀😀😀" or "？！" is not empty: it holds nothing an answer is read from
+        raise AnswerError("no_words" if prepared.strip() else "empty")
     return prepared
 
 
@@ -1440,6 +1441,8 @@ def parse_choice(text: str, options: Sequence[Option[V]], *, all_means: V | None
     key = _key(prepared)
     if not key:
         raise AnswerError("empty")
+    if _NEGATIVE_NUMBER.fullmatch(prepared):  # "-1" is no option's number, though "1" is
+        raise AnswerError("choice.unknown", text=text)
     try:
         return _match_choice(key, options, prepared)
     except AnswerError as error:
@@ -1449,6 +1452,7 @@ def parse_choice(text: str, options: Sequence[Option[V]], *, all_means: V | None
         return found
 
 
+_NEGATIVE_NUMBER: Final = re.compile(r"\s*-\s*[0-9]+(?:\.[0-9]+)?\s*")
 _STRONG_SEPARATORS: Final = re.compile(r"[,;/|\n、。]+")
 _WEAK_SEPARATORS: Final = re.compile(r"\s+|以及|还有|和|与|及|跟|&|\+|(?<![a-z])and(?![a-z])")
 _JOINING_WORDS: Final = re.compile(r"以及|还有|和|与|及|跟|也|都|(?<![a-z])(?:and|also)(?![a-z])|[\s&+]")

@@ -206,7 +206,7 @@ class CellReader:
                 return parse_choices(text, options), None
             return parse_choice(text, options), None
         except AnswerError as error:
-            if error.code == "empty":
+            if error.code in ("empty", "no_words"):
                 return None, None  # "-", "/", "——": nothing was answered
             details = {k: v for k, v in error.details.items() if k != "text"}
             raise CellProblem(error.code, text, **details) from None

@@ -420,3 +420,30 @@ def test_a_consent_step_left_by_a_restart_takes_a_yes_too(tmp_path: Path) -> Non
     chat.console.assistant.store.close()  # type: ignore[attr-defined]
     again = Chat(sqlite(db))
     assert questions(again.send("好的"))[-1]["id"] == "lead_company"
+
+
+# ---------------------------------------------------------------- second QA round: odd answers at a question
+
+
+def test_company_names_the_enterprise_option_in_either_language() -> None:
+    for lang, word in (("en", "company"), ("zh", "公司"), ("en", "agency")):
+        chat = Chat(MemoryStore(), lang=lang)
+        chat.send("/assess")
+        replies = chat.send(word)
+        said = " ".join(str(r.get("text", "")) for r in replies)
+        assert "isn't one of the options" not in said and "没有这个选项" not in said, said
+
+
+def test_a_negative_number_is_no_option() -> None:
+    chat = Chat(MemoryStore())
+    chat.send("/assess")
+    said = " ".join(str(r.get("text", "")) for r in chat.send("-1"))
+    assert "没有这个选项" in said and "已选" not in said
+
+
+@pytest.mark.parametrize("typed", ["😀😀😀", "？！", "……"])
+def test_an_answer_of_signs_only_is_not_called_empty(typed: str) -> None:
+    chat = Chat(MemoryStore())
+    chat.send("/assess")
+    said = " ".join(str(r.get("text", "")) for r in chat.send(typed))
+    assert "回答是空的" not in said and "没有文字或数字" in said and "例" in said, said
