@@ -157,8 +157,10 @@ def _prepare(text: str) -> str:
     if len(prepared) > MAX_ANSWER_CHARS:
         raise AnswerError("too_long", max=MAX_ANSWER_CHARS)
     if not any(ch.isalnum() for ch in prepared):
+        if not prepared.strip():
+            raise AnswerError("empty")
         # "😀😀😀" or "？！" is not empty: it holds nothing an answer is read from
-        raise AnswerError("no_words" if prepared.strip() else "empty")
+        raise AnswerError("no_words")
     return prepared
 
 
