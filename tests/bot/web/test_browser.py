@@ -464,3 +464,18 @@ def test_at_phone_width_in_english_figures_stay_whole_and_charts_say_so_when_emp
         assert card.locator("svg").count() == 0 and card.locator("p.muted").count() == 1, card.inner_text()
     page.screenshot(path=shots / "statistics-empty-phone-en.png", full_page=True)
     context.close()
+
+
+def test_at_phone_width_every_page_link_is_in_view(browser, server: Server, shots: Path) -> None:
+    """390 px, as an admin (every link), in English (the longer words): the page links wrap
+    rather than scroll out of sight, so none is cut or hidden past the edge."""
+    context, page = _logged_in(browser, server, "phone")
+    page.click("button[value='en']")
+    page.wait_for_load_state()
+    links = page.locator("nav.pages a")
+    assert links.count() >= 8
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, links.nth(i).inner_text()
+    page.locator("nav.pages").screenshot(path=shots / "nav-phone-en.png")
+    context.close()
