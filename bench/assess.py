@@ -18,6 +18,8 @@ its memory flat. Prints figures and ratios; asserts nothing.
     python-calamine when it is installed (it is not a dependency: it reads a whole sheet
     into memory and gives no number formats, so percent-formatted cells could not be told
     from plain ones).
+(e) The same for a JSON list of profiles, 20 MB against 200 MB: the list is read and
+    scored one item at a time, so memory stays flat while the input grows tenfold.
 
 Run: ``python bench/assess.py [--quick]`` (``--quick`` uses smaller sizes).
 """
@@ -97,6 +99,8 @@ def random_profile(rnd: random.Random) -> dict[str, Any]:
         "relocating_to_guangzhou": rnd.random() < 0.05,
         "annual_tax": money(30_000_000),
     }
+    # R&D or a profit above the revenue is asked back in the chat and refused by zjtx assess
+    profile["revenue"] = max(profile["revenue"], profile["rd_expense"], profile["profit"])
     return {k: v for k, v in profile.items() if rnd.random() < 0.85}
 
 
@@ -408,10 +412,55 @@ def reading(path: Path, rows: int) -> None:
     print(f"  python-calamine (no number formats)      {fast:6.2f} s, {rate:>8,.0f} rows/s, ×{faster:.1f}")
 
 
+# ---------------------------------------------------------------- a JSON list
+
+
+def write_json_list(path: Path, megabytes: int, seed: int) -> int:
+    """A JSON list of random profiles of about `megabytes` MB (one profile a line, as a
+    program writes them); the number of profiles."""
+    import json
+
+    rnd = random.Random(seed)
+
+    def number(value: Any) -> Any:  # a Decimal as a JSON number (shares have two decimals)
+        return int(value) if value == value.to_integral_value() else float(value)
+
+    pool = [json.dumps(random_profile(rnd), ensure_ascii=False, default=number) for _ in range(1000)]
+    count, size = 0, 0
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("[\n")
+        while size < megabytes * 1_000_000:
+            line = ("" if count == 0 else ",\n") + pool[count % len(pool)]
+            fh.write(line)
+            size += len(line.encode())
+            count += 1
+        fh.write("\n]\n")
+    return count
+
+
+def json_list(small: int, large: int) -> None:
+    print(f"\n(e) python -m bot assess on a JSON list of profiles: {small} MB vs {large} MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        figures = {}
+        for megabytes in (small, large):
+            source = folder / f"in_{megabytes}.json"
+            count = write_json_list(source, megabytes, seed=megabytes)
+            wall, peak, status = run_cli(source, folder / f"out_{megabytes}.json")
+            figures[megabytes] = (wall, peak)
+            print(
+                f"  {source.stat().st_size / 1e6:6.1f} MB, {count:>9,} profiles: {wall:6.2f} s wall, "
+                f"{count / wall:>8,.0f} profiles/s, peak RSS {peak:6.1f} MiB, exit {status}"
+            )
+        (t_small, m_small), (t_large, m_large) = figures[small], figures[large]
+        times, memory = t_large / t_small, m_large / m_small
+        print(f"  ratio {large // small}x size: time ×{times:.2f}, peak memory ×{memory:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", choices=["engine", "csv", "xlsx"], help="run one part only")
+    parser.add_argument("--only", choices=["engine", "csv", "xlsx", "json"], help="run one part only")
     args = parser.parse_args()
     small, large = (1_000, 10_000) if args.quick else (10_000, 100_000)
     if args.only in (None, "engine"):
@@ -421,6 +470,9 @@ def main() -> None:
     if args.only in (None, "xlsx"):
         workbook(small, large, excel=True)
         workbook(small, large, excel=False)
+    if args.only in (None, "json"):
+        sizes = (2, 20) if args.quick else (20, 200)
+        json_list(*sizes)
 
 
 if __name__ == "__main__":

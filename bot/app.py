@@ -200,6 +200,14 @@ def http_app(
     return app
 
 
+NO_CHANNEL_HINT = (
+    "no chat channel is configured, so no one can reach the assistant here: set TELEGRAM_BOT_TOKEN "
+    "(Telegram), or WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_AES_KEY (WeCom), "
+    "or WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_TOKEN and WECHAT_AES_KEY (WeChat Official Account); "
+    "the README's Configuration says how (zjtx chat talks to the assistant in a terminal)"
+)
+
+
 @dataclass
 class App:
     """The running assistant: what :func:`build` made, and how it starts and stops."""
@@ -229,13 +237,16 @@ class App:
     def web(self) -> web.Application:
         """The aiohttp application of ``zjtx serve`` (routes of every channel, /healthz, the
         document links, the console)."""
-        running = [
+        routes = [self.links] if self.links is not None else []
+        return http_app(self.db, self.channels, self.also_running(), routes, console=self.console)
+
+    def also_running(self) -> list[str]:
+        """The services besides the chat channels (as /healthz lists them)."""
+        return [
             *(["broadcast"] if self.worker is not None else []),
             *(["reminders"] if self.reminders is not None else []),
             *(["console"] if self.console else []),
         ]
-        routes = [self.links] if self.links is not None else []
-        return http_app(self.db, self.channels, running, routes, console=self.console)
 
     async def start(self) -> None:
         """Start every channel (in order), then the broadcast worker, the reminder scheduler
@@ -295,7 +306,16 @@ class App:
         host, port = self.settings.listen_host_port
         await web.TCPSite(runner, host, port).start()
         names = [c.name for c in self.channels]
-        log.info("listening on %s:%s with channels: %s", host, port, names or "none")
+        also = self.also_running()
+        log.info(
+            "listening on %s:%s; chat channels: %s; also running: %s",
+            host,
+            port,
+            ", ".join(names) or "none",
+            ", ".join(also) or "nothing else",
+        )
+        if not names:
+            log.warning(NO_CHANNEL_HINT)
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -426,7 +446,9 @@ def build(
             raise SettingsError(str(exc)) from exc
         through = pushers(made)
         if through:
-            scheduler = ReminderScheduler(store.reminders, assistant.reminder, through, clock=clock)
+            scheduler = ReminderScheduler(
+                store.reminders, assistant.reminder, through, clock=clock, shown=assistant.note_shown
+            )
     # notices for a staff chat on a channel made here that sends through the outbox wait there
     mail.outbox_channels = frozenset(c.name for c in made) & OUTBOX_CHANNELS
     # a hand-off promises a staff reply only when a running channel can carry the desk

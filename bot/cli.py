@@ -264,12 +264,14 @@ def run_chat(args: argparse.Namespace) -> int:
             sys.stdout.reconfigure(encoding="utf-8", errors="strict")  # type: ignore[union-attr]
         files = Path(args.files) if args.files else files_beside(app.db.path)
         console = Console(app.assistant, args.user, sys.stdout, args.jsonl, files)
+        app.assistant.on_forget(console.forget)  # the person's pictures and reports go too
         console.reminders = ReminderScheduler(
             app.store.reminders,
             app.assistant.reminder,
             {CHANNEL: console.push},
             clock=app.assistant.clock,
             user=(args.user, args.user),
+            shown=app.assistant.note_shown,
         )
         if not args.jsonl and sys.stdin.isatty():
             prompt = app.assistant.t(args.lang or "zh", "console.prompt")

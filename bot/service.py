@@ -12,7 +12,12 @@ outside the dialog, and the broadcast desk (when there is one) takes /broadcast,
 /broadcasts, /subscribe, /unsubscribe and the messages of a staff member composing a
 broadcast. The staff desk (bot/tickets, when there is one) takes what staff write to
 tickets, and keeps a person's ticket: the dialog is told of it; its posts to the staff
-chat go out after the commit.
+chat go out after the commit. /forget acts once confirmed (the dialog asks first).
+
+What a person types may pick from the menu shown last (a number, where the channel lists
+choices numbered; yes or no in a confirmation): the menu is kept in the session, stored
+with the turn that showed it, so that it picks the same after a restart
+(:mod:`dialogs.picking`); a menu from the desks or a reminder is kept the same way.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from dialogs.engine import DialogEngine, Turn
 from dialogs.i18n import LANGS, Catalogs, choose_lang
 from dialogs.intents import ReminderKind
 from dialogs.messages import Inbound, Menu, Notify, Outbound, Question, Text
-from dialogs.picking import record_number
+from dialogs.picking import could_pick, note, pick, record_number
 from dialogs.session import Session
 
 if TYPE_CHECKING:
@@ -61,6 +66,7 @@ log = logging.getLogger("zjtx.service")
 MAX_ATTEMPTS = 5
 STAFF_LANG = "zh"
 STORE_COMMANDS = frozenset({"/leads", "/handled", "/forget"})  # answered from the store, not the dialog
+FORGET_NOW = "confirm"  # "/forget confirm": what the dialog's confirmation (a yes/no menu) sends
 CONSOLE_COMMAND = "/console"  # a one-time login link to the web console, for staff in a private chat
 
 Notifier = Callable[[Notify], Awaitable[None]]
@@ -191,10 +197,12 @@ class Assistant:
         to the staff chat after the commit either way."""
         inbound = well_formed(inbound)
         async with self._lock(key):
+            inbound, looked = self._picked(key, inbound)
             if self.tickets is not None and self.tickets.claims(key, inbound, self.is_staff(key)):
                 # what it says back is recorded with what it did (a staff answer queued for the
                 # person), the update's "done" in the same transaction
-                return await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key), reply=reply)
+                replies = await self.tickets.handle_staff(key, inbound, staff=self.is_staff(key), reply=reply)
+                return self._noted(key, replies)
             if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
                 lang = self.store.load(key).session.lang
                 step = await self.broadcasts.prepare(key, inbound, staff=self.is_staff(key), lang=lang)
@@ -202,8 +210,9 @@ class Assistant:
                     replies = step()
                     if reply is not None:
                         reply.record(replies)
+                    self._noted(key, replies)
                 return replies
-            replies, notices = self.process(key, inbound, reply=reply)
+            replies, notices = self.process(key, inbound, reply=reply, loaded=looked)
         for notice in notices:
             if reply is None or _posted_by_desk(notice):
                 await self.send_notice(notice)
@@ -232,46 +241,56 @@ class Assistant:
         return replies
 
     def process(
-        self, key: SessionKey, inbound: Inbound, *, reply: Reply | None = None
+        self, key: SessionKey, inbound: Inbound, *, reply: Reply | None = None, loaded: Loaded | None = None
     ) -> tuple[list[Outbound], list[Notify]]:
-        """One turn, committed as one transaction (with ``reply``'s records)."""
+        """One turn, committed as one transaction (with ``reply``'s records). `loaded`: the
+        session just loaded to see what the message picks (it was picked already), used for
+        the turn's first attempt instead of loading again (a stale one meets a Conflict)."""
         inbound = well_formed(inbound)
-        command = parse_command(inbound.text) if inbound.is_command else None
-        if command is not None and command.name in STORE_COMMANDS:
+        if loaded is None:
+            inbound, loaded = self._picked(key, inbound)
+        said = inbound.choice if inbound.choice is not None and inbound.choice.startswith("/") else None
+        command = parse_command(said or inbound.text) if said or inbound.is_command else None
+        if command is not None and command.name in STORE_COMMANDS and _from_the_store(command):
             with self.store.transaction():
-                return self._store_command(key, command, reply), []
+                return self._noted(key, self._store_command(key, command, reply)), []
         if command is not None and command.name == CONSOLE_COMMAND:
             with self.store.transaction():
                 replies = [self._console_link(key)]
                 if reply is not None:
                     reply.record(replies)
-            return replies, []
+                return self._noted(key, replies), []
         if self.broadcasts is not None and self.broadcasts.claims(key, inbound, self.is_staff(key)):
             with self.store.transaction():
                 lang = self.store.load(key).session.lang
                 replies = self.broadcasts.handle_now(key, inbound, staff=self.is_staff(key), lang=lang)
                 if reply is not None:
                     reply.record(replies)
-            return replies, []
+                return self._noted(key, replies), []
         kinds = self.reminders.kinds(key.channel, key.chat_id, key.user_id)
         inbound = replace(inbound.as_staff(self.is_staff(key)), remindable=kinds)
         if self.knowledge is not None:
             self.knowledge.sync()  # staff entries changed by another process are answered too
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             try:
                 with self.store.transaction():
-                    return self._turn(key, inbound, kinds, reply)
+                    return self._turn(key, inbound, kinds, reply, loaded if attempt == 0 else None)
             except Conflict:
                 log.info("session %s changed underneath; handling the message again", key)
         raise Conflict(f"{key}: gave up after {MAX_ATTEMPTS} concurrent writes")
 
     def _turn(
-        self, key: SessionKey, inbound: Inbound, kinds: frozenset[ReminderKind], reply: Reply | None
+        self,
+        key: SessionKey,
+        inbound: Inbound,
+        kinds: frozenset[ReminderKind],
+        reply: Reply | None,
+        loaded: Loaded | None = None,
     ) -> tuple[list[Outbound], list[Notify]]:
         """One turn inside the caller's transaction: the session, an enquiry, a finished
         assessment, reminders, events, the ticket, and (``reply``) the replies, the notices
         the outbox carries and the inbox row's done."""
-        loaded = self._load(key)
+        loaded = self._usable(key, loaded) if loaded is not None else self._load(key)
         if loaded.corrupt:
             self.store.set_aside(key, "unreadable by this version")
         last = self.store.last_assessment(key.channel, key.user_id)
@@ -288,7 +307,7 @@ class Assistant:
         notices = [self._staff_view(key, n) for n in turn.notices]
         if turn.lead is not None:
             lead = self.store.add_lead(
-                key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone
+                key, turn.lead.kind, turn.lead.company, turn.lead.contact, turn.lead.phone, at=now
             )
             notices.append(self._lead_notice(lead))
         timers = self.reminders.timers(turn.reminders, turn.session, now, kinds)
@@ -302,6 +321,46 @@ class Assistant:
         if reply is not None:
             reply.record(replies, [n for n in notices if not _posted_by_desk(n)])
         return replies, notices
+
+    # --- the open menu ------------------------------------------------------------------------
+
+    def _picked(self, key: SessionKey, inbound: Inbound) -> tuple[Inbound, Loaded | None]:
+        """The message as the command it picks from the open menu, if it picks one, and the
+        session loaded to see it (None when the message could pick nothing)."""
+        if inbound.choice is not None or inbound.is_command:
+            return inbound, None
+        if not could_pick(inbound.text, numbered=inbound.numbered):
+            return inbound, None  # most messages: the stored menu is not even looked at
+        loaded = self.store.load(key)
+        command = (
+            None if loaded.corrupt else pick(loaded.session.menu, inbound.text, numbered=inbound.numbered)
+        )
+        return (inbound, loaded) if command is None else (replace(inbound, choice=command, text=""), loaded)
+
+    def _noted(self, key: SessionKey, replies: list[Outbound]) -> list[Outbound]:
+        """Keep the menu among `replies` (made outside the dialog: the desks, /forget, /console)
+        as the session's open menu; returns `replies`."""
+        self.note_shown(key, replies)
+        return replies
+
+    def note_shown(self, key: SessionKey, replies: list[Outbound]) -> None:
+        """Keep the menu among `replies`, shown to this person outside a dialog turn (a desk's,
+        a reminder's), as the open menu of their session (in the transaction in progress, if
+        any). A session with nothing to change is not written (nor one /forget has just removed)."""
+        for _ in range(MAX_ATTEMPTS):
+            loaded = self.store.load(key)
+            if loaded.corrupt:
+                return
+            menu = note(replies, loaded.session.menu)
+            if menu == loaded.session.menu:
+                return
+            session = loaded.session.model_copy(update={"menu": menu})
+            try:
+                self.store.save(key, session, loaded.rev, at=self.clock())
+                return
+            except Conflict:
+                continue
+        log.warning("session %s: could not keep the menu shown", key)
 
     def _with_notes(self, corrupt: bool, turn: Turn) -> list[Outbound]:
         replies = list(turn.replies)
@@ -404,7 +463,7 @@ class Assistant:
         number = record_number(command.args)
         if number is None:
             return [Text(t(session, "leads.usage"))]
-        if self.store.mark_handled(number, f"{key.channel}:{key.user_id}"):
+        if self.store.mark_handled(number, f"{key.channel}:{key.user_id}", at=self.clock()):
             return [Text(t(session, "leads.handled", id=number))]
         return [Text(t(session, "leads.not_found", id=number))]
 
@@ -433,9 +492,12 @@ class Assistant:
         showed it; the question then says so, see :attr:`Question.lang`)."""
         session = self._load(key).session
         if lang is None or lang == session.lang or lang not in LANGS:
-            return self.engine.resume(session, self.today())
-        shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
-        return [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+            shown = self.engine.resume(session, self.today())
+        else:
+            shown = self.engine.resume(session.model_copy(update={"lang": lang}), self.today())
+            shown = [replace(m, lang=lang) if isinstance(m, Question | Menu) else m for m in shown]
+        self.note_shown(key, shown)  # the question asked again is what a number answers now
+        return shown
 
     def reminder(self, key: SessionKey, kind: ReminderKind) -> list[Outbound]:
         """The messages of a reminder due for this conversation, from its session as it is
@@ -448,12 +510,19 @@ class Assistant:
 
     def _load(self, key: SessionKey) -> Loaded:
         """The stored session, or a fresh one (marked corrupt) if the dialog can't use it."""
-        loaded = self.store.load(key)
+        return self._usable(key, self.store.load(key))
+
+    def _usable(self, key: SessionKey, loaded: Loaded) -> Loaded:
         if loaded.corrupt or self.engine.usable(loaded.session):
             return loaded
         log.warning("session %s cannot be continued by this version; starting afresh", key)
         lang = loaded.session.lang if loaded.session.lang in LANGS else "zh"
         return Loaded(Session(lang=lang), loaded.rev, True)
+
+
+def _from_the_store(command: Command) -> bool:
+    """/leads and /handled always; /forget once confirmed (the dialog asks first)."""
+    return command.name != "/forget" or command.args.strip().lower() == FORGET_NOW
 
 
 def _posted_by_desk(notice: Notify) -> bool:

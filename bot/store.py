@@ -133,19 +133,29 @@ class Store(Protocol):
         and enquiries went."""
         ...
 
-    def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
+    def add_lead(
+        self,
+        key: SessionKey,
+        kind: str,
+        company: str,
+        contact: str,
+        phone: str,
+        *,
+        at: datetime | None = None,
+    ) -> Lead:
         """Store an enquiry with the person's last assessment; return it with its id."""
         ...
 
     def leads(self, open_only: bool = True) -> list[Lead]: ...
 
-    def mark_handled(self, lead_id: int, by: str) -> bool:
+    def mark_handled(self, lead_id: int, by: str, *, at: datetime | None = None) -> bool:
         """Mark an open enquiry handled; False if there is no such open enquiry."""
         ...
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _now(at: datetime | None = None) -> str:
+    """`at` (the assistant's clock: ZJTX_NOW when set), or the wall clock, as stored."""
+    return (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _decode(raw: str, key: SessionKey) -> tuple[Session, bool]:
@@ -292,7 +302,16 @@ class MemoryStore:
                 len(gone) + before - len(self._assessments) - len(self._leads) + kept - len(self.quarantined)
             )
 
-    def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
+    def add_lead(
+        self,
+        key: SessionKey,
+        kind: str,
+        company: str,
+        contact: str,
+        phone: str,
+        *,
+        at: datetime | None = None,
+    ) -> Lead:
         with self._lock:
             last = self.last_assessment(key.channel, key.user_id)
             lead = Lead(
@@ -305,7 +324,7 @@ class MemoryStore:
                 last.result.get("score") if last else None,
                 last.result.get("tier") if last else None,
                 last.id if last else None,
-                _now(),
+                _now(at),
             )
             self._leads.append(lead)
             return lead
@@ -313,11 +332,11 @@ class MemoryStore:
     def leads(self, open_only: bool = True) -> list[Lead]:
         return [x for x in self._leads if not (open_only and x.handled_at)]
 
-    def mark_handled(self, lead_id: int, by: str) -> bool:
+    def mark_handled(self, lead_id: int, by: str, *, at: datetime | None = None) -> bool:
         with self._lock:
             for i, x in enumerate(self._leads):
                 if x.id == lead_id and x.handled_at is None:
-                    self._leads[i] = replace(x, handled_at=_now(), handled_by=by)
+                    self._leads[i] = replace(x, handled_at=_now(at), handled_by=by)
                     return True
             return False
 
@@ -488,11 +507,20 @@ class SqliteStore:
         "created_at, handled_at, handled_by"
     )
 
-    def add_lead(self, key: SessionKey, kind: str, company: str, contact: str, phone: str) -> Lead:
+    def add_lead(
+        self,
+        key: SessionKey,
+        kind: str,
+        company: str,
+        contact: str,
+        phone: str,
+        *,
+        at: datetime | None = None,
+    ) -> Lead:
         last = self.last_assessment(key.channel, key.user_id)
         score = last.result.get("score") if last else None
         tier = last.result.get("tier") if last else None
-        now = _now()
+        now = _now(at)
         with self.db.tx() as conn:
             cur = conn.execute(
                 "INSERT INTO leads (channel, chat_id, user_id, kind, company, contact, phone, score, tier, "
@@ -536,10 +564,10 @@ class SqliteStore:
             for r in rows
         ]
 
-    def mark_handled(self, lead_id: int, by: str) -> bool:
+    def mark_handled(self, lead_id: int, by: str, *, at: datetime | None = None) -> bool:
         with self.db.tx() as conn:
             cur = conn.execute(
                 "UPDATE leads SET handled_at=?, handled_by=? WHERE id=? AND handled_at IS NULL",
-                [_now(), by, lead_id],
+                [_now(at), by, lead_id],
             )
             return cur.rowcount == 1

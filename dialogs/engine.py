@@ -31,6 +31,7 @@ from dialogs.flow import (
     Step,
     all_means,
     context,
+    exceeding,
     next_step,
     options_for,
     parser_options,
@@ -42,7 +43,7 @@ from dialogs.flow import (
 )
 from dialogs.i18n import LANGS, Catalogs, choose_lang, load_catalogs, normalize_lang
 from dialogs.intents import Event, EventKind, Reminder, ReminderKind
-from dialogs.language import about, is_question, message_lang
+from dialogs.language import about, asks, asks_meaning, is_question, message_lang
 from dialogs.leads import STEPS as LEAD_STEPS
 from dialogs.leads import LeadKind, LeadRequest, clean_field, normalize_phone
 from dialogs.messages import Choice, Document, Image, Inbound, Menu, Notify, Outbound, Question, Result, Text
@@ -50,6 +51,7 @@ from dialogs.office_hours import OfficeHours
 from dialogs.outcome import Finished as Finished  # re-exported: the store and callers keep it
 from dialogs.outcome import LastResult as LastResult
 from dialogs.parsing import (
+    SINCE_YEAR,
     AnswerError,
     Figure,
     format_decimal,
@@ -62,8 +64,12 @@ from dialogs.parsing import (
     read_money,
     read_percent,
     read_years,
+    simplified,
+    strict_yes_no,
     yes_no_options,
 )
+from dialogs.picking import note
+from dialogs.rule_answers import rule_answer
 from dialogs.session import DECIMAL_FIELDS, Doubt, Reading, Session
 from rules import Assessment, Rules, assess, default_rules
 from rules.compare import compare
@@ -75,7 +81,26 @@ RELEASE_WORDS = frozenset(
     {"回到助手", "返回助手", "回到机器人", "back to the assistant", "back to assistant"}
 )
 SUBMIT_WORDS = frozenset({"yes", "y", "ok", "确认", "提交", "确认提交", "是", "对", "好", "好的", "没问题"})
+WHATIF_LABEL_COLUMNS = 36  # a what-if button's label at most; a longer one is said shorter
 MENU_COMMANDS = ("/assess", "/tiers", "/subsidies", "/faq", "/contacts")
+# What ends an enquiry at any of its steps, besides /cancel (compared without spaces or marks).
+QUIT_WORDS: Final = frozenset(
+    {
+        "算了",
+        "不要了",
+        "不用了",
+        "取消",
+        "不填了",
+        "不想填了",
+        "先不了",
+        "退出",
+        "nevermind",
+        "cancel",
+        "quit",
+    }
+)
+_NON_WORD: Final = re.compile(r"[\W_]+")
+CONFIRM_WORD: Final = "confirm"  # "/restart confirm", "/forget confirm": the yes of a confirmation
 # What /help lists, in order: everyone's commands, then staff's (handled outside the
 # dialog by the assistant and the broadcast desk, listed here so that help is complete).
 HELP_LINES: Final = {
@@ -196,6 +221,7 @@ class DialogEngine:
         self.staff_reachable = staff_reachable
         self.office_hours = office_hours
         self._figures: dict[tuple[str, str], dict[str, str]] = {}  # (field, lang) → its why's figures
+        self._explained: dict[tuple[str, str, bool], str] = {}  # (field, lang, current) → its meaning
 
     def reaching_staff(self, reachable: bool, office_hours: OfficeHours | None = None) -> DialogEngine:
         """This engine, or a copy of it (sharing its rules, catalogs and FAQ index) whose
@@ -265,6 +291,7 @@ class DialogEngine:
             # after what was said, before the question that awaits an answer
             at = len(turn.replies) - 1 if turn.replies and isinstance(turn.replies[-1], Question) else None
             turn.replies.insert(len(turn.replies) if at is None else at, offer)
+        s.menu = note(turn.replies, s.menu)  # stored with the turn: "1" picks the same after a restart
         self._bookkeeping(turn, *before)
         self._remember(turn, inbound)
         return turn
@@ -380,7 +407,7 @@ class DialogEngine:
             "/start": lambda: self._start(turn, arg, today),
             "/menu": lambda: turn.replies.append(self.menu(s)),
             "/assess": lambda: self._assess(turn, today, fresh=False),
-            "/restart": lambda: self._assess(turn, today, fresh=True),
+            "/restart": lambda: self._restart(turn, arg, today),
             "/back": lambda: self._back(turn, today),
             "/skip": lambda: self._answer(turn, "/skip", today, chosen=False),
             "/cancel": lambda: self._cancel(turn, today),
@@ -391,9 +418,7 @@ class DialogEngine:
             "/report": lambda: self._report(turn, last, today),
             "/whatif": lambda: self._whatif(turn, arg, last, today),
             "/tiers": lambda: turn.replies.append(Text(render.tiers_text(self.rules, s.lang, self.cat))),
-            "/subsidies": lambda: turn.replies.extend(
-                Text(p) for p in results.all_subsidies(self.view(s.lang), today)
-            ),
+            "/subsidies": lambda: self._subsidies(turn, arg, today),
             "/contacts": lambda: self._contacts(turn, arg),
             "/faq": lambda: self._faq_command(turn, arg, today),
             "/join": lambda: self._start_lead(turn, "join", today),
@@ -401,7 +426,17 @@ class DialogEngine:
             "/stop_reminders": lambda: self._stop_reminders(turn, today),
             "/remind_yearly": lambda: self._remind_yearly(turn, today, last),
             "/bot": lambda: self._back_to_bot(turn, today),
+            "/forget": lambda: self._forget(turn, arg, today),
         }
+
+    def _subsidies(self, turn: Turn, arg: str, today: date) -> None:
+        """/subsidies: a line per item; /subsidies all: whom each is for, as the source says."""
+        s = turn.session
+        full = arg.strip().lower() in ("all", "全部", "详情", "details")
+        turn.replies.extend(Text(p) for p in results.all_subsidies(self.view(s.lang), today, full))
+        if not full:
+            more = Choice("/subsidies all", self.t(s, "subsidies.more.button"))
+            turn.replies.append(Menu(self.t(s, "subsidies.more"), (more,)))
 
     def _start(self, turn: Turn, payload: str, today: date) -> None:
         s = turn.session
@@ -424,6 +459,35 @@ class DialogEngine:
         count = len(relevant(context(s, self.rules, today)))  # what "第 1/N 题" will say
         turn.replies.append(Text(self.t(s, "assess.intro") + "\n" + self.t(s, "assess.count", count=count)))
         self._advance(turn, today)
+
+    def _restart(self, turn: Turn, arg: str, today: date) -> None:
+        """/restart: a questionnaire with answers is given up only once confirmed (a yes/no
+        menu: "/restart confirm" or "/restart keep"); without one it starts at once."""
+        s = turn.session
+        word = normalize(arg).lower()
+        given = len(s.answers) + len(s.skipped)
+        if word == "keep":
+            turn.replies.append(Text(self.t(s, "restart.kept")))
+            self._reask_if_pending(turn, today)
+            return
+        if word != CONFIRM_WORD and _waiting_at(s) is not None and given:
+            yes = Choice("/restart confirm", self.t(s, "restart.yes"))
+            no = Choice("/restart keep", self.t(s, "restart.no"))
+            turn.replies.append(Menu(self.t(s, "restart.confirm", count=given), (yes, no), yes_no=True))
+            return
+        self._assess(turn, today, fresh=True)
+
+    def _forget(self, turn: Turn, arg: str, today: date) -> None:
+        """/forget: what it deletes, as a yes/no menu ("/forget confirm", which the assistant
+        carries out on the store, or "/forget keep")."""
+        s = turn.session
+        if normalize(arg).lower() == "keep":
+            turn.replies.append(Text(self.t(s, "forget.kept")))
+            self._reask_if_pending(turn, today)
+            return
+        yes = Choice("/forget confirm", self.t(s, "forget.yes"))
+        no = Choice("/forget keep", self.t(s, "forget.no"))
+        turn.replies.append(Menu(self.t(s, "forget.confirm"), (yes, no), yes_no=True))
 
     def _abandon(self, turn: Turn) -> None:
         """Record that a questionnaire in progress is given up (/cancel, /restart)."""
@@ -463,14 +527,20 @@ class DialogEngine:
     def _lead_answer(self, turn: Turn, raw: str, today: date) -> None:
         s = turn.session
         step = s.pending
+        said = strict_yes_no(raw)  # 好的, 可以, 行, ok; 不要, 算了
+        if step != "lead_consent" and _NON_WORD.sub("", simplified(raw).casefold()) in QUIT_WORDS:
+            self._end_lead(turn, today, "lead.cancelled")  # "算了" is no one's name: the enquiry ends
+            return
         if step == "lead_consent":
-            typed = normalize(raw).lower()
+            typed = simplified(normalize(raw)).lower()
             labels = {
                 self.cat.text(lang, k).lower(): k == "lead.agree"
                 for lang in LANGS
                 for k in ("lead.agree", "lead.decline")
             }
-            verdict = labels[typed] if typed in labels else (True if typed == "yes" else _yes_no(raw))
+            verdict = labels.get(typed, said)
+            if verdict is None and not is_question(raw) and not asks(raw):
+                verdict = _yes_no(raw)  # 我同意 — but "这是什么意思？" agrees to nothing
             if verdict is None:
                 turn.replies.append(Text(self.t(s, "lead.consent.unclear")))
                 turn.replies.append(self._lead_question(s))
@@ -690,6 +760,10 @@ class DialogEngine:
         """The PDF report of `a` (made from `answers` on `made_on`; `readings`: the answers
         given as a range or a bound, shown as given beside their reading), as a Document."""
         stored = Session(lang=lang, answers=_as_stored(answers), readings=_readings(readings or {}))
+        named = stored.answers.get("district")
+        found = self.rules.contacts.districts.find(named) if isinstance(named, str) else None
+        if found is not None:  # a profile may name it "tianhe" or "天河": shown by its label
+            stored.answers["district"] = found.id
         fields = [f for f in dict.fromkeys(step.field for step in STEPS) if f in stored.answers]
         shown = [(self.t(stored, f"metric.{f}"), self._shown(stored, f)) for f in fields]
         return report.report_document(a, shown, stored.profile_data(), made_on, self.view(lang))
@@ -806,8 +880,8 @@ class DialogEngine:
                     + "\n"
                     + self._error_text(s, step, err)
                 ) from None
-            if parsed.doubt is not None:  # implausible: not tried (nor kept) until it is checked
-                raise WhatIfError(self._whatif_doubt(s, parsed.doubt))
+            if parsed.doubt is not None and parsed.doubt.start_year is None:
+                raise WhatIfError(self._whatif_doubt(s, parsed.doubt))  # implausible: not tried until checked
             out = [(g, v) for g, v in out if g != f] + [(f, parsed.value)]
         return out
 
@@ -880,7 +954,10 @@ class DialogEngine:
                 label = self.t(s, "whatif.button.choice", name=name, value=self._shown(trial, f))
             else:
                 label = self.t(s, "whatif.button.reach", name=name, value=self._shown(trial, f))
-            out.append(Choice(f"/whatif {f}={_canonical(f, value)}", results.clip(label, 36)))
+            if results.columns(label) > WHATIF_LABEL_COLUMNS:  # too long for a button: said shorter, not cut
+                short_name = self.view(s.lang).short_name(imp.metric)
+                label = self.t(s, "whatif.button.short", name=short_name, gain=imp.gain)
+            out.append(Choice(f"/whatif {f}={_canonical(f, value)}", label))
         return tuple(out)
 
     def _reask_if_pending(self, turn: Turn, today: date) -> None:
@@ -897,6 +974,14 @@ class DialogEngine:
         if turn.ticket is not None:
             # for the staff member taking care of it: the hand-off said so, nothing to answer
             turn.to_ticket = text
+            return
+        if menu_number(normalize(text)) is not None:
+            # a number the channel could not pick from a menu (none open, or out of range) asks nothing
+            turn.replies.append(self.menu(s, "menu.number_unmatched"))
+            return
+        if strict_yes_no(text) is not None:
+            # "确认", "好的", "no" with nothing open to confirm: not a question for the FAQ
+            turn.replies.append(self.menu(s, "menu.yes_no_unmatched"))
             return
         self._ask_faq(turn, text, today)
 
@@ -1060,6 +1145,10 @@ class DialogEngine:
         doubt = s.doubt
         assert doubt is not None and doubt.field == field_id
         typed = self._figure_text(field_id, Decimal(doubt.value), s)
+        if doubt.start_year is not None:  # which month of the start year: 1 keeps the cautious reading
+            need = self._figure_text(field_id, self.rules.conditions.niche_years.min_years, s)
+            text = self.t(s, "verify.start_month", year=doubt.start_year, need=need, value=typed)
+            return Question(qid, text, (Choice("1", self.t(s, "verify.start_month.keep", value=typed)),))
         if doubt.alternative is None:
             text = self.t(s, "verify.unusual", typed=typed)
             keep = Choice("1", self.t(s, "verify.keep", value=typed))
@@ -1118,8 +1207,14 @@ class DialogEngine:
         if s.pending == CONFIRM:
             self._confirm(turn, raw, today)
             return
-        if s.pending.startswith(VERIFY_PREFIX) and self._verify(turn, raw, today):
+        if not is_skip(raw) and self._aside(turn, raw, today):  # "不清楚是什么意思" is a skip
             return
+        if s.pending.startswith(VERIFY_PREFIX):
+            dated = self._start_month(s, raw)
+            if dated is not None:  # "3月" when asked which month of 2024: read as "2024年3月"
+                raw, s.doubt, s.pending = dated, None, s.pending.removeprefix(VERIFY_PREFIX)
+            elif self._verify(turn, raw, today):
+                return
         if s.pending.startswith(CONFIRM_PREFIX):
             field_id = s.pending.removeprefix(CONFIRM_PREFIX)
             verdict = _yes_no(raw)
@@ -1144,8 +1239,8 @@ class DialogEngine:
         try:
             parsed = self._parse(step, raw, today, s)
         except AnswerError as err:
-            # a question asked in the middle of one is answered, when the FAQ can, not refused
-            if not self._answer_aside(turn, raw, field_id, today):
+            # "二级？" and the like: a question mark alone may still be a question the FAQ answers
+            if not (is_question(raw) and self._answer_aside(turn, raw, field_id, today)):
                 turn.replies.append(Text(self._error_text(s, step, err)))
             turn.replies.append(self._ask(s, field_id, today))
             return
@@ -1155,6 +1250,96 @@ class DialogEngine:
             turn.replies.append(self._ask(s, s.pending, today))
             return
         self._take(turn, step, parsed.value, parsed.echo, today, parsed.reading)
+
+    def _aside(self, turn: Turn, raw: str, today: date) -> bool:
+        """A question typed while a questionnaire question waits, never read as its answer:
+        "这是什么意思？" / "为什么要问这个" / "what does this mean?" gets an explanation of the
+        question (from the rules data); another question an answer from the FAQ when it has
+        one, else the explanation of the question it names ("研发费用怎么算？": this one or
+        another of the questionnaire), else a word on where to ask it. The question is asked
+        again. False when `raw` is no question."""
+        s = turn.session
+        field_id = _waiting_at(s)
+        if field_id is None or field_id not in STEP_BY_FIELD:
+            return False
+        said = simplified(normalize(raw))
+        if asks_meaning(said):
+            turn.replies.append(Text(self._explanation(s, field_id)))
+        elif not asks(said):
+            return False
+        elif self._answer_aside(turn, said, field_id, today):
+            pass
+        else:
+            named = self._question_named(said, field_id)
+            if named is None:
+                turn.replies.append(Text(self.t(s, "aside.unanswered")))
+            else:
+                turn.replies.append(Text(self._explanation(s, named, current=named == field_id)))
+        assert s.pending is not None
+        turn.replies.append(self._ask(s, s.pending, today))
+        return True
+
+    def _explanation(self, s: Session, field_id: str, *, current: bool = True) -> str:
+        """What a question means and why it is asked: the recognition conditions, indicators
+        and direct-pass routes that read its answer (their rules, with figures, from the
+        rules data), else its "why" line; how to answer it; its source. `current`: it is the
+        question waiting (else one the person named)."""
+        key = (field_id, s.lang, current)
+        if key not in self._explained:
+            lang = s.lang
+            head = "explain.head" if current else "explain.other"
+            lines = [self.t(s, head, name=self.t(s, f"metric.{field_id}"))]
+            read_by = [f"condition:{c}" for c, fields in _CONDITION_FIELDS.items() if field_id in fields]
+            indicators = self.rules.indicators.indicator
+            read_by += [f"indicator:{i.number}" for i in indicators if field_id in i.fields]
+            lines += [rule_answer(r, "", self.rules, lang, self.cat, date.min).text for r in read_by[:3]]
+            routes = [r for r in self.rules.conditions.direct_route if r.field == field_id]
+            lines += [self.t(s, "explain.direct", route=r.label.get(lang)) for r in routes]
+            if len(lines) == 1:
+                lines.append(self.t(s, f"q.{field_id}.why", **self._why_figures(field_id, lang)))
+            kind = STEP_BY_FIELD[field_id].kind
+            expected = self.t(s, f"expect.{kind}")
+            example = self.t(s, f"q.{field_id}.example")
+            lines.append(self.t(s, "explain.how", expected=expected, example=example))
+            source = self.rules.fields.get(field_id).source
+            lines.append(render.source_text(source.file, source.clause, self.rules, lang, self.cat))
+            self._explained[key] = "\n".join(lines)
+        return self._explained[key]
+
+    def _question_named(self, said: str, field_id: str) -> str | None:
+        """The questionnaire question `said` names by its subject (a name or a spreadsheet
+        alias of its field): the one waiting if it does, else the one with the longest name
+        in it; None when it names none."""
+        text = said.casefold()
+        best: tuple[int, str] | None = None
+        for f in dict.fromkeys((field_id, *STEP_BY_FIELD)):
+            info = self.rules.fields.get(f)
+            names = [self.cat.text(lang, f"metric.{f}") for lang in LANGS]
+            names += [info.label.zh, info.label.en, *info.aliases]
+            found = max((len(n) for n in names if len(n) >= 2 and n.casefold() in text), default=0)
+            if found and f == field_id:
+                return f
+            if found and (best is None or found > best[0]):
+                best = (found, f)
+        return None if best is None else best[1]
+
+    def _start_month(self, s: Session, raw: str) -> str | None:
+        """ "3月" (or "March") typed when asked which month of `start_year` a start was:
+        that month of that year ("2024年3月"); None for anything else."""
+        doubt = s.doubt
+        if doubt is None or doubt.start_year is None:
+            return None
+        typed = simplified(normalize(raw)).casefold()
+        found = _MONTH_ZH.fullmatch(typed)
+        if found is not None:
+            month = found["month"]
+            number = int(month) if month.isdecimal() else _CN_MONTHS.get(month)
+        else:
+            english = _MONTH_EN.fullmatch(typed)
+            number = None if english is None else _EN_MONTHS.index(english["month"][:3]) + 1
+        if number is None or not 1 <= number <= 12:
+            return None
+        return f"{doubt.start_year}年{number}月"
 
     def _take(
         self, turn: Turn, step: Step, value: Any, echo: str, today: date, reading: Reading | None = None
@@ -1185,6 +1370,8 @@ class DialogEngine:
         if doubt is None or doubt.field != field_id:
             return False
         pick = menu_number(normalize(raw))
+        if pick is None and doubt.start_year is not None and is_skip(raw):
+            pick = 1  # 记不清: the cautious reading, as the only button says
         verdict = _yes_no(raw) if pick is None else None
         alternative = None if doubt.alternative is None else Decimal(doubt.alternative)
         reading: Reading | None = None
@@ -1268,9 +1455,7 @@ class DialogEngine:
         return Menu(self.t(s, "result.more" if a is not None else "result.next_steps"), tuple(choices))
 
     def _implausible(self, s: Session, a: str, b: str) -> bool:
-        data = s.profile_data()
-        va, vb = data.get(a), data.get(b)
-        return isinstance(va, Decimal) and isinstance(vb, Decimal) and va > vb
+        return (a, b) in exceeding(s.profile_data())
 
     @property
     def _scored_fields(self) -> frozenset[str]:
@@ -1313,14 +1498,23 @@ class DialogEngine:
             key = "echo.bare_wan" if figure.reading == "bare_wan" else "echo.value"
             echo = self.t(s, key, value=shown)
         else:
-            given = render.figure_given(figure, step.kind, s.lang, self.cat)
-            echo = self.t(s, "echo.range", value=shown, reading=given)
             low, high = figure.low, figure.high
+            if figure.reading == SINCE_YEAR and low is not None and high is not None:
+                year = today.year - int(high)
+                span = render.span(step.kind, low, high, s.lang, self.cat)
+                echo = self.t(s, "echo.since_year", value=shown, year=year, span=span)
+            else:
+                given = render.figure_given(figure, step.kind, s.lang, self.cat)
+                echo = self.t(s, "echo.range", value=shown, reading=given)
             reading = Reading(
                 kind=figure.kind,
                 low=None if low is None else str(low),
                 high=None if high is None else str(high),
             )
+        edge = self._edge_of(step.field, figure)
+        if edge is not None and figure.high is not None:  # the month decides a condition: ask it
+            year = today.year - int(figure.high)
+            return _Parsed(value, echo, Doubt(field=step.field, value=str(value), start_year=year), reading)
         if rule.plausible(value):
             return _Parsed(value, echo, reading=reading)
         alternative = likelier_reading(value, figure.reading, rule.unit)
@@ -1332,6 +1526,16 @@ class DialogEngine:
             alternative=None if alternative is None else str(alternative),
         )
         return _Parsed(value, echo, doubt, reading)
+
+    def _edge_of(self, field_id: str, figure: Figure) -> Decimal | None:
+        """The condition's threshold a start year's range of years straddles (2024年开始 on
+        2026-03-10 is 1–2 years: whether it is "2 years or more" depends on the month), or
+        None. Only a start year asks back: a range a person estimates is taken cautiously."""
+        if field_id != "niche_years" or figure.reading != SINCE_YEAR or figure.kind != "range":
+            return None
+        need = self.rules.conditions.niche_years.min_years
+        low, high = figure.low, figure.high
+        return need if low is not None and high is not None and low < need <= high else None
 
     def _error_text(self, s: Session, step: Step, err: AnswerError) -> str:
         details = {k: (format_decimal(v) if isinstance(v, Decimal) else v) for k, v in err.details.items()}
@@ -1416,6 +1620,26 @@ def _improvement_change(imp: Any, data: dict[str, Any], rules: Rules) -> tuple[s
 
 
 _NUMBERING: Final = re.compile(r"[()（）.、。\s]")
+# The answers each recognition condition reads (rules/engine.py), for explaining a question.
+_CONDITION_FIELDS: Final = {
+    "innovative_sme": ("certification",),
+    "niche_years": ("niche_years",),
+    "rd_expense": ("rd_expense",),
+    "revenue": ("revenue", "equity_financing_2y"),
+}
+# A month typed alone, when asked which month of a start year: 3月, 三月份, 3月开始的, March.
+_MONTH_ZH: Final = re.compile(
+    r"(?:在|是|从)?(?P<month>[0-9]{1,2}|十[一二]?|[一二三四五六七八九]|正|腊)月份?(?:开始|起|的|左右|吧|开始的)*"
+)
+_CN_MONTHS: Final = {
+    **{ch: n for n, ch in enumerate("一二三四五六七八九", start=1)},
+    "十": 10, "十一": 11, "十二": 12, "正": 1, "腊": 12,
+}  # fmt: skip
+_EN_MONTHS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_EN: Final = re.compile(
+    r"(?:in |since |from |around |about )?"
+    r"(?P<month>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
+)
 
 
 def _waiting_at(s: Session) -> str | None:

@@ -19,6 +19,9 @@ from dialogs.office_hours import OfficeHours
 from dialogs.rule_answers import RuleAnswer, rule_answer
 from rules.model import Source
 
+# Reasons of a message that holds no question: nothing, signs, or only numbers and stopwords.
+_NO_QUESTION = frozenset({"empty", "no_text", "no_words"})
+
 
 @dataclass(frozen=True)
 class FaqReply:
@@ -97,6 +100,8 @@ def compose(
             return reply("\n".join(lines), contacts=True, notify_staff=True)
         key = "faq.handoff.unreachable" if result.reason == "asked_for_human" else "faq.not_in_sources"
         return reply(cat.text(lang, key) + "\n" + contacts, contacts=True)
+    if result.reason == "advertiser":  # not the association's: say so, and give its own contacts
+        return reply(cat.text(lang, "faq.advertiser") + "\n" + contacts, contacts=True)
     return reply(out_of_scope_text(result, search))
 
 
@@ -118,6 +123,10 @@ def entry_reply(entry_id: str, search: FaqSearch, lang: Lang | str, today: date)
 def out_of_scope_text(result: FaqResult, search: FaqSearch) -> str:
     """What the assistant covers, after a word on the place or name that kept it out."""
     cat, lang = search.cat, result.lang
+    if result.reason in _NO_QUESTION:  # nothing to answer: say how to ask, and what about
+        return cat.text(lang, "faq.no_words") + "\n" + cat.text(lang, "faq.covers")
+    if result.reason == "about_me":
+        return cat.text(lang, "faq.about_me") + "\n" + cat.text(lang, "faq.covers")
     lines = []
     name = result.named
     if name and not any("\u3400" <= ch <= "\u9fff" for ch in name):
@@ -129,4 +138,5 @@ def out_of_scope_text(result: FaqResult, search: FaqSearch) -> str:
     if result.who:
         lines.append(cat.text(lang, result.who))
     lines.append(cat.text(lang, "faq.out_of_scope"))
+    lines.append(cat.text(lang, "faq.covers"))
     return "\n".join(lines)

@@ -46,7 +46,7 @@ import rjieba
 from dialogs.i18n import Catalogs, load_catalogs
 from dialogs.rule_answers import CUE, rule_text
 from rules import Rules, default_rules
-from rules.faq import FaqBase, FaqEntry, Lexicon, SearchSettings, default_faq
+from rules.faq import ADVERTISER_MARKERS, FaqBase, FaqEntry, Lexicon, SearchSettings, default_faq
 
 Decision = Literal["answer", "suggest", "handoff", "out_of_scope"]
 Lang = Literal["zh", "en"]
@@ -73,6 +73,16 @@ _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[&'-][a-z0-9]+)*")
 # would otherwise read as "万得", a company name).
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|万|亿|元|%|分|年|家|名|强|人|辆|级)?")
 _CONTENT = re.compile(f"[{_HAN}a-z0-9]")
+# A bare number ("6", "18", "2019") says nothing of what is asked: no content word.
+_BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A run of digits as a phone number is written: 400-086-8855, 400 086 8855, 4000868855.
+_DIGIT_RUN = re.compile(r"\d(?:[\d\s.\-\u2010-\u2015]*\d)?")
+# The tags of a name that, after a place name, makes one company name of both ("华夏" +
+# "泰科": a consultancy, not a place called 华夏).
+_AFTER_PLACE_NAME = frozenset({"nz", "nr", "nrt", "nt", "nrfg"})
+# A question to the assistant about itself, as compared: greetings before it, closing
+# particles, spaces and signs aside ("请问，你是谁呀？" is "你是谁").
+_ABOUT_ME_NOISE = re.compile(r"^(?:请问|你好|您好|hi|hello|hey)|[\s?？!！。.,，、~～]+|[呀啊呢吗嘛哈]+$")
 # A Chinese numeral with a unit after it ("七十分", "一千万", "三年半") reads as digits, as
 # people also type it ("70分", "1000万"); a numeral without one ("一下", "开四停四") stays.
 _CN_NUMERAL = re.compile(
@@ -80,6 +90,11 @@ _CN_NUMERAL = re.compile(
     r"(?=万|亿|元|分|年|%|家|名|强|人|项|辆|级|倍|个百分点|成)"
 )
 _CN_PERCENT = re.compile(r"百分之([零〇一二两三四五六七八九十百]+)")
+# Two neighbouring digits before a unit are a range ("五六千万", "两三年"): the search reads
+# the first, so that the figure is one token as "5000万" is (the rule answers read the range).
+_CN_PAIR = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千])([一二两三四五六七八九])([一二两三四五六七八九])(?=[十百千万亿年%分成])"
+)
 _DIGIT_THOUSAND = re.compile(r"(\d+(?:\.\d+)?)\s*千万")
 _CN_VALUE = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
 _SUSPICIOUS = re.compile(
@@ -99,7 +114,10 @@ class FaqResult:
     the best score, clipped to 0..1. `reason`: a short machine-readable why: confident,
     clear_lead, close_call, low_confidence, not_in_sources, asked_for_human, other_place,
     other_programme, other_organisation, other_subject, off_topic, empty, no_text,
-    too_long, suspicious. `lang`: the language to answer in. `named`: the foreign word that
+    no_words (nothing but numbers and stopwords: "6", "100个", "请问"), too_long,
+    suspicious, advertiser (the consultancy of seed 001 or its 400 line: never its
+    contacts), about_me ("你是谁": the assistant introduces itself). `lang`: the language
+    to answer in. `named`: the foreign word that
     kept the question out, and `who` the catalog key of a hint on who covers it.
     """
 
@@ -132,6 +150,9 @@ class Match:
     # the share (by IDF) of the question's subject words, all but those saying what is
     # asked, that the best entry uses: low when the subject is something it does not know
     covered: float = 1.0
+    # the question names a place whose firms the sources neither admit nor exclude (香港公司
+    # 能入会吗): only an entry that says the sources leave it open answers it
+    unstated: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,12 +263,17 @@ class FaqSearch:
             canonical = self._norm(syn.word)
             for variant in (*syn.zh, *syn.en, syn.word):
                 self._variant(self._norm(variant), canonical)
+            for phrase in syn.phrases:
+                self._phrases.append((re.compile(re.escape(self._norm(phrase))), canonical))
         for word in lexicon.terms.zh:
             self._add_word(self._norm(word))
         self._handoff_zh = frozenset(self._norm(p) for p in lexicon.handoff.zh)
         for phrase in self._handoff_zh:
             self._add_word(phrase)
         self._handoff_en = [_words_pattern(self._norm(p)) for p in lexicon.handoff.en]
+        self._about_me = frozenset(
+            _about_me_key(self._norm(p)) for p in (*lexicon.about_me.zh, *lexicon.about_me.en)
+        )
         self._scope_index()
         self._facet_index(base)
 
@@ -355,6 +381,7 @@ class FaqSearch:
             self._add_word(org)
         self._province_topics = frozenset(places.province_topics)
         self._national_topics = frozenset(places.national_topics)
+        self._open_topics = frozenset(places.open_topics)
         self._requires = {
             topic: frozenset(self._norm(w) for w in words) for topic, words in scope.topic_requires.items()
         }
@@ -365,6 +392,7 @@ class FaqSearch:
         else its topic's, for a facet that says so)."""
         self._facets: list[tuple[frozenset[str], frozenset[str]]] = []
         self._implied: list[dict[str, str]] = []  # per facet: a word that implies → the facet word
+        self._widened: list[dict[str, str]] = []  # per facet: a word that adds → the facet word
         for facet in base.lexicon.facet:
             words = frozenset(self._norm(w) for w in facet.words)
             for word in words:
@@ -372,6 +400,9 @@ class FaqSearch:
             self._facets.append((words, frozenset(self._norm(w) for w in facet.default)))
             self._implied.append(
                 {self._norm(by): self._norm(word) for word, bys in facet.implied_by.items() for by in bys}
+            )
+            self._widened.append(
+                {self._norm(by): self._norm(word) for word, bys in facet.widened_by.items() for by in bys}
             )
         self._facet_words = frozenset(w for words, _ in self._facets for w in words)
         self._unboosted = frozenset(
@@ -402,14 +433,15 @@ class FaqSearch:
             w in self._facet_words or self._synonyms.get(w) in self._facet_words for w in named
         )
         asked, bare_words = [], []
-        for facet, (words, default), implied in zip(
-            self.base.lexicon.facet, self._facets, self._implied, strict=True
+        for facet, (words, default), implied, widened in zip(
+            self.base.lexicon.facet, self._facets, self._implied, self._widened, strict=True
         ):
             found = (words & named) | {implied[w] for w in named if w in implied}
             intro = not found and bare and facet.bare is not None
             if intro:
                 found = frozenset({self._norm(facet.bare or "")})
-            asked.append(frozenset(found) or default)
+            # a word that widens reads beside the defaults, not beside a word the question names
+            asked.append(frozenset(found) or default | {widened[w] for w in named if w in widened})
             bare_words.append(intro)
         penalty = self.settings.facet_penalty
         factors = []
@@ -570,7 +602,7 @@ class FaqSearch:
     def _named(self, norm: str, query: _Query) -> _Named:
         """The places, foreign names and domain words of a normalised question."""
         spaced = _NUMBER.sub(" ", norm)
-        tagged = [(w, t) for w, t in self._jieba.tag(spaced) if w.strip()]
+        tagged = _company_names([(w, t) for w, t in self._jieba.tag(spaced) if w.strip()], self._known)
         # as typed: the canonical word a synonym adds ("怎么办理" → 流程) is no word of the question
         tokens = {w for w, _ in tagged} | (set(query.words) - set(query.concepts))
         places: dict[str, Region] = {}
@@ -723,9 +755,16 @@ class FaqSearch:
             return result("out_of_scope", "suspicious", found)
         if not _CONTENT.search(norm):
             return result("out_of_scope", "no_text", found)
+        if _names_advertiser(norm):
+            return result("out_of_scope", "advertiser", found)
         if self._asks_for_person(norm):
             return result("handoff", "asked_for_human", found)
+        if _about_me_key(norm) in self._about_me:
+            return result("out_of_scope", "about_me", found)
         query = self._question(norm)
+        if all(_BARE_NUMBER.fullmatch(w) for w in query.words):
+            # no content word: a number alone matches whatever entry cites it ("6" → 6 月 18 日)
+            return result("out_of_scope", "no_words", found)
         named = self._named(norm, query)
         if named.foreign and not named.anchored:
             word, kind, who = named.foreign[0]
@@ -733,9 +772,10 @@ class FaqSearch:
         heavy = frozenset(w for w, kind, _ in named.foreign if kind == "organisation")
         top = self._rank(query, heavy)[:TOP_N]
         place = self._place_keeps_out(named, top[0][0] if top else None)
-        if place is not None:
+        unstated = place is not None and self.base.get(top[0][0]).topic in self._open_topics
+        if place is not None and not unstated:
             return result("out_of_scope", "other_place", found, named=place)
-        return Match(top, named.domain, forced or found, self._covered(query, heavy, top))
+        return Match(top, named.domain, forced or found, self._covered(query, heavy, top), unstated)
 
     def conclude(
         self, found: Match, staff_reachable: bool = False, settings: SearchSettings | None = None
@@ -748,6 +788,12 @@ class FaqSearch:
         def result(decision: Decision, reason: str, ranked: list[tuple[str, float]]) -> FaqResult:
             return FaqResult(decision, ranked, _confidence(ranked), reason, lang)
 
+        if found.unstated:
+            # a firm from elsewhere: the sources say nothing of it; the entry that says so
+            # answers, else the sources' silence whatever entry is nearest
+            if top and self.base.get(top[0][0]).not_in_sources and self.decide(top, s)[0] == "answer":
+                return result("answer", "not_in_sources", top)
+            return result("handoff" if staff_reachable else "answer", "not_in_sources", [])
         decision, reason = self.decide(top, s)
         if found.covered < s.subject_floor:
             decision = "handoff"  # the best entry knows what is asked, not what it is asked of
@@ -826,10 +872,18 @@ def _default_t2s() -> opencc.OpenCC:
 
 def arabic_numerals(text: str) -> str:
     """Chinese numerals that carry a unit as digits: "七十分" → "70分", "一千万" → "1000万",
-    "百分之五" → "5%", "6千万" → "6000万"; any other numeral is left as it is."""
+    "百分之五" → "5%", "6千万" → "6000万", the first of a range "五六千万" → "5000万"; any
+    other numeral is left as it is."""
     text = _CN_PERCENT.sub(lambda m: _cn_number(m.group(1), m.group(0)) + "%", text)
+    text = _CN_PAIR.sub(_pair_first, text)
     text = _CN_NUMERAL.sub(lambda m: _cn_number(m.group(1), m.group(0)), text)
     return _DIGIT_THOUSAND.sub(lambda m: _thousand_wan(m.group(1)), text)
+
+
+def _pair_first(match: re.Match[str]) -> str:
+    """五六 → 五 (and 三五 → 三): the first of two neighbouring digits; else as typed."""
+    first, second = _CN_VALUE[match[1]], _CN_VALUE[match[2]]
+    return match[1] if second == first + 1 or (first, second) == (3, 5) else match[0]
 
 
 def _cn_number(numeral: str, original: str) -> str:
@@ -865,6 +919,38 @@ def detect_lang(text: str, fallback: Lang = "zh") -> Lang:
     if latin and (han == 0 or (latin >= 2 and 3 * latin >= han)):
         return "en"
     return "zh" if han else fallback
+
+
+_ADVERTISER_DIGITS = tuple(
+    "".join(ch for ch in m if ch.isdigit()) for m in ADVERTISER_MARKERS if any(ch.isdigit() for ch in m)
+)
+_ADVERTISER_NAMES = tuple(m.lower() for m in ADVERTISER_MARKERS if not any(ch.isdigit() for ch in m))
+
+
+def _names_advertiser(norm: str) -> bool:
+    """Whether a normalised question names the consultancy whose article is seed 001, or
+    its 400 line however it is spaced: its contacts are advertising, never given."""
+    if any(name in norm for name in _ADVERTISER_NAMES):
+        return True
+    runs = ("".join(ch for ch in run if ch.isdigit()) for run in _DIGIT_RUN.findall(norm))
+    return any(number in run for run in runs for number in _ADVERTISER_DIGITS)
+
+
+def _about_me_key(norm: str) -> str:
+    # twice: "你好，你是谁呀？" loses the greeting, the signs, then the particle before them
+    return _ABOUT_ME_NOISE.sub("", _ABOUT_ME_NOISE.sub("", norm))
+
+
+def _company_names(tagged: list[tuple[str, str]], known: frozenset[str]) -> list[tuple[str, str]]:
+    """A place name followed by a name ("华夏" + "泰科") is one company name, tagged as an
+    organisation: a company is not a place."""
+    out: list[tuple[str, str]] = []
+    for word, tag in tagged:
+        if out and out[-1][1] == "ns" and tag in _AFTER_PLACE_NAME and word not in known:
+            out[-1] = (out[-1][0] + word, "nt")
+        else:
+            out.append((word, tag))
+    return out
 
 
 def _variants(entry: FaqEntry) -> list[str]:

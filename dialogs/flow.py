@@ -10,7 +10,7 @@ subsidy items of the rules data say), then the summary (`confirm`).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -191,8 +191,20 @@ for _s in STEPS:
 CONFIRM = "confirm"
 CONFIRM_PREFIX = "confirm_"
 VERIFY_PREFIX = "verify_"  # a figure asked back before it is taken: "verify_revenue"
-# Pairs checked after an answer: (field, must not exceed)
+# Pairs checked after an answer: (field, must not exceed). The chat asks back; a sheet or a
+# JSON profile, which cannot be asked, is refused (bot/batch).
 PLAUSIBILITY = (("rd_expense", "revenue"), ("profit", "revenue"))
+
+
+def exceeding(answers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The pairs of :data:`PLAUSIBILITY` that `answers` (a profile's values) break: the
+    first figure above the second, both given."""
+    broken = []
+    for a, b in PLAUSIBILITY:
+        va, vb = answers.get(a), answers.get(b)
+        if isinstance(va, Decimal | int) and isinstance(vb, Decimal | int) and va > vb:
+            broken.append((a, b))
+    return broken
 
 
 def profile_of(session: Session, rules: Rules) -> Profile:
@@ -277,9 +289,9 @@ def options_for(field: str, rules: Rules, lang: str) -> list[tuple[Any, str, tup
         return value, (en if lang == "en" else zh), (zh, en, *aliases)
 
     if field == "org_type":
-        return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.org_type.options]
+        return [named(o.value, o.label.zh, o.label.en, *o.aliases) for o in rules.choices.org_type.options]
     if field == "sci_award":
-        return [named(o.value, o.label.zh, o.label.en) for o in rules.choices.sci_award.options]
+        return [named(o.value, o.label.zh, o.label.en, *o.aliases) for o in rules.choices.sci_award.options]
     if field == "certification":
         aliases = {
             "none": ("无", "没有", "都没有", "暂无", "none"),

@@ -54,6 +54,60 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION_MARK.search(text) or _ZH_ASKING.search(text) or _EN_ASKING.match(text))
 
 
+# Question words that make a message a question rather than an answer: not 呢 (还没有呢 is
+# "not yet"), not 什么都没有 / 啥也没有 / 没什么 (none), not 不怎么.
+_ZH_ASKS: Final = re.compile(
+    r"(?<!没)(?:什么|啥)(?![都也])|哪些|哪个|哪种|哪类|哪里|(?<!不)怎么|怎样|如何|为什么|为何|是否|能否|可否"
+    r"|几点|几时|多久|多长时间|谁"
+    r"|吗[\s。.!！~～?？]*$"
+)
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` asks something with a question word (什么, 怎么, 为什么, 吗…; what,
+    how, why, does… at the start): never read as an answer to the question waiting. A bare
+    question mark does not count (二级？ is an answer said with doubt)."""
+    return bool(_ZH_ASKS.search(text) or _EN_ASKING.match(text))
+
+
+# "What does this mean?" about the question being asked: what is left of the message once
+# its fillers, "this" and particles are gone (这个是什么意思啊 → 是什么意思).
+_ZH_FILLERS: Final = re.compile(
+    r"请问|你好|您好|老师|那个|这道题|这一题|这个问题|这个|这题|这一项|这项|这里|这|那|该项|此项|此题|本题"
+    r"|一下|到底|具体|呀|啊|呢|吗|嘛|哦|呃|嗯|额|的"
+)
+_ZH_MEANING: Final = frozenset(
+    {"什么意思", "是什么意思", "啥意思", "是啥意思", "什么", "是什么", "啥", "是啥", "问什么", "问的是什么",
+     "指什么", "是指什么", "不懂", "看不懂", "没看懂", "不明白", "不太明白", "不理解", "不太懂", "解释",
+     "怎么填", "怎么回答", "怎么答", "怎么选", "怎么写", "如何填写", "如何回答", "填什么", "写什么",
+     "为什么", "为啥", "为什么问", "为什么要问", "为啥问", "为啥要问", "问干嘛", "问干什么", "干嘛问",
+     "有什么用", "有啥用", "什么用", "问有什么用", "干嘛用"}
+)  # fmt: skip
+_EN_MEANING: Final = re.compile(
+    r"(?:what|wh?at'?s) ?(?:does|do|is|'s)? ?(?:this|that|it)? ?(?:question )?(?:mean|meaning|about|for)?"
+    r"|what do you mean|meaning|i don'?t understand|don'?t understand|i do not understand|not clear|unclear"
+    r"|(?:please |can you |could you )?explain(?: this| that| it| please)?|huh"
+    r"|why(?: do| are| is| would)?(?: you)?(?: ask| asking| need| want)?(?: this| that| it| me| for this)?"
+    r"(?: question)?|how (?:do|should) i answer(?: this| it)?|what should i (?:answer|put|type|write)"
+)
+
+
+def asks_meaning(text: str) -> bool:
+    """Whether ``text`` only asks what the question waiting means, or why it is asked
+    ("这是什么意思？", "什么意思", "为什么要问这个", "what does this mean?", "why?", "?"):
+    answered with an explanation of that question, not looked up in the FAQ."""
+    stripped = text.strip()
+    if len(stripped) > 40:
+        return False  # longer is a question of its own, or an answer
+    if stripped and all(ch in "?？" for ch in stripped):
+        return True
+    zh = _ZH_FILLERS.sub("", re.sub(r"[\s\W_]+", "", stripped))
+    if zh in _ZH_MEANING:
+        return True
+    en = " ".join(re.sub(r"[^a-z' ]+", " ", stripped.casefold().replace("’", "'")).split())
+    return bool(en) and _EN_MEANING.fullmatch(en) is not None
+
+
 def about(text: str, subject_zh: str, subject_en: str) -> str | None:
     """``text`` with "this" (这个, 这题, this, it…) replaced by the subject it stands for in a
     questionnaire — "这个包括哪些？" at the R&D question → "上年度研发费用包括哪些？" — or None

@@ -31,6 +31,9 @@ class Inbound:
     # set by the caller: the reminders this conversation can be sent ("paused", "reassess");
     # none in a group, no yearly one where a platform lets the assistant write only for a while
     remindable: frozenset[str] = frozenset({"paused", "reassess"})
+    # set by a channel that lists choices numbered (the terminal, WeCom, WeChat): a number
+    # typed then picks that line of the open menu (:mod:`dialogs.picking`)
+    numbered: bool = False
 
     @property
     def is_command(self) -> bool:
@@ -76,6 +79,9 @@ class Menu:
     text: str
     choices: tuple[Choice, ...]
     lang: str | None = None  # set when the reply's language is not the conversation's
+    # a confirmation: the first choice is "yes", the second "no", and typing yes or no
+    # (好的, 算了) picks them as the buttons do
+    yes_no: bool = False
 
 
 @dataclass(frozen=True, slots=True)

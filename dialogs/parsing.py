@@ -4,9 +4,10 @@ Pure functions, no I/O. A reading that fails raises :class:`AnswerError` with a 
 code (``money.invalid``, ``percent.range``, …) and details; the dialog layer words it from
 the message catalogs, so nothing here is a sentence meant for a person.
 
-Every parser accepts full-width forms, Chinese numerals (including 壹贰叁…), thousands
-separators and the approximation words people add (约, 左右, about, …). Bounds that say
-"less than" (不到, 以下, under, …) and ranges (300-500万) are refused rather than guessed:
+Every parser accepts full-width forms, traditional characters (營業收入五千萬, 2018年開始),
+Chinese numerals (including 壹贰叁…), thousands separators and the approximation words people
+add (约, 左右, about, …). Bounds that say "less than" (不到, 以下, under, …) and ranges
+(300-500万) are refused rather than guessed:
 reading "不到100万" as 100万 could pass a threshold the enterprise does not meet.
 Callers check :func:`is_skip` before calling a parser; a parser reads "不清楚" as invalid.
 """
@@ -17,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import (
     ROUND_DOWN,
     Context,
@@ -29,7 +30,10 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from functools import cache, lru_cache
 from typing import Final, Generic, Literal, TypeVar
+
+import opencc
 
 __all__ = [
     "ALL_WORDS",
@@ -38,6 +42,7 @@ __all__ = [
     "MAX_YEARS",
     "NONE_WORDS",
     "NO_WORDS",
+    "SINCE_YEAR",
     "SKIP_WORDS",
     "YES_WORDS",
     "AnswerError",
@@ -60,6 +65,8 @@ __all__ = [
     "read_money",
     "read_percent",
     "read_years",
+    "simplified",
+    "strict_yes_no",
     "yes_no_options",
 ]
 
@@ -124,16 +131,36 @@ def normalize(text: str) -> str:
     return " ".join(folded.split())
 
 
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """`text` in simplified characters (創新型中小企業 → 创新型中小企业, 營業收入五千萬 →
+    营业收入五千万), as the labels, words and numerals the parsers know are written."""
+    return _converted(text) if text and not text.isascii() else text
+
+
+@lru_cache(maxsize=4096)  # answers are short and repeat (是, 没有, 天河): looked up, not converted
+def _converted(text: str) -> str:
+    converted: str = _t2s().convert(text)
+    return converted
+
+
 def _prepare(text: str) -> str:
-    """Normalise an answer; raise ``too_long`` or ``empty`` (nothing but spaces, punctuation
-    or emoji)."""
+    """Normalise an answer (simplified characters too); raise ``too_long``, ``empty``
+    (nothing but spaces) or ``no_words`` (only punctuation or emoji)."""
     if len(text) > _HARD_LIMIT:
         raise AnswerError("too_long", max=MAX_ANSWER_CHARS)
-    prepared = normalize(text)
+    prepared = simplified(normalize(text))
     if len(prepared) > MAX_ANSWER_CHARS:
         raise AnswerError("too_long", max=MAX_ANSWER_CHARS)
     if not any(ch.isalnum() for ch in prepared):
-        raise AnswerError("empty")
+        if not prepared.strip():
+            raise AnswerError("empty")
+        # "😀😀😀" or "？！" is not empty: it holds nothing an answer is read from
+        raise AnswerError("no_words")
     return prepared
 
 
@@ -210,7 +237,7 @@ def is_skip(text: str) -> bool:
     politeness around it (抱歉，我不太清楚呢😅) tolerated. Never raises."""
     if len(text) > _HARD_LIMIT:
         return False
-    folded = normalize(text).casefold().replace("’", "'")
+    folded = simplified(normalize(text)).casefold().replace("’", "'")
     if folded.startswith("/"):
         folded = folded.split("@", 1)[0]  # a command addressed to a bot: /skip@name
     key = _loose(folded)
@@ -936,9 +963,22 @@ def read_percent(
     return _figure(value, bound, "percent")
 
 
+# 四成五 is 4.5 tenths (45%), 一成二 12%, 两成半 25%: the digit after 成 is a hundredth's tenth.
+_TENTHS: Final = re.compile(
+    r"(?<![0-9.零〇一二两三四五六七八九十])([0-9零〇一二两三四五六七八九])成([0-9一二三四五六七八九半])"
+)
+_CN_DIGIT: Final = dict(zip("零〇一二两三四五六七八九半", "0012234567895", strict=True))
+
+
+def _tenths(found: re.Match[str]) -> str:
+    whole, tenth = (_CN_DIGIT.get(ch, ch) for ch in found.groups())
+    return f"{whole}.{tenth}成"
+
+
 def _percent_one(
     prepared: str, *, low: Decimal | None, high: Decimal | None, strict: bool
 ) -> tuple[Decimal, _Bound]:
+    prepared = _TENTHS.sub(_tenths, prepared)
     _refuse_range(prepared, "percent")
     core, tags = _strip_affixes(_english_numbers(prepared), _PERCENT_AFFIXES)
     if strict and "upper" in tags:
@@ -1013,26 +1053,44 @@ def parse_years(text: str, *, today: date) -> Decimal:
     (``reason="upper_bound"``: 不到两年). :func:`read_years` reads ranges and bounds.
     """
     prepared = _relative_years(_prepare(text).casefold(), today)
-    return _years_one(prepared, today=today, strict=True)[0]
+    return _years_one(prepared, today=today, strict=True).low
+
+
+SINCE_YEAR: Final = "since_year"
+"""The :attr:`Figure.reading` of years counted from a calendar year with no month (2024年开始,
+前年): a range of whole years, from a start on its 31 December to one on its 1 January."""
 
 
 def read_years(text: str, *, today: date) -> Figure:
     """Return the years, range or bound in `text`: 7年, 三到五年, 两三年, 十多年, 不到两年,
-    as of `today`. Raises AnswerError as :func:`parse_years` does, without the ``reason``s."""
+    as of `today`. A calendar year with no month is the range of full years a start in that
+    year can be (2024年开始 on 2026-03-10: 1–2 years, reading :data:`SINCE_YEAR`); a month
+    counts the full months from its last day. Raises AnswerError as :func:`parse_years`
+    does, without the ``reason``s."""
     prepared = _english_numbers(_relative_years(_prepare(text).casefold(), today))
     core, _ = _strip_affixes(prepared, _YEARS_AFFIXES)
     calendar = _YEAR_MONTH.fullmatch(core) is not None  # 2019-05 is a month, not a range
     sides = None if calendar else _range_sides(prepared, _YEARS_AFFIXES)
     if sides is not None:
         left, right = sides
-        a, _ = _years_one(left, today=today, strict=False)
-        b, _ = _years_one(right, today=today, strict=False)
-        return _range_figure(a, b, "years")
-    value, bound = _years_one(prepared, today=today, strict=False)
-    return _figure(value, bound, "years")
+        a = _years_one(left, today=today, strict=False)
+        b = _years_one(right, today=today, strict=False)
+        return _range_figure(min(a.low, b.low), max(a.high, b.high), "years")
+    one = _years_one(prepared, today=today, strict=False)
+    if one.since_year and one.bound == "exact":
+        return Figure("exact" if one.low == one.high else "range", one.low, one.high, SINCE_YEAR)
+    return _figure(one.high if one.bound == "below" else one.low, one.bound, "years")
 
 
-def _years_one(prepared: str, *, today: date, strict: bool) -> tuple[Decimal, _Bound]:
+@dataclass(frozen=True, slots=True)
+class _Years:
+    low: Decimal
+    high: Decimal
+    bound: _Bound
+    since_year: bool = False  # counted from a calendar year with no month
+
+
+def _years_one(prepared: str, *, today: date, strict: bool) -> _Years:
     core, tags = _strip_affixes(_english_numbers(prepared), _YEARS_AFFIXES)
     if strict and "upper" in tags:
         raise AnswerError("years.invalid", reason="upper_bound")
@@ -1043,14 +1101,16 @@ def _years_one(prepared: str, *, today: date, strict: bool) -> tuple[Decimal, _B
     calendar = _YEAR_MONTH.fullmatch(core)
     if calendar is not None:
         month_text = calendar["month"] or calendar["month_digits"]
-        return _years_since(_whole_number(calendar["year"]), _whole_number(month_text), today), bound
+        value = _years_since_month(_whole_number(calendar["year"]), _whole_number(month_text), today)
+        return _Years(value, value, bound)
     _refuse_range(prepared, "years")
     value = _years_count(core.replace("多", "").replace("余", "").strip(), tags)
     if _is_calendar_year(value) and not {"half", "month", "ago"} & set(tags):
-        return _years_since(int(value), None, today), bound
+        low, high = _years_since_year(int(value), today)
+        return _Years(low, high, bound, since_year=True)
     if "since" in tags or value < 0 or value > MAX_YEARS:
         raise AnswerError("years.invalid")
-    return _canonical(value), bound
+    return _Years(_canonical(value), _canonical(value), bound)
 
 
 def _is_calendar_year(value: Decimal) -> bool:
@@ -1065,14 +1125,32 @@ def _whole_number(text: str) -> int:
     return int(value)
 
 
-def _years_since(year: int, month: int | None, today: date) -> Decimal:
+def _years_since_year(year: int, today: date) -> tuple[Decimal, Decimal]:
+    """The full years since a start in `year`: (from its 31 December, from its 1 January).
+    Never the calendar-year difference alone: 2024 on 2026-03-10 is 1–2 years, not 2."""
     if year < _FIRST_YEAR or year > today.year:
         raise AnswerError("years.invalid", year=year)
-    if month is None:
-        return Decimal(today.year - year)
+    latest = today.year - year - (0 if (today.month, today.day) == (12, 31) else 1)
+    return Decimal(max(latest, 0)), Decimal(today.year - year)
+
+
+def _years_since_month(year: int, month: int, today: date) -> Decimal:
+    """The full months since the last day of `month` of `year` (the cautious start), in years."""
+    if year < _FIRST_YEAR or year > today.year:
+        raise AnswerError("years.invalid", year=year)
     if not 1 <= month <= 12 or (year, month) > (today.year, today.month):
         raise AnswerError("years.invalid", year=year)
-    return _months_to_years(Decimal((today.year - year) * 12 + today.month - month))
+    start = _month_end(year, month)
+    months = (today.year - year) * 12 + today.month - month
+    later = year * 12 + month - 1 + months  # the month `months` after it, counted from year 0
+    if min(start.day, _month_end(later // 12, later % 12 + 1).day) > today.day:
+        months -= 1  # that month's anniversary of the start is still to come
+    return _months_to_years(Decimal(max(months, 0)))
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
 
 
 def _months_to_years(months: Decimal) -> Decimal:
@@ -1156,6 +1234,40 @@ ALL_WORDS: Final[tuple[str, ...]] = (
 )
 # fmt: on
 """Answers to a multi-choice question meaning "all of these"."""
+
+
+# fmt: off
+_STRICT_YES: Final = frozenset({
+    "是", "是的", "对", "对的", "好", "好的", "好啊", "好吧", "行", "行的", "可以", "可以的", "确认",
+    "确定", "同意", "嗯", "嗯嗯", "没问题", "没错", "要", "ok", "okay", "yes", "y", "yeah", "yep",
+    "sure", "confirm", "agree", "i agree", "go ahead", "yes please",
+})
+_STRICT_NO: Final = frozenset({
+    "不", "不是", "否", "不要", "不用", "不用了", "不了", "算了", "取消", "不同意", "不行", "别", "先不",
+    "先不了", "不要了", "没有", "no", "n", "nope", "cancel", "dont", "do not", "never mind",
+    "not now", "no thanks",
+})
+# fmt: on
+# What a yes or no can start with once NFKC-folded and case-folded, marks before it included.
+_YES_NO_FIRST: Final = frozenset({w[0] for w in _STRICT_YES | _STRICT_NO} | set("“\"'「《(【["))
+
+
+def strict_yes_no(text: str) -> bool | None:
+    """True or False when the whole of `text` says yes (好的, 可以, 行, ok…) or no (不要, 算了,
+    no…), with punctuation and a trailing 啊/吧/呀 tolerated; None for anything else. For
+    confirming what cannot be undone: "是什么意思" is not a yes, "1" is not either."""
+    if len(text) > 40:
+        return None
+    first = simplified(unicodedata.normalize("NFKC", text.lstrip()[:1]).casefold())
+    if first not in _YES_NO_FIRST:
+        return None  # most answers: no yes or no starts that way
+    key = _key(simplified(text).replace("'", "").replace("’", ""))
+    for candidate in (key, key.rstrip("啊吧呀哦呢嘛")):
+        if candidate in _STRICT_YES:
+            return True
+        if candidate in _STRICT_NO:
+            return False
+    return None
 
 
 def yes_no_options(
@@ -1331,6 +1443,8 @@ def parse_choice(text: str, options: Sequence[Option[V]], *, all_means: V | None
     key = _key(prepared)
     if not key:
         raise AnswerError("empty")
+    if _NEGATIVE_NUMBER.fullmatch(prepared):  # "-1" is no option's number, though "1" is
+        raise AnswerError("choice.unknown", text=text)
     try:
         return _match_choice(key, options, prepared)
     except AnswerError as error:
@@ -1340,6 +1454,7 @@ def parse_choice(text: str, options: Sequence[Option[V]], *, all_means: V | None
         return found
 
 
+_NEGATIVE_NUMBER: Final = re.compile(r"\s*-\s*[0-9]+(?:\.[0-9]+)?\s*")
 _STRONG_SEPARATORS: Final = re.compile(r"[,;/|\n、。]+")
 _WEAK_SEPARATORS: Final = re.compile(r"\s+|以及|还有|和|与|及|跟|&|\+|(?<![a-z])and(?![a-z])")
 _JOINING_WORDS: Final = re.compile(r"以及|还有|和|与|及|跟|也|都|(?<![a-z])(?:and|also)(?![a-z])|[\s&+]")

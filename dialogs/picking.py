@@ -1,23 +1,26 @@
-"""Picking a choice by typing its number, the same in every text channel.
+"""Picking a choice by typing its number, or yes or no, the same in every channel.
 
 A channel without buttons (the terminal, WeCom's text) lists the choices numbered: the
 number shown is what typing it picks. For a question the engine reads the number (as a
-position, or as the value itself when every value is a number: digital level 3, 2, 1);
-for a menu the channel remembers the menu's commands and turns a typed number into the
-command (:class:`MenuNotes`), until a question comes.
+position, or as the value itself when every value is a number); for a menu the number
+names one of its commands. The open menu is kept in the session (:class:`MenuNote`),
+stored with the turn that showed it, so that "1" typed after a restart does what the
+menu said — until a question comes, which the engine reads itself. A yes/no menu (the
+confirmation of /restart or /forget) is also answered by a plain yes or no, in any
+channel.
 """
 
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Final
 
 from dialogs.messages import Menu, Outbound, Question
-from dialogs.parsing import menu_number
+from dialogs.parsing import menu_number, strict_yes_no
+from dialogs.session import MenuNote
 
-__all__ = ["MenuNotes", "menu_commands", "option_numbers", "record_number"]
+__all__ = ["could_pick", "menu_commands", "note", "option_numbers", "pick", "record_number"]
 
 _RECORD_NUMBER: Final = re.compile(r"#?([0-9]{1,18})")
 
@@ -45,54 +48,56 @@ def option_numbers(message: Question | Menu) -> list[str]:
 def menu_commands(replies: Iterable[Outbound]) -> tuple[str, ...] | None:
     """What a typed number picks after these replies: the commands of a menu that comes last
     among the menus and questions, () when a question does, None when neither comes."""
-    last: tuple[str, ...] | None = None
-    for message in replies:
-        if isinstance(message, Menu):
-            last = tuple(c.value for c in message.choices)
-        elif isinstance(message, Question):
-            last = ()
-    return last
+    last = _last_open(replies)
+    if last is None:
+        return None
+    return tuple(c.value for c in last.choices) if isinstance(last, Menu) else ()
 
 
-class MenuNotes:
-    """The commands of the last menu shown to each user, so that a typed "2" picks the second.
+def note(replies: Iterable[Outbound], before: MenuNote | None) -> MenuNote | None:
+    """The open menu after these replies: the menu that comes last among the menus and
+    questions; None when a question comes last; `before` when neither comes (a text changes
+    nothing). Kept whatever the channel: whether a number picks from it is :func:`pick`'s."""
+    last = _last_open(replies)
+    if last is None:
+        return before
+    if isinstance(last, Question) or not last.choices:
+        return None
+    return MenuNote(commands=[c.value for c in last.choices], yes_no=last.yes_no)
 
-    Kept in memory, bounded (least recently noted users are forgotten): a menu matters only
-    until the person answers it, and a forgotten note costs one round trip, not a wrong
-    action: the digit goes to the engine, which shows the menu again.
-    """
 
-    def __init__(self, max_users: int = 10_000) -> None:
-        if max_users < 1:
-            raise ValueError("max_users must be positive")
-        self._max = max_users
-        self._notes: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+def could_pick(typed: str, *, numbered: bool) -> bool:
+    """Whether `typed` could pick from some menu (a number where numbers pick, or a plain yes
+    or no): cheap, so that a caller looks at the stored menu only then."""
+    if len(typed) > 40:
+        return False
+    if numbered and menu_number(typed.translate(_FULL_WIDTH_DIGITS)) is not None:
+        return True
+    if len(typed.strip()) > 16 or any(ch.isdigit() for ch in typed):
+        return False  # no yes or no is that long or has a figure in it
+    return strict_yes_no(typed) is not None
 
-    def note(self, user: str, commands: tuple[str, ...]) -> None:
-        """Remember ``commands`` as ``user``'s menu (an empty tuple forgets it)."""
-        self._notes.pop(user, None)
-        if commands:
-            self._notes[user] = commands
-            while len(self._notes) > self._max:
-                self._notes.popitem(last=False)
 
-    def note_replies(self, user: str, replies: Iterable[Outbound]) -> None:
-        """Remember what a typed number picks after ``replies`` (see :func:`menu_commands`)."""
-        commands = menu_commands(replies)
-        if commands is not None:
-            self.note(user, commands)
-
-    def pick(self, user: str, typed: str) -> str | None:
-        """Return the command a typed 1-based number names in ``user``'s menu, or None.
-
-        The number is one to four ASCII (or full-width) digits
-        (:func:`dialogs.parsing.menu_number`): ², ⑴ or a paste of thousands of digits pick
-        nothing."""
-        commands = self._notes.get(user)
+def pick(menu: MenuNote | None, typed: str, *, numbered: bool) -> str | None:
+    """The command `typed` picks in the open `menu`, or None: a 1-based number of one to
+    four ASCII (or full-width) digits where numbers pick (², ⑴ or a paste of thousands of
+    digits pick nothing); yes or no in a yes/no menu."""
+    if menu is None or not menu.commands or len(typed) > 40:
+        return None
+    if numbered:
         index = menu_number(typed.translate(_FULL_WIDTH_DIGITS))
-        if not commands or index is None:
-            return None
-        return commands[index - 1] if 1 <= index <= len(commands) else None
+        if index is not None:
+            return menu.commands[index - 1] if 1 <= index <= len(menu.commands) else None
+    if menu.yes_no and len(menu.commands) >= 2:
+        verdict = strict_yes_no(typed)
+        if verdict is not None:
+            return menu.commands[0 if verdict else 1]
+    return None
 
-    def __len__(self) -> int:
-        return len(self._notes)
+
+def _last_open(replies: Iterable[Outbound]) -> Menu | Question | None:
+    last: Menu | Question | None = None
+    for message in replies:
+        if isinstance(message, Menu | Question):
+            last = message
+    return last

@@ -103,16 +103,44 @@ def amount_text(amount: Amount, lang: str, cat: Catalogs) -> str:
         return cat.text(lang, "subsidy.amount.fixed", amount=money(amount.amount, lang, cat))
     if amount.kind == "cap" and amount.cap is not None:
         return cat.text(lang, "subsidy.amount.cap", cap=money(amount.cap, lang, cat))
-    if amount.kind == "share_cap" and amount.cap is not None and amount.share_pct is not None:
+    if (
+        amount.kind in ("share_cap", "share_up_to_cap")
+        and amount.cap is not None
+        and amount.share_pct is not None
+    ):
         return cat.text(
             lang,
-            "subsidy.amount.share_cap",
+            "subsidy.amount.share_up_to_cap"
+            if amount.kind == "share_up_to_cap"
+            else "subsidy.amount.share_cap",
             share=percent(amount.share_pct),
             cap=money(amount.cap, lang, cat),
         )
     if amount.kind == "unstated_award":
         return cat.text(lang, "subsidy.amount.unstated_award")
     return cat.text(lang, "subsidy.amount.in_kind")
+
+
+def amount_brief(amount: Amount, lang: str, cat: Catalogs) -> str:
+    """What an item gives, in a few words for a one-line list ("不超过 30%，最高 300 万元")."""
+    values: dict[str, str] = {}
+    if amount.amount is not None:
+        values["amount"] = money(amount.amount, lang, cat)
+    if amount.cap is not None:
+        values["cap"] = money(amount.cap, lang, cat)
+    if amount.share_pct is not None:
+        values["share"] = percent(amount.share_pct)
+    return cat.text(lang, _BRIEF[amount.kind], **values)
+
+
+_BRIEF = {
+    "fixed": "subsidy.brief.fixed",
+    "cap": "subsidy.brief.cap",
+    "share_cap": "subsidy.brief.share_cap",
+    "share_up_to_cap": "subsidy.brief.share_up_to_cap",
+    "in_kind": "subsidy.brief.in_kind",
+    "unstated_award": "subsidy.brief.unstated_award",
+}
 
 
 def source_text(file: str, clause: str, rules: Rules, lang: str, cat: Catalogs) -> str:
@@ -285,6 +313,7 @@ def listing_alliance_text(rules: Rules, lang: str, cat: Catalogs) -> str:
 
 def tiers_text(rules: Rules, lang: str, cat: Catalogs) -> str:
     lines = [cat.text(lang, "tiers.title")]
+    by_file: dict[str, list[str]] = {}
     for tier in reversed(rules.tiers.tier):
         e, s = tier.enterprise, tier.service_institution
         needs = [cat.text(lang, "tiers.revenue", amount=money(e.min_revenue, lang, cat))]
@@ -307,9 +336,14 @@ def tiers_text(rules: Rules, lang: str, cat: Catalogs) -> str:
             cat.text(lang, "tiers.name", name=tier.label.get(lang)),
             "  " + cat.text(lang, "tiers.enterprise", needs=cat.text(lang, "list.sep").join(needs)),
             "  " + cat.text(lang, "tiers.institution", amount=money(s.min_registered_capital, lang, cat)),
-            "  " + source_text(tier.source.file, tier.source.clause, rules, lang, cat),
         ]
+        clauses = by_file.setdefault(tier.source.file, [])
+        if tier.source.clause not in clauses:
+            clauses.append(tier.source.clause)
     lines += ["", cat.text(lang, "tiers.verified")]
+    # one source line per seed document at the end, not one a tier: a phone shows the tiers
+    sep = cat.text(lang, "list.sep")
+    lines += [source_text(file, sep.join(clauses), rules, lang, cat) for file, clauses in by_file.items()]
     return "\n".join(lines)
 
 

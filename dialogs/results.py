@@ -94,10 +94,9 @@ def clip(text: str, width: int, mark: str = "…") -> str:
 
 def pack(items: Sequence[str], sep: str, width: int = SCREEN_COLUMNS) -> list[str]:
     """Short items joined by `sep` on shared lines of at most `width` columns; an item too
-    long to share a line is cut to one line."""
+    long to share a line stands on its own (and wraps: nothing is cut)."""
     lines: list[str] = []
     for item in items:
-        item = clip(item, width)
         if lines and columns(lines[-1]) + columns(sep) + columns(item) <= width:
             lines[-1] += sep + item
         else:
@@ -174,18 +173,23 @@ def sources_lines(sources: Iterable[Source], view: View) -> list[str]:
             tails.append(tail)
     lines = []
     for file, heads in by_file.items():
-        clauses = [
-            h
-            + (view.sep() if any(t[-1:].isdigit() for t in tails) else "").join(
-                sorted(tails, key=_clause_order)
-            )
-            for h, tails in heads.items()
-        ]
+        clauses = [h + _joined_tails(sorted(tails, key=_clause_order), view) for h, tails in heads.items()]
         lines.append(render.source_text(file, view.sep().join(clauses), view.rules, view.lang, view.cat))
     return lines
 
 
 _NUMERALS = "一二三四五六七八九十"
+
+
+def _joined_tails(tails: list[str], view: View) -> str:
+    """ "（一）（五）", "（一）4、（四）13", and a run of three or more sections in a row as
+    "（一）至（七）"."""
+    if any(t[-1:].isdigit() for t in tails):
+        return view.sep().join(tails)
+    ranks = [_NUMERALS.find(t[1:-1]) if len(t) == 3 else -1 for t in tails]
+    if len(tails) >= 3 and min(ranks) >= 0 and ranks == list(range(ranks[0], ranks[0] + len(ranks))):
+        return view.t("source.clause_range", first=tails[0], last=tails[-1])
+    return "".join(tails)
 
 
 def _clause_order(tail: str) -> tuple[int, int]:
@@ -245,10 +249,9 @@ def improvement_text(imp: Improvement, view: View, answers: Mapping[str, Any] | 
 
 
 def _improvement_line(imp: Improvement, view: View) -> str:
+    """ "• 研发机构：省级研发机构，+4 分": whole (a long option label wraps, never cut)."""
     name = view.short_name(imp.metric)
-    bare = view.t("short.improve", name=name, what="", gain=imp.gain)
-    what = clip(improvement_text(imp, view), SCREEN_COLUMNS - columns(bare))
-    return view.t("short.improve", name=name, what=what, gain=imp.gain)
+    return view.t("short.improve", name=name, what=improvement_text(imp, view), gain=imp.gain)
 
 
 def _next_tier_line(a: Assessment, view: View) -> str | None:
@@ -266,8 +269,8 @@ def _next_tier_line(a: Assessment, view: View) -> str | None:
             short = view.value(g.unit, g.short) if g.short is not None else ""
             needs.append(view.t("short.need", name=view.short_name(g.metric), short=short))
     if not needs:
-        return clip(view.t("short.next_tier.verified", tier=tier), SCREEN_COLUMNS)
-    return clip(view.t("short.next_tier", tier=tier, needs=view.sep().join(needs)), SCREEN_COLUMNS)
+        return view.t("short.next_tier.verified", tier=tier)
+    return view.t("short.next_tier", tier=tier, needs=view.sep().join(needs))
 
 
 def _validity_years(hints: Sequence[SubsidyHint]) -> tuple[str, str]:
@@ -403,10 +406,19 @@ def progress_line(change: Change, made_on: date, view: View) -> str:
         view.t("short.progress.indicator", name=view.indicator(n).label.get(view.lang), delta=_signed(d))
         for n, d in change.indicators
     ]
-    delta = change.score_delta
-    text = view.t(
-        "short.progress", date=when, delta=_signed(delta or 0), changes=view.t("list.comma").join(pieces)
-    )
+    shown = len(pieces)
+    while True:  # the indicators that changed most first; fewer of them, never a figure cut
+        text = _progress_text(change, when, pieces, shown, view)
+        if shown <= 1 or screen_lines(text) <= 2:
+            return text
+        shown -= 1
+
+
+def _progress_text(change: Change, when: str, pieces: list[str], shown: int, view: View) -> str:
+    changes = view.t("list.comma").join(pieces[:shown])
+    if shown < len(pieces):
+        changes += view.t("short.progress.more", n=len(pieces) - shown)
+    text = view.t("short.progress", date=when, delta=_signed(change.score_delta or 0), changes=changes)
     if change.newly_met:
         text += view.t(
             "short.progress.met", conditions=view.sep().join(view.condition_name(c) for c in change.newly_met)
@@ -422,7 +434,7 @@ def progress_line(change: Change, made_on: date, view: View) -> str:
             before=view.tier_label(change.tier_before),
             after=view.tier_label(change.tier_after),
         )
-    return clip(text, 2 * SCREEN_COLUMNS)
+    return text
 
 
 def _signed(n: int) -> str:
@@ -439,6 +451,7 @@ def band_text(ind: Indicator, result: IndicatorResult, answers: Mapping[str, Any
     if result.band_label is not None and len(ind.part) == 1:
         return result.band_label.get(view.lang)
     pieces: list[str] = []
+    several = len(ind.part) > 1  # 9: the distinctive items, and the talent item beside them
     for part in ind.part:
         if isinstance(part, MultiPart):
             held = answers.get(part.field) or []
@@ -447,7 +460,10 @@ def band_text(ind: Indicator, result: IndicatorResult, answers: Mapping[str, Any
             value = answers.get(part.field)
             for option in part.options:
                 if value is not None and option.value == value and type(option.value) is type(value):
-                    pieces.append(option.label.get(view.lang))
+                    none = several and not option.points  # "以上都没有" reads oddly beside the items
+                    label = view.t("value.none") if none else option.label.get(view.lang)
+                    named = view.t("details.part", name=view.t(f"metric.{part.field}"), value=label)
+                    pieces.append(named if several else label)
         elif isinstance(part, StepPart):
             value = answers.get(part.field)
             if value is not None:
@@ -455,6 +471,8 @@ def band_text(ind: Indicator, result: IndicatorResult, answers: Mapping[str, Any
         elif result.band_label is not None:
             pieces.append(result.band_label.get(view.lang))
             break
+    if several:
+        return view.t("details.part_sep").join(pieces) if pieces else view.t("value.none")
     return view.sep().join(pieces) if pieces else view.t("value.none")
 
 
@@ -553,19 +571,40 @@ def tier_detail(a: Assessment, view: View) -> str:
     return "\n".join(lines)
 
 
+def _mark(hint: SubsidyHint, view: View) -> str:
+    """⌛ before an expired item, • before the others: expired where it is listed."""
+    return view.t("subsidy.mark.expired" if hint.status == "expired" else "subsidy.mark.current")
+
+
 def subsidy_items(hints: Sequence[SubsidyHint], view: View) -> list[str]:
-    """Each item once: its title and amount, and whom it is for."""
+    """Each item once, marked when expired: its title and amount, and whom it is for."""
     lines: list[str] = []
     for h in hints:
         lines.append(
             view.t(
-                "subsidy.title",
+                "subsidy.item",
+                mark=_mark(h, view),
                 title=h.title.get(view.lang),
                 amount=render.amount_text(h.amount, view.lang, view.cat),
             )
         )
         lines.append("  " + view.t("subsidy.who", who=h.who.get(view.lang)))
     return lines
+
+
+def subsidy_briefs(hints: Sequence[SubsidyHint], view: View) -> list[str]:
+    """Each item on one line of a phone screen, marked when expired: its short title (the
+    rules data's) and its amount in brief."""
+    shorts = {s.id: s.short or s.title for s in view.rules.subsidies.subsidy}
+    return [
+        view.t(
+            "subsidy.brief",
+            mark=_mark(h, view),
+            title=shorts.get(h.id, h.title).get(view.lang),
+            amount=render.amount_brief(h.amount, view.lang, view.cat),
+        )
+        for h in hints
+    ]
 
 
 def validity_notices(hints: Sequence[SubsidyHint], view: View) -> list[str]:
@@ -583,20 +622,34 @@ def validity_notes(hints: Sequence[SubsidyHint], view: View) -> list[str]:
     return validity_notices(hints, view) + sources_lines([h.source for h in hints], view)
 
 
+def subsidies_heading(hints: Sequence[SubsidyHint], view: View) -> list[str]:
+    """The first lines of a list of items: the expiry is read before any amount. Every item
+    expired alike (the plan of 003): "💰 市级培育措施（2022—2024 年）⌛ 均已到期，请…"; else
+    the heading, what ⌛ means if any item is expired, and each validity notice."""
+    expired = [h for h in hints if h.status == "expired"]
+    notices = validity_notices(hints, view)
+    if expired and len(expired) == len(hints) and len(notices) == 1:
+        start, end = _validity_years(expired)
+        return [view.t("subsidies.heading.expired", start=start, end=end)]
+    heading = view.t("subsidies.heading") + (view.t("subsidies.legend") if expired else "")
+    return [heading, *notices]
+
+
 def subsidies_detail(a: Assessment, view: View) -> str:
-    """补贴: the items this result points to (held, then unlocked by recognition)."""
+    """补贴: the items this result points to (held, then unlocked by recognition), the
+    expiry first."""
     held = [h for h in a.subsidy_hints if not h.potential]
     potential = [h for h in a.subsidy_hints if h.potential]
     if not held and not potential:
         return view.t("result.no_subsidies")
-    lines: list[str] = []
+    lines = subsidies_heading([*held, *potential], view)
     if held:
         lines.append(view.t("result.subsidies"))
         lines += subsidy_items(held, view)
     if potential:
         lines.append(view.t("result.potential_subsidies"))
         lines += subsidy_items(potential, view)
-    lines += validity_notes([*held, *potential], view)
+    lines += sources_lines([h.source for h in [*held, *potential]], view)
     return "\n".join(lines)
 
 
@@ -623,9 +676,10 @@ def detail(part: str, a: Assessment, answers: Mapping[str, Any], view: View) -> 
     return contacts_detail(a.district, view)
 
 
-def all_subsidies(view: View, today: date) -> list[str]:
-    """/subsidies: every item of the plan once, one validity notice, one source line per
-    document."""
+def all_subsidies(view: View, today: date, full: bool = False) -> list[str]:
+    """/subsidies: every item of the plan once, a line each, under a heading that carries
+    the expiry, each expired item marked; one source line per document. `full` (/subsidies
+    all) adds whom each item is for, in the source's words."""
     hints = [
         SubsidyHint(
             id=s.id,
@@ -640,10 +694,9 @@ def all_subsidies(view: View, today: date) -> list[str]:
         )
         for s in view.rules.subsidies.subsidy
     ]
-    return [
-        "\n".join([view.t("subsidies.title"), *subsidy_items(hints, view)]),
-        "\n".join(validity_notes(hints, view)),
-    ]
+    items = subsidy_items(hints, view) if full else subsidy_briefs(hints, view)
+    sources = sources_lines([h.source for h in hints], view)
+    return ["\n".join([*subsidies_heading(hints, view), *items, *sources])]
 
 
 def _status(status: str) -> Literal["current", "expired", "not_yet_valid"]:
@@ -716,13 +769,6 @@ def whatif_text(
     new = [h for h in after.subsidy_hints if h.id not in before_ids]
     if new:
         lines.append(view.t("whatif.new_subsidies"))
-        lines += [
-            view.t(
-                "subsidy.title",
-                title=h.title.get(view.lang),
-                amount=render.amount_text(h.amount, view.lang, view.cat),
-            )
-            for h in new
-        ]
+        lines += subsidy_briefs(new, view)  # marked ⌛ where expired, as /subsidies marks them
     lines.append(view.t("whatif.not_saved"))
     return "\n".join(lines)

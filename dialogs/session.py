@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -13,6 +14,13 @@ SESSION_VERSION = 1
 DECIMAL_FIELDS = frozenset((*MONEY_FIELDS, *PERCENT_FIELDS, "niche_years"))
 
 Mode = Literal["idle", "assess", "lead"]
+
+
+def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers as a session or a finished assessment keeps them (Decimals as exact strings)
+    made a profile mapping again, Decimals restored. Raises ArithmeticError for a figure
+    that is not a number."""
+    return {k: Decimal(v) if k in DECIMAL_FIELDS and isinstance(v, str) else v for k, v in answers.items()}
 
 
 class Reading(BaseModel):
@@ -37,6 +45,20 @@ class Doubt(BaseModel):
     value: str
     alternative: str | None = None  # None: no other reading, only "keep" or "change"
     reading: Reading | None = None  # the range or bound `value` was read from
+    # years counted from a calendar year with no month, on the edge of the condition: the
+    # month of that year is asked for ("2024 年几月开始的？"); `value` is the cautious reading
+    start_year: int | None = None
+
+
+class MenuNote(BaseModel):
+    """The menu shown last, kept so that what a person types next picks from it after a
+    restart too: a number (in a channel that lists choices numbered) picks the command of
+    that line; in a yes/no menu a plain yes or no (好的, 算了) picks the first or second."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    commands: list[str]
+    yes_no: bool = False
 
 
 RECENT_KEPT = 8  # messages of the conversation kept for a hand-off (four exchanges)
@@ -76,6 +98,7 @@ class Session(BaseModel):
     readings: dict[str, Reading] = Field(default_factory=dict)  # answers given as a range or bound
     # the last messages of the conversation, so staff taking a hand-off need not ask again
     recent: list[Said] = Field(default_factory=list)
+    menu: MenuNote | None = None  # the open menu (None once a question or nothing is open)
 
     def remember(self, who: Literal["person", "assistant"], text: str) -> None:
         """Keep one message of the conversation (the last RECENT_KEPT, each clipped)."""
@@ -122,10 +145,7 @@ class Session(BaseModel):
 
     def profile_data(self) -> dict[str, Any]:
         """The answers as a profile mapping (Decimals restored)."""
-        return {
-            k: Decimal(v) if k in DECIMAL_FIELDS and isinstance(v, str) else v
-            for k, v in self.answers.items()
-        }
+        return profile_data(self.answers)
 
     def reset_assessment(self) -> None:
         self.mode = "idle"

@@ -62,10 +62,11 @@ MAX_ASKS_EN = 8
 # An answer worked out from the rules data the scoring engine uses, instead of a text:
 # an indicator's bands (and the points of a value named in the question), a tier's
 # requirements, the tier the figures of a question reach, the four recognition conditions
-# or one of them, the direct-pass routes.
+# or one of them, the direct-pass routes, the district SME authorities (the one a question
+# names, else all of them).
 RULE_PATTERN = (
     r"^(indicator:[0-9]{1,2}|tier:(member|director|vice_president)|tiers|tier_for|conditions"
-    r"|condition:(innovative_sme|niche_years|rd_expense|revenue|score_or_direct)|direct_routes)$"
+    r"|condition:(innovative_sme|niche_years|rd_expense|revenue|score_or_direct)|direct_routes|districts)$"
 )
 
 
@@ -209,6 +210,9 @@ class Synonym(Strict):
     word: str = Field(min_length=1)
     zh: list[str] = Field(default_factory=list)
     en: list[str] = Field(default_factory=list)
+    # Chinese phrases found in the text as typed, without becoming words of the tokenizer
+    # ("可以申请吗" says 条件 without taking 申请 out of the question's words).
+    phrases: list[str] = Field(default_factory=list)
     boost: bool = True
 
 
@@ -228,6 +232,9 @@ class Places(Strict):
     elsewhere: list[str]
     province_topics: list[Topic]
     national_topics: list[Topic]
+    # Topics where a place outside Guangzhou is no other place's policy but a question the
+    # sources leave open: whether a firm from Hong Kong or Beijing may join the association.
+    open_topics: list[Topic] = Field(default_factory=list)
 
 
 class Foreign(Strict):
@@ -275,6 +282,11 @@ class Facet(Strict):
     # Words (canonical, of the synonym table or of other facets) that name one of its words
     # too: a question about 理事单位 or 入会 is about the association.
     implied_by: dict[str, list[str]] = Field(default_factory=dict)
+    # Words that make one of its words possible beside the defaults, rather than instead of
+    # them, in a question that names none of its words: a district of Guangzhou named
+    # ("黄埔区找谁") may be asked of its SME authority, or be where the firm is ("黄埔区的企业
+    # 怎么申报"); with 促进会 named, it is where the association is.
+    widened_by: dict[str, list[str]] = Field(default_factory=dict)
     # The word a question that names nothing but other facets' words is read as naming:
     # "服务站" alone asks what the service stations are.
     bare: str | None = None
@@ -286,6 +298,7 @@ class Facet(Strict):
             *self.default,
             *self.by_topic.values(),
             *self.implied_by,
+            *self.widened_by,
             *([self.bare] if self.bare else []),
         ]
         for word in named:
@@ -354,6 +367,9 @@ class Lexicon(Strict):
     synonym: list[Synonym]
     stopwords: Phrases
     handoff: Phrases
+    # Questions to the assistant about itself ("你是谁", "what can you do"), answered by its
+    # introduction: the whole question, punctuation and particles aside.
+    about_me: Phrases = Field(default_factory=lambda: Phrases(zh=[], en=[]))
     scope: Scope
     facet: list[Facet] = Field(default_factory=list)
     option_alias: list[OptionAlias] = Field(default_factory=list)
@@ -363,11 +379,12 @@ class Lexicon(Strict):
     @model_validator(mode="after")
     def _sound(self) -> Lexicon:
         words = [*self.terms.zh, *self.stopwords.zh, *self.stopwords.en, *self.handoff.zh, *self.handoff.en]
+        words += [*self.about_me.zh, *self.about_me.en]
         places = self.scope.places
         words += [*places.guangzhou, *places.province, *places.guangdong, *places.national, *places.elsewhere]
         words += [n for f in self.scope.foreign for n in f.names] + self.scope.anchors + self.scope.domain
         for s in self.synonym:
-            words += [s.word, *s.zh, *s.en]
+            words += [s.word, *s.zh, *s.en, *s.phrases]
         words += [w for f in self.facet for w in f.words]
         if any(_blank(w) for w in words):
             raise ValueError("a word is blank")

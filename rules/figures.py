@@ -50,6 +50,7 @@ class FigureRule:
     min: Decimal
     max: Decimal
     better: Direction
+    bare_yuan_min: Decimal | None = None  # see rules/data/plausibility.toml
 
     def plausible(self, value: Decimal) -> bool:
         """Whether `value` may be taken without asking back (0 always may)."""
@@ -156,7 +157,7 @@ def build_figures(
             problems.append(f"{field}: the rules {word} which way is better")
             continue
         (better,) = signals
-        out[field] = FigureRule(field, found.unit, found.min, found.max, better)
+        out[field] = FigureRule(field, found.unit, found.min, found.max, better, found.bare_yuan_min)
     if problems:
         raise ValueError("\n".join(problems))
     return Figures(out)

@@ -399,10 +399,12 @@ class Tiers(Strict):
 
 
 class Amount(Strict):
-    """What an item gives. `unstated_award`: a one-off award whose amount the source does not
-    state (it must not be shown as non-cash support, nor given a figure)."""
+    """What an item gives. `share_cap`: that share of the costs, at most `cap`;
+    `share_up_to_cap`: at most that share (不超过30%), at most `cap`. `unstated_award`: a
+    one-off award whose amount the source does not state (it must not be shown as non-cash
+    support, nor given a figure)."""
 
-    kind: Literal["fixed", "cap", "share_cap", "in_kind", "unstated_award"]
+    kind: Literal["fixed", "cap", "share_cap", "share_up_to_cap", "in_kind", "unstated_award"]
     amount: Decimal | None = Field(default=None, gt=0)
     cap: Decimal | None = Field(default=None, gt=0)
     share_pct: Decimal | None = Field(default=None, gt=0, le=100)
@@ -413,6 +415,7 @@ class Amount(Strict):
             "fixed": {"amount"},
             "cap": {"cap"},
             "share_cap": {"share_pct", "cap"},
+            "share_up_to_cap": {"share_pct", "cap"},
             "in_kind": set(),
             "unstated_award": set(),
         }[self.kind]
@@ -451,6 +454,7 @@ class Clause(Strict):
 class Subsidy(Strict):
     id: str
     title: Label
+    short: Label | None = None  # the title in a few words, for a one-line list (/subsidies)
     who: Label
     amount: Amount
     when: list[Clause] = Field(min_length=1)
@@ -613,11 +617,18 @@ class PlausibleRange(Strict):
     unit: Unit
     min: Decimal
     max: Decimal
+    # money only: a bare number in a sheet column that names no unit is read as yuan; below
+    # this many yuan it is more likely 万元 (as the chat reads a bare number) and is refused
+    bare_yuan_min: Decimal | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> PlausibleRange:
         if not self.min < self.max:
             raise ValueError(f"{self.field}: min must be below max")
+        if self.bare_yuan_min is not None and (
+            self.unit != "yuan" or not self.min < self.bare_yuan_min < self.max
+        ):
+            raise ValueError(f"{self.field}: bare_yuan_min is for an amount in yuan, between min and max")
         return self
 
     def contains(self, value: Decimal) -> bool:

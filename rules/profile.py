@@ -33,44 +33,98 @@ QualityItem = Literal["provincial_quality_award", "quality_certification", "own_
 Letter = Literal["A", "B", "C", "D", "E", "F"]
 
 
-# Larger magnitudes or finer fractions than any answer can have are refused at once: exact
-# arithmetic on 1e999999999 or a 5,000-digit number (as_integer_ratio) would take minutes.
-MAX_WHOLE_DIGITS = 15  # below 10^15 yuan: far above any enterprise's figures
-MAX_DECIMALS = 20  # room for any float's shortest text (at most 17 significant digits)
+# The figures a profile takes: what a double holds (beyond ±1.8e308 a JSON number overflows
+# to infinity in most readers), with at most MAX_DIGITS significant digits and MAX_PLACES
+# decimal places. Larger ones are refused before any arithmetic: the engine compares exact
+# fractions, and a fraction of 1e999999999 takes minutes to form.
+FLOAT_MAX = Decimal("1.7976931348623157e308")
+MAX_DIGITS = 100
+MAX_PLACES = 100
+_SHOWN_CHARS = 24
+
+
+def figure_problem(value: Decimal | int) -> str | None:
+    """Why `value` cannot be a figure of a profile, or None when it can (see FLOAT_MAX)."""
+    if isinstance(value, int):
+        if value.bit_length() > 1024:  # beyond any double: no need to look at its digits
+            return "must be a finite number (it is beyond ±1.8e308)"
+        value = Decimal(value)
+    if not value.is_finite():
+        return "must be a finite number"
+    if value.is_zero():
+        return None
+    if value.adjusted() > 308 or abs(value) > FLOAT_MAX:  # adjusted() first: abs(1e999999999) traps
+        return "must be a finite number (it is beyond ±1.8e308)"
+    _, digits, exponent = value.as_tuple()
+    if len(digits) > MAX_DIGITS:
+        return f"has {len(digits):,} digits; a figure has at most {MAX_DIGITS}"
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        return f"has more than {MAX_PLACES} decimal places"
+    return None
+
+
+class RefusedNumber:
+    """A JSON number refused while the text is read (:func:`json_number`): it never becomes
+    a Decimal or an int, and the profile that holds it names it in its error."""
+
+    __slots__ = ("reason", "text")
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text, self.reason = text, reason
+
+    def __repr__(self) -> str:
+        if len(self.text) <= _SHOWN_CHARS:
+            return self.text
+        return f"{self.text[:12]}…({len(self.text):,} characters)"
+
+    __str__ = __repr__
+
+
+def json_number(text: str) -> Decimal | int | RefusedNumber:
+    """One JSON number read exactly (``parse_float`` and ``parse_int`` of :mod:`json`): an
+    int, a Decimal, or a :class:`RefusedNumber` for a number no profile takes — checked on
+    its text first, so 1e999999999 or 5,000 digits cost no more than their reading."""
+    mantissa, _, exponent = text.lower().partition("e")
+    digits = mantissa.lstrip("-").replace(".", "").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        return RefusedNumber(text, f"has {len(digits):,} digits; a figure has at most {MAX_DIGITS}")
+    if len(exponent.lstrip("+-")) > 6:  # |exponent| ≥ 10**6: far outside any double
+        if exponent.startswith("-") or not digits:
+            return RefusedNumber(text, f"has more than {MAX_PLACES} decimal places") if digits else Decimal(0)
+        return RefusedNumber(text, "must be a finite number (it is beyond ±1.8e308)")
+    number: Decimal | int = Decimal(text) if exponent or "." in mantissa else int(text)
+    problem = figure_problem(number)
+    return number if problem is None else RefusedNumber(text, problem)
 
 
 def check_size(value: Decimal) -> Decimal:
-    """``value`` when it is finite, has at most MAX_WHOLE_DIGITS digits before the point and
-    MAX_DECIMALS after it (trailing zeros aside); ValueError saying which otherwise. Reads
-    the exponent and the digits only, so it is fast whatever ``value`` is."""
-    if not value.is_finite():
-        raise ValueError("must be a finite number")
-    if value.is_zero():
-        return value
-    if value.adjusted() >= MAX_WHOLE_DIGITS:
-        raise ValueError(f"is too large: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_DECIMALS:
-        shortest = value.normalize().as_tuple().exponent  # 1.50000 is 1.5
-        if isinstance(shortest, int) and shortest < -MAX_DECIMALS:
-            raise ValueError(f"has too many decimals: at most {MAX_DECIMALS}")
+    """``value`` when a profile can hold it as a figure (:func:`figure_problem`); ValueError
+    saying why otherwise. Reads the exponent and the digits only, so it is fast whatever
+    ``value`` is."""
+    problem = figure_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
 def _number(value: Any) -> Any:
-    """Accept JSON numbers only (not booleans, not strings); floats via their shortest text.
-    Raises ValueError for a number no answer can be (see :func:`check_size`)."""
+    """Accept JSON numbers only (not booleans, not strings); floats via their shortest text;
+    a figure beyond what a double holds, or with too many digits, is refused."""
+    if isinstance(value, RefusedNumber):
+        raise ValueError(f"{value!r} {value.reason}")
+
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be a number")
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("must be a finite number")
-        return check_size(Decimal(repr(value)))
-    if isinstance(value, int):
-        if value.bit_length() > 64:  # cheap, before any conversion
-            raise ValueError(f"is too large: at most {MAX_WHOLE_DIGITS} digits before the decimal point")
-        return check_size(Decimal(value))
-    return check_size(value)
+        value = Decimal(repr(value))
+    problem = figure_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    if isinstance(value, Decimal) and value.is_zero():
+        return Decimal(0)  # 0E-999999999 is 0
+    return value
 
 
 def _boolean(value: Any) -> Any:

@@ -184,6 +184,7 @@ class CellReader:
                 raise CellProblem("money.negative", _plain(number))
             if abs(amount) > MAX_MONEY:
                 raise CellProblem("money.too_large", _plain(number), max=MAX_MONEY)
+            self._not_too_small(column, amount, _plain(number))
             return self._plausible(column, amount, _IN_COLUMN, _plain(number))
         percent_cell = number_format is not None and "%" in number_format
         if percent_cell:
@@ -205,7 +206,7 @@ class CellReader:
                 return parse_choices(text, options), None
             return parse_choice(text, options), None
         except AnswerError as error:
-            if error.code == "empty":
+            if error.code in ("empty", "no_words"):
                 return None, None  # "-", "/", "——": nothing was answered
             details = {k: v for k, v in error.details.items() if k != "text"}
             raise CellProblem(error.code, text, **details) from None
@@ -228,6 +229,8 @@ class CellReader:
                     self.bare_in_yuan[column.name] = None
                 if any(end is not None and abs(end) > MAX_MONEY for end in (given.low, given.high)):
                     raise AnswerError("money.too_large", max=MAX_MONEY)
+                if given.kind == "exact" and given.low is not None:
+                    self._not_too_small(column, given.low, text)
         elif column.kind == "percent":
             given = read_percent(text, low=step.percent_low, high=step.percent_high)
         else:
@@ -237,6 +240,13 @@ class CellReader:
         assert value is not None
         value = self._plausible(column, value, given.reading, text)
         return value, None if given.kind == "exact" else CellNote(column, text, given, value)
+
+    def _not_too_small(self, column: FieldColumn, amount: Decimal, shown: str) -> None:
+        """A bare number in a column that names no unit, read as yuan, far too small for the
+        field (a revenue of 12000 元 is more likely 1.2 亿 in 万元): refused with that reading."""
+        least = self._figures[column.field].bare_yuan_min
+        if not column.unit_given and least is not None and 0 < amount < least:
+            raise CellProblem("small_in_yuan", shown, value=amount, alternative=amount * _WAN_YUAN)
 
     def _plausible(self, column: FieldColumn, value: Decimal, reading: str, shown: str) -> Decimal:
         """`value` if it is plausible for its field; else raises ``implausible`` with the

@@ -66,7 +66,8 @@ class ResultColumns:
         statuses = {
             (s.valid_from, s.valid_to, render.subsidy_status(s, today)) for s in rules.subsidies.subsidy
         }
-        # One validity for every item (the action plan's): said once, in the header's note.
+        # One validity for every item (the action plan's): said in full in the header's note, and
+        # each expired item still marked in its cell
         self.uniform_validity = len(statuses) == 1
         self.validity_note = ""
         if self.uniform_validity:
@@ -153,7 +154,7 @@ class ResultColumns:
 
     def _hint(self, hint: SubsidyHint) -> str:
         title = hint.title.get(self.lang)
-        if not self.uniform_validity and hint.status == "expired":
+        if hint.status == "expired":  # in the cell itself: a copied or filtered cell keeps it
             title += self.cat.text(self.lang, "subsidy.expired_mark")
         if hint.potential:
             return self.cat.text(self.lang, "batch.subsidy.potential", title=title, level=self._recognition)
@@ -193,6 +194,7 @@ class Tally:
     eligible: int = 0
     tiers: Counter[str | None] = field(default_factory=Counter)
     histogram: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BINS)
+    uncached: tuple[int, list[str]] = (0, [])  # formula cells without a saved result, the first few
 
     def add(self, a: Assessment) -> None:
         self.scored += 1

@@ -14,7 +14,7 @@ import contextlib
 import csv
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -32,9 +32,11 @@ from bot.batch.results import HISTOGRAM_BINS, ResultColumns, Tally, result_names
 from bot.batch.sheets import CsvSink, Row, Sheet, Sink, SummaryLine, WorkbookError, XlsxSink, csv_rows
 from bot.batch.writer import WorkbookWriter
 from dialogs import render
+from dialogs.flow import exceeding
 from dialogs.i18n import Catalogs, load_catalogs
 from dialogs.parsing import format_decimal
 from rules import ProfileError, Rules, assess, parse_profile
+from rules.profile import Profile
 
 __all__ = ["SheetRun", "assess_sheet"]
 
@@ -114,7 +116,9 @@ def assess_sheet(
             sheet = Sheet(path, sheet_name)
         except WorkbookError as exc:
             raise InputError(words.t(exc.key, **exc.values)) from None
-        source_of = _Source(sheet.rows(), sheet.rows_hint, path.name, sheet.title, _size(path))
+        source_of = _Source(
+            sheet.rows(), sheet.rows_hint, path.name, sheet.title, _size(path), sheet.uncached_formulas
+        )
         try:
             return _score(source_of, out_fmt, output, lang, rules, today, cat, stdout, stderr)
         except _BROKEN as exc:
@@ -185,6 +189,8 @@ class _Source:
     file_name: str
     sheet_title: str | None = None
     size: int = 0  # bytes: a large input's workbook is written by a process of its own
+    # formula cells without a saved result (how many, the first few), once the rows are read
+    uncached: Callable[[], tuple[int, list[str]]] = lambda: (0, [])
 
 
 def _score(
@@ -244,6 +250,7 @@ def _score(
             tally.conservative += bool(notes)
             sink.row(copied, copied_formats, [*results.cells(assessment), _notes_text(notes, words), None])
         progress.done()
+        tally.uncached = source.uncached()
         lines = _summary_lines(tally, lay, reader, results, words, file_name, sheet_title, today, rules)
         sink.summary(
             words.t("batch.summary.sheet"), lines, words.t("batch.summary.histogram"), _histogram(tally)
@@ -384,7 +391,26 @@ def _assess_row(
                 for f, m in exc.errors
             ]
         ) from None
+    broken = exceeding(profile.model_dump())
+    if broken:  # where the chat asks back ("研发费用高于营业收入…确定吗？"), a sheet cannot
+        raise _RowProblems([_exceeds_text(a, b, profile, lay, words) for a, b in broken])
     return assess(profile, rules, today)
+
+
+def _exceeds_text(a: str, b: str, profile: Profile, lay: Layout, words: SheetRun) -> str:
+    """ "研发费用（600 万元）高于营业收入（1.2 万元）…": both figures, by their columns' names."""
+    names = {c.field: c.name for c in lay.fields}
+
+    def shown(field: str) -> str:
+        return render.money(getattr(profile, field), words.lang, words.cat)
+
+    return words.t(
+        "batch.err.exceeds",
+        column=names.get(a, a),
+        value=shown(a),
+        other_column=names.get(b, b),
+        other=shown(b),
+    )
 
 
 def _problem_text(problem: CellProblem, col: FieldColumn, words: SheetRun) -> str:
@@ -412,6 +438,15 @@ def _problem_text(problem: CellProblem, col: FieldColumn, words: SheetRun) -> st
             return words.t("batch.err.implausible", text=shown, read_as=read_as)
         likelier = render.figure(col.kind, other, words.lang, words.cat)
         return words.t("batch.err.implausible_alternative", text=shown, read_as=read_as, alternative=likelier)
+    if problem.code == "small_in_yuan":  # a bare number in a column without a unit, too small as yuan
+        value, other = problem.details["value"], problem.details["alternative"]
+        assert isinstance(value, Decimal) and isinstance(other, Decimal)
+        return words.t(
+            "batch.err.small_in_yuan",
+            text=shown,
+            value=render.money(value, words.lang, words.cat),
+            alternative=render.money(other, words.lang, words.cat),
+        )
     if problem.code == "choice.ambiguous":
         return words.t("batch.err.ambiguous", text=shown)
     expected = words.t(EXPECT[col.kind])
@@ -528,6 +563,10 @@ def _notes(
         )
     for column, field in lay.near_misses:
         notes.append(words.t("batch.note.near_miss", column=column, field=field))
+    count, cells = tally.uncached
+    if count:  # read as their results, they were empty: said, not left blank in silence
+        more = words.t("batch.note.more") if count > len(cells) else ""
+        notes.append(words.t("batch.note.uncached", n=count, cells=words.join(cells) + more))
     return notes
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -82,6 +84,7 @@ class Sheet:
 
     def __init__(self, path: Path, name: str | None) -> None:
         # Opened here, not by name, so that a workbook saved as "data.csv" is read too.
+        self._path = path
         self._file = path.open("rb")
         try:
             self._book = load_workbook(self._file, read_only=True, data_only=True)
@@ -129,9 +132,47 @@ class Sheet:
                 values.append(value)
             yield values, formats
 
+    def uncached_formulas(self, limit: int = 5) -> tuple[int, list[str]]:
+        """How many formula cells of the sheet have no saved result, and the first `limit`
+        of them ("B2"): read as their results, they came out empty. Excel always saves a
+        formula's result; a program that writes workbooks may not. One pass over the
+        sheet's XML, a chunk at a time, after the rows are read."""
+        where = getattr(self._sheet, "_worksheet_path", None)
+        if not isinstance(where, str):
+            return 0, []
+        count, first = 0, list[str]()
+        carry = b""
+        try:
+            with zipfile.ZipFile(self._path) as archive, archive.open(where) as xml:
+                while True:
+                    chunk = xml.read(_XML_CHUNK)
+                    text = carry + chunk
+                    # a cell cut by the chunk's end is looked at again with the next chunk
+                    cut = len(text) if not chunk else text.rfind(b"<c ", 0, max(0, len(text) - _CELL_MAX))
+                    cut = max(cut, 0)
+                    for found in _UNCACHED.finditer(text, 0, len(text)):
+                        if found.start() >= cut and chunk:
+                            break
+                        count += 1
+                        if len(first) < limit:
+                            first.append(found[1].decode("ascii"))
+                    if not chunk:
+                        return count, first
+                    carry = text[cut:]
+        except (OSError, KeyError, zipfile.BadZipFile, EOFError, zlib.error):
+            return count, first
+
     def close(self) -> None:
         self._book.close()
         self._file.close()
+
+
+_XML_CHUNK: Final = 1 << 20
+_CELL_MAX: Final = 1 << 16  # the longest cell looked for whole (a formula holds at most 8192 characters)
+# A formula cell with no result: <c r="B2" …><f>…</f></c>, <f …/>, an empty <v/> or <v></v>.
+_UNCACHED: Final = re.compile(
+    rb'<c\b[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
 
 
 def open_sheet(path: Path, name: str | None) -> Sheet:

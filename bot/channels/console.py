@@ -29,7 +29,8 @@ from bot.reminders.pushing import Dropped, Pushed, Sent
 from bot.service import Assistant
 from bot.store import SessionKey
 from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
-from dialogs.picking import MenuNotes, option_numbers
+from dialogs.picking import option_numbers
+from dialogs.results import SCREEN_COLUMNS, pack
 
 if TYPE_CHECKING:
     from bot.reminders.scheduler import ReminderScheduler
@@ -71,6 +72,9 @@ def to_json(message: Outbound, path: Path | None = None) -> dict[str, Any]:
     return {"type": "message", "text": message.text}
 
 
+PACKED_MENU = 6  # a menu of more choices than this shares lines at a terminal
+
+
 def to_text(message: Outbound) -> str:
     """One outbound message for a person at a terminal: choices numbered (the number is what
     typing it picks), unless the text lists them itself."""
@@ -78,12 +82,27 @@ def to_text(message: Outbound) -> str:
         return message.text
     if isinstance(message, Question | Menu):
         numbers = option_numbers(message)
-        lines = [message.text, *(f"  {n}. {c.label}" for n, c in zip(numbers, message.choices, strict=True))]
-        return "\n".join(lines)
+        items = [f"{n}. {c.label}" for n, c in zip(numbers, message.choices, strict=True)]
+        if isinstance(message, Menu) and len(items) > PACKED_MENU:
+            # a long menu (the one after a result) shares lines, as buttons would on a phone
+            return "\n".join(
+                [message.text, *("  " + line for line in pack(items, "   ", SCREEN_COLUMNS - 2))]
+            )
+        return "\n".join([message.text, *(f"  {item}" for item in items)])
     if isinstance(message, Result):
         return "\n\n".join(message.parts)
     assert isinstance(message, Text | Image | Document)
     return message.text
+
+
+def _file_prefix(user_id: str) -> str:
+    """The start of the names of a person's files: "<user>-zjtx-score-2026-11-23.png"."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", user_id)[:40] or "user"
+
+
+# A file `save` wrote: the person's prefix, then the card's or the report's name of the day
+# (dialogs/report.py), with "-2", "-3"… for a second one that day.
+_SAVED = r"-zjtx-(?:score|report)-\d{4}-\d{2}-\d{2}(?:-\d+)?\.(?:png|pdf)"
 
 
 class Console:
@@ -95,8 +114,20 @@ class Console:
         self.out = out
         self.jsonl = jsonl
         self.files = files  # where pictures and documents go; a temporary folder if None
-        self._menus = MenuNotes(max_users=1)  # the last menu's commands, so "2" picks its second item
         self.reminders: ReminderScheduler | None = None  # set by `zjtx chat`: due reminders shown at start
+
+    def forget(self, channel: str, user_id: str) -> int:
+        """/forget: delete the pictures and reports written for ``user_id`` in the files
+        folder (the database rows go with the store's forget); how many were deleted."""
+        if channel != CHANNEL or self.files is None or not self.files.is_dir():
+            return 0
+        mine = re.compile(re.escape(_file_prefix(user_id)) + _SAVED)
+        count = 0
+        for path in self.files.iterdir():
+            if mine.fullmatch(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                count += 1
+        return count
 
     async def push(self, user_id: str, replies: Sequence[Outbound]) -> Pushed:
         """Show a reminder to the person at this terminal (the scheduler of `zjtx chat` asks
@@ -111,7 +142,7 @@ class Console:
         if self.files is None:
             self.files = Path(tempfile.mkdtemp(prefix="zjtx-files-"))
         self.files.mkdir(parents=True, exist_ok=True)
-        user = re.sub(r"[^A-Za-z0-9_-]+", "_", self.key.user_id)[:40] or "user"
+        user = _file_prefix(self.key.user_id)
         stem, dot, ext = message.filename.rpartition(".")
         data = media.render(message)
         for n in range(1, 10_000):
@@ -126,7 +157,6 @@ class Console:
 
     def emit(self, messages: Iterable[Outbound]) -> None:
         messages = list(messages)
-        self._menus.note_replies(self.key.user_id, messages)
         for message in messages:
             if isinstance(message, Image | Document):
                 path = self.save(message)
@@ -158,9 +188,8 @@ class Console:
 
     def send(self, line: str) -> None:
         text = line.rstrip("\r\n")
-        command = self._menus.pick(self.key.user_id, text)
-        inbound = Inbound(choice=command) if command is not None else Inbound(text=text)
-        self.emit(self.assistant.handle_now(self.key, inbound))
+        # choices are listed numbered: "2" picks the second line of the open menu, kept in the session
+        self.emit(self.assistant.handle_now(self.key, Inbound(text=text, numbered=True)))
 
     def run(self, lines: Iterable[str], lang: str | None = None) -> int:
         self.start(lang)

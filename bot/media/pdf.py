@@ -100,7 +100,7 @@ def render_report(doc: ReportDoc, font: fonts.PdfFont | None = None) -> bytes:
         pdf.cell(0, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(*INK)
     pdf.set_font(FAMILY, size=12)
-    pdf.multi_cell(0, 7, doc.headline, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 7, doc.headline, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     for section in doc.sections:
         _section(pdf, section)
@@ -122,12 +122,13 @@ def _section(pdf: _Pdf, section: Section) -> None:
         else:
             pdf.set_text_color(*INK)
             pdf.set_font(FAMILY, size=9)
-            pdf.multi_cell(0, 5, block, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(0, 5, block, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(1)
     if section.source:
         pdf.set_text_color(*MUTED)
         pdf.set_font(FAMILY, size=7.5)
-        pdf.multi_cell(0, 4, section.source, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        # left-aligned: justified, a line broken at a space spreads its words across the page
+        pdf.multi_cell(0, 4, section.source, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
 
 

@@ -38,6 +38,7 @@ log = logging.getLogger("zjtx.reminders")
 LEASE = "reminders"  # <database>.reminders.lock
 MAX_ATTEMPTS = 5  # a reminder refused for a flood limit this many times is given up
 Compose = Callable[[SessionKey, ReminderKind], list[Outbound]]
+Shown = Callable[[SessionKey, list[Outbound]], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -57,7 +58,9 @@ class ReminderScheduler:
     """Sends the due reminders of the channels in ``pushers`` (channel name → how to push).
 
     ``compose(key, kind)`` gives a reminder's messages from the person's session (an empty
-    list: nothing to remind of any more). ``user`` limits the scheduler to one (user, chat)
+    list: nothing to remind of any more); ``shown(key, messages)``, when given, is told of a
+    reminder sent (the assistant keeps its menu open, so that "1" picks "continue" after a
+    restart too). ``user`` limits the scheduler to one (user, chat)
     — the terminal's person. Without ``sleep`` the loop waits in real time; a test passes
     one that moves its manual clock."""
 
@@ -71,9 +74,11 @@ class ReminderScheduler:
         user: tuple[str, str] | None = None,
         sleep: Sleep | None = None,
         poll_seconds: float = 60.0,
+        shown: Shown | None = None,
     ) -> None:
         self.book = book
         self.compose = compose
+        self.shown = shown
         self.pushers = dict(pushers)
         self.clock = clock
         self.user = user
@@ -135,7 +140,13 @@ class ReminderScheduler:
         except Exception as exc:  # not a platform's answer: it may have gone, so never resend
             log.exception("reminder.push_crashed key=%s kind=%s", key, due.kind)
             verdict = Uncertain(f"{type(exc).__name__}: {exc}")
-        return self._record(due, attempt, verdict, key)
+        outcome = self._record(due, attempt, verdict, key)
+        if isinstance(verdict, Sent) and self.shown is not None:
+            try:
+                self.shown(key, messages)
+            except Exception:  # the reminder went out; its menu not kept costs one round trip
+                log.exception("reminder.menu_not_kept key=%s", key)
+        return outcome
 
     def _record(self, due: Due, attempt: str, verdict: Pushed, key: SessionKey) -> str:
         now = self.clock().timestamp()

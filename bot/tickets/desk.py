@@ -64,6 +64,13 @@ LISTED = 20
 RECENT_SHOWN = 6
 _HASH = re.compile(r"^#(\d{1,9})[\s:：，,]+(.+)$", re.DOTALL)
 _ID = re.compile(r"^#?(\d{1,9})$")
+
+
+def is_ticket_answer(text: str) -> bool:
+    """Whether `text` is a staff answer written as "#12 text" (in any chat, as a reply or not)."""
+    return _HASH.match(text.strip()) is not None
+
+
 STATES = {
     "open": "desk.state.open",
     "claimed": "desk.state.claimed",

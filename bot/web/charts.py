@@ -1,9 +1,12 @@
 """Charts drawn on the server as SVG: bars up (weeks, score bands) and bars across
 (tiers, districts). Every text is escaped; each bar has a <title> with its exact value, and
-the page shows the same figures in a table for readers without the picture."""
+the page shows the same figures in a table for readers without the picture. A chart with
+nothing to show says so in words (`empty`) rather than drawing an axis alone; a label is
+never cut: one too long to stand left of its bar goes above it."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from html import escape
 
@@ -19,8 +22,26 @@ def _label(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def bars_up(title: str, items: Sequence[tuple[str, int]], *, height: int = 180) -> Markup:
-    """Vertical bars, one per (label, value), labels under every few bars."""
+def _text_width(text: str, size: float) -> float:
+    """About how wide `text` is drawn at font `size`, in the drawing's units (a wide CJK
+    character a full em, the rest a little over half)."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.6 for ch in text)
+
+
+def _nothing(items: Sequence[tuple[str, int]], empty: str | None) -> Markup | None:
+    if empty is not None and not any(v > 0 for _, v in items):
+        return Markup('<p class="muted chart-empty">{}</p>').format(empty)
+    return None
+
+
+def bars_up(
+    title: str, items: Sequence[tuple[str, int]], *, height: int = 180, empty: str | None = None
+) -> Markup:
+    """Vertical bars, one per (label, value), labels under every few bars; `empty` instead
+    when no value is above 0."""
+    nothing = _nothing(items, empty)
+    if nothing is not None:
+        return nothing
     top, bottom, left = 18, 30, 4
     plot = height - top - bottom
     most = max((v for _, v in items), default=0) or 1
@@ -52,10 +73,21 @@ def bars_up(title: str, items: Sequence[tuple[str, int]], *, height: int = 180) 
     return Markup("".join(parts))
 
 
-def bars_across(title: str, items: Sequence[tuple[str, int]], *, row: int = 22) -> Markup:
-    """Horizontal bars, one row per (label, value), the label left and the value at the bar's end."""
-    label_width, right = 92, 40
-    height = max(1, len(items)) * row + 8
+def bars_across(
+    title: str, items: Sequence[tuple[str, int]], *, row: int = 22, empty: str | None = None
+) -> Markup:
+    """Horizontal bars, one row per (label, value), the label left and the value at the bar's
+    end; labels too long for the left (English tier names on a phone) go above their bars,
+    whole. `empty` instead when no value is above 0."""
+    nothing = _nothing(items, empty)
+    if nothing is not None:
+        return nothing
+    size, right = 12, 40
+    widest = max((_text_width(label, size) for label, _ in items), default=0.0)
+    above = widest > WIDTH * 0.3  # a label beside its bar would leave the bar too little room
+    label_width = 4 if above else max(40, round(widest) + 10)
+    line = row + (size + 4 if above else 0)
+    height = max(1, len(items)) * line + 8
     most = max((v for _, v in items), default=0) or 1
     room = WIDTH - label_width - right
     parts = [
@@ -64,18 +96,25 @@ def bars_across(title: str, items: Sequence[tuple[str, int]], *, row: int = 22) 
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, value) in enumerate(items):
-        y = 4 + i * row
+        y = 4 + i * line
+        if above:
+            parts.append(
+                f'<text x="{label_width}" y="{y + size:.1f}" font-size="{size}" fill="#333">'
+                f"{escape(label)}</text>"
+            )
+            y += size + 4
+        else:
+            parts.append(
+                f'<text x="{label_width - 6}" y="{y + row * 0.65:.1f}" font-size="{size}" fill="#333" '
+                f'text-anchor="end">{escape(label)}</text>'
+            )
         w = room * value / most
-        parts.append(
-            f'<text x="{label_width - 6}" y="{y + row * 0.65:.1f}" font-size="12" fill="#333" '
-            f'text-anchor="end">{escape(_label(label, 8))}</text>'
-        )
         parts.append(
             f'<rect x="{label_width}" y="{y + 3}" width="{max(w, 0.5):.1f}" height="{row - 8}" '
             f'fill="{BAR_COLOUR}"><title>{escape(label)}: {value}</title></rect>'
         )
         parts.append(
-            f'<text x="{label_width + w + 4:.1f}" y="{y + row * 0.65:.1f}" font-size="12" '
+            f'<text x="{label_width + w + 4:.1f}" y="{y + row * 0.65:.1f}" font-size="{size}" '
             f'fill="#333">{value}</text>'
         )
     parts.append("</svg>")

@@ -105,3 +105,24 @@ def test_a_public_address_for_the_console_alone_warns_of_no_document_links(
     assert app.links is not None and app.console is None
     assert any(r.resource and r.resource.canonical == "/files/{token}" for r in app.web().router.routes())
     app.close()
+
+
+async def test_serve_with_nothing_configured_says_what_runs_and_what_to_set(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log names the chat channels apart from the background services (/healthz lists
+    "broadcast": the channels are not "none" and something else at once), and with no chat
+    channel says which settings make one."""
+    import asyncio
+
+    app = build(settings(tmp_path, TELEGRAM_BOT_TOKEN=None, WECOM_CORP_ID=None, ZJTX_LISTEN="127.0.0.1:0"))
+    stop = asyncio.Event()
+    stop.set()  # start, log, and stop again
+    with caplog.at_level(logging.INFO, logger="zjtx.server"):
+        assert await app.serve(stop) == 0
+    app.close()
+    assert "chat channels: none; also running: broadcast" in caplog.text
+    hint = next(
+        r for r in caplog.records if r.levelno == logging.WARNING and "TELEGRAM_BOT_TOKEN" in r.message
+    )
+    assert "WECOM_CORP_ID" in hint.message and "WECHAT_APP_ID" in hint.message

@@ -34,3 +34,13 @@ def test_a_list_of_profiles_is_refused_without_writing(
     out = tmp_path / "many.pdf"
     assert main(["assess", str(profiles), "--pdf", str(out)]) == 2
     assert "one profile" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("named", ["tianhe", "天河", "Tianhe"])
+def test_a_district_named_by_an_alias_is_shown_by_its_label(tmp_path: Path, named: str) -> None:
+    profile = tmp_path / "b.json"
+    profile.write_text(json.dumps({**EXAMPLE_B, "district": named}), encoding="utf-8")
+    out = tmp_path / "b.pdf"
+    assert main(["assess", str(profile), "--pdf", str(out), "--today", "2026-11-23"]) == 0
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
+    assert "所在区天河区" in re.sub(r"\s+", "", text)  # the row of the answers' table

@@ -117,12 +117,14 @@ async def test_forget_on_telegram_leaves_nothing_that_names_the_person(
         notices = telegram.sent_messages(STAFF_CHAT)
         assert any("13800138000" in m["text"] for m in notices)  # the enquiry reached the staff chat
 
-        await say("/forget")
+        await say("/forget")  # asked to confirm first, then confirmed by typing yes
+        await say("是")
         assert "已删除" in telegram.sent_messages(PERSON)[-1]["text"]
         assert rows_naming(db, person) == []
         assert rows_naming(db, staff)  # others are kept
 
         await say("/forget", user=STAFF)
+        await say("是", user=STAFF)
         assert rows_naming(db, staff) == []
         assert broadcasts.subscription("telegram", str(GROUP)) is not None  # the group stays subscribed
     finally:
@@ -191,6 +193,7 @@ async def test_forget_on_wecom_leaves_nothing_that_names_the_person(tmp_path: Pa
                 "seen",
             }
             await say("/forget")
+            await say("是")
             assert "已删除" in fake.delivered_messages()[-1]["text"]["content"]
             assert rows_naming(db, user) == []
             await channel.stop()

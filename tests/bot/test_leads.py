@@ -82,6 +82,25 @@ async def test_an_enquiry_with_consent_reaches_the_staff_chat_and_only_staff_can
     assert store.leads() == []
 
 
+async def test_an_enquiry_is_dated_and_handled_by_the_assistants_clock(tmp_path: Path) -> None:
+    """ZJTX_NOW (the assistant's clock) dates the enquiry and its handling, not the wall clock."""
+    from datetime import datetime, timedelta, timezone
+
+    beijing = timezone(timedelta(hours=8))
+    moment = [datetime(2031, 5, 6, 10, 30, tzinfo=beijing)]
+    store = SqliteStore(connect(str(tmp_path / "a.db")))
+    bot = Assistant(store, REACHING_STAFF, staff=frozenset({"telegram:7"}), clock=lambda: moment[0])
+    await bot.handle(PERSON, Inbound(text="/callme"))
+    for typed in ("yes", "广州某某科技有限公司", "李四", "13800138000"):
+        await bot.handle(PERSON, Inbound(text=typed))
+    [lead] = store.leads()
+    assert lead.created_at == "2031-05-06T02:30:00+00:00"
+    moment[0] += timedelta(days=2)
+    await bot.handle(STAFF, Inbound(text=f"/handled {lead.id}"))
+    [handled] = store.leads(open_only=False)
+    assert handled.handled_at == "2031-05-08T02:30:00+00:00"
+
+
 async def _enquire(bot: Assistant, command: str, lang: str) -> str:
     """Go through /join or /callme with consent; return the confirmation."""
     await bot.handle(PERSON, Inbound(text=command, lang_hint=lang))
@@ -148,7 +167,8 @@ async def test_forget_deletes_sessions_assessments_and_enquiries(tmp_path: Path)
         await bot.handle(PERSON, Inbound(text=text))
     other = SessionKey("telegram", "43", "43")
     await bot.handle(other, Inbound(text="/assess"))
-    replies = await bot.handle(PERSON, Inbound(text="/forget"))
+    await bot.handle(PERSON, Inbound(text="/forget"))
+    replies = await bot.handle(PERSON, Inbound(text="好的"))  # the confirmation
     assert "已删除" in texts(replies)
     assert store.leads(open_only=False) == []
     assert store.load(PERSON).rev == 0 and store.load(other).rev > 0

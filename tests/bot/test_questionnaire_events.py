@@ -79,5 +79,5 @@ def test_forget_removes_a_persons_events_only(tmp_path: Path) -> None:
     for key in (ALICE, bob):
         a.handle_now(key, Inbound(text="/assess"))
         a.handle_now(key, Inbound(text="1"))
-    a.handle_now(ALICE, Inbound(text="/forget"))
+    a.handle_now(ALICE, Inbound(text="/forget confirm"))
     assert {r[7] for r in rows(a)} == {"bob"}

@@ -275,9 +275,9 @@ def test_plausible_figures_are_taken_at_once() -> None:
         ("ip", "没有", "E"),
         ("equity_financing_2y", "没有融资", 0),
         ("equity_financing_2y", "no financing", 0),
-        ("niche_years", "2019年开始做的", 7),
-        ("niche_years", "去年才开始", 1),
-        ("niche_years", "since last year", 1),
+        ("niche_years", "2019年开始做的", 6),  # 6–7 full years on 23 November 2026: the cautious end
+        ("niche_years", "去年才开始", 0),
+        ("niche_years", "since last year", 0),
         ("has_bank_loans", "没有贷款", False),
     ],
 )
@@ -467,7 +467,9 @@ def test_skips_and_abandoning_are_recorded() -> None:
     ]
     cancelled = send(turn.session, "/cancel")
     assert [(e.kind, e.question) for e in cancelled.events] == [("abandoned", "certification")]
-    restarted = send(turn.session, "/restart")
+    asked = send(turn.session, "/restart")  # an answer given: confirmed first, nothing abandoned yet
+    assert isinstance(asked.replies[-1], Menu) and asked.events == []
+    restarted = send(asked.session, "/restart confirm")
     kinds = [(e.kind, e.question, e.attempt) for e in restarted.events]
     assert kinds == [("abandoned", "certification", 1), ("asked", "org_type", 2)]
 

@@ -95,11 +95,14 @@ def test_this_is_the_question_being_asked() -> None:
     assert isinstance(english.replies[-1], Question) and english.replies[-1].id == "debt_ratio_pct"
 
 
-def test_a_question_the_faq_cannot_answer_gets_the_usual_error_with_an_example() -> None:
+def test_a_question_the_faq_cannot_answer_about_the_question_explains_it() -> None:
     turn = ENGINE.handle(at("rd_expense"), Inbound(text="研发费用包括哪些？"), TODAY)
-    error, question = turn.replies
-    assert isinstance(error, Text) and error.text.startswith("⚠️")
-    assert CAT.text("zh", "q.rd_expense.example") in error.text
+    explanation, question = turn.replies
+    assert isinstance(explanation, Text) and not explanation.text.startswith("⚠️")
+    assert explanation.text.startswith(
+        CAT.text("zh", "explain.head", name=CAT.text("zh", "metric.rd_expense"))
+    )
+    assert CAT.text("zh", "q.rd_expense.example") in explanation.text
     assert isinstance(question, Question) and question.id == "rd_expense"
 
 

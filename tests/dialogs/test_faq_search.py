@@ -99,7 +99,6 @@ def test_held_out_not_in_sources_is_said(held_out: dict[str, float]) -> None:
     assert held_out["said_not"] >= 0.95
 
 
-@pytest.mark.xfail(strict=True, reason="aim not reached: 22 of 23 not-in-sources questions say so")
 def test_held_out_every_not_in_sources_question_says_so(held_out: dict[str, float]) -> None:
     assert held_out["said_not"] == 1
 

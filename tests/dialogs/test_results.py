@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.channels.console import to_text
 from bot.service import Assistant
 from bot.store import MemoryStore, SessionKey
 from dialogs import results
@@ -100,9 +101,7 @@ def test_one_subsidy_line_with_one_expiry_notice_from_the_rules_data() -> None:
     rules = default_rules()
     start = min(s.valid_from.year for s in rules.subsidies.subsidy if s.valid_from)
     end = max(s.valid_to.year for s in rules.subsidies.subsidy if s.valid_to)
-    assert lines == [
-        f"💰 认定为省级专精特新后可关注 {n} 项（{start}—{end} 年政策已到期，需向主管部门确认现行政策）"
-    ]
+    assert lines == [f"💰 认定为省级专精特新后可关注 {n} 项（{start}—{end} 年政策已到期）"]
     assert "（已到期）" not in text and "⚠️" not in text
 
 
@@ -163,22 +162,62 @@ def test_subsidy_details_list_each_item_once_with_one_notice_and_source() -> Non
     assert text.count("已到期") == 1 and text.count("来源：") == 1
 
 
-def test_the_subsidies_command_lists_each_item_once_with_one_notice() -> None:
-    replies = ENGINE.handle(Session(), Inbound("/subsidies"), TODAY).replies
-    text = "\n\n".join(r.text for r in replies if isinstance(r, Text))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_subsidies_command_fits_a_phone_with_the_expiry_first_and_each_item_marked(lang: str) -> None:
+    """/subsidies: a line per item, each expired one marked where it is listed, under a
+    heading that carries the expiry (the first screen no longer shows amounts unmarked);
+    whom each is for on request (/subsidies all)."""
+    replies = ENGINE.handle(Session(lang=lang), Inbound("/subsidies"), TODAY).replies
+    text = "\n\n".join(to_text(r) for r in replies)
     rules = default_rules()
+    lines = text.splitlines()
+    expired = ZH_OR_EN[lang]["expired"]
+    assert "2022" in lines[0] and "2024" in lines[0] and expired in lines[0]
     for s in rules.subsidies.subsidy:
-        assert text.count(f"• {s.title.zh}：") == 1
-    assert text.count("已到期") == 1 and text.count("来源：") == 1
-    assert results.screen_lines(text) < 50  # it was 95
+        assert s.short is not None
+        (line,) = [line for line in lines if f" {s.short.get(lang)}" in line]
+        assert line.startswith("⌛ ")  # expired where it is listed
+        assert results.columns(line) <= results.SCREEN_COLUMNS
+    assert text.count(expired) == 1 and text.count(ZH_OR_EN[lang]["source"]) == 1
+    assert results.screen_lines(text) <= 20  # it was 38 (zh) and 51 (en)
+    menu = replies[-1]
+    assert isinstance(menu, Menu) and [c.value for c in menu.choices] == ["/subsidies all"]
+    full = "\n".join(
+        r.text for r in ENGINE.handle(Session(lang=lang), Inbound("/subsidies all"), TODAY).replies
+    )
+    for s in rules.subsidies.subsidy:
+        assert s.who.get(lang) in full and f"⌛ {s.title.get(lang)}：" in full.replace(": ", "：")
+    assert full.splitlines()[0] == lines[0]
+
+
+ZH_OR_EN = {
+    "zh": {"expired": "已到期", "source": "来源："},
+    "en": {"expired": "expired", "source": "Source:"},
+}
+
+
+def test_the_digital_transformation_subsidy_is_up_to_a_share() -> None:
+    """003 三（五）: 给予不超过30%的补贴 — at most 30 %, not 30 %."""
+    for lang, words in (
+        ("zh", "补贴不超过费用的 30%，最高 300 万元"),
+        ("en", "up to 30% of the costs, at most ¥3,000,000"),
+    ):
+        full = "\n".join(results.all_subsidies(view(lang), TODAY, full=True))
+        assert words in full
+        brief = "\n".join(results.all_subsidies(view(lang), TODAY))
+        assert ("不超过 30%，最高 300 万元" if lang == "zh" else "up to 30%, at most ¥3,000,000") in brief
+    listing = "\n".join(results.all_subsidies(view(), TODAY, full=True))
+    assert "上市费用补助：按费用的 50% 补助，最高 300 万元" in listing  # 按照50%的比例: a share, not "up to"
 
 
 def test_the_park_award_is_a_one_off_award_per_project_of_no_stated_amount() -> None:
-    text = "\n".join(results.all_subsidies(view(), TODAY))
+    text = "\n".join(results.all_subsidies(view(), TODAY, full=True))
     line = next(line for line in text.splitlines() if "园区培育奖励" in line)
     assert "给予单个项目一次性奖励" in line and "未写明金额" in line and "非现金" not in line
-    english = "\n".join(results.all_subsidies(view("en"), TODAY))
+    english = "\n".join(results.all_subsidies(view("en"), TODAY, full=True))
     assert "one-off award per project (the source states no amount)" in english
+    brief = "\n".join(results.all_subsidies(view(), TODAY))
+    assert "园区培育奖励：单个项目一次性奖励，原文未写明金额" in brief
 
 
 def test_the_summary_before_the_result_fits_a_phone() -> None:
@@ -186,7 +225,7 @@ def test_the_summary_before_the_result_fits_a_phone() -> None:
     for f, v in stored({**EXAMPLE_A, "district": "天河区", "listing_plan": False}).items():
         s.set_answer(f, v)
     summary = ENGINE.resume(s, TODAY)[0].text
-    assert all(results.columns(line) <= results.SCREEN_COLUMNS for line in summary.splitlines())
+    assert "…" not in summary  # a long answer wraps: nothing cut
     assert results.screen_lines(summary) <= 20
     assert "5. 上年度营业收入：1.2 亿元" in summary
 
@@ -243,7 +282,7 @@ def test_whatif_changes_several_answers_and_says_what_changes() -> None:
     assert "上年度研发费用 → 400 万元" in text and "研发人员占比 → 20%" in text
     assert "62 → 72 分（+10）" in text and "新满足条件：研发费用、评价得分" in text
     assert "✅ 符合认定条件" in text
-    assert "省级专精特新认定奖励" in text  # the subsidies recognition would unlock
+    assert "⌛ 省级专精特新认定奖励" in text  # the subsidies recognition would unlock, marked expired
     keep = replies[1]
     assert (
         isinstance(keep, Menu)
@@ -406,3 +445,40 @@ def test_progress_compares_with_the_result_as_it_was_given() -> None:
     assistant.handle_now(KEY, Inbound("yes"))
     last = store.last_assessment("console", "p")
     assert last is not None and last.last_result().result == last.result
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_result_at_a_terminal_counting_wrapped_rows(name: str, lang: str) -> None:
+    """What `zjtx chat` prints once the summary is confirmed, measured in rows of a
+    60-column screen (a line wider than the screen counts as the rows it wraps to): the
+    result within the budget with every figure whole, then a short menu."""
+    s = Session(mode="assess", pending="confirm", lang=lang)
+    for f, v in stored(EXAMPLES[name]).items():
+        s.set_answer(f, v)
+    replies = ENGINE.handle(s, Inbound("yes"), TODAY).replies
+    result = next(r for r in replies if isinstance(r, Result))
+    text = "\n\n".join(result.parts)
+    assert results.screen_lines(text) <= results.LINE_BUDGET, text
+    assert "…" not in text  # wrapped or reworded, never cut
+    after = [to_text(r) for r in replies[replies.index(result) + 1 :]]
+    menu_rows = results.screen_lines("\n".join(after))
+    assert all(results.columns(line) <= results.SCREEN_COLUMNS for t in after for line in t.split("\n"))
+    assert menu_rows <= 8, after  # the offer of a reminder, the prompt and 12 choices packed
+
+
+def test_no_figure_of_the_result_is_cut() -> None:
+    """The figures QA saw cut ("profit +¥…", "“锻长…，+2 分") are whole."""
+    a = assess_answers(EXAMPLE_A, TODAY)
+    english = text_of(results.short_result(a, view("en")))
+    assert "revenue +¥30,000,000, profit +¥10,400,000" in english
+    chinese = text_of(results.short_result(a, view()))
+    assert "“补短板”“锻长板”“填空白”取得实际成效，+2 分" in chinese
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_tiers_fit_a_phone_with_one_source_line(lang: str) -> None:
+    [reply] = ENGINE.handle(Session(lang=lang), Inbound("/tiers"), TODAY).replies
+    text = to_text(reply)
+    assert sum(line.lstrip().startswith(("来源", "Source")) for line in text.split("\n")) == 1, text
+    assert results.screen_lines(text) <= 22, text

@@ -30,7 +30,7 @@ from dialogs.flow import (
     parser_options,
 )
 from dialogs.i18n import LANGS
-from dialogs.language import is_question, message_lang
+from dialogs.language import asks, asks_meaning, is_question, message_lang
 from dialogs.leads import clean_field, normalize_phone
 from dialogs.messages import Inbound, Question, Text
 from dialogs.parsing import (
@@ -43,6 +43,7 @@ from dialogs.parsing import (
     read_money,
     read_percent,
     read_years,
+    simplified,
     yes_no_options,
 )
 from dialogs.session import Session
@@ -194,6 +195,12 @@ def yes_or_no(text: str) -> bool | None:
         return None
 
 
+def asked_about(text: str) -> bool:
+    """A question with a question word (or about the question itself): explained or answered."""
+    said = simplified(normalize(text))
+    return asks(said) or asks_meaning(said)
+
+
 def is_command(text: str) -> bool:
     return Inbound(text=text).is_command
 
@@ -264,6 +271,11 @@ def test_any_text_at_any_question_is_answered_and_nothing_is_lost(qid: str, text
         else:
             assert after.answers == before.answers
             assert after.pending == CONFIRM or (after.editing and after.pending in before.history)
+        return
+    if asked_about(text) and not is_skip(text):  # a question typed at a question: never an answer
+        assert after.answers == before.answers and after.skipped == before.skipped
+        assert after.pending == qid and isinstance(turn.replies[0], Text)
+        assert isinstance(turn.replies[-1], Question) and turn.replies[-1].id == qid
         return
     if qid in CHECKS:
         field = qid.removeprefix(CONFIRM_PREFIX)

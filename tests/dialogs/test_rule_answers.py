@@ -246,3 +246,90 @@ def test_a_condition_is_judged_only_on_its_own_figure(rules: Rules) -> None:
     assert english.startswith(
         "With your figures (R&D expense ¥1.5 million, revenue ¥40 million): this condition is met."
     )
+
+
+# ---------------------------------------------------------------- bounds and ranges, as the chat reads them
+
+
+@pytest.mark.parametrize(
+    ("rule", "question", "said"),
+    [
+        ("condition:revenue", "营收不到一千万还能申请吗", "营业收入不够"),
+        ("condition:revenue", "营收不足1000万能申报吗", "营业收入不够"),
+        ("condition:revenue", "营收一千多万能申报吗", "满足这一条"),
+        ("condition:revenue", "营收五六千万能申报吗", "满足这一条"),
+        ("condition:revenue", "营收800-1200万能申报吗", "要看确切数额"),
+        ("condition:revenue", "营收不到一千万，近两年融资三千万，符合吗", "满足这一条"),
+        ("condition:rd_expense", "研发费用80万可以申请吗", "不满足这一条"),
+        ("condition:rd_expense", "研发费用八九十万够不够", "不满足这一条"),
+        ("condition:rd_expense", "研发费用一百多万够不够", "金额达到要求"),
+        ("condition:niche_years", "细分市场做了不到两年能申报吗", "不满足这一条"),
+        ("condition:niche_years", "细分市场做了三到五年", "满足这一条"),
+    ],
+)
+def test_a_condition_reads_bounds_and_ranges_as_the_chat_does(
+    rules: Rules, rule: str, question: str, said: str
+) -> None:
+    answer = rule_answer(rule, question, rules, "zh", CAT, TODAY)
+    assert said in answer.text.splitlines()[0]
+
+
+def test_a_range_scores_at_both_ends_and_the_cautious_end_is_the_chat_s(rules: Rules) -> None:
+    answer = rule_answer("indicator:11", "研发费用三四百万得几分", rules, "zh", CAT, TODAY)
+    assert answer.text.startswith("按 300 万元 至 400 万元 计：可得 6 至 8 分")
+    assert answer.points == 6  # the chat scores a range at its cautious end
+
+
+def test_a_bound_below_a_band_edge_stays_in_the_lower_band(rules: Rules) -> None:
+    below = rule_answer("indicator:11", "研发费用不到500万得几分", rules, "zh", CAT, TODAY)
+    assert below.text.startswith("按不到 500 万元 计：可得 0 至 8 分")
+    at_least = rule_answer("indicator:11", "研发费用500万以上得几分", rules, "zh", CAT, TODAY)
+    assert at_least.points == 10 and at_least.text.startswith("按 500 万元以上 计")
+
+
+def test_bounds_in_english(rules: Rules) -> None:
+    answer = rule_answer("indicator:8", "debt ratio below 50% how many points", rules, "en", CAT, TODAY)
+    assert answer.text.startswith("under 50%: 5 points")
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "then"),
+    [
+        ("营收一亿多利润两千多万能当什么会员", "数额够得上会员单位", "能否够得上理事单位，要看确切数额。"),
+        ("营收五六千万能当什么会员", "能否达到会员单位的数额要求，要看确切数额", "会员分三级"),
+        ("营收不到五千万能当什么会员", "未达到会员单位的数额要求", "会员分三级"),
+    ],
+)
+def test_the_tier_of_a_bound_or_a_range(rules: Rules, question: str, first: str, then: str) -> None:
+    lines = rule_answer("tier_for", question, rules, "zh", CAT, TODAY).text.splitlines()
+    assert first in lines[0] and lines[1].startswith(then)
+
+
+# ---------------------------------------------------------------- one district's authority
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "phone"),
+    [
+        ("黄埔区找谁", "zh", "82118410"),
+        ("广州开发区工信局电话", "zh", "82118410"),
+        ("who can i call in huangpu district?", "en", "82118410"),
+        ("番禺的主管部门", "zh", "34608880"),
+    ],
+)
+def test_a_named_district_gets_its_own_authority(rules: Rules, question: str, lang: str, phone: str) -> None:
+    answer = rule_answer("districts", question, rules, lang, CAT, TODAY)
+    assert phone in answer.text and len(answer.text.splitlines()) == 3
+    assert str(rules.contacts.districts.as_of.year) in answer.text
+    assert answer.source == rules.contacts.districts.source
+
+
+@pytest.mark.parametrize("question", ["各区主管部门电话", "天河区和海珠区的电话", "panyuan"])
+def test_no_district_or_several_lists_them_all(rules: Rules, question: str) -> None:
+    lines = rule_answer("districts", question, rules, "zh", CAT, TODAY).text.splitlines()
+    assert len(lines) == 1 + len(rules.contacts.districts.district)
+
+
+def test_a_changed_district_phone_changes_the_answer(tmp_path: Path) -> None:
+    changed = changed_rules(tmp_path, "contacts.toml", 'phones = ["82118410"]', 'phones = ["82110000"]')
+    assert "82110000" in rule_answer("districts", "黄埔区找谁", changed, "zh", CAT, TODAY).text

@@ -97,11 +97,19 @@ def test_bad_cell(field: str, cell: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [Decimal("1e999999999"), Decimal("1" + "0" * 5000), 10**4000, Decimal("0." + "1" * 5000), 1e300],
-    ids=["1e999999999", "5000 digits", "an int of 4000 digits", "5000 decimals", "1e300"],
+    [
+        Decimal("1e999999999"),
+        Decimal("1" + "0" * 5000),
+        10**4000,
+        Decimal("0." + "1" * 5000),
+        Decimal("1e400"),
+    ],
+    ids=["1e999999999", "5000 digits", "an int of 4000 digits", "5000 decimals", "1e400"],
 )
 def test_figures_no_answer_can_be_are_refused_at_once(value: object) -> None:
-    with pytest.raises(ProfileError, match=r"revenue: (is too large|has too many decimals)"):
+    with pytest.raises(
+        ProfileError, match=r"revenue: (must be a finite number|has [0-9,]+ digits|has more than)"
+    ):
         parse_profile({"revenue": value})
 
 

@@ -101,6 +101,7 @@ from bot.replies import REPLY, Again, Reply, Sent, Undeliverable, Verdict
 from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
+from bot.tickets.desk import is_ticket_answer
 from dialogs.commands import parse_command
 from dialogs.language import message_lang
 from dialogs.messages import Choice, Inbound, Menu, Outbound, Question, Text
@@ -562,8 +563,10 @@ class TelegramChannel:
         text = message.text or ""
         if not private:
             spoken_to, text = addressed(message, text, self._app.bot)
-            if not spoken_to:
-                return
+            if not spoken_to and not (
+                is_ticket_answer(text) and self._assistant.is_staff(_key(message.chat.id, user.id))
+            ):
+                return  # "#12 答复" from staff speaks to the desk, though it names no one
         elif not command_is_ours(text, self._app.bot):
             return
         key = _key(message.chat.id, user.id)

@@ -29,6 +29,7 @@ __all__ = [
     "Backoff",
     "HttpClient",
     "call_with_retries",
+    "call_with_token",
     "errcode_of",
     "key_hint",
     "request_json",
@@ -192,6 +193,69 @@ async def call_with_retries(
             attempt -= 1
         if again.delay > 0:
             await _pause(logger, platform, sleep, what, attempt, f"errcode:{errcode}", again.delay)
+
+
+async def call_with_token(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, str] | None,
+    payload: Mapping[str, Any] | None,
+    form: Callable[[], aiohttp.FormData] | None,
+    timeout_seconds: float,
+    token: Callable[[str | None], Awaitable[str]] | None,
+    forget: Callable[[str], None],
+    token_errors: frozenset[int],
+    retryable: frozenset[int],
+    backoff: Backoff,
+    sleep: Sleep,
+    what: str,
+    platform: str,
+) -> dict[str, Any]:
+    """One call of a platform API that takes ``access_token`` in the query, with the retry
+    loop of :func:`call_with_retries`: ``token(rejected)`` gives the token before each
+    attempt (``rejected``: the one the platform refused, or None; ``token`` None for a call
+    without one); an answer in ``token_errors`` forgets that token and tries once more with a
+    fresh one, without using up an attempt; one in ``retryable`` waits out ``backoff``."""
+    current: str | None = None
+    rejected: str | None = None
+
+    async def fetch_token() -> None:
+        nonlocal current
+        assert token is not None
+        current = await token(rejected)
+
+    async def once() -> dict[str, Any]:
+        query = dict(params or {})
+        if current is not None:
+            query["access_token"] = current
+        return await request_json(
+            http, method, url, params=query, payload=payload, form=form, timeout_seconds=timeout_seconds
+        )
+
+    def decide(errcode: int, data: Mapping[str, Any], attempt: int) -> Again | None:
+        nonlocal rejected
+        if current is not None and errcode in token_errors and rejected is None:
+            logging.getLogger(f"zjtx.{platform}").info(
+                "%s.token_rejected %s errcode=%d", platform, what.partition(" ")[2], errcode
+            )
+            forget(current)
+            rejected = current
+            return Again(0.0, counts=False)  # a token refresh is not a failed attempt
+        if errcode in retryable:
+            return Again(backoff.delay(attempt))
+        return None
+
+    return await call_with_retries(
+        once,
+        before=fetch_token if token is not None else None,
+        decide=decide,
+        backoff=backoff,
+        sleep=sleep,
+        what=what,
+        platform=platform,
+    )
 
 
 async def _pause(

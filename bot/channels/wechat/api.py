@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from bot.backoff import Backoff
-from bot.channels.tencent.http import Again, HttpClient, Sleep, call_with_retries, request_json, upload_media
+from bot.channels.tencent.http import HttpClient, Sleep, call_with_token, upload_media
 from bot.channels.tencent.text import TEXT_LIMIT_BYTES, utf8_size
 
 from .config import DEFAULT_API_BASE_URL, WeChatConfig
@@ -222,43 +222,18 @@ class WeChatApi(HttpClient):
         form: Callable[[], aiohttp.FormData] | None = None,
         with_token: bool = True,
     ) -> dict[str, Any]:
-        token: str | None = None
-        rejected: str | None = None
-        refreshed = False
-
-        async def fetch_token() -> None:
-            nonlocal token
-            token = await self.access_token(rejected)
-
-        async def once() -> dict[str, Any]:
-            query = dict(params or {})
-            if token is not None:
-                query["access_token"] = token
-            return await request_json(
-                self._http(),
-                method,
-                self._base_url + path,
-                params=query,
-                payload=payload,
-                form=form,
-                timeout_seconds=self._timeout,
-            )
-
-        def decide(errcode: int, data: Mapping[str, Any], attempt: int) -> Again | None:
-            nonlocal refreshed, rejected
-            if token is not None and errcode in _TOKEN_ERRORS and not refreshed:
-                logger.info("wechat.token_rejected path=%s errcode=%d", path, errcode)
-                self._forget_token(token)
-                rejected, refreshed = token, True
-                return Again(0.0, counts=False)  # a token refresh is not a failed attempt
-            if errcode == SYSTEM_BUSY:
-                return Again(self._backoff.delay(attempt))
-            return None
-
-        return await call_with_retries(
-            once,
-            before=fetch_token if with_token else None,
-            decide=decide,
+        return await call_with_token(
+            self._http(),
+            method,
+            self._base_url + path,
+            params=params,
+            payload=payload,
+            form=form,
+            timeout_seconds=self._timeout,
+            token=self.access_token if with_token else None,
+            forget=self._forget_token,
+            token_errors=_TOKEN_ERRORS,
+            retryable=frozenset({SYSTEM_BUSY}),
             backoff=self._backoff,
             sleep=self._sleep,
             what=f"api path={path}",

@@ -60,7 +60,7 @@ from bot.settings import TIMEZONE, Settings
 from bot.store import SessionKey
 from dialogs.i18n import Catalogs
 from dialogs.messages import Document, Image, Inbound, Menu, Outbound, Question, Result, Text
-from dialogs.picking import MenuNotes, option_numbers
+from dialogs.picking import option_numbers
 
 from .api import MENU_ITEM_LIMIT, OUT_OF_QUOTA, OUT_OF_WINDOW, UNSUBSCRIBED, WeChatApi
 from .callback import CALLBACK_PATH, Answer, WeChatCallback
@@ -157,7 +157,6 @@ class WeChatChannel:
         clock: Callable[[], float] = time.time,
         passive_deadline: float = PASSIVE_DEADLINE_SECONDS,
         drain_grace_seconds: float = 15.0,
-        menu_notes: MenuNotes | None = None,
     ) -> None:
         self._config = config
         self._assistant = assistant
@@ -167,7 +166,6 @@ class WeChatChannel:
         self._clock = clock
         self._deadline = passive_deadline
         self._grace = drain_grace_seconds
-        self._menus = menu_notes or MenuNotes()
         # with the Assistant's inbox, a callback is stored there before it is answered, and a
         # replay is one stored before; ``replay_guard`` (the ``seen`` table) only without it
         self._mail: Mailroom | None = assistant.mail
@@ -309,9 +307,10 @@ class WeChatChannel:
             content = inbound.content or ""
             if inbound.menu_id:
                 return await self._menu_clicked(key, inbound.menu_id, content)
-            command = self._menus.pick(key.user_id, content)
-            typed = Inbound(choice=command) if command is not None else Inbound(text=content)
-            return await self._assistant.handle(key, typed, reply=self._to(key))
+            # options are listed numbered: a digit picks from the open menu kept in the session
+            return await self._assistant.handle(
+                key, Inbound(text=content, numbered=True), reply=self._to(key)
+            )
         if inbound.kind == "event":
             return await self._event(key, inbound)
         log.info("wechat.not_text kind=%s type=%s", inbound.kind, inbound.raw_type)
@@ -334,9 +333,7 @@ class WeChatChannel:
         if not (menu_id.isdecimal() and number):
             return await self._assistant.handle(key, Inbound(text=content), reply=self._to(key))
         if tag == MENU_TAG:
-            command = self._menus.pick(key.user_id, number)
-            typed = Inbound(choice=command) if command is not None else Inbound(text=content)
-            return await self._assistant.handle(key, typed, reply=self._to(key))
+            return await self._assistant.handle(key, Inbound(text=number, numbered=True), reply=self._to(key))
         pending = self._assistant.pending(key)
         if pending is None or _tag(pending) != tag:
             log.info("wechat.stale_choice tag=%s pending=%s", tag, pending)
@@ -570,7 +567,6 @@ class WeChatChannel:
                     pending.append(numbered)
                     flush()  # one list of numbered options per message
         flush()
-        self._menus.note_replies(key.user_id, replies)  # digits typed next pick from the last menu
         return plan
 
     def _document(self, key: SessionKey, lang: str, message: Document) -> str:

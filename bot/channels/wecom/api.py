@@ -20,12 +20,10 @@ from typing import Any, Literal
 import aiohttp
 
 from bot.channels.tencent.http import (
-    Again,
     Backoff,
     HttpClient,
     Sleep,
-    call_with_retries,
-    request_json,
+    call_with_token,
     upload_media,
 )
 from bot.channels.tencent.text import TEXT_LIMIT_BYTES, split_text
@@ -302,43 +300,23 @@ class WeComApi(HttpClient):
         form: Callable[[], aiohttp.FormData] | None = None,
         with_token: bool = True,
     ) -> dict[str, Any]:
-        token: str | None = None
-        refreshed = False
+        async def token(rejected: str | None) -> str:
+            return await self.access_token()
 
-        async def fetch_token() -> None:
-            nonlocal token
-            token = await self.access_token()
-
-        async def once() -> dict[str, Any]:
-            query = dict(params)
-            if token is not None:
-                query["access_token"] = token
-            return await request_json(
-                self._http(),
-                method,
-                self._base_url + path,
-                params=query,
-                payload=payload,
-                form=form,
-                timeout_seconds=self._timeout,
-            )
-
-        def decide(errcode: int, data: Mapping[str, Any], attempt: int) -> Again | None:
-            nonlocal refreshed
-            if token is not None and errcode in _TOKEN_ERRORS and not refreshed:
-                logger.info("wecom.token_rejected path=%s errcode=%d", path, errcode)
-                self._forget_token(token)
-                refreshed = True
-                return Again(0.0, counts=False)  # a token refresh is not a failed attempt
-            if errcode in _RETRYABLE:
-                return Again(self._backoff.delay(attempt))
-            return None
-
-        return await call_with_retries(
-            once,
-            before=fetch_token if with_token else None,
-            decide=decide,
+        return await call_with_token(
+            self._http(),
+            method,
+            self._base_url + path,
+            params=params,
+            payload=payload,
+            form=form,
+            timeout_seconds=self._timeout,
+            token=token if with_token else None,
+            forget=self._forget_token,
+            token_errors=_TOKEN_ERRORS,
+            retryable=_RETRYABLE,
             backoff=self._backoff,
             sleep=self._sleep,
             what=f"api path={path}",
+            platform="wecom",
         )

@@ -14,9 +14,9 @@ file message, both uploaded as temporary media (:mod:`bot.channels.wecom.media`)
 question or menu with choices lists them numbered, one short line each ("2. 二级"; for a
 menu "1. 自测评估（/assess）", or "1. 指标明细" when the command takes words after it)
 and, when they fit (one answer, at most 6 short labels), a button card follows. Digits
-typed after a menu pick its command through a small in-memory note per user
-(:class:`dialogs.picking.MenuNotes`); after a question they go to the engine, which reads
-them as option numbers.
+typed after a menu pick its command through the open menu kept in the person's session
+(:mod:`dialogs.picking`), after a restart too; after a question they go to the engine,
+which reads them as option numbers.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from bot.service import Assistant
 from bot.settings import Settings
 from bot.store import SessionKey
 from dialogs.messages import Choice, Document, Image, Inbound, Menu, Outbound, Question, Result, Text
-from dialogs.picking import MenuNotes, option_numbers
+from dialogs.picking import option_numbers
 
 from .api import ChoiceButton, WeComApi
 from .callback import CALLBACK_PATH, WeComCallback
@@ -119,7 +119,6 @@ class WeComChannel:
         api: WeComApi | None = None,
         clock: Callable[[], float] = time.time,
         drain_grace_seconds: float = 15.0,
-        menu_notes: MenuNotes | None = None,
     ) -> None:
         self._config = config
         self._assistant = assistant
@@ -127,7 +126,6 @@ class WeComChannel:
         self._callback = WeComCallback(config, accept=self._store_callback, clock=clock)
         self._mail: Mailroom | None = None
         self._grace = drain_grace_seconds
-        self._menus = menu_notes or MenuNotes()
         self._media_ids = MediaIds()  # score cards and reports uploaded: WeCom's media_id of each
         self._posts: set[asyncio.Task[object]] = set()
         self._stopping = False
@@ -240,10 +238,7 @@ class WeComChannel:
         """Handle one verified, first-time callback: run the dialog step and record its replies
         (committed with the turn; the outbox sends them)."""
         key = SessionKey(CHANNEL, inbound.from_user, inbound.from_user)
-        to = self._to(key)
-        replies = await self._replies(key, inbound, to)
-        if replies is not None:
-            self._menus.note_replies(key.user_id, replies)  # digits typed next pick from the last menu
+        await self._replies(key, inbound, self._to(key))
 
     def _to(self, key: SessionKey) -> Recorder:
         assert self._mail is not None, "the WeCom channel is not started"
@@ -262,8 +257,7 @@ class WeComChannel:
         return replies
 
     def _typed(self, user: str, content: str) -> Inbound:
-        command = self._menus.pick(user, content)
-        return Inbound(choice=command) if command is not None else Inbound(text=content)
+        return Inbound(text=content, numbered=True)  # options are listed numbered here
 
     async def _event(self, key: SessionKey, inbound: WeComInbound, to: Recorder) -> list[Outbound] | None:
         event = (inbound.event or "").lower()

@@ -16,6 +16,7 @@ from dialogs import render
 from dialogs.figures import condition_figures
 from dialogs.flow import STEP_BY_FIELD, options_for
 from dialogs.render import result_parts
+from dialogs.session import profile_data
 from rules import FIELDS, ProfileError, assess, parse_profile
 
 from ..core import console_of, lang_of, page
@@ -176,9 +177,10 @@ async def assessment(request: web.Request) -> web.StreamResponse:
     shown += [(name, _plain(value)) for name, value in answers.items() if name not in FIELDS]
     made_on = date.fromisoformat(found[3])
     try:
-        profile = parse_profile(answers, rules.contacts.districts)
+        # stored as the session keeps them (figures as exact strings): restored the same way
+        profile = parse_profile(profile_data(answers), rules.contacts.districts)
         parts: tuple[str, ...] = result_parts(assess(profile, rules, made_on), rules, lang, console.catalogs)
-    except (ProfileError, ValueError, KeyError):
+    except (ProfileError, ArithmeticError, ValueError, KeyError):
         log.info("assessment %s: its answers no longer score under these rules", found[0])
         parts = ()
     return await page(

@@ -172,7 +172,7 @@ async def mark_handled(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     lead = _lead(request)
     who = staff_of(request).id
-    if console.store.mark_handled(lead.id, f"console:{who}"):
+    if console.store.mark_handled(lead.id, f"console:{who}", at=console.assistant.clock()):
         console.audit.record(who, "lead.handled", f"lead:{lead.id}")
     raise web.HTTPSeeOther(f"{BASE}/enquiries/{lead.id}")
 

@@ -42,19 +42,25 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     address = client_address(request)
-    wait = console.limiter.blocked(address)
-    if wait:
-        log.warning("console.login_rate_limited address=%s", address)
-        response = await page(
-            request, "login.html", {"token": "", "refusal": "web.login.too_many"}, status=429
-        )
-        response.headers["Retry-After"] = str(int(wait))
-        return response
     form = await request.post()
     token = form.get("token")
+    # A valid link always works: what is limited is bad ones (a 256-bit token cannot be
+    # guessed; the limit keeps a client that hammers the page out of the log and the audit)
     result = console.access.redeem(token if isinstance(token, str) else "")
     if isinstance(result, Refused):
+        wait = console.limiter.blocked(address)
+        if wait:
+            log.debug("console.login_rate_limited address=%s", address)
+            response = await page(
+                request, "login.html", {"token": "", "refusal": "web.login.too_many"}, status=429
+            )
+            response.headers["Retry-After"] = str(int(wait))
+            return response
         console.limiter.missed(address)
+        if console.limiter.blocked(address):
+            log.warning(
+                "console.login_rate_limited address=%s: bad links refused quietly for a while", address
+            )
         log.warning("console.login_refused reason=%s address=%s", result.reason, address)
         console.audit.record("anonymous", "login.refused", "", {"reason": result.reason, "address": address})
         return await page(

@@ -191,11 +191,15 @@ async def statistics(request: web.Request) -> web.StreamResponse:
             "drop_items": drop_items,
             "reminders": reminders(db, span),
             "charts": {
-                "weeks": bars_up(t("web.stats.per_week"), weeks),
-                "bands": bars_up(t("web.stats.scores"), band_items),
-                "tiers": bars_across(t("web.stats.tiers"), tier_items),
-                "districts": bars_across(t("web.stats.districts"), district_items),
-                "drop": bars_across(t("web.stats.dropoff"), drop_items) if drop_items else None,
+                "weeks": bars_up(t("web.stats.per_week"), weeks, empty=t("web.stats.nothing")),
+                "bands": bars_up(t("web.stats.scores"), band_items, empty=t("web.stats.nothing")),
+                "tiers": bars_across(t("web.stats.tiers"), tier_items, empty=t("web.stats.nothing")),
+                "districts": bars_across(
+                    t("web.stats.districts"), district_items, empty=t("web.stats.nothing")
+                ),
+                "drop": bars_across(t("web.stats.dropoff"), drop_items, empty=t("web.stats.nothing"))
+                if drop_items
+                else None,
             },
             "errors": form.messages(t),
         },

@@ -39,7 +39,10 @@ def test_a_sheet_by_field_ids(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert (first["Eligible"], first["Tier"], first["Conditions not met"]) == ("Yes", "Member", "")
     assert first["Next tier needs"].startswith("For Council member: Last year's revenue: ¥120,000,000")
     subsidies = next(v for k, v in first.items() if k.startswith("Subsidies ("))
-    assert "Award for a provincial 专精特新 SME (once recognised as Provincial 专精特新 SME)" in subsidies
+    assert (
+        "Award for a provincial 专精特新 SME (expired) (once recognised as Provincial 专精特新 SME)"
+        in subsidies
+    )
     assert set(blank.values()) == {""}
 
 
@@ -75,7 +78,7 @@ def test_bad_rows_name_the_row_and_the_column(capsys: pytest.CaptureFixture[str]
         ["Beta", "-5", "", "", "", ""],
         ["", "", "abc", "朝阳区", "", ""],
         ["Gamma", "", "", "", "national", "100.5"],
-        ["Delta", "1", "", "", "", ""],
+        ["Delta", "1000000", "", "", "", ""],
     ]
     source = write_csv(tmp_path / "in.csv", rows)
     target = tmp_path / "out.csv"
@@ -92,6 +95,39 @@ def test_bad_rows_name_the_row_and_the_column(capsys: pytest.CaptureFixture[str]
     assert out[1]["revenue"] == "-5"  # the input is copied as it was
 
 
+def test_rows_the_chat_would_ask_back_are_refused_naming_both_figures(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """R&D or a profit above the revenue, and a bare revenue too small as yuan: the chat asks
+    back (or reads 万元), a sheet cannot ask, so the row is refused with a clear message."""
+    rows = [
+        ["企业名称", "营业收入（元）", "研发费用（万元）", "净利润（万元）"],
+        ["甲公司", "12000", "600", "0.5"],
+        ["乙公司", "120000000", "600", "20000"],
+        ["丙公司", "120000000", "600", "-300"],
+    ]
+    source = write_csv(tmp_path / "in.csv", rows)
+    target = tmp_path / "out.csv"
+    status, _, err = run(capsys, "assess", str(source), "-o", str(target))
+    out = read_csv(target)
+    assert status == 1 and err.strip().splitlines()[-1] == "共 3 行：已评估 1 行，未能评估 2 行"
+    assert out[0]["错误"] == (
+        "第 2 行（甲公司）：研发费用（600 万元）高于营业收入（1.2 万元）："
+        "表格无法当面确认，请核对两项数字及其单位"
+    )
+    assert out[0]["评价得分"] == ""
+    assert out[1]["错误"].startswith("第 3 行（乙公司）：净利润（2 亿元）高于营业收入（1.2 亿元）")
+    assert out[2]["错误"] == "" and out[2]["评价得分"] != ""  # a loss is no contradiction
+    bare = write_csv(tmp_path / "bare.csv", [["企业名称", "营业收入"], ["甲", "12000"], ["乙", "12000元"]])
+    status, _, _ = run(capsys, "assess", str(bare), "-o", str(target))
+    out = read_csv(target)
+    assert out[0]["错误"] == (
+        "第 2 行（甲）：营业收入：“12000”按元计只有 1.2 万元（列名没有注明单位），作为营业收入太小；"
+        "如为万元即 1.2 亿元：请在列名注明单位，如“营业收入（万元）”"
+    )
+    assert out[1]["错误"] == ""  # 元 written out is what was meant
+
+
 def test_a_service_institution_row(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rows = [["org_type", "registered_capital", "operates_park"], ["service_institution", "10000000", "是"]]
     target = tmp_path / "out.csv"
@@ -100,7 +136,7 @@ def test_a_service_institution_row(capsys: pytest.CaptureFixture[str], tmp_path:
     assert status == 0
     assert (row["Score"], row["Innovation"], row["Eligible"]) == ("", "", "")
     subsidies = next(v for k, v in row.items() if k.startswith("Subsidies"))
-    assert (row["Tier"], subsidies) == ("Council member", "Industrial-park award")
+    assert (row["Tier"], subsidies) == ("Council member", "Industrial-park award (expired)")
 
 
 def test_columns_that_are_not_fields_are_kept_and_near_misses_named(
@@ -125,7 +161,7 @@ def test_repeated_column_refuses_the_file(capsys: pytest.CaptureFixture[str], tm
 
 def test_an_output_can_be_scored_again(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
-    source = write_csv(tmp_path / "in.csv", [["revenue", "ip", "note"], ["1", "A", "=danger()"]])
+    source = write_csv(tmp_path / "in.csv", [["revenue", "ip", "note"], ["1000000", "A", "=danger()"]])
     run(capsys, "assess", str(source), "-o", str(first))
     status, _, _ = run(capsys, "assess", str(first), "-o", str(second))
     assert status == 0
@@ -263,7 +299,7 @@ class RecordingOutput(io.StringIO):
 
 def test_a_sheet_is_scored_row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = 1_000
-    source = CountingLines(["ip,revenue\n"] + ["A,1000\n"] * rows)
+    source = CountingLines(["ip,revenue\n"] + ["A,1000000\n"] * rows)
     sink = RecordingOutput(source)
     monkeypatch.setattr(sys, "stdin", source)
     monkeypatch.setattr(sys, "stdout", sink)

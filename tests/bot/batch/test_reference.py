@@ -97,6 +97,8 @@ def random_profile(rnd: random.Random) -> dict[str, Any]:
         "relocating_to_guangzhou": rnd.random() < 0.1,
         "annual_tax": money(30_000_000),
     }
+    # R&D or a profit above the revenue is asked back in the chat and refused in a sheet
+    profile["revenue"] = max(profile["revenue"], profile["rd_expense"], profile["profit"])
     return {k: v for k, v in profile.items() if rnd.random() < 0.85}
 
 

@@ -160,12 +160,12 @@ def test_a_formula_in_a_cell_of_ours_stays_text(capsys: pytest.CaptureFixture[st
 def test_a_bare_amount_without_a_unit_is_yuan_and_the_run_says_so_once(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rows: list[list[Any]] = [["企业名称", "营业收入", "研发费用"], ["甲", 12000, 500], ["乙", 12000, 500]]
+    rows: list[list[Any]] = [["企业名称", "营业收入", "研发费用"], ["甲", 1200000, 500], ["乙", 1200000, 500]]
     status, out, err = score(capsys, tmp_path, rows)
     assert status == 0
     assert err.count("按元计") == 1 and "营业收入、研发费用" in err
     tier_needs = out[0]["下一等级还需"]
-    assert "1.2 万元" in tier_needs  # 12000 yuan, not 12000 万元
+    assert "120 万元" in tier_needs  # 1200000 yuan, not 1200000 万元
     summary = read_xlsx(tmp_path / "out.xlsx", sheet=1)
     assert any("营业收入、研发费用" in str(v) for line in summary for v in line)
     book = load_workbook(tmp_path / "out.xlsx")
@@ -230,6 +230,22 @@ def test_a_formula_cell_is_read_by_its_cached_value(
     assert status == 0
     assert_scored_as(out, {"revenue": 120_000_000, "rd_expense": 6_000_000, "rd_staff_pct": 15})
     assert out["营业收入（万元）"] == 12000  # the value is kept, as a number
+
+
+def test_formula_cells_without_a_saved_result_are_named_in_the_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A workbook written by a program (openpyxl saves no results): its formulas read as
+    empty, and the run says which cells, rather than leaving them blank in silence."""
+    rows: list[list[Any]] = [["企业名称", "营业收入（万元）", "备注"]]
+    rows += [[f"甲{n}", "1200", f'=A{n + 2}&"跟进"'] for n in range(7)]
+    rows.append(["乙", Formula("=1000+200", 1200), "已核实"])  # a saved result: not named
+    status, out, err = score(capsys, tmp_path, rows)
+    assert status == 0 and out[0]["备注"] is None  # empty, as the file holds no result for it
+    assert "7 个公式单元格没有保存的计算结果" in err and "C2、C3、C4、C5、C6等" in err
+    assert "B9" not in err
+    summary = read_xlsx(tmp_path / "out.xlsx", sheet=1)
+    assert any("7 个公式单元格" in str(v) for line in summary for v in line)
 
 
 def test_a_date_where_a_figure_belongs_is_an_error_and_a_date_column_is_kept(
@@ -480,7 +496,7 @@ def test_subsidies_carry_their_expiry_in_the_header_note(
     header = {c.value: c for c in book.worksheets[0][1]}
     note = header["可关注的补贴"].comment
     assert status == 0
-    assert "省级专精特新认定奖励" in out["可关注的补贴"] and "已到期" not in out["可关注的补贴"]
+    assert "省级专精特新认定奖励（已到期）" in out["可关注的补贴"]  # marked in the cell too
     assert note is not None and "已到期" in note.text and "2022—2024" in note.text
     assert "穗府办规〔2022〕4号" in note.text
 

@@ -98,6 +98,40 @@ def test_the_real_command_writes_the_card_beside_the_database(tmp_path: Path) ->
     assert all(Path(m["path"]).parent == tmp_path / "chat-files" for m in media)
 
 
+def test_forget_deletes_the_persons_pictures_and_reports_and_no_one_elses(tmp_path: Path) -> None:
+    """/forget in the real `zjtx chat`: the card and the report of the person are deleted
+    from the files folder with their rows; another person's files, and files that are not
+    the chat's, stay."""
+    db = tmp_path / "chat.db"
+    files = tmp_path / "chat-files"
+
+    def session(user: str, answers: list[str]) -> list[dict[str, Any]]:
+        cmd = [sys.executable, "-m", "bot", "chat", "--jsonl", "--db", str(db), "--user", user]
+        run = subprocess.run(
+            [*cmd, "--today", "2026-11-23"], input="".join(f"{a}\n" for a in answers), capture_output=True,
+            text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return [json.loads(line) for line in run.stdout.splitlines()]
+
+    assess = ["/assess", "2", "1000万", "否", "天河", "yes", "/report"]
+    session("u1", assess)
+    session("u1-zjtx", assess)  # a prefix of one name must not reach another's files
+    session("u2", assess)
+    (files / "notes.txt").write_text("kept", encoding="utf-8")
+    mine = sorted(p.name for p in files.glob("u1-zjtx-score-*")) + sorted(
+        p.name for p in files.glob("u1-zjtx-report-*")
+    )
+    assert mine == ["u1-zjtx-score-2026-11-23.png", "u1-zjtx-report-2026-11-23.pdf"]
+    before = {p.name for p in files.iterdir()}
+    asked, done = [line for line in session("u1", ["/forget", "是"]) if line["type"] == "message"]
+    assert [c["value"] for c in asked["choices"]] == ["/forget confirm", "/forget keep"]  # asked first
+    after = {p.name for p in files.iterdir()}
+    assert before - after == set(mine)
+    assert {"u2-zjtx-score-2026-11-23.png", "u1-zjtx-zjtx-score-2026-11-23.png", "notes.txt"} <= after
+    assert any(ch.isdigit() for ch in done["text"])  # how many things were deleted
+
+
 def zjtx_chat(
     tmp_path: Path, now: str, lines: list[str], *options: str
 ) -> tuple[int, list[dict[str, Any]], str]:

@@ -305,6 +305,7 @@ def test_forget_removes_the_reminders(db: Path, clock: ManualClock) -> None:
     p = Process(db, clock)
     stop_at_the_third_question(p)
     p.say("/forget")
+    p.say("是")  # confirmed
     assert p.states() == {}
     clock.advance(days=2)
     assert p.send_due() == 0

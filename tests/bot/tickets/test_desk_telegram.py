@@ -124,6 +124,20 @@ async def test_nothing_of_one_ticket_reaches_another_person(desk: Desk) -> None:
     assert len(second) == 1 and "第二位" in second[0]["text"] and "第一位" not in second[0]["text"]
 
 
+async def test_a_hash_answer_written_in_the_group_without_a_reply_reaches_its_person(desk: Desk) -> None:
+    """ "#N text" is the desk's own shorthand: in the staff group it names no bot and replies
+    to nothing, yet it is an answer (staff only: the same line from anyone else is ignored)."""
+    await desk.say("转人工", user=PERSON)
+    await desk.say(NOT_IN_SOURCES, user=OTHER)
+    since = desk.telegram.checkpoint()
+    ignored = await desk.in_group("#2 我冒充工作人员", user=STRANGER)
+    confirmed = await desk.in_group("#2 答复二：证书可以补办，请来电。")
+    assert ignored == [] and "已发给" in texts(confirmed)
+    [answer] = desk.sent_to(OTHER, since)
+    assert "证书可以补办" in answer["text"] and "冒充" not in answer["text"]
+    assert desk.sent_to(PERSON, since) == []
+
+
 async def test_one_open_ticket_per_person(desk: Desk) -> None:
     await desk.say("转人工")
     await desk.say(f"/faq {NOT_IN_SOURCES}")  # a second hand-off by command joins the open ticket
@@ -229,5 +243,6 @@ async def test_forget_after_a_ticket_a_staff_answer_and_a_reminder_leaves_no_row
     named = {table for table, _, _ in rows_naming(desk.app.db, str(person))}
     assert {"tickets", "reply_outbox", "inbox", "reminders", "questionnaire_events", "sessions"} <= named
     await desk.say("/forget", user=person)
+    await desk.say("是", user=person)  # confirmed
     assert "已删除" in texts(desk.sent_to(person))
     assert rows_naming(desk.app.db, str(person)) == []

@@ -83,6 +83,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The first assessment's answers have long names in English and large figures: a narrow
+# screen must wrap the names, never the figures.
+LONG_ANSWERS = {
+    "rd_expense_avg_2y": "160000000",
+    "equity_financing_2y": "1600000000",
+    "main_revenue_growth_pct": "12.5",
+    "registered_capital": "160000000",
+}
+
 REASONS = {
     "failed": "Forbidden: bot was kicked",
     "uncertain": "timed out",
@@ -107,7 +116,10 @@ def _seed(path: Path) -> None:
                 "result, created_at) VALUES (?,?,?,?,?,?,?,?)",
                 [
                     "telegram" if i % 3 else "wecom", str(i), str(i), day.isoformat(), "2026.11.0",
-                    json.dumps({"district": districts[i % 5], "revenue": 30_000_000 + i}, ensure_ascii=False),
+                    json.dumps(
+                        {"district": districts[i % 5], "revenue": 30_000_000 + i}
+                        | ({} if i else LONG_ANSWERS), ensure_ascii=False,
+                    ),
                     json.dumps({"score": score, "eligible": score >= 60, "tier": tiers[i % 4],
                                 "failed_conditions": [] if score >= 60 else ["score_or_direct"]}),
                     f"{day.isoformat()}T02:00:00+00:00",
@@ -392,3 +404,79 @@ async def _checkpoint(api: FakeTelegramBotApi) -> int:
 
 async def _sent_to(api: FakeTelegramBotApi, chat: int) -> list[str]:
     return [m.get("text", "") for m in api.sent_messages(chat)]
+
+
+# A figure as the pages write it: ¥160,000,000, 1.2 亿元, 30,000,001, 2026-11-23 …
+_FIGURES_SPLIT = r"""
+() => {
+  const figure = /[¥￥]?\d[\d,.]*\d(?:\s?(?:亿元|万元|元|%))?/g;
+  const broken = [];
+  const walker = document.createTreeWalker(document.querySelector("main"), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const box = node.parentElement && node.parentElement.getBoundingClientRect();
+    if (!box || box.width === 0 || node.parentElement.closest("svg, details:not([open])")) continue;
+    for (const m of node.data.matchAll(figure)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}
+"""
+
+
+def test_at_phone_width_in_english_figures_stay_whole_and_charts_say_so_when_empty(
+    browser, server: Server, shots: Path
+) -> None:
+    """390 px, English (the longer words): no figure is broken across lines ("¥160,000,0 /
+    00"), the tier chart names each tier in full ("Council…"), and a chart with nothing in
+    its range says so instead of drawing a lone axis."""
+    context, page = _logged_in(browser, server, "phone")
+    page.click("button[value='en']")
+    page.wait_for_load_state()
+    for name, path in {
+        "assessment": "/console/assessments/1",
+        "assessments": "/console/assessments",
+        "statistics": "/console/statistics",
+        "enquiries": "/console/enquiries?handled=all",
+        "enquiry": "/console/enquiries/1",
+        "home": "/console",
+        "knowledge": "/console/knowledge?q=理事单位的条件",
+        "knowledge-en": "/console/knowledge?q=What+does+a+council+member+need",
+        "desk": "/console/desk",
+        "ticket": "/console/desk/1",
+        "report": "/console/broadcasts/1",
+    }.items():
+        page.goto(server.url + path)
+        assert page.evaluate(_FIGURES_SPLIT) == [], name
+        page.screenshot(path=shots / f"{name}-phone-en.png", full_page=True)
+    page.goto(server.url + "/console/statistics")
+    labels = page.locator("svg.chart text").all_text_contents()
+    assert "Council member" in labels and "Vice-president member" in labels
+    assert not [label for label in labels if label.endswith("…")]
+    page.goto(server.url + "/console/statistics?from=2001-01-01&to=2001-01-31")
+    cards = page.locator("section.chart-card")
+    assert cards.count() == 5
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        assert card.locator("svg").count() == 0 and card.locator("p.muted").count() == 1, card.inner_text()
+    page.screenshot(path=shots / "statistics-empty-phone-en.png", full_page=True)
+    context.close()
+
+
+def test_at_phone_width_every_page_link_is_in_view(browser, server: Server, shots: Path) -> None:
+    """390 px, as an admin (every link), in English (the longer words): the page links wrap
+    rather than scroll out of sight, so none is cut or hidden past the edge."""
+    context, page = _logged_in(browser, server, "phone")
+    page.click("button[value='en']")
+    page.wait_for_load_state()
+    links = page.locator("nav.pages a")
+    assert links.count() >= 8
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, links.nth(i).inner_text()
+    page.locator("nav.pages").screenshot(path=shots / "nav-phone-en.png")
+    context.close()

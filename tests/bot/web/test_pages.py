@@ -106,6 +106,29 @@ async def test_assessments_filter_and_show_answers_and_result(app: App, client: 
     assert "会员单位" in detail
 
 
+async def test_a_chat_assessment_shows_its_result_in_the_detail(app: App, client: Client) -> None:
+    """Answers stored by a real conversation keep their figures as exact strings ("120000000"):
+    the detail restores them as the session does and shows the result, not a refusal."""
+    from tests.conversations import EXAMPLE_A_TYPED
+
+    key = SessionKey("telegram", "77", "77")
+    replies = app.assistant.handle_now(key, Inbound(text="/assess"))
+    for _ in range(60):
+        question = next((r for r in reversed(replies) if hasattr(r, "id")), None)
+        if question is None:
+            break
+        qid = question.id
+        typed = "是" if qid.startswith("confirm") else EXAMPLE_A_TYPED.get(qid, "跳过")
+        replies = app.assistant.handle_now(key, Inbound(text=typed))
+    row = app.db.row("SELECT id, answers FROM assessments WHERE user_id='77'")
+    assert row is not None and '"revenue": "120000000"' in row[1]  # as the chat stores it
+    await log_in(client, app)
+    detail = text_of(await (await client.get(f"/console/assessments/{row[0]}")).text())
+    catalogs = load_catalogs()
+    assert catalogs.text("zh", "web.assessment.no_rendering") not in detail
+    assert "自测得分：72 分" in detail and "可申请本会：会员单位" in detail
+
+
 async def test_statistics_count_from_the_daily_rollup(app: App, client: Client) -> None:
     seed(app, district="黄埔区")
     seed(app, district="天河区")

@@ -494,11 +494,11 @@ async def test_a_long_reply_is_split_under_2048_bytes_first_part_passive(
 ) -> None:
     served = await make_served()
     long_parts = [f"{i}. " + "专精特新" * 60 for i in range(12)]  # /subsidies itself is short now
-    monkeypatch.setattr(results, "all_subsidies", lambda view, today: long_parts)
+    monkeypatch.setattr(results, "all_subsidies", lambda view, today, full=False: long_parts)
     alone = Assistant(MemoryStore(), ENGINE, lambda: TODAY)
-    parts = [m.text for m in alone.handle_now(SessionKey("console", "u", "u"), Inbound("/subsidies"))]
+    parts = [m.text for m in alone.handle_now(SessionKey("console", "u", "u"), Inbound("/subsidies all"))]
     assert utf8_size("\n\n".join(parts)) > 2 * 2048
-    got = await served.say("/subsidies")
+    got = await served.say("/subsidies all")
     assert got[0]["passive"] and all(not m.get("passive") for m in got[1:])
     assert 3 <= len(got) <= 1 + 5  # the passive reply, then at most the five a message allows
     assert all(0 < utf8_size(text) <= 2048 for text in texts(got))
@@ -671,7 +671,9 @@ async def test_forget_removes_the_persons_rows_but_not_the_token(make_served: Ma
     served.channel.document_text(
         SessionKey("wechat", OPENID, OPENID), "zh", "报告", "r.pdf", "application/pdf", b"%PDF"
     )
-    got = await served.say("/forget")
+    asked = await served.say("/forget")  # what it deletes, and a yes/no to confirm
+    assert texts(asked)[0].startswith(ZH["forget.confirm"])
+    got = await served.say("1")  # 1. 是，全部删除
     assert texts(got)[0].startswith(ZH["forget.done"].split("{")[0])
     for table in ("sessions", "wechat_followers", "document_links"):
         assert served.store.db.row(f"SELECT count(*) FROM {table}") == (0,), table
@@ -776,7 +778,7 @@ async def test_a_new_message_waits_behind_the_unsent_rest_of_the_last_one(
 ) -> None:
     served = await make_served()
     long_parts = [f"{i}. " + "专精特新" * 60 for i in range(6)]  # two messages and more
-    monkeypatch.setattr(results, "all_subsidies", lambda view, today: long_parts)
+    monkeypatch.setattr(results, "all_subsidies", lambda view, today, full=False: long_parts)
     gate = asyncio.Event()
     real = served.channel._api.send_text
 
@@ -786,7 +788,7 @@ async def test_a_new_message_waits_behind_the_unsent_rest_of_the_last_one(
 
     served.channel._api.send_text = gated  # type: ignore[method-assign]
     served.fake.follower_messaged(OPENID)
-    query, body = served.envelope(text_xml(OPENID, "/subsidies", 3, int(served.clock())))
+    query, body = served.envelope(text_xml(OPENID, "/subsidies all", 3, int(served.clock())))
     status, answer = await served.post_raw(query, body)
     assert status == 200 and served.passive(answer) is not None
     assert served.channel.in_flight >= 1

@@ -43,7 +43,6 @@ from dialogs import results
 from dialogs.engine import DialogEngine
 from dialogs.i18n import load_catalogs, placeholders
 from dialogs.messages import Inbound, Notify
-from dialogs.picking import MenuNotes
 from rules import assess, default_rules, parse_profile
 from tests.conversations import FIGURES_TYPED
 from tests.fakes.wecom_api import GETTOKEN, MESSAGE_SEND, FakeWeComApi, ManualClock
@@ -492,11 +491,11 @@ async def test_many_texts_are_joined_into_few_messages_each_under_2048_bytes(
 ) -> None:
     served = await make_served()
     long_parts = [f"{i}. " + "专精特新" * 60 for i in range(12)]  # /subsidies itself is short now
-    monkeypatch.setattr(results, "all_subsidies", lambda view, today: long_parts)
+    monkeypatch.setattr(results, "all_subsidies", lambda view, today, full=False: long_parts)
     alone = Assistant(MemoryStore(), ENGINE, lambda: TODAY)
-    parts = [m.text for m in alone.handle_now(SessionKey("console", "u", "u"), Inbound("/subsidies"))]
+    parts = [m.text for m in alone.handle_now(SessionKey("console", "u", "u"), Inbound("/subsidies all"))]
     assert len(parts) > 10 and utf8_size("\n\n".join(parts)) > 2 * 2048
-    sent = texts(await served.say("/subsidies"))
+    sent = texts(await served.say("/subsidies all"))
     assert 3 <= len(sent) < len(parts)
     assert all(0 < utf8_size(text) <= 2048 for text in sent)
     assert "\n\n".join(sent) == "\n\n".join(parts)
@@ -678,22 +677,6 @@ async def test_url_verification_answers_through_the_shared_server(make_served: M
         )
     )
     assert (response.status, await response.text()) == (200, "echo-4711")
-
-
-def test_menu_notes_are_bounded_and_read_digits_only() -> None:
-    notes = MenuNotes(max_users=2)
-    notes.note("a", ("/assess", "/tiers"))
-    notes.note("b", ("/assess",))
-    notes.note("c", ("/tiers",))
-    assert len(notes) == 2 and notes.pick("a", "1") is None
-    assert (notes.pick("b", " 1 "), notes.pick("b", "2"), notes.pick("b", "一"), notes.pick("c", "１")) == (
-        "/assess",
-        None,
-        None,
-        "/tiers",
-    )
-    notes.note("c", ())
-    assert notes.pick("c", "1") is None
 
 
 def test_the_channel_texts_are_in_both_catalogs_with_the_same_placeholders() -> None:
