@@ -414,6 +414,10 @@ class TicketDesk:
             log.warning("desk.refused_non_staff who=%s chat=%s", who, key.chat_id)
             quiet = self.in_staff_chat(key) or inbound.choice is not None
             return [] if quiet else [Text(self.t(lang, "staff.only"))]
+        if not self.in_staff_chat(key) and key.chat_id != key.user_id:
+            # a ticket names a person and what they asked: only the staff chat and a private one
+            log.warning("desk.refused_in_group who=%s chat=%s", who, key.chat_id)
+            return [Text(self.t(lang, "broadcast.private_only"))]
         name = inbound.name
         button = inbound.choice is not None
         command = command_of(inbound)

@@ -246,3 +246,17 @@ async def test_forget_after_a_ticket_a_staff_answer_and_a_reminder_leaves_no_row
     await desk.say("是", user=person)  # confirmed
     assert "已删除" in texts(desk.sent_to(person))
     assert rows_naming(desk.app.db, str(person)) == []
+
+
+async def test_the_desk_never_lists_or_answers_tickets_in_another_group(desk: Desk) -> None:
+    await desk.say(NOT_IN_SOURCES)
+    members = -1005550001234  # a members' group the staff member is in too
+    since = desk.telegram.checkpoint()
+    for text in ("/tickets", "/reply 1 在群里答复", "#1 在群里答复"):
+        update = desk.telegram.message_update(
+            members, STAFF, text, chat_type="supergroup", first_name="陈老师"
+        )
+        await desk.push(update)
+    said = texts(desk.sent_to(members, since))
+    assert "私聊" in said and NOT_IN_SOURCES not in said and "王小明" not in said
+    assert desk.sent_to(PERSON, since) == []  # nothing was answered from there
