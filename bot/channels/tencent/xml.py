@@ -4,12 +4,15 @@ references), and writing the CDATA of the XML we answer with."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 import defusedxml.ElementTree as DefusedET  # type: ignore[import-untyped, unused-ignore]
 from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
 
-__all__ = ["XmlError", "cdata", "child_text", "parse_xml"]
+__all__ = ["Envelope", "XmlError", "cdata", "child_text", "parse_xml", "read_envelope", "stripped"]
 
 
 class XmlError(Exception):
@@ -45,6 +48,47 @@ def child_text(root: ET.Element, tag: str) -> str | None:
     if node is None:
         return None
     return node.text or ""
+
+
+def stripped(value: str | None) -> str | None:
+    """``value`` without surrounding spaces; None stays None, "" stays ""."""
+    return value.strip() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What every callback message of WeCom and the Official Account carries alike: its
+    sender, its receiver, ``MsgType``, ``CreateTime``, and the flat fields no attribute of
+    the platform's own message names (``extras``)."""
+
+    from_user: str
+    to_user: str
+    raw_type: str
+    create_time: int
+    extras: Mapping[str, str]
+
+
+def read_envelope(root: ET.Element, named: frozenset[str]) -> Envelope:
+    """The Envelope of a callback message; ``named``: the tags kept out of ``extras``.
+
+    Raises XmlError(malformed_xml) when ``FromUserName``, ``ToUserName``, ``MsgType`` or an
+    integer ``CreateTime`` is missing."""
+    from_user = (child_text(root, "FromUserName") or "").strip()
+    to_user = child_text(root, "ToUserName")
+    raw_type = (child_text(root, "MsgType") or "").strip()
+    created = child_text(root, "CreateTime")
+    if not from_user or to_user is None or not raw_type or created is None:
+        raise XmlError("malformed_xml", "a required field is missing")
+    try:
+        create_time = int(created.strip())
+    except ValueError as exc:
+        raise XmlError("malformed_xml", "CreateTime is not an integer") from exc
+    extras = {
+        node.tag: (node.text or "").strip()
+        for node in root
+        if isinstance(node.tag, str) and node.tag not in named and len(node) == 0
+    }
+    return Envelope(from_user, to_user.strip(), raw_type, create_time, MappingProxyType(extras))
 
 
 def cdata(value: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from bot.channels.tencent.xml import XmlError, child_text, parse_xml
+from bot.channels.tencent.xml import child_text, parse_xml, read_envelope, stripped
 
 __all__ = ["InboundKind", "WeChatInbound", "parse_inbound"]
 
@@ -67,37 +67,20 @@ def parse_inbound(data: bytes) -> WeChatInbound:
     ``ToUserName``, ``MsgType`` or an integer ``CreateTime``.
     """
     root = parse_xml(data)
-    from_user = (child_text(root, "FromUserName") or "").strip()
-    to_user = child_text(root, "ToUserName")
-    raw_type = (child_text(root, "MsgType") or "").strip()
-    created = child_text(root, "CreateTime")
-    if not from_user or to_user is None or not raw_type or created is None:
-        raise XmlError("malformed_xml", "a required field is missing")
-    try:
-        create_time = int(created.strip())
-    except ValueError as exc:
-        raise XmlError("malformed_xml", "CreateTime is not an integer") from exc
-    kind: InboundKind = "text" if raw_type == "text" else "event" if raw_type == "event" else "other"
-    if raw_type in _MEDIA:
+    env = read_envelope(root, _NAMED)
+    kind: InboundKind = "text" if env.raw_type == "text" else "event" if env.raw_type == "event" else "other"
+    if env.raw_type in _MEDIA:
         kind = "media"
-    extras = {
-        node.tag: (node.text or "").strip()
-        for node in root
-        if isinstance(node.tag, str) and node.tag not in _NAMED and len(node) == 0
-    }
-    msg_id = (child_text(root, "MsgId") or "").strip()
-    menu_id = (child_text(root, "bizmsgmenuid") or "").strip()
-    event = child_text(root, "Event")
     return WeChatInbound(
         kind=kind,
-        from_user=from_user,
-        to_user=to_user.strip(),
-        create_time=create_time,
+        from_user=env.from_user,
+        to_user=env.to_user,
+        create_time=env.create_time,
         content=child_text(root, "Content"),
-        event=event.strip() if event is not None else None,
+        event=stripped(child_text(root, "Event")),
         event_key=child_text(root, "EventKey"),
-        msg_id=msg_id or None,
-        menu_id=menu_id or None,
-        raw_type=raw_type,
-        extras=MappingProxyType(extras),
+        msg_id=stripped(child_text(root, "MsgId")) or None,
+        menu_id=stripped(child_text(root, "bizmsgmenuid")) or None,
+        raw_type=env.raw_type,
+        extras=env.extras,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from bot.channels.tencent.xml import XmlError, child_text, parse_xml
+from bot.channels.tencent.xml import XmlError, child_text, parse_xml, read_envelope, stripped
 
 __all__ = [
     "InboundKind",
@@ -85,39 +85,17 @@ def parse_inbound(data: bytes) -> WeComInbound:
     ``ToUserName``, ``MsgType`` or an integer ``CreateTime``.
     """
     root = parse_xml(data)
-    from_user = child_text(root, "FromUserName")
-    to_user = child_text(root, "ToUserName")
-    raw_type = child_text(root, "MsgType")
-    create_time_text = child_text(root, "CreateTime")
-    if not from_user or to_user is None or not raw_type or create_time_text is None:
-        raise WeComXmlError("malformed_xml", "a required field is missing")
-    try:
-        create_time = int(create_time_text.strip())
-    except ValueError as exc:
-        raise WeComXmlError("malformed_xml", "CreateTime is not an integer") from exc
-    raw_type = raw_type.strip()
-    kind = _KINDS.get(raw_type, "other")
-    extras = {
-        node.tag: (node.text or "").strip()
-        for node in root
-        if node.tag not in _NAMED and len(node) == 0 and isinstance(node.tag, str)
-    }
-    msg_id = child_text(root, "MsgId")
-    agent_id = child_text(root, "AgentID")
+    env = read_envelope(root, _NAMED)
     return WeComInbound(
-        kind=kind,
-        from_user=from_user,
-        to_user=to_user,
-        create_time=create_time,
-        agent_id=agent_id.strip() if agent_id else None,
+        kind=_KINDS.get(env.raw_type, "other"),
+        from_user=env.from_user,
+        to_user=env.to_user,
+        create_time=env.create_time,
+        agent_id=stripped(child_text(root, "AgentID")) or None,
         content=child_text(root, "Content"),
-        event=_stripped(child_text(root, "Event")),
+        event=stripped(child_text(root, "Event")),
         event_key=child_text(root, "EventKey"),
-        msg_id=msg_id.strip() if msg_id else None,
-        raw_type=raw_type,
-        extras=MappingProxyType(extras),
+        msg_id=stripped(child_text(root, "MsgId")) or None,
+        raw_type=env.raw_type,
+        extras=env.extras,
     )
-
-
-def _stripped(value: str | None) -> str | None:
-    return value.strip() if value is not None else None
