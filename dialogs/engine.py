@@ -760,10 +760,6 @@ class DialogEngine:
         """The PDF report of `a` (made from `answers` on `made_on`; `readings`: the answers
         given as a range or a bound, shown as given beside their reading), as a Document."""
         stored = Session(lang=lang, answers=_as_stored(answers), readings=_readings(readings or {}))
-        named = stored.answers.get("district")
-        found = self.rules.contacts.districts.find(named) if isinstance(named, str) else None
-        if found is not None:  # a profile may name it "tianhe" or "天河": shown by its label
-            stored.answers["district"] = found.id
         fields = [f for f in dict.fromkeys(step.field for step in STEPS) if f in stored.answers]
         shown = [(self.t(stored, f"metric.{f}"), self._shown(stored, f)) for f in fields]
         return report.report_document(a, shown, stored.profile_data(), made_on, self.view(lang))

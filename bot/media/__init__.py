@@ -96,5 +96,7 @@ def report_pdf(answers: dict[str, Any], rules: Rules, today: date, lang: str = "
     from rules import assess, parse_profile
 
     engine = DialogEngine(rules)
-    assessment = assess(parse_profile(answers, rules.contacts.districts), rules, today)
-    return render(engine.report_document(lang, assessment, answers, today))
+    profile = parse_profile(answers, rules.contacts.districts)
+    if profile.district is not None:  # "tianhe" or "天河" in the file: the district's own id
+        answers = {**answers, "district": profile.district}
+    return render(engine.report_document(lang, assess(profile, rules, today), answers, today))
