@@ -45,13 +45,9 @@ from bot.channels.wecom import (
 )
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.inbound import parse_xml
-from bot.service import Assistant
 from bot.settings import Settings
-from bot.store import MemoryStore, SessionKey
 from dialogs.engine import DialogEngine
-from dialogs.flow import CONFIRM
-from dialogs.messages import Inbound, Question
-from tests.conversations import FIGURES_TYPED
+from tests.conversations import assessment_script
 from tests.fakes.wecom_api import FakeWeComApi
 
 TODAY = date(2026, 11, 23)
@@ -60,46 +56,10 @@ TOKEN = "benchtoken"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 SECRET = "bench-secret"
 
-# Worked example A as people type it (tests/conversations.py); options are answered with their number.
-TYPED = FIGURES_TYPED
-CHOSEN = {
-    "org_type": "enterprise",
-    "certification": "innovative",
-    "district": "天河区",
-    "product_field": "B",
-    "digital_level": "2",
-    "quality": "quality_certification,own_brand",
-    "distinctive": "A",
-    "talent": "municipal",
-    "ip": "C",
-    "rd_institution": "municipal",
-}
-
 
 def script(engine: DialogEngine) -> list[str]:
-    """The messages of one person's whole assessment, found by running it once in memory."""
-    assistant = Assistant(MemoryStore(), engine, lambda: TODAY)
-    key = SessionKey("bench", "p", "p")
-    sent = ["/restart"]
-    replies = assistant.handle_now(key, Inbound(text=sent[0]))
-    for _ in range(80):
-        question = next((r for r in reversed(replies) if isinstance(r, Question)), None)
-        if question is None:
-            return sent
-        if question.id == CONFIRM:
-            answer = "确认"
-        elif question.id in CHOSEN:
-            values = [c.value for c in question.choices]
-            answer = ",".join(str(values.index(v) + 1) for v in CHOSEN[question.id].split(","))
-            if all(v.isdecimal() for v in values):
-                answer = CHOSEN[question.id]  # the engine reads numbers as the values then
-        elif question.choices:
-            answer = "2"  # the yes/no questions: 否
-        else:
-            answer = TYPED.get(question.id, "跳过")
-        sent.append(answer)
-        replies = assistant.handle_now(key, Inbound(text=answer))
-    raise RuntimeError("the script never reached a result")
+    """The messages of one person's whole assessment (worked example A as people type it)."""
+    return assessment_script(engine, TODAY)
 
 
 class TimedChannel(WeComChannel):

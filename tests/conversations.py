@@ -14,8 +14,10 @@ from typing import Any
 
 from bot.channels.console import Console
 from bot.service import Assistant
-from bot.store import Store
+from bot.store import MemoryStore, SessionKey, Store
 from dialogs.engine import DialogEngine
+from dialogs.flow import CONFIRM
+from dialogs.messages import Inbound, Question
 
 TODAY = date(2026, 11, 23)
 ENGINE = DialogEngine()
@@ -150,3 +152,46 @@ class Chat:
             else:
                 replies = self.send(answers.get(qid, "跳过"))
         raise AssertionError("no result")
+
+
+# Worked example A with its options answered by their number, as a script of messages.
+SCRIPT_CHOSEN = {
+    "org_type": "enterprise",
+    "certification": "innovative",
+    "district": "天河区",
+    "product_field": "B",
+    "digital_level": "2",
+    "quality": "quality_certification,own_brand",
+    "distinctive": "A",
+    "talent": "municipal",
+    "ip": "C",
+    "rd_institution": "municipal",
+}
+
+
+def assessment_script(engine: DialogEngine, today: date) -> list[str]:
+    """The messages of one person's whole assessment (worked example A as people type it,
+    options by their number), found by running it once in memory: what benchmarks and the
+    kill probe send."""
+    assistant = Assistant(MemoryStore(), engine, lambda: today)
+    key = SessionKey("script", "p", "p")
+    sent = ["/restart"]
+    replies = assistant.handle_now(key, Inbound(text=sent[0]))
+    for _ in range(80):
+        question = next((r for r in reversed(replies) if isinstance(r, Question)), None)
+        if question is None:
+            return sent
+        if question.id == CONFIRM:
+            answer = "确认"
+        elif question.id in SCRIPT_CHOSEN:
+            values = [c.value for c in question.choices]
+            answer = ",".join(str(values.index(v) + 1) for v in SCRIPT_CHOSEN[question.id].split(","))
+            if all(v.isdecimal() for v in values):
+                answer = SCRIPT_CHOSEN[question.id]  # the engine reads numbers as the values then
+        elif question.choices:
+            answer = "2"  # the yes/no questions: 否
+        else:
+            answer = FIGURES_TYPED.get(question.id, "跳过")
+        sent.append(answer)
+        replies = assistant.handle_now(key, Inbound(text=answer))
+    raise RuntimeError("the script never reached a result")

@@ -51,9 +51,8 @@ from bot.service import Assistant
 from bot.settings import today_in_guangzhou
 from bot.store import MemoryStore, SessionKey
 from dialogs.engine import DialogEngine
-from dialogs.flow import CONFIRM
-from dialogs.messages import Image, Inbound, Outbound, Question
-from tests.conversations import FIGURES_TYPED
+from dialogs.messages import Image, Inbound, Outbound
+from tests.conversations import assessment_script
 from tests.fakes.telegram_api import FakeTelegramBotApi
 from tests.fakes.wecom_api import MESSAGE_SEND, FakeWeComApi, FakeWeComCallbacks
 
@@ -69,19 +68,6 @@ WECOM_SECRET = "kill-secret"
 AGENT_ID = 218
 SENDING = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 HINT = "zh-hans"  # the fake Telegram's users' language
-# Worked example A as people type it (tests/conversations.py); options answered by their number.
-CHOSEN = {
-    "org_type": "enterprise",
-    "certification": "innovative",
-    "district": "天河区",
-    "product_field": "B",
-    "digital_level": "2",
-    "quality": "quality_certification,own_brand",
-    "distinctive": "A",
-    "talent": "municipal",
-    "ip": "C",
-    "rd_institution": "municipal",
-}
 
 
 @dataclass
@@ -112,32 +98,6 @@ class Figures:
             f"tracebacks {self.tracebacks}  {self.seconds:.0f} s"
             + (f"  no reply within patience {self.gave_up_waiting}" if self.gave_up_waiting else "")
         )
-
-
-def script(engine: DialogEngine, today: date) -> list[str]:
-    """One person's whole assessment, typed (options by number), found by running it once."""
-    assistant = Assistant(MemoryStore(), engine, lambda: today)
-    key = SessionKey("probe", "p", "p")
-    sent = ["/restart"]
-    replies = assistant.handle_now(key, Inbound(text=sent[0]))
-    for _ in range(80):
-        question = next((r for r in reversed(replies) if isinstance(r, Question)), None)
-        if question is None:
-            return sent
-        if question.id == CONFIRM:
-            answer = "确认"
-        elif question.id in CHOSEN:
-            values = [c.value for c in question.choices]
-            answer = ",".join(str(values.index(v) + 1) for v in CHOSEN[question.id].split(","))
-            if all(v.isdecimal() for v in values):
-                answer = CHOSEN[question.id]
-        elif question.choices:
-            answer = "2"  # the yes/no questions: 否
-        else:
-            answer = FIGURES_TYPED.get(question.id, "跳过")
-        sent.append(answer)
-        replies = assistant.handle_now(key, Inbound(text=answer))
-    raise RuntimeError("the script never reached a result")
 
 
 def free_port() -> int:
@@ -437,7 +397,7 @@ async def run_probe(
     """Run one probe and count; ``folder`` holds the database and the server's working folder."""
     began = time.monotonic()
     today = today_in_guangzhou()
-    lines = script(DialogEngine(), today)
+    lines = assessment_script(DialogEngine(), today)
     figures = Figures(mode, "eager" if eager else "human", people, updates=people * len(lines))
     rng = random.Random(seed)
     port = free_port()
